@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace DatasetQuant.Cli.Commands;
+
+/// <summary>Every top-level dq command, in the order --help lists them. Each lives in its own file.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return EnvironmentCommand.Create();
+    }
+}
