@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace DatasetQuant.Core.Formats.Dqs;
 
@@ -14,6 +15,7 @@ public sealed unsafe class DqsReader : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
+    private GCHandle _pin;
     private readonly byte* _base;
     private readonly long _length;
     private readonly DqsHeader _header;
@@ -64,6 +66,34 @@ public sealed unsafe class DqsReader : IDisposable
         _plane = _header.Height * _header.Width;
     }
 
+    private DqsReader(byte[] data, string name, bool verifyPayloadChecksums)
+    {
+        Path = name;
+        VerifyPayloadChecksums = verifyPayloadChecksums;
+        _length = data.Length;
+        _pin = GCHandle.Alloc(data, GCHandleType.Pinned);
+        _base = (byte*)_pin.AddrOfPinnedObject();
+        try
+        {
+            if (_length < DqsConstants.FixedHeaderSize)
+            {
+                DqsThrowHelper.ThrowTruncated(name, _length, DqsConstants.FixedHeaderSize, "the fixed header");
+            }
+
+            _header = DqsHeader.Read(data.AsSpan(0, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels))), _length, name, out var headerChecksum);
+            DqsFooter.Check(Span(_header.FooterOffset, DqsConstants.FooterSize), _header, _length, headerChecksum, name);
+            CheckIndex();
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
+
+        _mean = _header.ChannelMean.ToArray();
+        _plane = _header.Height * _header.Width;
+    }
+
     public string Path { get; }
 
     public DqsHeader Header => _header;
@@ -79,6 +109,9 @@ public sealed unsafe class DqsReader : IDisposable
     public bool VerifyPayloadChecksums { get; }
 
     public static DqsReader Open(string path, bool verifyPayloadChecksums = true) => new(path, verifyPayloadChecksums);
+
+    /// <summary>Reads a shard held in memory (e.g. received over the network); <paramref name="name"/> appears in errors.</summary>
+    public static DqsReader Open(byte[] data, string name, bool verifyPayloadChecksums = true) => new(data, name, verifyPayloadChecksums);
 
     public DqsSampleRecord Record(int sample)
     {
@@ -251,6 +284,11 @@ public sealed unsafe class DqsReader : IDisposable
 
     private void Release()
     {
+        if (_pin.IsAllocated)
+        {
+            _pin.Free();
+        }
+
         if (_view is not null)
         {
             if (_base is not null)
