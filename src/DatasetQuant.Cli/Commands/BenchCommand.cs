@@ -8,7 +8,7 @@ namespace DatasetQuant.Cli.Commands;
 /// <summary><c>dq bench decode</c>: decode speed per width, beside memcpy and a plain uint8→float32 conversion in the same run.</summary>
 internal static class BenchCommand
 {
-    private const int Repetitions = 9;
+    private const int Repetitions = 15;
 
     public static Command Create()
     {
@@ -46,35 +46,33 @@ internal static class BenchCommand
             var normalization = DqsNormalization.FromHeader(readers[0].Header);
             var output = new float[(long)limit * pixels];
             var inv = CultureInfo.InvariantCulture;
-            Console.WriteLine($"decode path: {DqsSimdDecoder.Path}; {Environment.ProcessorCount} cores; median of {Repetitions} passes; output float32 standardised");
-            Console.WriteLine($"{"what",-22} {"samples",8} {"samples/s",12} {"GB/s out",9} {"vs convert",10} {"vs memcpy",10}");
-            var rows = new List<(string Name, int Count, double Seconds)>();
+            var candidates = new List<(string Name, int Count, Action Run)>();
             foreach (var width in Enumerable.Range(1, 8).Where(b => byWidth[b] is not null))
             {
                 var samples = byWidth[width]!.Take(limit).ToArray();
-                var seconds = Median(() =>
+                candidates.Add(($"decode {width}-bit", samples.Length, () =>
                 {
                     for (var k = 0; k < samples.Length; k++)
                     {
                         samples[k].Reader.Decode(samples[k].Sample, output.AsSpan(k * pixels, pixels), normalization);
                     }
-                });
-                rows.Add(($"decode {width}-bit", samples.Length, seconds));
+                }));
             }
 
-            var baselineCount = rows.Count == 0 ? limit : rows.Max(r => r.Count);
+            var baselineCount = candidates.Count == 0 ? limit : candidates.Max(c => c.Count);
             var source = new byte[(long)baselineCount * pixels];
             new Random(1).NextBytes(source);
             var copySource = new float[source.Length];
-            var convert = Median(() => PlainConversion.ToSingle(source, output.AsSpan(0, source.Length), 1f / 255f));
-            var memcpy = Median(() => copySource.AsSpan().CopyTo(output));
-            var convertPerSample = convert / baselineCount;
-            var memcpyPerSample = memcpy / baselineCount;
-            Print("memcpy (float32 size)", baselineCount, memcpy, pixels, convertPerSample, memcpyPerSample, inv);
-            Print("uint8->float32", baselineCount, convert, pixels, convertPerSample, memcpyPerSample, inv);
-            foreach (var (name, count, seconds) in rows)
+            candidates.Insert(0, ("uint8->float32", baselineCount, () => PlainConversion.ToSingle(source, output.AsSpan(0, source.Length), 1f / 255f)));
+            candidates.Insert(0, ("memcpy (float32 size)", baselineCount, () => copySource.AsSpan().CopyTo(output)));
+            var seconds = MedianInterleaved(candidates.Select(c => c.Run).ToList());
+            var memcpyPerSample = seconds[0] / candidates[0].Count;
+            var convertPerSample = seconds[1] / candidates[1].Count;
+            Console.WriteLine($"decode path: {DqsSimdDecoder.Path}; {Environment.ProcessorCount} cores; median of {Repetitions} interleaved rounds; output float32 standardised");
+            Console.WriteLine($"{"what",-22} {"samples",8} {"samples/s",12} {"GB/s out",9} {"vs convert",10} {"vs memcpy",10}");
+            for (var k = 0; k < candidates.Count; k++)
             {
-                Print(name, count, seconds, pixels, convertPerSample, memcpyPerSample, inv);
+                Print(candidates[k].Name, candidates[k].Count, seconds[k], pixels, convertPerSample, memcpyPerSample, inv);
             }
 
             return 0;
@@ -100,31 +98,49 @@ internal static class BenchCommand
         }
     }
 
-    private static double Median(Action action)
+    /// <summary>
+    /// Times every action once per round, round after round, and returns each one's median: on a shared machine the
+    /// load then weighs on all of them alike, so their ratios hold even when absolute times drift.
+    /// </summary>
+    private static double[] MedianInterleaved(IReadOnlyList<Action> actions)
     {
         // Long enough for tiered compilation to replace every method on the path with its optimised code.
-        var warmup = Stopwatch.StartNew();
-        while (warmup.Elapsed.TotalMilliseconds < 300)
+        foreach (var action in actions)
         {
-            action();
-        }
-
-        var times = new double[Repetitions];
-        for (var r = 0; r < Repetitions; r++)
-        {
-            var clock = Stopwatch.StartNew();
-            var passes = 0;
-            do
+            var warmup = Stopwatch.StartNew();
+            while (warmup.Elapsed.TotalMilliseconds < 200)
             {
                 action();
-                passes++;
             }
-            while (clock.Elapsed.TotalMilliseconds < 20);
-
-            times[r] = clock.Elapsed.TotalSeconds / passes;
         }
 
-        Array.Sort(times);
-        return times[Repetitions / 2];
+        var times = new double[actions.Count][];
+        for (var k = 0; k < actions.Count; k++)
+        {
+            times[k] = new double[Repetitions];
+        }
+
+        for (var r = 0; r < Repetitions; r++)
+        {
+            for (var k = 0; k < actions.Count; k++)
+            {
+                var clock = Stopwatch.StartNew();
+                var passes = 0;
+                do
+                {
+                    actions[k]();
+                    passes++;
+                }
+                while (clock.Elapsed.TotalMilliseconds < 20);
+
+                times[k][r] = clock.Elapsed.TotalSeconds / passes;
+            }
+        }
+
+        return times.Select(t =>
+        {
+            Array.Sort(t);
+            return t[Repetitions / 2];
+        }).ToArray();
     }
 }

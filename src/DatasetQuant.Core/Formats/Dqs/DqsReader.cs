@@ -7,7 +7,7 @@ namespace DatasetQuant.Core.Formats.Dqs;
 
 /// <summary>
 /// One shard, memory-mapped. Opening checks the header, footer, index checksum and every index record, so random access
-/// afterwards is O(1); each sample's payload checksum is checked when it is read. Decoding writes into caller memory and
+/// afterwards is O(1); each sample's payload checksum is checked the first time it is read. Decoding writes into caller memory and
 /// allocates nothing. Bad data raises <see cref="DqsFormatException"/> naming the file, and the field or sample.
 /// Safe for concurrent readers.
 /// </summary>
@@ -21,6 +21,7 @@ public sealed unsafe class DqsReader : IDisposable
     private readonly DqsHeader _header;
     private readonly float[] _mean;
     private readonly int _plane;
+    private readonly int[] _verified;
     private bool _disposed;
 
     private DqsReader(string path, bool verifyPayloadChecksums)
@@ -64,6 +65,7 @@ public sealed unsafe class DqsReader : IDisposable
 
         _mean = _header.ChannelMean.ToArray();
         _plane = _header.Height * _header.Width;
+        _verified = new int[(_header.SampleCount + 31) / 32];
     }
 
     private DqsReader(byte[] data, string name, bool verifyPayloadChecksums)
@@ -92,6 +94,7 @@ public sealed unsafe class DqsReader : IDisposable
 
         _mean = _header.ChannelMean.ToArray();
         _plane = _header.Height * _header.Width;
+        _verified = new int[(_header.SampleCount + 31) / 32];
     }
 
     public string Path { get; }
@@ -223,13 +226,18 @@ public sealed unsafe class DqsReader : IDisposable
     {
         var length = (int)(((long)PixelsPerSample * record.Bits + 7) >> 3);
         var payload = Span(_header.PayloadOffset + record.Offset, length);
-        if (VerifyPayloadChecksums)
+        // Shards are immutable once renamed into place, so a payload checked once stays checked: later epochs decode
+        // at full speed. The bit is set only after a successful check; a race just checks twice.
+        var bit = 1 << (sample & 31);
+        if (VerifyPayloadChecksums && (Volatile.Read(ref _verified[sample >> 5]) & bit) == 0)
         {
             var actual = Crc32C.Compute(payload);
             if (actual != record.Checksum)
             {
                 DqsThrowHelper.ThrowInvalidPayload(Path, sample, $"CRC32C is {actual:X8} but the index records {record.Checksum:X8}: the sample's codes are damaged.");
             }
+
+            Interlocked.Or(ref _verified[sample >> 5], bit);
         }
 
         return payload;
