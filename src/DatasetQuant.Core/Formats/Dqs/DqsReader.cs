@@ -24,6 +24,8 @@ public sealed unsafe class DqsReader : IDisposable
     private readonly int[] _verified;
     private bool _disposed;
 
+    private const int DecodeSlack = 16;
+
     private DqsReader(string path, bool verifyPayloadChecksums)
     {
         Path = path;
@@ -142,13 +144,18 @@ public sealed unsafe class DqsReader : IDisposable
 
         var record = Record(sample);
         var payload = Payload(sample, record);
+        // The footer (24 bytes) always follows the payload, so 16 bytes past any sample's codes are inside the file:
+        // the vector loop may load them (never decoding them) and needs no padded tail for the last group.
+        var readable = Span(_header.PayloadOffset + record.Offset, payload.Length + DecodeSlack);
         var offset = SampleQuantizerOffset(record.Bits);
+        var multipliers = normalization.MultiplierArray;
+        var addends = normalization.AddendArray;
         for (var c = 0; c < _header.Channels; c++)
         {
-            var a = normalization.Multiplier[c];
-            var b = normalization.Addend[c];
+            var a = multipliers[c];
+            var b = addends[c];
             // x̂ = μ + s·(u + k)  ⇒  out = u·(s·a) + (μ + s·k)·a + b, clamped to the image of [0, 255].
-            DqsSimdDecoder.Decode(payload, record.Bits, c * _plane, destination.Slice(c * _plane, _plane),
+            DqsSimdDecoder.Decode(readable, record.Bits, c * _plane, destination.Slice(c * _plane, _plane),
                 record.Scale * a, (_mean[c] + record.Scale * offset) * a + b, b, 255f * a + b);
         }
     }
