@@ -69,6 +69,26 @@ public sealed class DataCommandTests
     }
 
     [Fact]
+    public async Task Bench_decode_reports_each_width_beside_both_baselines()
+    {
+        using var dir = new TempDirectory("dq-cli");
+        var images = TestData.FashionMnist("t10k-images-idx3-ubyte.gz");
+        var labels = TestData.FashionMnist("t10k-labels-idx1-ubyte.gz");
+        var shards = Path.Combine(dir.Path, "shards");
+        Assert.Equal(0, (await DqProcess.RunAsync("quantize", "--input", $"idx:{images},{labels}", "--budget", "2.5bpp", "--allocator", "uniform", "--out", shards)).ExitCode);
+
+        var bench = await DqProcess.RunAsync("bench", "decode", shards, "--samples", "64");
+
+        Assert.True(bench.ExitCode == 0, bench.StdErr);
+        Assert.Contains("memcpy", bench.StdOut, StringComparison.Ordinal);
+        Assert.Contains("uint8->float32", bench.StdOut, StringComparison.Ordinal);
+        // Uniform 2.5bpp stores widths 2 and 3 only.
+        Assert.Matches(@"decode 2-bit\s+64\s+\d+", bench.StdOut);
+        Assert.Matches(@"decode 3-bit\s+64\s+\d+", bench.StdOut);
+        Assert.DoesNotContain("decode 4-bit", bench.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_names_the_damaged_file_and_sample()
     {
         using var dir = new TempDirectory("dq-cli");
