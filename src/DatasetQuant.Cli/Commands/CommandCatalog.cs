@@ -11,5 +11,8 @@ internal static class CommandCatalog
         yield return QuantizeCommand.Create();
         yield return InspectCommand.Create();
         yield return VerifyCommand.Create();
+        yield return OnnxCommand.Create();
+        yield return GeneratorCommand.Create();
+        yield return SampleCommand.Create();
     }
 }
