@@ -14,5 +14,8 @@ internal static class CommandCatalog
         yield return DecodeCommand.Create();
         yield return RequantizeCommand.Create();
         yield return BenchCommand.Create();
+        yield return OnnxCommand.Create();
+        yield return GeneratorCommand.Create();
+        yield return SampleCommand.Create();
     }
 }
