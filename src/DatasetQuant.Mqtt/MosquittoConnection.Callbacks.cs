@@ -142,7 +142,9 @@ public sealed partial class MosquittoConnection
     private unsafe void OnMessage(MosquittoMessage* native, nint properties)
     {
         var topic = Marshal.PtrToStringUTF8(native->Topic) ?? string.Empty;
-        var payload = native->PayloadLength == 0 ? [] : new ReadOnlySpan<byte>((void*)native->Payload, native->PayloadLength).ToArray();
+        // The consumer owns the payload, so it is a fresh array; every byte is overwritten, so skip the zeroing.
+        var payload = GC.AllocateUninitializedArray<byte>(native->PayloadLength);
+        new ReadOnlySpan<byte>((void*)native->Payload, native->PayloadLength).CopyTo(payload);
         var message = ReceivedProperties.Read(
             new MqttMessage(topic, payload, (MqttQos)Math.Min(native->Qos, 1), native->Retain), properties);
         _messages.Writer.TryWrite(message);
