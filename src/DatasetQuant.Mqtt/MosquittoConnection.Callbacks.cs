@@ -117,9 +117,7 @@ public sealed partial class MosquittoConnection
         var reason = rc == MosquittoConstants.MOSQ_ERR_SUCCESS ? "disconnected" : MosquittoErrors.DescribeDisconnect(rc) + LastLibraryError();
         if (!_firstConnack.Task.IsCompleted)
         {
-            // Over TLS, a rejected certificate shows up only as a reset during the handshake.
-            var hint = _address.UseTls ? "; over TLS this usually means the handshake failed: check TlsCaFile, TlsCertificateFile and TlsKeyFile against what the broker requires" : string.Empty;
-            _firstConnack.TrySetException(new MqttException($"MQTT broker {_address} closed the connection of '{ClientId}' before accepting it: {reason}{hint}"));
+            _firstConnack.TrySetException(new MqttException($"MQTT broker {_address} closed the connection of '{ClientId}' before accepting it: {reason}{TlsHint()}"));
         }
 
         // libmosquitto drops QoS 0 packets it had not written; QoS 1 ones stay queued and are sent again.

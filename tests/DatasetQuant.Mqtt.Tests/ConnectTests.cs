@@ -71,6 +71,7 @@ public sealed class ConnectTests
         Assert.Equal("dev-7", client.ClientId);
         await client.DisposeAsync();
         Assert.False(client.IsConnected);
+        Assert.True(client.Messages.Completion.IsCompleted, "readers of Messages must end when the session is disposed");
         await client.DisposeAsync();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.PublishAsync(new MqttMessage("t", "x"u8.ToArray())).AsTask());
     }
