@@ -65,7 +65,6 @@ public sealed partial class ButtonService(
 
         using (line)
         {
-            // Edge timestamps come from the kernel on a clock that depends on its version; debounce on our own.
             var clock = Stopwatch.StartNew();
             var debouncer = new ButtonDebouncer(TimeSpan.FromMilliseconds(settings.ButtonDebounceMilliseconds), settings.ButtonActiveLow);
             while (!stoppingToken.IsCancellationRequested)
@@ -74,7 +73,7 @@ public sealed partial class ButtonService(
                 {
                     if (line.TryWaitForEdge(debouncer.IsSettling ? SettlingWait : IdleWait, out var edge))
                     {
-                        debouncer.OnEdge(edge.Edge, clock.Elapsed);
+                        Report(debouncer.OnEdge(edge.Edge, edge.Timestamp, clock.Elapsed), settings.ButtonLine!.Value);
                     }
                 }
                 catch (GpioException ex)
@@ -83,20 +82,27 @@ public sealed partial class ButtonService(
                     return;
                 }
 
-                if (debouncer.Poll(clock.Elapsed) == ButtonChange.Pressed)
-                {
-                    LogPressed(logger, settings.ButtonLine!.Value);
-                    try
-                    {
-                        button.RaisePressed();
-                    }
-                    catch (Exception ex)
-                    {
-                        // A failing subscriber must not stop the button from working.
-                        LogHandlerFailed(logger, ex);
-                    }
-                }
+                Report(debouncer.Poll(clock.Elapsed), settings.ButtonLine!.Value);
             }
+        }
+    }
+
+    private void Report(ButtonChange change, int offset)
+    {
+        if (change != ButtonChange.Pressed)
+        {
+            return;
+        }
+
+        LogPressed(logger, offset);
+        try
+        {
+            button.RaisePressed();
+        }
+        catch (Exception ex)
+        {
+            // A failing subscriber must not stop the button from working.
+            LogHandlerFailed(logger, ex);
         }
     }
 

@@ -25,19 +25,35 @@ public sealed class LibgpiodDriver : IGpioDriver
     public static string LibraryVersion => Marshal.PtrToStringUTF8(Libgpiod.gpiod_version_string()) ?? "unknown";
 
     /// <summary>
-    /// Opens a chip by name (<c>gpiochip0</c>, looked up under /dev) or by path (<c>/dev/gpiochip4</c>).
+    /// Opens a chip by name (<c>gpiochip0</c>, looked up under /dev), by path (<c>/dev/gpiochip4</c>) or by label
+    /// (<c>label:pinctrl-rp1</c>, for chips whose number changes between kernels).
     /// Throws <see cref="GpioException"/> naming the chip when it is missing or not accessible.
     /// </summary>
     public static LibgpiodDriver Open(string chip)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(chip);
-        var byPath = chip.Contains('/', StringComparison.Ordinal);
-        var raw = byPath ? Libgpiod.gpiod_chip_open(chip) : Libgpiod.gpiod_chip_open_by_name(chip);
+        const string LabelPrefix = "label:";
+        nint raw;
+        string where;
+        if (chip.StartsWith(LabelPrefix, StringComparison.Ordinal))
+        {
+            raw = Libgpiod.gpiod_chip_open_by_label(chip[LabelPrefix.Length..]);
+            where = "no chip under /dev has this label";
+        }
+        else if (chip.Contains('/', StringComparison.Ordinal))
+        {
+            raw = Libgpiod.gpiod_chip_open(chip);
+            where = chip;
+        }
+        else
+        {
+            raw = Libgpiod.gpiod_chip_open_by_name(chip);
+            where = $"/dev/{chip}";
+        }
+
         if (raw == 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            var where = byPath ? chip : $"/dev/{chip}";
-            throw new GpioException($"GPIO chip '{chip}' ({where}) could not be opened", errno);
+            throw new GpioException($"GPIO chip '{chip}' ({where}) could not be opened", Marshal.GetLastPInvokeError());
         }
 
         return new LibgpiodDriver(GpiodChipHandle.FromRaw(raw), chip);

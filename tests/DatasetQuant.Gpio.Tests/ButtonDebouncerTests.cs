@@ -19,13 +19,14 @@ public sealed class ButtonDebouncerTests
         var next = 0;
         for (double now = 0; now <= 400; now += 0.5)
         {
+            var change = ButtonChange.None;
             while (next < edges.Length && edges[next].At <= now)
             {
-                debouncer.OnEdge(edges[next].Edge, Ms(edges[next].At));
+                change = debouncer.OnEdge(edges[next].Edge, Ms(edges[next].At), Ms(now));
                 next++;
             }
 
-            var change = debouncer.Poll(Ms(now));
+            change = change == ButtonChange.None ? debouncer.Poll(Ms(now)) : change;
             if (change != ButtonChange.None)
             {
                 changes.Add(change);
@@ -40,9 +41,9 @@ public sealed class ButtonDebouncerTests
     {
         var debouncer = new ButtonDebouncer(Ms(30), activeLow: true);
 
-        debouncer.OnEdge(GpioEdge.Falling, Ms(10));
+        debouncer.OnEdge(GpioEdge.Falling, Ms(10), Ms(10));
         Assert.Equal(ButtonChange.None, debouncer.Poll(Ms(20)));
-        debouncer.OnEdge(GpioEdge.Rising, Ms(25));
+        Assert.Equal(ButtonChange.None, debouncer.OnEdge(GpioEdge.Rising, Ms(25), Ms(25)));
 
         Assert.Equal(ButtonChange.None, debouncer.Poll(Ms(100)));
         Assert.False(debouncer.IsSettling);
@@ -53,9 +54,22 @@ public sealed class ButtonDebouncerTests
     {
         var debouncer = new ButtonDebouncer(Ms(5), activeLow: false);
 
-        debouncer.OnEdge(GpioEdge.Rising, Ms(0));
+        debouncer.OnEdge(GpioEdge.Rising, Ms(0), Ms(0));
 
         Assert.Equal(ButtonChange.None, debouncer.Poll(Ms(4)));
         Assert.Equal(ButtonChange.Pressed, debouncer.Poll(Ms(5)));
+    }
+
+    [Fact]
+    public void Edges_read_late_in_one_burst_are_judged_by_their_kernel_timestamps()
+    {
+        var debouncer = new ButtonDebouncer(Ms(30), activeLow: true);
+
+        // A 80 ms press, but the reader was busy: both edges arrive at 200 ms.
+        Assert.Equal(ButtonChange.None, debouncer.OnEdge(GpioEdge.Falling, Ms(0), Ms(200)));
+        Assert.Equal(ButtonChange.Pressed, debouncer.OnEdge(GpioEdge.Rising, Ms(80), Ms(200)));
+
+        Assert.Equal(ButtonChange.None, debouncer.Poll(Ms(220)));
+        Assert.Equal(ButtonChange.Released, debouncer.Poll(Ms(230)));
     }
 }

@@ -89,13 +89,13 @@ public sealed class GpioHostTests
         await WaitUntil(() => gpio.IsRequested(Button));
 
         var line = gpio.Input(Button);
-        line.Inject(GpioEdge.Falling, TimeSpan.Zero);
-        line.Inject(GpioEdge.Rising, TimeSpan.Zero);
-        line.Inject(GpioEdge.Falling, TimeSpan.Zero);
+        line.Inject(GpioEdge.Falling, TimeSpan.FromMilliseconds(0));
+        line.Inject(GpioEdge.Rising, TimeSpan.FromMilliseconds(1));
+        line.Inject(GpioEdge.Falling, TimeSpan.FromMilliseconds(2));
         await pressed.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        line.Inject(GpioEdge.Rising, TimeSpan.Zero);
-        line.Inject(GpioEdge.Falling, TimeSpan.Zero);
-        line.Inject(GpioEdge.Rising, TimeSpan.Zero);
+        line.Inject(GpioEdge.Rising, TimeSpan.FromMilliseconds(500));
+        line.Inject(GpioEdge.Falling, TimeSpan.FromMilliseconds(501));
+        line.Inject(GpioEdge.Rising, TimeSpan.FromMilliseconds(502));
         await Task.Delay(200);
         await host.StopAsync();
 

@@ -35,6 +35,15 @@ public sealed class LibgpiodDriverTests
     }
 
     [Fact]
+    public void Opening_by_a_label_no_chip_has_names_the_label()
+    {
+        var ex = Assert.Throws<GpioException>(() => LibgpiodDriver.Open("label:dq-no-such-label"));
+
+        Assert.Contains("'label:dq-no-such-label'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("label", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_gpio_chip_present_opens_and_refuses_a_line_it_does_not_have()
     {
         var chips = Directory.Exists("/dev") ? Directory.GetFiles("/dev", "gpiochip*") : [];

@@ -30,6 +30,10 @@ internal static partial class Libgpiod
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial nint gpiod_chip_open_by_name(string name);
 
+    /// <summary>Scans /dev for the chip whose label matches; NULL with errno ENOENT when none does.</summary>
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial nint gpiod_chip_open_by_label(string label);
+
     [LibraryImport(Library)]
     public static partial void gpiod_chip_close(nint chip);
 
