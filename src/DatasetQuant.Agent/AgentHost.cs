@@ -3,6 +3,7 @@ using DatasetQuant.Agent.Configuration;
 using DatasetQuant.Agent.FineTuning;
 using DatasetQuant.Agent.Systemd;
 using DatasetQuant.Gpio;
+using DatasetQuant.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -38,6 +39,7 @@ public static class AgentHost
         builder.Services.AddHostedService<AgentStartupLog>();
         builder.Services.AddHostedService<SystemdNotifyService>();
         builder.Services.AddGpio(builder.Configuration.GetSection(GpioOptions.SectionName));
+        builder.Services.AddDeviceSync(builder.Configuration.GetSection("Sync"));
         builder.Services.TryAddSingleton<IDeviceTrainer, TrainerNotLinked>();
         builder.Services.AddSingleton<FineTuneRequests>();
         builder.Services.AddSingleton<FineTuneService>();

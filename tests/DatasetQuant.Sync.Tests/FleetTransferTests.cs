@@ -14,13 +14,18 @@ public sealed class FleetTransferTests
         await Task.Delay(100);
 
         await bed.PublishAsync("fmnist", 1, shards);
+        var broadcastBytes = bed.Broker.PublishedBytesTo("dq/v1/lab/datasets/#");
+
+        // The coordinator sends the dataset once for the whole fleet: payload + 46-byte frame headers + the manifest.
+        const int DatasetBytes = 100_000 + (16 * 1024) + 1 + 70_001;
+        Assert.InRange(broadcastBytes, DatasetBytes, DatasetBytes + (14 * 46) + 2048);
 
         foreach (var device in devices)
         {
             await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), $"{device.Id} to hold fmnist v1", bed.Log);
             device.AssertHoldsExactly("fmnist", shards);
             Assert.Equal(0, device.Engine!.PullsSent);
-            Assert.Equal(100_000 + (16 * 1024) + 1 + 70_001, device.Engine.HeldBytes);
+            Assert.Equal(DatasetBytes, device.Engine.HeldBytes);
         }
 
         // Retained state documents say so.
