@@ -147,7 +147,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
             switch (topic.Kind)
             {
                 case SyncTopicKind.DatasetManifest:
-                    await HandleManifestAsync(topic.Name, message, cancellationToken).ConfigureAwait(false);
+                    HandleManifest(topic.Name, message);
                     break;
                 case SyncTopicKind.DatasetChunks:
                 case SyncTopicKind.DeviceChunks when topic.Name == DeviceId:
