@@ -9,7 +9,6 @@ namespace DatasetQuant.Training.Tests;
 public sealed class MlpTrainerTests
 {
     [Fact]
-    [Trait("Category", "Simd")]
     public void One_short_epoch_on_real_fashion_mnist_beats_chance_by_far()
     {
         var train = FashionMnist.TrainSubset(12_000);
