@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace DatasetQuant.Training.Checkpoints;
 
-/// <summary>Writes a <see cref="TrainingCheckpoint"/> atomically (see <see cref="AtomicFile"/>), CRC-32C at the end.</summary>
+/// <summary>Writes a <see cref="TrainingCheckpoint"/> atomically (temp file, fsync, rename, fsync of the folder), CRC-32C at the end.</summary>
 public static class CheckpointWriter
 {
     public static void Write(string path, TrainingCheckpoint checkpoint)
@@ -17,25 +17,24 @@ public static class CheckpointWriter
         var header = new CheckpointHeader(
             (ushort)shape.Sizes.Count, checkpoint.Seed, checkpoint.CompletedEpochs, checkpoint.NextBatch, checkpoint.Step,
             checkpoint.BatchSize, checkpoint.PlannedEpochs, checkpoint.SamplesPerEpoch, shape.ParameterCount);
-        AtomicFile.Write(path, stream =>
+        var bytes = new byte[CheckpointConstants.FileSize(shape.Sizes.Count, shape.ParameterCount)];
         {
-            var prefix = new byte[CheckpointConstants.FixedHeaderSize + (4 * shape.Sizes.Count)];
+            var prefix = bytes.AsSpan(0, CheckpointConstants.FixedHeaderSize + (4 * shape.Sizes.Count));
             header.Write(prefix);
             for (var i = 0; i < shape.Sizes.Count; i++)
             {
-                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(prefix.AsSpan(CheckpointConstants.FixedHeaderSize + (4 * i)), shape.Sizes[i]);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(prefix[(CheckpointConstants.FixedHeaderSize + (4 * i))..], shape.Sizes[i]);
             }
 
             // The parameters are written as their in-memory bytes: every platform DatasetQuant runs on is little-endian.
             var parameters = MemoryMarshal.AsBytes(checkpoint.Model.Parameters.AsSpan());
             var velocity = MemoryMarshal.AsBytes(checkpoint.Velocity.AsSpan());
             var crc = Crc32C.Append(Crc32C.Append(Crc32C.Compute(prefix), parameters), velocity);
-            stream.Write(prefix);
-            stream.Write(parameters);
-            stream.Write(velocity);
-            Span<byte> trailer = stackalloc byte[4];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(trailer, crc);
-            stream.Write(trailer);
-        });
+            parameters.CopyTo(bytes.AsSpan(prefix.Length));
+            velocity.CopyTo(bytes.AsSpan(prefix.Length + parameters.Length));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - CheckpointConstants.CrcSize), crc);
+        }
+
+        DatasetQuant.Onnx.AtomicFile.Write(path, bytes);
     }
 }
