@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return QuantizeCommand.Create();
         yield return InspectCommand.Create();
         yield return VerifyCommand.Create();
+        yield return TrainCommand.Create();
+        yield return EvalCommand.Create();
     }
 }
