@@ -13,5 +13,6 @@ internal static class CommandCatalog
         yield return VerifyCommand.Create();
         yield return TrainCommand.Create();
         yield return EvalCommand.Create();
+        yield return ExperimentCommand.Create();
     }
 }
