@@ -65,8 +65,9 @@ public static unsafe class OnnxRuntime
                     var logId = "dq"u8;
                     fixed (byte* id = logId)
                     {
-                        // Level 3 = ORT_LOGGING_LEVEL_ERROR: warnings about unused initializers etc. are not the user's business.
-                        OrtStatus.Check(OrtApi.CreateEnv(3, id, &env), "creating the ONNX Runtime environment");
+                        // Level 4 = ORT_LOGGING_LEVEL_FATAL: every error also comes back as a status and becomes an exception or the
+                        // single provider-fallback line, so ONNX Runtime's own log would only repeat it.
+                        OrtStatus.Check(OrtApi.CreateEnv(4, id, &env), "creating the ONNX Runtime environment");
                     }
 
                     nint memoryInfo;

@@ -14,5 +14,8 @@ internal static class CommandCatalog
         yield return TrainCommand.Create();
         yield return EvalCommand.Create();
         yield return ExperimentCommand.Create();
+        yield return OnnxCommand.Create();
+        yield return GeneratorCommand.Create();
+        yield return SampleCommand.Create();
     }
 }
