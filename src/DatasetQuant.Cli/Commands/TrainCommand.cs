@@ -14,7 +14,10 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var data = new Option<string[]>("--data") { Description = "Training data: .dqs shards or folders of them, or a dataset spec", Required = true, AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string[]>("--data") { Description = "Training data: .dqs shards or folders of them, or a dataset spec", AllowMultipleArgumentsPerToken = true };
+        var generator = new Option<string?>("--generator") { Description = "A DiM generator (G.onnx with G.json beside it) whose samples join the training data" };
+        var ratio = new Option<double>("--synthetic-ratio") { Description = "Fraction of each epoch drawn from the generator (1: generator alone)", DefaultValueFactory = _ => 0.5 };
+        var syntheticCount = new Option<int>("--synthetic-samples") { Description = "Samples per epoch when training on the generator alone", DefaultValueFactory = _ => 60_000 };
         var init = new Option<string?>("--init") { Description = "Start from this ONNX MLP (fine-tuning) instead of random weights" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs", DefaultValueFactory = _ => 10 };
         var output = new Option<string>("--out") { Description = "Where the trained model goes (.onnx)", Required = true };
@@ -30,7 +33,7 @@ internal static class TrainCommand
         var threads = new Option<int>("--threads") { Description = "Compute threads (0: one per core)", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train an MLP classifier on the device's CPU from quantized shards and write it as ONNX.")
         {
-            data, init, epochs, output, seed, hidden, batch, lr, momentum, weightDecay, schedule, checkpoint, checkpointEvery, threads,
+            data, generator, ratio, syntheticCount, init, epochs, output, seed, hidden, batch, lr, momentum, weightDecay, schedule, checkpoint, checkpointEvery, threads,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -44,10 +47,11 @@ internal static class TrainCommand
                 normalization = InputNormalization.FromMetadata(OnnxModelReader.ReadFile(initPath).Metadata, initPath);
             }
 
-            var source = TrainingInputs.Open(parse.GetValue(data)!, normalization);
+            var source = OpenSources(parse.GetValue(data) ?? [], parse.GetValue(generator), parse.GetValue(ratio), parse.GetValue(syntheticCount),
+                normalization, (ulong)parse.GetValue(seed), parse.GetValue(batch));
             try
             {
-                normalization ??= TrainingInputs.NormalizationOf(source);
+                normalization ??= source is MixedSources mixed ? mixed.Normalization : TrainingInputs.NormalizationOf(source);
                 var shape = initial?.Shape ?? BuildShape(source, parse.GetValue(hidden)!);
                 var model = initial ?? MlpModel.CreateRandom(shape, parse.GetValue(seed));
                 var options = new TrainingOptions
@@ -71,6 +75,63 @@ internal static class TrainCommand
             }
         }));
         return command;
+    }
+
+    private static ITrainingDataSource OpenSources(
+        string[] data, string? generator, double ratio, int syntheticSamples, InputNormalization? normalization, ulong seed, int batch)
+    {
+        if (generator is null)
+        {
+            return data.Length == 0 ? throw new ArgumentException("give --data, --generator, or both.") : TrainingInputs.Open(data, normalization);
+        }
+
+        if (!(ratio > 0 && ratio <= 1))
+        {
+            throw new ArgumentException($"--synthetic-ratio {ratio} must be in (0, 1].");
+        }
+
+        if (data.Length == 0 || ratio >= 1)
+        {
+            // DiM's protocol: train on synthetic samples only (test on real ones with dq eval).
+            normalization ??= data.Length == 0
+                ? throw new ArgumentException("training on a generator alone needs --init (a model that carries its normalisation) or --data to take it from.")
+                : TrainingInputs.NormalizationOf(TrainingInputs.Peek(data));
+            return new GeneratorDataSource(generator, syntheticSamples, normalization!, seed, batch);
+        }
+
+        var real = TrainingInputs.Open(data, normalization);
+        try
+        {
+            var synthetic = new GeneratorDataSource(generator, Math.Max(1, real.Count), TrainingInputs.NormalizationOf(real)!, seed, batch);
+            return new MixedSources(real, synthetic, new MixedDataSource(real, synthetic, ratio, batch));
+        }
+        catch
+        {
+            TrainingInputs.Close(real);
+            throw;
+        }
+    }
+
+    /// <summary>A mix that closes both of its sources.</summary>
+    private sealed class MixedSources(ITrainingDataSource real, ITrainingDataSource synthetic, MixedDataSource mix) : ITrainingDataSource, IDisposable
+    {
+        public int Count => mix.Count;
+
+        public int SampleLength => mix.SampleLength;
+
+        public int ClassCount => mix.ClassCount;
+
+        public string Description => mix.Description;
+
+        public InputNormalization? Normalization => TrainingInputs.NormalizationOf(real);
+
+        public void ReadBatch(ReadOnlySpan<int> indices, Span<float> samples, Span<int> labels) => mix.ReadBatch(indices, samples, labels);
+
+        public void Dispose()
+        {
+            TrainingInputs.Close(real);
+            TrainingInputs.Close(synthetic);
+        }
     }
 
     private static MlpShape BuildShape(ITrainingDataSource source, string hidden)
@@ -113,7 +174,7 @@ internal static class TrainCommand
                 {
                     if (p.EpochFinished)
                     {
-                        Console.WriteLine(string.Create(inv, $"epoch {p.Epoch}/{p.Epochs} done: loss {p.RunningLoss:F4}, {p.SamplesPerSecond:N0} samples/s"));
+                        Console.WriteLine(string.Create(inv, $"epoch {p.Epoch}/{p.Epochs} done: recent loss {p.RunningLoss:F4}, {p.SamplesPerSecond:N0} samples/s"));
                     }
                 }, cancel.Token);
             }

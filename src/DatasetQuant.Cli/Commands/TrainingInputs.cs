@@ -47,8 +47,17 @@ internal static class TrainingInputs
     {
         ShardDataSource shards => shards.Normalization,
         ImageDataSource images => images.Normalization,
+        GeneratorDataSource generated => generated.Normalization,
         _ => null,
     };
+
+    /// <summary>Opens the data only to read its normalisation (when it will not be trained on).</summary>
+    public static ITrainingDataSource Peek(IReadOnlyList<string> specs)
+    {
+        var source = Open(specs, null);
+        Close(source);
+        return source;
+    }
 
     public static void Close(ITrainingDataSource source)
     {
