@@ -1,3 +1,4 @@
+using DatasetQuant.Core.Formats.Dqs;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using DatasetQuant.Training.Model;

@@ -1,3 +1,4 @@
+using DatasetQuant.Core.Formats.Dqs;
 using System.Runtime.InteropServices;
 
 namespace DatasetQuant.Training.Checkpoints;
@@ -29,7 +30,7 @@ public static class CheckpointWriter
             // The parameters are written as their in-memory bytes: every platform DatasetQuant runs on is little-endian.
             var parameters = MemoryMarshal.AsBytes(checkpoint.Model.Parameters.AsSpan());
             var velocity = MemoryMarshal.AsBytes(checkpoint.Velocity.AsSpan());
-            var crc = Crc32C.Append(Crc32C.Append(Crc32C.Compute(prefix), parameters), velocity);
+            var crc = ~Crc32C.Append(Crc32C.Append(Crc32C.Append(uint.MaxValue, prefix), parameters), velocity);
             parameters.CopyTo(bytes.AsSpan(prefix.Length));
             velocity.CopyTo(bytes.AsSpan(prefix.Length + parameters.Length));
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - CheckpointConstants.CrcSize), crc);
