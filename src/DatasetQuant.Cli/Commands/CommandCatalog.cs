@@ -17,5 +17,8 @@ internal static class CommandCatalog
         yield return OnnxCommand.Create();
         yield return GeneratorCommand.Create();
         yield return SampleCommand.Create();
+        yield return DecodeCommand.Create();
+        yield return RequantizeCommand.Create();
+        yield return BenchCommand.Create();
     }
 }

@@ -55,6 +55,7 @@ internal static class DistortionKernel
     public static double SquaredError(ReadOnlySpan<float> residual, ReadOnlySpan<float> low, ReadOnlySpan<float> high, int bits, float scale)
     {
         var half = (float)(1 << (bits - 1));
+        var inverse = 1f / scale;
         var i = 0;
         double total = 0;
         if (Vector.IsHardwareAccelerated && residual.Length >= Vector<float>.Count)
@@ -63,13 +64,14 @@ internal static class DistortionKernel
             var lo = MemoryMarshal.Cast<float, Vector<float>>(low);
             var hi = MemoryMarshal.Cast<float, Vector<float>>(high);
             var vScale = new Vector<float>(scale);
+            var vInverse = new Vector<float>(1f / scale);
             var vMinCode = new Vector<float>(-half);
             var vMaxCode = new Vector<float>(half - 1);
             var vHalf = new Vector<float>(0.5f);
             var sum = Vector<float>.Zero;
             for (var v = 0; v < r.Length; v++)
             {
-                var q = Vector.Min(Vector.Max(Vector.Floor(r[v] / vScale), vMinCode), vMaxCode);
+                var q = Vector.Min(Vector.Max(Vector.Floor(r[v] * vInverse), vMinCode), vMaxCode);
                 var reconstructed = Vector.Min(Vector.Max((q + vHalf) * vScale, lo[v]), hi[v]);
                 var error = reconstructed - r[v];
                 sum += error * error;
@@ -81,7 +83,7 @@ internal static class DistortionKernel
 
         for (; i < residual.Length; i++)
         {
-            var q = Math.Clamp(MathF.Floor(residual[i] / scale), -half, half - 1);
+            var q = Math.Clamp(MathF.Floor(residual[i] * inverse), -half, half - 1);
             var reconstructed = Math.Clamp((q + 0.5f) * scale, low[i], high[i]);
             var error = reconstructed - residual[i];
             total += error * error;

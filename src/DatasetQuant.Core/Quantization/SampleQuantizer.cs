@@ -3,7 +3,7 @@ namespace DatasetQuant.Core.Quantization;
 /// <summary>
 /// Per-sample symmetric (midrise) linear quantization around the dataset's per-channel mean, as docs/format.md defines it.
 /// With residual r = x − μ_c (x on the 0–255 scale), scale s and width b:
-/// code u = clamp(floor(r / s) + 2^(b−1), 0, 2^b − 1); reconstruction x̂ = clamp(μ_c + s·(u − 2^(b−1) + ½), 0, 255).
+/// code u = clamp(floor(r · (1/s)) + 2^(b−1), 0, 2^b − 1); reconstruction x̂ = clamp(μ_c + s·(u − 2^(b−1) + ½), 0, 255).
 /// Width 0 means the sample is dropped. Codes at b bits become codes at b' &lt; b bits by u' = u &gt;&gt; (b − b') with
 /// s' = s·2^(b−b') — exactly the centre of the merged bins, so re-quantization needs only the codes.
 /// </summary>
@@ -53,6 +53,7 @@ public static class SampleQuantizer
         ValidateBits(bits);
         var half = 1 << (bits - 1);
         var top = (1 << bits) - 1;
+        var inverse = 1f / scale;
         for (var c = 0; c < channelMean.Length; c++)
         {
             var mean = channelMean[c];
@@ -60,7 +61,7 @@ public static class SampleQuantizer
             var destination = codes.Slice(c * plane, plane);
             for (var i = 0; i < source.Length; i++)
             {
-                var q = (int)MathF.Floor((source[i] - mean) / scale) + half;
+                var q = (int)MathF.Floor((source[i] - mean) * inverse) + half;
                 destination[i] = (byte)Math.Clamp(q, 0, top);
             }
         }

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace DatasetQuant.Core.Formats.Dqs;
 
@@ -12,8 +14,19 @@ public static class Crc32C
     public static uint Compute(ReadOnlySpan<byte> data) => ~Append(uint.MaxValue, data);
 
     /// <summary>Continues a running (not yet inverted) CRC.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
+        if (BitConverter.IsLittleEndian)
+        {
+            foreach (var word in MemoryMarshal.Cast<byte, ulong>(data))
+            {
+                crc = BitOperations.Crc32C(crc, word);
+            }
+
+            data = data[(data.Length & ~7)..];
+        }
+
         while (data.Length >= 8)
         {
             crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(data));

@@ -10,13 +10,20 @@ public sealed class DqsNormalization
     {
         Multiplier = multiplier;
         Addend = addend;
+        MultiplierArray = multiplier;
+        AddendArray = addend;
     }
 
     public IReadOnlyList<float> Multiplier { get; }
 
     public IReadOnlyList<float> Addend { get; }
 
-    public int Channels => Multiplier.Count;
+    public int Channels => MultiplierArray.Length;
+
+    // The decoder reads these per channel of every sample; arrays avoid an interface call each time.
+    internal float[] MultiplierArray { get; }
+
+    internal float[] AddendArray { get; }
 
     /// <summary>Pixels on the 0–255 scale.</summary>
     public static DqsNormalization PixelScale(int channels) => new(Fill(channels, 1f), Fill(channels, 0f));

@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace DatasetQuant.Core.Formats.Dqs;
 
 /// <summary>
 /// One shard, memory-mapped. Opening checks the header, footer, index checksum and every index record, so random access
-/// afterwards is O(1); each sample's payload checksum is checked when it is read. Decoding writes into caller memory and
+/// afterwards is O(1); each sample's payload checksum is checked the first time it is read. Decoding writes into caller memory and
 /// allocates nothing. Bad data raises <see cref="DqsFormatException"/> naming the file, and the field or sample.
 /// Safe for concurrent readers.
 /// </summary>
@@ -14,12 +15,16 @@ public sealed unsafe class DqsReader : IDisposable
 {
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
+    private GCHandle _pin;
     private readonly byte* _base;
     private readonly long _length;
     private readonly DqsHeader _header;
     private readonly float[] _mean;
     private readonly int _plane;
+    private readonly int[] _verified;
     private bool _disposed;
+
+    private const int DecodeSlack = 16;
 
     private DqsReader(string path, bool verifyPayloadChecksums)
     {
@@ -62,6 +67,36 @@ public sealed unsafe class DqsReader : IDisposable
 
         _mean = _header.ChannelMean.ToArray();
         _plane = _header.Height * _header.Width;
+        _verified = new int[(_header.SampleCount + 31) / 32];
+    }
+
+    private DqsReader(byte[] data, string name, bool verifyPayloadChecksums)
+    {
+        Path = name;
+        VerifyPayloadChecksums = verifyPayloadChecksums;
+        _length = data.Length;
+        _pin = GCHandle.Alloc(data, GCHandleType.Pinned);
+        _base = (byte*)_pin.AddrOfPinnedObject();
+        try
+        {
+            if (_length < DqsConstants.FixedHeaderSize)
+            {
+                DqsThrowHelper.ThrowTruncated(name, _length, DqsConstants.FixedHeaderSize, "the fixed header");
+            }
+
+            _header = DqsHeader.Read(data.AsSpan(0, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels))), _length, name, out var headerChecksum);
+            DqsFooter.Check(Span(_header.FooterOffset, DqsConstants.FooterSize), _header, _length, headerChecksum, name);
+            CheckIndex();
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
+
+        _mean = _header.ChannelMean.ToArray();
+        _plane = _header.Height * _header.Width;
+        _verified = new int[(_header.SampleCount + 31) / 32];
     }
 
     public string Path { get; }
@@ -79,6 +114,9 @@ public sealed unsafe class DqsReader : IDisposable
     public bool VerifyPayloadChecksums { get; }
 
     public static DqsReader Open(string path, bool verifyPayloadChecksums = true) => new(path, verifyPayloadChecksums);
+
+    /// <summary>Reads a shard held in memory (e.g. received over the network); <paramref name="name"/> appears in errors.</summary>
+    public static DqsReader Open(byte[] data, string name, bool verifyPayloadChecksums = true) => new(data, name, verifyPayloadChecksums);
 
     public DqsSampleRecord Record(int sample)
     {
@@ -106,13 +144,18 @@ public sealed unsafe class DqsReader : IDisposable
 
         var record = Record(sample);
         var payload = Payload(sample, record);
+        // The footer (24 bytes) always follows the payload, so 16 bytes past any sample's codes are inside the file:
+        // the vector loop may load them (never decoding them) and needs no padded tail for the last group.
+        var readable = Span(_header.PayloadOffset + record.Offset, payload.Length + DecodeSlack);
         var offset = SampleQuantizerOffset(record.Bits);
+        var multipliers = normalization.MultiplierArray;
+        var addends = normalization.AddendArray;
         for (var c = 0; c < _header.Channels; c++)
         {
-            var a = normalization.Multiplier[c];
-            var b = normalization.Addend[c];
+            var a = multipliers[c];
+            var b = addends[c];
             // x̂ = μ + s·(u + k)  ⇒  out = u·(s·a) + (μ + s·k)·a + b, clamped to the image of [0, 255].
-            DqsSimdDecoder.Decode(payload, record.Bits, c * _plane, destination.Slice(c * _plane, _plane),
+            DqsSimdDecoder.Decode(readable, record.Bits, c * _plane, destination.Slice(c * _plane, _plane),
                 record.Scale * a, (_mean[c] + record.Scale * offset) * a + b, b, 255f * a + b);
         }
     }
@@ -190,13 +233,18 @@ public sealed unsafe class DqsReader : IDisposable
     {
         var length = (int)(((long)PixelsPerSample * record.Bits + 7) >> 3);
         var payload = Span(_header.PayloadOffset + record.Offset, length);
-        if (VerifyPayloadChecksums)
+        // Shards are immutable once renamed into place, so a payload checked once stays checked: later epochs decode
+        // at full speed. The bit is set only after a successful check; a race just checks twice.
+        var bit = 1 << (sample & 31);
+        if (VerifyPayloadChecksums && (Volatile.Read(ref _verified[sample >> 5]) & bit) == 0)
         {
             var actual = Crc32C.Compute(payload);
             if (actual != record.Checksum)
             {
                 DqsThrowHelper.ThrowInvalidPayload(Path, sample, $"CRC32C is {actual:X8} but the index records {record.Checksum:X8}: the sample's codes are damaged.");
             }
+
+            Interlocked.Or(ref _verified[sample >> 5], bit);
         }
 
         return payload;
@@ -251,6 +299,11 @@ public sealed unsafe class DqsReader : IDisposable
 
     private void Release()
     {
+        if (_pin.IsAllocated)
+        {
+            _pin.Free();
+        }
+
         if (_view is not null)
         {
             if (_base is not null)

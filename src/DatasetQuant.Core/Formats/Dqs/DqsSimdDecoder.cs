@@ -20,10 +20,15 @@ public static class DqsSimdDecoder
     private static readonly byte[] Controls = BuildControls();
     private static readonly ushort[] Multipliers = BuildMultipliers();
 
+    // Room for what the vector loop leaves: fewer than 16 + 2·7 bytes, i.e. at most 136 codes at 1 bit, padded.
+    private const int TailBytes = 64;
+    private const int TailCodes = 160;
+
     /// <summary>
     /// Decodes destination.Length codes starting at code <paramref name="firstCode"/> of <paramref name="packed"/> (the
     /// whole stream of one sample).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Decode(ReadOnlySpan<byte> packed, int bits, int firstCode, Span<float> destination, float multiplier, float addend, float min, float max)
     {
         var count = destination.Length;
@@ -49,6 +54,23 @@ public static class DqsSimdDecoder
             : DecodePacked(packed[(code / 8 * bits)..], bits, destination[j..], multiplier, addend, min, max);
         j += consumed;
         code += consumed;
+        if (bits < 8 && count - j >= 8 && (Avx2.IsSupported || Ssse3.IsSupported || AdvSimd.Arm64.IsSupported))
+        {
+            // The vector loop stops 16 bytes before the end of the stream (it loads 16 at a time). The rest — up to
+            // 136 codes at 1 bit — goes through the same loop from a zero-padded copy instead of the scalar loop.
+            var start = code / 8 * bits;
+            var tailBytes = packed.Length - start;
+            Span<byte> padded = stackalloc byte[TailBytes];
+            Span<float> decoded = stackalloc float[TailCodes];
+            padded.Clear();
+            packed.Slice(start, Math.Min(tailBytes, TailBytes - 16 - 2 * bits)).CopyTo(padded);
+            var tail = Math.Min((count - j) & ~7, TailCodes);
+            var done = DecodePacked(padded, bits, decoded[..tail], multiplier, addend, min, max);
+            decoded[..done].CopyTo(destination[j..]);
+            j += done;
+            code += done;
+        }
+
         for (; j < count; j++, code++)
         {
             destination[j] = Scalar(packed, bits, code, multiplier, addend, min, max);
@@ -63,6 +85,7 @@ public static class DqsSimdDecoder
     }
 
     /// <summary>Width 8: each byte is a code. Returns how many codes were decoded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int DecodeBytes(ReadOnlySpan<byte> packed, Span<float> destination, float multiplier, float addend, float min, float max)
     {
         var count = Math.Min(destination.Length, packed.Length);
@@ -106,6 +129,7 @@ public static class DqsSimdDecoder
     }
 
     /// <summary>Widths 1..7 from a stream positioned at a group of 8 codes. Returns how many codes were decoded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int DecodePacked(ReadOnlySpan<byte> packed, int bits, Span<float> destination, float multiplier, float addend, float min, float max)
     {
         var count = destination.Length;
@@ -161,8 +185,9 @@ public static class DqsSimdDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Affine(Vector256<float> x, Vector256<float> m, Vector256<float> a, Vector256<float> lo, Vector256<float> hi)
     {
+        // Avx.Min/Max are one instruction each; Vector256.Min/Max add NaN and signed-zero fix-ups that codes never need.
         var y = Fma.IsSupported ? Fma.MultiplyAdd(x, m, a) : (x * m) + a;
-        return Vector256.Min(Vector256.Max(y, lo), hi);
+        return Avx.Min(Avx.Max(y, lo), hi);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -171,7 +196,9 @@ public static class DqsSimdDecoder
         var y = Fma.IsSupported ? Fma.MultiplyAdd(x, m, a)
             : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a, x, m)
             : (x * m) + a;
-        return Vector128.Min(Vector128.Max(y, lo), hi);
+        return Sse.IsSupported ? Sse.Min(Sse.Max(y, lo), hi)
+            : AdvSimd.IsSupported ? AdvSimd.Min(AdvSimd.Max(y, lo), hi)
+            : Vector128.Min(Vector128.Max(y, lo), hi);
     }
 
     private static byte[] BuildControls()

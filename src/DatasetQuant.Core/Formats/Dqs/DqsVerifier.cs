@@ -13,12 +13,17 @@ public sealed record DqsVerification(string Path, IReadOnlyList<string> Problems
 /// </summary>
 public static class DqsVerifier
 {
-    public static DqsVerification Verify(string path)
+    public static DqsVerification Verify(string path) => Verify(path, () => DqsReader.Open(path, verifyPayloadChecksums: true));
+
+    /// <summary>Verifies a shard held in memory; <paramref name="name"/> appears in the messages.</summary>
+    public static DqsVerification Verify(byte[] data, string name) => Verify(name, () => DqsReader.Open(data, name, verifyPayloadChecksums: true));
+
+    private static DqsVerification Verify(string path, Func<DqsReader> open)
     {
         var problems = new List<string>();
         try
         {
-            using var reader = DqsReader.Open(path, verifyPayloadChecksums: true);
+            using var reader = open();
             for (var i = 0; i < reader.Count; i++)
             {
                 try

@@ -1,0 +1,136 @@
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Core.Formats.Dqs;
+
+/// <summary>What a re-quantization produced.</summary>
+public sealed record RequantizeResult(IReadOnlyList<string> ShardPaths, long BudgetBytes, long PayloadBytesBefore, long PayloadBytesAfter,
+    int SamplesBefore, int SamplesAfter, double MeanSquaredErrorAdded);
+
+/// <summary>
+/// Shrinks a shard set to a lower budget from its codes alone (u' = u &gt;&gt; k, s' = s·2^k; see docs/format.md §6):
+/// what a device does when its budget drops. Distortion is measured against the current reconstruction, widths can
+/// only go down, and each output shard keeps its input's source range and name. With the output folder equal to the
+/// input folder the shards are replaced in place, each atomically (temp file, fsync, rename, fsync of the folder), so
+/// a power cut leaves every shard either old or new, never torn.
+/// </summary>
+public static class Requantizer
+{
+    public static RequantizeResult Requantize(IReadOnlyList<string> paths, Budget budget, string outputDirectory, IBitAllocator? allocator = null,
+        IProgress<QuantizeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        allocator ??= new AdaptiveAllocator();
+        using var set = DqsShardSet.Open(paths);
+        var header = set.Header;
+        var pixels = header.PixelsPerSample;
+        var n = set.Count;
+        var w = SampleQuantizer.WidthCount;
+        var distortion = new double[(long)n * w];
+        var maxBits = new byte[n];
+        var codes = new byte[pixels];
+        var mean = header.ChannelMean.ToArray();
+        var plane = header.Height * header.Width;
+        long before = 0;
+        for (var i = 0; i < n; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (shard, sample) = set.Locate(i);
+            var record = shard.Record(sample);
+            shard.ReadCodes(sample, codes);
+            maxBits[i] = (byte)record.Bits;
+            before += SampleQuantizer.PackedBytes(pixels, record.Bits);
+            MeasureFromCodes(codes, record.Bits, record.Scale, mean, plane, distortion.AsSpan(i * w, w));
+            if (i % 4096 == 0)
+            {
+                progress?.Report(new QuantizeProgress(QuantizeStage.Measuring, i, n));
+            }
+        }
+
+        var budgetBytes = budget.PayloadBytes(set.SourceCount, pixels);
+        var problem = new AllocationProblem(n, pixels, budgetBytes) { Distortion = distortion, MaxBits = maxBits };
+        var bits = new byte[n];
+        allocator.Allocate(problem, bits);
+        progress?.Report(new QuantizeProgress(QuantizeStage.Allocating, n, n));
+        var after = problem.TotalBytes(bits);
+        if (after > budgetBytes)
+        {
+            throw new InvalidOperationException($"allocator {allocator.Name} spent {after} bytes of a {budgetBytes}-byte budget.");
+        }
+
+        double added = 0;
+        for (var i = 0; i < n; i++)
+        {
+            added += distortion[i * w + bits[i]];
+        }
+
+        Directory.CreateDirectory(outputDirectory);
+        var outputs = new List<string>();
+        var packed = new byte[pixels];
+        var done = 0;
+        var next = 0;
+        foreach (var shard in set.Shards)
+        {
+            var kept = 0;
+            for (var k = 0; k < shard.Count; k++)
+            {
+                kept += bits[next + k] > 0 ? 1 : 0;
+            }
+
+            var h = shard.Header;
+            var template = new DqsHeader(h.Channels, h.Height, h.Width, h.ClassCount, kept, h.ShardIndex, h.ShardCount, h.FirstSourceIndex,
+                h.SourceCount, 0, h.ChannelMean.ToArray(), h.ChannelStandardDeviation.ToArray());
+            var output = Path.Combine(outputDirectory, Path.GetFileName(shard.Path));
+            using (var writer = new DqsShardWriter(output, template))
+            {
+                for (var k = 0; k < shard.Count; k++, next++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (bits[next] == 0)
+                    {
+                        continue;
+                    }
+
+                    var record = shard.Record(k);
+                    shard.ReadCodes(k, codes);
+                    var scale = SampleQuantizer.Requantize(codes, record.Bits, bits[next], record.Scale, codes);
+                    DqsBitPacking.Pack(codes, bits[next], packed);
+                    writer.Append(record.Label, bits[next], scale, packed.AsSpan(0, SampleQuantizer.PackedBytes(pixels, bits[next])));
+                }
+
+                writer.Commit();
+            }
+
+            outputs.Add(output);
+            done += shard.Count;
+            progress?.Report(new QuantizeProgress(QuantizeStage.Writing, done, n));
+        }
+
+        return new RequantizeResult(outputs, budgetBytes, before, after, n, bits.Count(b => b > 0), n == 0 ? 0 : added / n);
+    }
+
+    /// <summary>
+    /// D(b') = pixel MSE between the reconstruction at the current width <paramref name="bits"/> and at b' ≤ bits
+    /// (b' = 0: the mean image). Widths above the current one are unreachable and get D(bits).
+    /// </summary>
+    internal static void MeasureFromCodes(ReadOnlySpan<byte> codes, int bits, float scale, ReadOnlySpan<float> mean, int plane, Span<double> distortion)
+    {
+        distortion.Clear();
+        var pixels = codes.Length;
+        for (var p = 0; p < pixels; p++)
+        {
+            var m = mean[p / plane];
+            var current = Math.Clamp(m + scale * (codes[p] + SampleQuantizer.CodeOffset(bits)), 0f, 255f);
+            distortion[0] += (current - m) * (current - m);
+            for (var lower = 1; lower < bits; lower++)
+            {
+                var shift = bits - lower;
+                var coarse = Math.Clamp(m + scale * (1 << shift) * ((codes[p] >> shift) + SampleQuantizer.CodeOffset(lower)), 0f, 255f);
+                distortion[lower] += (coarse - current) * (coarse - current);
+            }
+        }
+
+        for (var b = 0; b < bits; b++)
+        {
+            distortion[b] /= pixels;
+        }
+    }
+}

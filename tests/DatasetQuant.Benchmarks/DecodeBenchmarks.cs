@@ -1,0 +1,76 @@
+using BenchmarkDotNet.Attributes;
+using DatasetQuant.Core.Datasets;
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Benchmarks;
+
+/// <summary>
+/// Decoding 1024 Fashion-MNIST samples to standardised float32 at 1, 2, 4 and 8 bits, against a plain uint8→float32
+/// conversion of the same pixels (the baseline) and a memcpy of the same output bytes, in one class and one run.
+/// </summary>
+[MemoryDiagnoser]
+public class DecodeBenchmarks : IDisposable
+{
+    private const int Samples = 1024;
+    private const int Pixels = 28 * 28;
+
+    private byte[] _pixels = [];
+    private float[] _copySource = [];
+    private float[] _output = [];
+    private int[] _labels = [];
+    private DqsReader? _reader;
+    private DqsReader? _unchecked;
+    private DqsNormalization? _normalization;
+    private string? _directory;
+
+    [Params(1, 2, 4, 8)]
+    public int Bits { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var dataset = DatasetSource.Load("fashion-mnist:test").Take(Samples);
+        _pixels = dataset.AllPixels.ToArray();
+        _copySource = new float[Samples * Pixels];
+        _output = new float[Samples * Pixels];
+        _labels = new int[Samples];
+        _directory = Directory.CreateTempSubdirectory("dq-bench-").FullName;
+        var result = DatasetQuantizer.Quantize(dataset, new QuantizeOptions
+        {
+            Budget = Budget.FromBitsPerPixel(Bits),
+            Allocator = new UniformAllocator(),
+            OutputDirectory = _directory,
+            ClipSearch = 1,
+        });
+        var shard = File.ReadAllBytes(result.ShardPaths.Single());
+        _reader = DqsReader.Open(shard, "bench.dqs");
+        _unchecked = DqsReader.Open(shard, "bench.dqs", verifyPayloadChecksums: false);
+        _normalization = DqsNormalization.FromHeader(_reader.Header);
+    }
+
+    [Benchmark(Baseline = true)]
+    public void ConvertUint8ToFloat32() => PlainConversion.ToSingle(_pixels, _output, 1f / 255f);
+
+    [Benchmark]
+    public void MemcpyFloat32() => _copySource.AsSpan().CopyTo(_output);
+
+    [Benchmark]
+    public void Decode() => _reader!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
+
+    [Benchmark]
+    public void DecodeWithoutChecksums() => _unchecked!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _reader?.Dispose();
+        _unchecked?.Dispose();
+        if (_directory is not null && Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,93 @@
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Quantization;
+using DatasetQuant.Testing;
+
+namespace DatasetQuant.Core.Tests;
+
+public sealed class RequantizerTests
+{
+    [Fact]
+    public void Requantizing_in_place_meets_the_new_budget_and_only_lowers_widths()
+    {
+        using var dir = new TempDirectory();
+        var original = Samples.Quantize(dir.Path, 400, "4bpp", shardSize: 100 * 1024);
+        var before = ReadAll(dir.Path);
+
+        var result = Requantizer.Requantize(original.ShardPaths, Budget.Parse("1.5bpp"), dir.Path);
+
+        Assert.Equal(original.ShardPaths.Order(), result.ShardPaths.Order());
+        Assert.Equal(original.ShardPaths.Order(), Directory.GetFiles(dir.Path).Order());
+        Assert.True(result.PayloadBytesAfter <= Budget.Parse("1.5bpp").PayloadBytes(400, 784));
+        Assert.True(result.PayloadBytesAfter >= Budget.Parse("1.5bpp").PayloadBytes(400, 784) * 0.95);
+        Assert.All(DqsVerifier.VerifySet(result.ShardPaths), v => Assert.True(v.IsValid, string.Join("; ", v.Problems)));
+        var after = ReadAll(dir.Path);
+        Assert.Equal(400, after.Sum(s => s.Header.SourceCount));
+
+        // Each shard's surviving samples are a subsequence of its old ones: same label, codes shifted right, scale × 2^shift.
+        foreach (var shard in after)
+        {
+            var previous = before.Single(s => s.Header.FirstSourceIndex == shard.Header.FirstSourceIndex).Samples;
+            var at = 0;
+            foreach (var sample in shard.Samples)
+            {
+                while (at < previous.Count && !Follows(previous[at], sample))
+                {
+                    at++;
+                }
+
+                Assert.True(at < previous.Count, $"a sample of the shard from source {shard.Header.FirstSourceIndex} matches no old sample");
+                at++;
+            }
+        }
+    }
+
+    private static bool Follows(StoredSample old, StoredSample now)
+    {
+        if (old.Label != now.Label || now.Bits > old.Bits)
+        {
+            return false;
+        }
+
+        var shift = old.Bits - now.Bits;
+        return old.Scale * (1 << shift) == now.Scale && old.Codes.Select(c => (byte)(c >> shift)).SequenceEqual(now.Codes);
+    }
+
+    [Fact]
+    public void A_budget_above_the_current_size_changes_nothing()
+    {
+        using var dir = new TempDirectory();
+        var output = new TempDirectory();
+        var original = Samples.Quantize(dir.Path, 100, "2bpp");
+
+        var result = Requantizer.Requantize(original.ShardPaths, Budget.Parse("6bpp"), output.Path);
+
+        Assert.Equal(result.PayloadBytesBefore, result.PayloadBytesAfter);
+        Assert.Equal(File.ReadAllBytes(original.ShardPaths[0]), File.ReadAllBytes(result.ShardPaths[0]));
+        output.Dispose();
+    }
+
+    private sealed record StoredSample(int Label, int Bits, float Scale, byte[] Codes);
+
+    private sealed record ShardContent(DqsHeader Header, List<StoredSample> Samples);
+
+    private static List<ShardContent> ReadAll(string directory)
+    {
+        var shards = new List<ShardContent>();
+        foreach (var path in Directory.GetFiles(directory, "*.dqs"))
+        {
+            using var reader = DqsReader.Open(path);
+            var samples = new List<StoredSample>();
+            for (var i = 0; i < reader.Count; i++)
+            {
+                var codes = new byte[784];
+                reader.ReadCodes(i, codes);
+                var record = reader.Record(i);
+                samples.Add(new StoredSample(record.Label, record.Bits, record.Scale, codes));
+            }
+
+            shards.Add(new ShardContent(reader.Header, samples));
+        }
+
+        return shards;
+    }
+}

@@ -1,0 +1,47 @@
+using DatasetQuant.Core.Datasets;
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Quantization;
+using DatasetQuant.Testing;
+
+namespace DatasetQuant.Core.Tests;
+
+/// <summary>Real Fashion-MNIST, loaded once per test run, and small shards made from it.</summary>
+internal static class Samples
+{
+    private static readonly Lazy<ImageDataset> LazyTest = new(() => DatasetSource.Load("fashion-mnist:test"));
+
+    public static ImageDataset FashionMnistTest => LazyTest.Value;
+
+    /// <summary>Quantizes the first <paramref name="count"/> test samples into <paramref name="directory"/>.</summary>
+    public static QuantizeResult Quantize(string directory, int count, string budget, string allocator = "adaptive", long shardSize = 64L << 20)
+    {
+        var options = new QuantizeOptions
+        {
+            Budget = Budget.Parse(budget),
+            OutputDirectory = directory,
+            Allocator = BitAllocators.Create(allocator),
+            ShardSizeBytes = shardSize,
+            ShardPrefix = "test",
+        };
+        return DatasetQuantizer.Quantize(FashionMnistTest.Take(count), options);
+    }
+
+    /// <summary>A 64-sample shard with every width 1..8 present, as bytes.</summary>
+    public static byte[] SmallShard(TempDirectory directory)
+    {
+        var dataset = FashionMnistTest.Take(64);
+        var statistics = ChannelStatistics.Compute(dataset);
+        var bits = new byte[64];
+        var scales = new float[64];
+        var values = new float[dataset.PixelsPerSample];
+        for (var i = 0; i < 64; i++)
+        {
+            bits[i] = (byte)(i % 9);
+            dataset.ReadPixels(i, values);
+            scales[i] = bits[i] == 0 ? 0 : SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(values, statistics.Mean, 784), bits[i]);
+        }
+
+        var paths = DqsSetWriter.Write(dataset, statistics, bits, scales, directory.Path, "small", 64L << 20);
+        return File.ReadAllBytes(paths.Single());
+    }
+}
