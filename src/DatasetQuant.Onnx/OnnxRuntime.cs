@@ -52,16 +52,16 @@ public static unsafe class OnnxRuntime
     {
         get
         {
-            if (s_env != 0)
+            var env = Volatile.Read(ref s_env);
+            if (env != 0)
             {
-                return s_env;
+                return env;
             }
 
             lock (Gate)
             {
                 if (s_env == 0)
                 {
-                    nint env;
                     var logId = "dq"u8;
                     fixed (byte* id = logId)
                     {
@@ -73,7 +73,7 @@ public static unsafe class OnnxRuntime
                     nint memoryInfo;
                     OrtStatus.Check(OrtApi.CreateCpuMemoryInfo(0, 0, &memoryInfo)); // OrtDeviceAllocator, OrtMemTypeDefault
                     s_cpuMemoryInfo = memoryInfo;
-                    s_env = env;
+                    Volatile.Write(ref s_env, env); // publishes the memory info with it (ARM reorders plain stores)
                 }
             }
 

@@ -47,6 +47,26 @@ public sealed class GeneratorCommandTests
     }
 
     [Fact]
+    public async Task Onnx_bench_reports_overhead_and_no_managed_allocation()
+    {
+        using var dir = new TempDirectory();
+        var model = dir.File("G.onnx");
+        await DqProcess.RunAsync("generator", "fit", "--input", "fashion-mnist", "--limit", "1000", "--basis-samples", "500", "--out", model);
+
+        var bench = await DqProcess.RunAsync("onnx", "bench", model, "--batch", "16", "--iterations", "50");
+        var cuda = await DqProcess.RunAsync("sample", "--generator", model, "--count", "3", "--out", dir.File("c.npy"), "--provider", "cuda");
+
+        Assert.True(bench.ExitCode == 0, bench.StdErr);
+        Assert.Contains("binding overhead 1.", bench.StdOut, StringComparison.Ordinal);
+        Assert.Contains("managed bytes allocated while timing: 0", bench.StdOut, StringComparison.Ordinal);
+        Assert.True(cuda.ExitCode == 0, cuda.StdErr);
+        var line = Assert.Single(cuda.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // exactly one log line
+        Assert.Contains("'cuda' unavailable", line, StringComparison.Ordinal);
+        Assert.Contains("using CPU", line, StringComparison.Ordinal);
+        Assert.Contains("on CPUExecutionProvider", cuda.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Corrupt_model_and_contradicting_manifest_each_give_one_clear_error()
     {
         using var dir = new TempDirectory();

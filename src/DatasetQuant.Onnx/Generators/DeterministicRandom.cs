@@ -2,7 +2,9 @@ namespace DatasetQuant.Onnx.Generators;
 
 /// <summary>
 /// xoshiro256** seeded through SplitMix64, with Box–Muller normals. Owned by DatasetQuant rather than System.Random
-/// so that the same seed gives the same samples on every runtime version and board.
+/// so that the same seed gives the same stream on every .NET version: the integer and uniform streams are bit-identical
+/// everywhere; the normals go through libm's log, sin and cos, which agree on one platform but may differ in the last
+/// bit between, say, x86-64 and arm64.
 /// </summary>
 public struct DeterministicRandom
 {

@@ -5,7 +5,7 @@ namespace DatasetQuant.Onnx.Generators;
 /// <summary>
 /// The official DiM generator's layer stack with seeded random weights and BatchNorm in eval mode, so that sampling
 /// speed can be measured on the real architecture without trained weights:
-/// Linear 100→196·4·4 + BN + ReLU, ConvTranspose 196→196 (k4 s2 p1, k3 for 28×28) + BN + ReLU,
+/// Linear 100→196·4·4 + BatchNorm1d + ReLU, view [N,196,4,4], ConvTranspose 196→196 (k4 s2 p1, k3 for 28×28) + BN + ReLU,
 /// three 3×3 Conv + BN + ReLU, ConvTranspose k4 s2 p1 + BN + ReLU, 3×3 Conv + BN + ReLU,
 /// ConvTranspose k4 s2 p1 + BN + ReLU, 3×3 Conv to C channels, tanh.
 /// </summary>
@@ -30,8 +30,8 @@ public static class DimGeneratorArchitecture
         var x = g.AddInput("noise", OnnxElementType.Float, -1, NoiseSize);
 
         x = g.Gemm(x, "fc", Kaiming(ref random, NoiseSize, Width * 16 * NoiseSize), Small(ref random, Width * 16), NoiseSize, Width * 16);
+        x = BnRelu(g, x, "fc.bn", ref random, Width * 16); // BatchNorm1d over the 196·4·4 features, as the official code
         x = g.Reshape(x, [-1, Width, 4, 4]);
-        x = BnRelu(g, x, "fc.bn", ref random);
 
         x = g.ConvTranspose(x, "up1", Kaiming(ref random, Width * (size == 28 ? 9 : 16), Width * Width * (size == 28 ? 9 : 16)),
             Small(ref random, Width), Width, Width, size == 28 ? 3 : 4, 2, 1);
@@ -76,13 +76,13 @@ public static class DimGeneratorArchitecture
         return BnRelu(g, x, name + ".bn", ref random);
     }
 
-    private static string BnRelu(OnnxGraph g, string x, string name, ref DeterministicRandom random)
+    private static string BnRelu(OnnxGraph g, string x, string name, ref DeterministicRandom random, int channels = Width)
     {
-        var scale = new float[Width];
-        var bias = new float[Width];
-        var mean = new float[Width];
-        var variance = new float[Width];
-        for (var i = 0; i < Width; i++)
+        var scale = new float[channels];
+        var bias = new float[channels];
+        var mean = new float[channels];
+        var variance = new float[channels];
+        for (var i = 0; i < channels; i++)
         {
             scale[i] = 1f + 0.1f * random.NextGaussian();
             bias[i] = 0.05f * random.NextGaussian();
