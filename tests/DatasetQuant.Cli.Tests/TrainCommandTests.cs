@@ -105,3 +105,47 @@ public sealed class TrainCommandTests
         Assert.False(File.Exists(temp.File("m.onnx")));
     }
 }
+
+public sealed class TrainingInputErrorTests
+{
+    [Fact]
+    public async Task A_generator_with_another_class_count_or_without_a_manifest_is_refused()
+    {
+        using var temp = new TempDirectory("dq-train-cli");
+        var x = temp.File("x.npy");
+        var y = temp.File("y.npy");
+        NpyWriter.Write(x, Enumerable.Range(0, 60 * 784).Select(i => (byte)(i * 7 % 251)).ToArray(), 60, 1, 28, 28);
+        NpyWriter.Write(y, Enumerable.Range(0, 60).Select(i => (long)(i % 5)).ToArray(), 60);
+        var generator = temp.File("g5.onnx");
+        var fit = await DqProcess.RunAsync("generator", "fit", "--input", $"npy:{x},{y}", "--out", generator, "--basis-samples", "60");
+        Assert.True(fit.ExitCode == 0, fit.StdErr);
+
+        var result = await DqProcess.RunAsync("train", "--data", "fashion-mnist:test", "--generator", generator, "--epochs", "1", "--out", temp.File("m.onnx"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"generator {generator} has 5 classes, fashion-mnist-test has 10.", result.StdErr);
+
+        File.Delete(Path.ChangeExtension(generator, ".json"));
+        result = await DqProcess.RunAsync("train", "--data", "fashion-mnist:test", "--generator", generator, "--epochs", "1", "--out", temp.File("m.onnx"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("error: ", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("manifest", result.StdErr);
+        Assert.DoesNotContain("   at ", result.StdErr);
+    }
+
+    [Fact]
+    public async Task An_importance_model_of_another_input_size_is_a_clear_quantize_error()
+    {
+        using var temp = new TempDirectory("dq-train-cli");
+        var x = temp.File("x.npy");
+        var y = temp.File("y.npy");
+        NpyWriter.Write(x, Enumerable.Range(0, 40 * 64).Select(i => (byte)(i % 251)).ToArray(), 40, 1, 8, 8);
+        NpyWriter.Write(y, Enumerable.Range(0, 40).Select(i => (long)(i % 10)).ToArray(), 40);
+        var model = temp.File("m64.onnx");
+        var train = await DqProcess.RunAsync("train", "--data", $"npy:{x},{y}", "--epochs", "1", "--out", model);
+        Assert.True(train.ExitCode == 0, train.StdErr);
+
+        var result = await DqProcess.RunAsync("quantize", "--input", "fashion-mnist:test", "--budget", "1bpp", "--importance", model, "--out", temp.File("q"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"error: importance model '{model}' takes 64 values per sample, the dataset's samples have 784 (1x28x28).", result.StdErr);
+    }
+}

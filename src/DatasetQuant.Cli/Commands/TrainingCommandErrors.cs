@@ -12,7 +12,8 @@ internal static class TrainingCommandErrors
         {
             return action();
         }
-        catch (Exception ex) when (ex is InvalidDataException or TrainingDivergedException or OnnxFormatException or OnnxRuntimeException)
+        catch (Exception ex) when (ex is InvalidDataException or TrainingDivergedException or OnnxFormatException or OnnxRuntimeException
+                                       or DatasetQuant.Onnx.Generators.GeneratorManifestException)
         {
             Console.Error.WriteLine($"error: {ex.Message}");
             return CommandErrors.BadInput;
