@@ -17,5 +17,8 @@ internal static class CommandCatalog
         yield return OnnxCommand.Create();
         yield return GeneratorCommand.Create();
         yield return SampleCommand.Create();
+        yield return TrainCommand.Create();
+        yield return EvalCommand.Create();
+        yield return ExperimentCommand.Create();
     }
 }
