@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using DatasetQuant.Sync.Interop;
+
+namespace DatasetQuant.Sync.IO;
+
+/// <summary>
+/// Atomic, durable file replacement on flash: write a temp file beside the target, fsync it, rename it over the
+/// target, fsync the directory. After a power cut the target is either the old or the new content, never a mix.
+/// </summary>
+public static class DurableFile
+{
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
+    {
+        var temp = path + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        if (mode is not null && !OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = mode;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+
+        CommitTemp(temp, path);
+    }
+
+    public static void WriteAllText(string path, string content, UnixFileMode? mode) => WriteAllBytes(path, Encoding.UTF8.GetBytes(content), mode);
+
+    /// <summary>Renames an already fsynced <paramref name="temp"/> over <paramref name="path"/> and fsyncs the directory.</summary>
+    public static void CommitTemp(string temp, string path)
+    {
+        File.Move(temp, path, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>Deletes a file if present and makes the removal durable.</summary>
+    public static void Delete(string path)
+    {
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+            SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+    }
+
+    /// <summary>fsync(2) on the directory, so a rename or a new name in it survives a power cut.</summary>
+    public static void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+        {
+            return;
+        }
+
+        var fd = Libc.open(directory, Libc.O_RDONLY);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open directory '{directory}' to fsync it (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Libc.fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory '{directory}' failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            Libc.close(fd);
+        }
+    }
+}

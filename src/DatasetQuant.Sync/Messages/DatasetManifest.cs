@@ -1,0 +1,184 @@
+using DatasetQuant.Sync.Chunks;
+
+namespace DatasetQuant.Sync.Messages;
+
+/// <summary>
+/// What a dataset version is: its shards with size, SHA-256, bit budget and sample count. Everything here is covered
+/// by the signature (see <see cref="Security.ManifestCanonicalForm"/>); the device trusts nothing that is not.
+/// </summary>
+public sealed class DatasetManifest
+{
+    public const int MaxShards = 65_536;
+
+    /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
+    public const long MaxShardSize = 64L << 30;
+
+    public string Fleet { get; init; } = "";
+
+    public string Dataset { get; init; } = "";
+
+    /// <summary>Per dataset, only goes up; a device never takes a version below the one it holds.</summary>
+    public long Version { get; init; }
+
+    public int ChunkSize { get; init; } = ChunkFrameConstants.MaxPayload;
+
+    /// <summary>Seconds since 1970-01-01 UTC when the coordinator built the manifest.</summary>
+    public long CreatedUnixSeconds { get; init; }
+
+    public List<ManifestShard> Shards { get; init; } = [];
+
+    public long TotalBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (var shard in Shards)
+            {
+                total += shard.Size;
+            }
+
+            return total;
+        }
+    }
+
+    public ManifestShard? FindShard(int id)
+    {
+        foreach (var shard in Shards)
+        {
+            if (shard.Id == id)
+            {
+                return shard;
+            }
+        }
+
+        return null;
+    }
+
+    public string? Validate()
+    {
+        var error = MessageRules.Name(Fleet, "manifest.fleet")
+            ?? MessageRules.Name(Dataset, "manifest.dataset")
+            ?? (Version > 0 ? null : $"field 'manifest.version' must be at least 1 ({Version})")
+            ?? (ChunkSize is >= ChunkFrameConstants.MinChunkSize and <= ChunkFrameConstants.MaxPayload
+                ? null
+                : $"field 'manifest.chunkSize' is {ChunkSize}, expected {ChunkFrameConstants.MinChunkSize}..{ChunkFrameConstants.MaxPayload}");
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (Shards is null || Shards.Count == 0 || Shards.Count > MaxShards)
+        {
+            return $"field 'manifest.shards' must list 1..{MaxShards} shards";
+        }
+
+        var ids = new HashSet<int>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var shard in Shards)
+        {
+            if (shard is null)
+            {
+                return "field 'manifest.shards' has a null entry";
+            }
+
+            error = shard.Validate();
+            if (error is not null)
+            {
+                return $"shard {shard.Id}: {error}";
+            }
+
+            if (!ids.Add(shard.Id) || !names.Add(shard.Name))
+            {
+                return $"shard {shard.Id} ('{shard.Name}') appears twice";
+            }
+        }
+
+        return null;
+    }
+}
+
+public sealed class ManifestShard
+{
+    public int Id { get; init; }
+
+    /// <summary>File name on the device, for example <c>train-000.dqs</c>.</summary>
+    public string Name { get; init; } = "";
+
+    public long Size { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of the whole shard file.</summary>
+    public string Sha256 { get; init; } = "";
+
+    /// <summary>Bits of quantized payload in the shard (its bit budget).</summary>
+    public long BitBudget { get; init; }
+
+    /// <summary>Mean bits per pixel, rounded to 3 decimals (it is signed as an integer count of milli-bits).</summary>
+    public double BitsPerPixel { get; init; }
+
+    public long SampleCount { get; init; }
+
+    public int ChunkCount(int chunkSize) => (int)((Size + chunkSize - 1) / chunkSize);
+
+    internal string? Validate()
+    {
+        if (Id < 0)
+        {
+            return $"field 'id' is negative ({Id})";
+        }
+
+        if (!SyncNames.IsValid(Name))
+        {
+            return $"field 'name' is not a valid file name ('{Name}')";
+        }
+
+        if (Size is <= 0 or > DatasetManifest.MaxShardSize)
+        {
+            return $"field 'size' is {Size}, expected 1..{DatasetManifest.MaxShardSize}";
+        }
+
+        if (Sha256 is null || Sha256.Length != 64 || !IsLowerHex(Sha256))
+        {
+            return $"field 'sha256' is not 64 lower-case hex digits ('{Sha256}')";
+        }
+
+        if (BitBudget < 0 || SampleCount < 0 || !(BitsPerPixel >= 0 && BitsPerPixel <= 64))
+        {
+            return "fields 'bitBudget', 'bitsPerPixel' and 'sampleCount' must be non-negative (bitsPerPixel at most 64)";
+        }
+
+        return null;
+    }
+
+    private static bool IsLowerHex(string value)
+    {
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// <c>datasets/{name}/manifest</c>, retained: the manifest, the signature over its canonical form (ECDSA P-256 over
+/// SHA-256, IEEE P1363 r‖s, base64) and the signing key's id (first 8 bytes of SHA-256 of its SubjectPublicKeyInfo, hex).
+/// </summary>
+public sealed class SignedManifestMessage : ISyncMessage
+{
+    public int Schema { get; init; } = SyncSchema.Current;
+
+    public DatasetManifest Manifest { get; init; } = new();
+
+    public string KeyId { get; init; } = "";
+
+    public string Signature { get; init; } = "";
+
+    public string? Validate() =>
+        MessageRules.Schema(Schema)
+        ?? (Manifest is null ? "field 'manifest' is missing" : Manifest.Validate())
+        ?? (string.IsNullOrEmpty(Signature) ? "field 'signature' is missing" : null);
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text;
+using DatasetQuant.Sync.Messages;
+
+namespace DatasetQuant.Sync.Security;
+
+/// <summary>
+/// The bytes a manifest signature covers: ASCII lines, each ending in LF, independent of how the JSON was written.
+/// Names are restricted to <c>[A-Za-z0-9._-]</c>, so nothing needs escaping. docs/protocol.md, "Signing".
+/// <code>
+/// dq-manifest/1
+/// fleet:{fleet}
+/// dataset:{dataset}
+/// version:{version}
+/// chunk-size:{chunkSize}
+/// created:{createdUnixSeconds}
+/// shards:{count}
+/// shard:{id}:{name}:{size}:{sha256}:{bitBudget}:{round(bitsPerPixel*1000)}:{sampleCount}   (one per shard, in manifest order)
+/// </code>
+/// </summary>
+public static class ManifestCanonicalForm
+{
+    public const string Header = "dq-manifest/1";
+
+    public static byte[] GetBytes(DatasetManifest manifest)
+    {
+        var text = new StringBuilder(128 + (manifest.Shards.Count * 140));
+        Line(text, Header);
+        Line(text, $"fleet:{manifest.Fleet}");
+        Line(text, $"dataset:{manifest.Dataset}");
+        Line(text, Invariant($"version:{manifest.Version}"));
+        Line(text, Invariant($"chunk-size:{manifest.ChunkSize}"));
+        Line(text, Invariant($"created:{manifest.CreatedUnixSeconds}"));
+        Line(text, Invariant($"shards:{manifest.Shards.Count}"));
+        foreach (var shard in manifest.Shards)
+        {
+            Line(text, Invariant($"shard:{shard.Id}:{shard.Name}:{shard.Size}:{shard.Sha256}:{shard.BitBudget}:{MilliBits(shard.BitsPerPixel)}:{shard.SampleCount}"));
+        }
+
+        return Encoding.ASCII.GetBytes(text.ToString());
+    }
+
+    /// <summary>Bits per pixel as the signed integer count of milli-bits (half away from zero).</summary>
+    public static long MilliBits(double bitsPerPixel) => (long)Math.Round(bitsPerPixel * 1000, MidpointRounding.AwayFromZero);
+
+    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static void Line(StringBuilder text, string line) => text.Append(line).Append('\n');
+}
