@@ -31,7 +31,7 @@ public sealed class SqliteFleetStoreTests : IAsyncLifetime
     public async Task Device_report_is_recorded_with_its_shards()
     {
         Assert.True(await _store.RecordDeviceReportAsync(Report("pi-1", T0, 900_000, 100_000,
-            new HeldShard("fmnist", "s0", 3, 60_000), new HeldShard("fmnist", "s1", 3, 40_000))));
+            new HeldShard("fmnist", 0, 3, 60_000), new HeldShard("fmnist", 1, 3, 40_000))));
 
         var device = await _store.GetDeviceAsync("lab", "pi-1");
         Assert.NotNull(device);
@@ -42,15 +42,15 @@ public sealed class SqliteFleetStoreTests : IAsyncLifetime
         Assert.Equal(T0, device.LastSeen);
         Assert.Equal("rpi-4", device.Board);
         var shards = await _store.ListHeldShardsAsync("lab", "pi-1");
-        Assert.Equal(["s0", "s1"], shards.Select(s => s.ShardId));
+        Assert.Equal([0, 1], shards.Select(s => s.ShardId));
     }
 
     [Fact]
     public async Task Older_report_after_newer_changes_nothing_and_redelivery_is_harmless()
     {
-        await _store.RecordDeviceReportAsync(Report("pi-1", T0.AddSeconds(10), 500, 50, new HeldShard("d", "s0", 1, 50)));
+        await _store.RecordDeviceReportAsync(Report("pi-1", T0.AddSeconds(10), 500, 50, new HeldShard("d", 0, 1, 50)));
         Assert.False(await _store.RecordDeviceReportAsync(Report("pi-1", T0, 999, 999)));
-        Assert.True(await _store.RecordDeviceReportAsync(Report("pi-1", T0.AddSeconds(10), 500, 50, new HeldShard("d", "s0", 1, 50))));
+        Assert.True(await _store.RecordDeviceReportAsync(Report("pi-1", T0.AddSeconds(10), 500, 50, new HeldShard("d", 0, 1, 50))));
 
         var device = await _store.GetDeviceAsync("lab", "pi-1");
         Assert.Equal(500, device!.FreeFlashBytes);
@@ -60,10 +60,10 @@ public sealed class SqliteFleetStoreTests : IAsyncLifetime
     [Fact]
     public async Task A_new_report_replaces_the_shards_held()
     {
-        await _store.RecordDeviceReportAsync(Report("pi-1", T0, 1, 2, new HeldShard("d", "s0", 1, 1), new HeldShard("d", "s1", 1, 1)));
-        await _store.RecordDeviceReportAsync(Report("pi-1", T0.AddSeconds(1), 1, 1, new HeldShard("d", "s1", 2, 1)));
+        await _store.RecordDeviceReportAsync(Report("pi-1", T0, 1, 2, new HeldShard("d", 0, 1, 1), new HeldShard("d", 1, 1, 1)));
+        await _store.RecordDeviceReportAsync(Report("pi-1", T0.AddSeconds(1), 1, 1, new HeldShard("d", 1, 2, 1)));
         var shards = await _store.ListHeldShardsAsync("lab", "pi-1");
-        Assert.Equal(new HeldShard("d", "s1", 2, 1), Assert.Single(shards));
+        Assert.Equal(new HeldShard("d", 1, 2, 1), Assert.Single(shards));
     }
 
     [Fact]
@@ -140,8 +140,8 @@ public sealed class SqliteFleetStoreTests : IAsyncLifetime
     [Fact]
     public async Task Dataset_versions_never_go_backwards()
     {
-        var v2 = new DatasetRecord("lab", "fmnist", 2, T0, "/data/v2", [new DatasetShard("s0", "s0.dqs", 100, "aa", 10), new DatasetShard("s1", "s1.dqs", 50, "bb", 5)]);
-        var v1 = v2 with { ManifestVersion = 1, ShardDirectory = "/data/v1", Shards = [new DatasetShard("x", "x.dqs", 1, "cc", 1)] };
+        var v2 = new DatasetRecord("lab", "fmnist", 2, T0, "/data/v2", [new DatasetShard(0, "s0.dqs", 100, "aa", 10), new DatasetShard(1, "s1.dqs", 50, "bb", 5)]);
+        var v1 = v2 with { ManifestVersion = 1, ShardDirectory = "/data/v1", Shards = [new DatasetShard(7, "x.dqs", 1, "cc", 1)] };
         Assert.True(await _store.RecordDatasetAsync(v2));
         Assert.False(await _store.RecordDatasetAsync(v1));
         Assert.True(await _store.RecordDatasetAsync(v2));
@@ -149,12 +149,12 @@ public sealed class SqliteFleetStoreTests : IAsyncLifetime
         var held = await _store.GetDatasetAsync("lab", "fmnist");
         Assert.Equal(2, held!.ManifestVersion);
         Assert.Equal("/data/v2", held.ShardDirectory);
-        Assert.Equal(["s0", "s1"], held.Shards.Select(s => s.ShardId));
+        Assert.Equal([0, 1], held.Shards.Select(s => s.ShardId));
         Assert.Equal(150, held.TotalBytes);
 
-        var v3 = v2 with { ManifestVersion = 3, Shards = [new DatasetShard("s9", "s9.dqs", 7, "dd", 1)] };
+        var v3 = v2 with { ManifestVersion = 3, Shards = [new DatasetShard(9, "s9.dqs", 7, "dd", 1)] };
         Assert.True(await _store.RecordDatasetAsync(v3));
-        Assert.Equal("s9", Assert.Single((await _store.GetDatasetAsync("lab", "fmnist"))!.Shards).ShardId);
+        Assert.Equal(9, Assert.Single((await _store.GetDatasetAsync("lab", "fmnist"))!.Shards).ShardId);
         Assert.Null(await _store.GetDatasetAsync("lab", "nope"));
     }
 
@@ -219,6 +219,36 @@ public sealed class SqliteFleetStoreTests : IAsyncLifetime
         await File.WriteAllBytesAsync(path, Enumerable.Range(0, 4096).Select(i => (byte)(i * 7)).ToArray());
         var ex = Assert.Throws<FleetStoreException>(() => SqliteFleetStore.Open(path));
         Assert.Contains(path, ex.Message);
+    }
+
+    [Fact]
+    public async Task A_version_1_database_is_migrated_and_keeps_its_rows()
+    {
+        var path = _dir.File("v1.db");
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            SqliteSchema.Migrate(connection, path, targetVersion: 1);
+            using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO datasets VALUES ('lab', 'old', 4, 0, '/srv/old');";
+            command.ExecuteNonQuery();
+        }
+
+        await using var store = SqliteFleetStore.Open(path);
+        var dataset = await store.GetDatasetAsync("lab", "old");
+        Assert.Equal(4, dataset!.ManifestVersion);
+        Assert.Null(dataset.SignedManifest);
+        await using var check = new SqliteConnection($"Data Source={path};Pooling=False");
+        check.Open();
+        Assert.Equal(SqliteSchema.LatestVersion, SqliteSchema.UserVersion(check));
+    }
+
+    [Fact]
+    public async Task Signed_manifest_bytes_round_trip()
+    {
+        var signed = "{\"manifest\":{}}"u8.ToArray();
+        await _store.RecordDatasetAsync(new DatasetRecord("lab", "d", 1, T0, "/x", []) { SignedManifest = signed });
+        Assert.Equal(signed, (await _store.GetDatasetAsync("lab", "d"))!.SignedManifest);
     }
 
     [Fact]

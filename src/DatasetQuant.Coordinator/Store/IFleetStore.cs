@@ -76,8 +76,8 @@ public sealed record DeviceReport(
     long BytesHeld,
     IReadOnlyList<HeldShard> Shards);
 
-/// <summary>A shard a device holds: its dataset, shard id, manifest version it came from and its size on flash.</summary>
-public sealed record HeldShard(string Dataset, string ShardId, long ManifestVersion, long Bytes);
+/// <summary>A shard a device holds: its dataset, shard id (as the manifest numbers it), manifest version it came from and its size on flash.</summary>
+public sealed record HeldShard(string Dataset, int ShardId, long ManifestVersion, long Bytes);
 
 public sealed record DeviceRecord(
     string Fleet,
@@ -111,11 +111,14 @@ public sealed record DatasetRecord(
     string ShardDirectory,
     IReadOnlyList<DatasetShard> Shards)
 {
+    /// <summary>The signed manifest message exactly as published (JSON), or null when it was recorded without one.</summary>
+    public byte[]? SignedManifest { get; init; }
+
     public long TotalBytes => Shards.Sum(s => s.Bytes);
 }
 
 /// <summary>A shard of a published dataset as its manifest lists it (SHA-256 as lowercase hex).</summary>
-public sealed record DatasetShard(string ShardId, string FileName, long Bytes, string Sha256, long SampleCount);
+public sealed record DatasetShard(int ShardId, string FileName, long Bytes, string Sha256, long SampleCount);
 
 public sealed record BroadcastRecord(
     string Fleet,

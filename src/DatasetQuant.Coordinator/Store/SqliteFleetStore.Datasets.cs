@@ -29,11 +29,11 @@ public sealed partial class SqliteFleetStore
         }
 
         await using (var upsert = Command(connection, """
-            INSERT INTO datasets (fleet, name, manifest_version, published_ms, shard_directory)
-            VALUES ($fleet, $name, $version, $at, $dir)
+            INSERT INTO datasets (fleet, name, manifest_version, published_ms, shard_directory, signed_manifest)
+            VALUES ($fleet, $name, $version, $at, $dir, $signed)
             ON CONFLICT (fleet, name) DO UPDATE SET
                 manifest_version = excluded.manifest_version, published_ms = excluded.published_ms,
-                shard_directory = excluded.shard_directory;
+                shard_directory = excluded.shard_directory, signed_manifest = excluded.signed_manifest;
             DELETE FROM dataset_shards WHERE fleet = $fleet AND dataset = $name;
             """, transaction))
         {
@@ -42,6 +42,7 @@ public sealed partial class SqliteFleetStore
             upsert.Parameters.AddWithValue("$version", dataset.ManifestVersion);
             upsert.Parameters.AddWithValue("$at", ToMs(dataset.PublishedAt));
             upsert.Parameters.AddWithValue("$dir", dataset.ShardDirectory);
+            upsert.Parameters.Add("$signed", SqliteType.Blob).Value = (object?)dataset.SignedManifest ?? DBNull.Value;
             await upsert.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -53,7 +54,7 @@ public sealed partial class SqliteFleetStore
             insert.Parameters.AddWithValue("$fleet", dataset.Fleet);
             insert.Parameters.AddWithValue("$name", dataset.Name);
             var ordinal = insert.Parameters.Add("$ordinal", SqliteType.Integer);
-            var shard = insert.Parameters.Add("$shard", SqliteType.Text);
+            var shard = insert.Parameters.Add("$shard", SqliteType.Integer);
             var file = insert.Parameters.Add("$file", SqliteType.Text);
             var bytes = insert.Parameters.Add("$bytes", SqliteType.Integer);
             var sha = insert.Parameters.Add("$sha", SqliteType.Text);
@@ -162,9 +163,9 @@ public sealed partial class SqliteFleetStore
     private async Task<IReadOnlyList<DatasetRecord>> ReadDatasetsAsync(string? fleet, string? name, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        var headers = new List<(string Fleet, string Name, long Version, long PublishedMs, string Directory)>();
+        var headers = new List<(string Fleet, string Name, long Version, long PublishedMs, string Directory, byte[]? Signed)>();
         await using (var command = Command(connection, """
-            SELECT fleet, name, manifest_version, published_ms, shard_directory FROM datasets
+            SELECT fleet, name, manifest_version, published_ms, shard_directory, signed_manifest FROM datasets
             WHERE ($fleet IS NULL OR fleet = $fleet) AND ($name IS NULL OR name = $name) ORDER BY fleet, name;
             """))
         {
@@ -173,7 +174,8 @@ public sealed partial class SqliteFleetStore
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                headers.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetString(4)));
+                headers.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetString(4),
+                    reader.IsDBNull(5) ? null : (byte[])reader.GetValue(5)));
             }
         }
 
@@ -193,11 +195,14 @@ public sealed partial class SqliteFleetStore
             {
                 while (await reader.ReadAsync(cancellationToken))
                 {
-                    shards.Add(new DatasetShard(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4)));
+                    shards.Add(new DatasetShard(reader.GetInt32(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetInt64(4)));
                 }
             }
 
-            datasets.Add(new DatasetRecord(header.Fleet, header.Name, header.Version, FromMs(header.PublishedMs), header.Directory, shards));
+            datasets.Add(new DatasetRecord(header.Fleet, header.Name, header.Version, FromMs(header.PublishedMs), header.Directory, shards)
+            {
+                SignedManifest = header.Signed,
+            });
         }
 
         return datasets;

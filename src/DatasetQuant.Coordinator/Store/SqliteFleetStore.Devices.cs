@@ -52,7 +52,7 @@ public sealed partial class SqliteFleetStore
             insert.Parameters.AddWithValue("$fleet", report.Fleet);
             insert.Parameters.AddWithValue("$device", report.DeviceId);
             var dataset = insert.Parameters.Add("$dataset", SqliteType.Text);
-            var shard = insert.Parameters.Add("$shard", SqliteType.Text);
+            var shard = insert.Parameters.Add("$shard", SqliteType.Integer);
             var version = insert.Parameters.Add("$version", SqliteType.Integer);
             var bytes = insert.Parameters.Add("$bytes", SqliteType.Integer);
             foreach (var held in report.Shards)
@@ -145,7 +145,7 @@ public sealed partial class SqliteFleetStore
         var shards = new List<HeldShard>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            shards.Add(new HeldShard(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+            shards.Add(new HeldShard(reader.GetString(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3)));
         }
 
         return shards;

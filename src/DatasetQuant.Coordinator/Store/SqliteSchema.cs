@@ -28,7 +28,7 @@ internal static class SqliteSchema
             fleet            TEXT    NOT NULL,
             device_id        TEXT    NOT NULL,
             dataset          TEXT    NOT NULL,
-            shard_id         TEXT    NOT NULL,
+            shard_id         INTEGER NOT NULL,
             manifest_version INTEGER NOT NULL,
             bytes            INTEGER NOT NULL,
             PRIMARY KEY (fleet, device_id, dataset, shard_id)
@@ -54,7 +54,7 @@ internal static class SqliteSchema
             fleet        TEXT    NOT NULL,
             dataset      TEXT    NOT NULL,
             ordinal      INTEGER NOT NULL,
-            shard_id     TEXT    NOT NULL,
+            shard_id     INTEGER NOT NULL,
             file_name    TEXT    NOT NULL,
             bytes        INTEGER NOT NULL,
             sha256       TEXT    NOT NULL,
@@ -83,13 +83,19 @@ internal static class SqliteSchema
             PRIMARY KEY (fleet, device_id, request_key)
         );
         """,
+
+        // 2: the signed manifest as published, so any coordinator sharing the store can serve repairs for it.
+        """
+        ALTER TABLE datasets ADD COLUMN signed_manifest BLOB;
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;
 
     /// <summary>Brings the database up to <see cref="LatestVersion"/>; refuses a database written by a newer build.</summary>
-    public static void Migrate(SqliteConnection connection, string path)
+    public static void Migrate(SqliteConnection connection, string path, int? targetVersion = null)
     {
+        var target = targetVersion ?? Migrations.Length;
         var current = UserVersion(connection);
         if (current > Migrations.Length)
         {
@@ -97,7 +103,7 @@ internal static class SqliteSchema
                 $"{path}: the database has schema version {current}, newer than this build understands ({Migrations.Length}); upgrade dq-coordinator.");
         }
 
-        for (var version = current + 1; version <= Migrations.Length; version++)
+        for (var version = current + 1; version <= target; version++)
         {
             using var transaction = connection.BeginTransaction();
             using (var command = connection.CreateCommand())
