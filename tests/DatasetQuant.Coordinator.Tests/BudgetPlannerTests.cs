@@ -112,6 +112,16 @@ public sealed class BudgetPlannerTests
         Assert.Equal(1000 * MiB, decision.Bytes);
     }
 
+    [Fact]
+    public void Unknown_free_flash_changes_nothing()
+    {
+        var device = Device(0, 5 * MiB) with { FreeFlashBytes = null };
+        var decision = new BudgetPlanner(Policy).Decide(device, Desired(7 * MiB));
+        Assert.False(decision.Changed);
+        Assert.Equal(7 * MiB, decision.Bytes);
+        Assert.False(new BudgetPlanner(Policy).Decide(device, null).Changed);
+    }
+
     [Theory]
     [InlineData(0.0, 0, 10, 1, 0.05, "fraction")]
     [InlineData(1.5, 0, 10, 1, 0.05, "fraction")]

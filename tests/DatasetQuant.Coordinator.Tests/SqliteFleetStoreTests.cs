@@ -134,6 +134,7 @@ public sealed class SqliteFleetStoreTests : IAsyncLifetime
         await _store.MarkBudgetPublishedAsync("lab", "b", b.Version);
         await _store.MarkBudgetPublishedAsync("lab", "b", 1);
         Assert.Empty(await _store.ListUnpublishedBudgetsAsync("lab"));
+        Assert.Equal(["a", "b"], (await _store.ListDesiredBudgetsAsync("lab")).Select(x => x.DeviceId));
         Assert.Equal(2, (await _store.GetDesiredBudgetAsync("lab", "b"))!.PublishedVersion);
     }
 

@@ -51,7 +51,7 @@ internal static class StatusCommand
                 device.Board ?? "-",
                 device.Online ? "online" : "offline",
                 device.LastSeen.ToUnixTimeMilliseconds() == 0 ? "never" : Ago(now - device.LastSeen),
-                ByteSize.Format(device.FreeFlashBytes),
+                device.FreeFlashBytes is { } free ? ByteSize.Format(free) : "-",
                 ByteSize.Format(device.BytesHeld),
                 device.ShardsHeld.ToString(CultureInfo.InvariantCulture),
                 desired is null ? "-" : $"{ByteSize.Format(desired.Bytes)} v{desired.Version}{(desired.IsPublished ? "" : " (pending)")}",

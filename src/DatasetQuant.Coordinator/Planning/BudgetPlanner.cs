@@ -30,11 +30,19 @@ public sealed class BudgetPlanner
         return bytes - (bytes % Policy.GranularityBytes);
     }
 
-    /// <summary>Decides one device's budget given the desired budget held now (null when it has none yet).</summary>
+    /// <summary>
+    /// Decides one device's budget given the desired budget held now (null when it has none yet). A device that has
+    /// not said how much flash it has keeps what it has: no change.
+    /// </summary>
     public BudgetDecision Decide(DeviceRecord device, DesiredBudget? current)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var target = Target(device.FreeFlashBytes, device.BytesHeld, device.Board);
+        if (device.FreeFlashBytes is not { } freeFlash)
+        {
+            return new BudgetDecision(current?.Bytes ?? 0, false, "free flash not reported");
+        }
+
+        var target = Target(freeFlash, device.BytesHeld, device.Board);
         if (current is null)
         {
             return new BudgetDecision(target, true, "first budget");
@@ -45,7 +53,7 @@ public sealed class BudgetPlanner
             return new BudgetDecision(target, false, "unchanged");
         }
 
-        var available = SaturatingAdd(Math.Max(0, device.FreeFlashBytes), Math.Max(0, device.BytesHeld));
+        var available = SaturatingAdd(Math.Max(0, freeFlash), Math.Max(0, device.BytesHeld));
         var allowed = current.Bytes <= Policy.CapFor(device.Board) && current.Bytes <= available;
         var drift = Math.Abs(target - current.Bytes) / (double)Math.Max(1, current.Bytes);
         if (allowed && drift < Policy.Hysteresis)

@@ -35,6 +35,9 @@ public interface IFleetStore : IAsyncDisposable
 
     Task<DesiredBudget?> GetDesiredBudgetAsync(string fleet, string deviceId, CancellationToken cancellationToken = default);
 
+    /// <summary>Every desired budget of a fleet, ordered by device (re-published after the broker lost its retained messages).</summary>
+    Task<IReadOnlyList<DesiredBudget>> ListDesiredBudgetsAsync(string fleet, CancellationToken cancellationToken = default);
+
     /// <summary>Desired budgets whose current version has not been published yet (the outbox a restart resumes).</summary>
     Task<IReadOnlyList<DesiredBudget>> ListUnpublishedBudgetsAsync(string fleet, CancellationToken cancellationToken = default);
 
@@ -66,13 +69,13 @@ public interface IFleetStore : IAsyncDisposable
     Task<IReadOnlyList<RepairTotals>> ListRepairTotalsAsync(string fleet, CancellationToken cancellationToken = default);
 }
 
-/// <summary>One state report of a device. Sizes are bytes.</summary>
+/// <summary>One state report of a device. Sizes are bytes; free flash is null when the device could not tell.</summary>
 public sealed record DeviceReport(
     string Fleet,
     string DeviceId,
     DateTimeOffset ReportedAt,
     string? Board,
-    long FreeFlashBytes,
+    long? FreeFlashBytes,
     long BytesHeld,
     IReadOnlyList<HeldShard> Shards);
 
@@ -85,7 +88,7 @@ public sealed record DeviceRecord(
     string? Board,
     bool Online,
     DateTimeOffset LastSeen,
-    long FreeFlashBytes,
+    long? FreeFlashBytes,
     long BytesHeld,
     int ShardsHeld,
     long? ReportedBudgetVersion,

@@ -46,11 +46,18 @@ public sealed partial class SqliteFleetStore
         return await ReadBudgetAsync(connection, null, fleet, deviceId, cancellationToken);
     }
 
-    public async Task<IReadOnlyList<DesiredBudget>> ListUnpublishedBudgetsAsync(string fleet, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<DesiredBudget>> ListDesiredBudgetsAsync(string fleet, CancellationToken cancellationToken = default) =>
+        ListBudgetsAsync(fleet, onlyUnpublished: false, cancellationToken);
+
+    public Task<IReadOnlyList<DesiredBudget>> ListUnpublishedBudgetsAsync(string fleet, CancellationToken cancellationToken = default) =>
+        ListBudgetsAsync(fleet, onlyUnpublished: true, cancellationToken);
+
+    private async Task<IReadOnlyList<DesiredBudget>> ListBudgetsAsync(string fleet, bool onlyUnpublished, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = Command(connection,
-            $"SELECT {BudgetColumns} FROM desired_budgets WHERE fleet = $fleet AND published_version < version ORDER BY device_id;");
+            $"SELECT {BudgetColumns} FROM desired_budgets WHERE fleet = $fleet AND ($all OR published_version < version) ORDER BY device_id;");
+        command.Parameters.AddWithValue("$all", !onlyUnpublished);
         command.Parameters.AddWithValue("$fleet", fleet);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var budgets = new List<DesiredBudget>();

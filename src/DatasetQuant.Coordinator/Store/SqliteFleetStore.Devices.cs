@@ -29,7 +29,7 @@ public sealed partial class SqliteFleetStore
             upsert.Parameters.AddWithValue("$device", report.DeviceId);
             upsert.Parameters.AddWithValue("$board", (object?)report.Board ?? DBNull.Value);
             upsert.Parameters.AddWithValue("$at", ToMs(report.ReportedAt));
-            upsert.Parameters.AddWithValue("$free", report.FreeFlashBytes);
+            upsert.Parameters.AddWithValue("$free", (object?)report.FreeFlashBytes ?? DBNull.Value);
             upsert.Parameters.AddWithValue("$held", report.BytesHeld);
             if (await upsert.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
@@ -91,7 +91,7 @@ public sealed partial class SqliteFleetStore
         await using var command = Command(connection, """
             INSERT INTO devices (fleet, device_id, online, last_seen_ms, free_flash_bytes, bytes_held,
                                  reported_budget_version, reported_budget_bytes)
-            VALUES ($fleet, $device, 0, 0, 0, 0, $version, $bytes)
+            VALUES ($fleet, $device, 0, 0, NULL, 0, $version, $bytes)
             ON CONFLICT (fleet, device_id) DO UPDATE SET
                 reported_budget_version = excluded.reported_budget_version,
                 reported_budget_bytes = excluded.reported_budget_bytes
@@ -157,7 +157,7 @@ public sealed partial class SqliteFleetStore
         NullableString(reader, 2),
         reader.GetInt64(3) != 0,
         FromMs(reader.GetInt64(4)),
-        reader.GetInt64(5),
+        NullableInt64(reader, 5),
         reader.GetInt64(6),
         (int)reader.GetInt64(7),
         NullableInt64(reader, 8),

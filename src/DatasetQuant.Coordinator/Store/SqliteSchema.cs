@@ -18,7 +18,7 @@ internal static class SqliteSchema
             board                    TEXT,
             online                   INTEGER NOT NULL,
             last_seen_ms             INTEGER NOT NULL,
-            free_flash_bytes         INTEGER NOT NULL,
+            free_flash_bytes         INTEGER,
             bytes_held               INTEGER NOT NULL,
             reported_budget_version  INTEGER,
             reported_budget_bytes    INTEGER,
