@@ -15,6 +15,7 @@ namespace DatasetQuant.Sync.Messages;
 [JsonSerializable(typeof(SignedManifestMessage))]
 [JsonSerializable(typeof(PullRequestMessage))]
 
+[JsonSerializable(typeof(Device.DeviceSyncStateFile))]
 internal sealed partial class SyncJsonContext : JsonSerializerContext
 {
 }

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using DatasetQuant.Mqtt;
+using DatasetQuant.Sync.Messages;
+using DatasetQuant.Sync.Security;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Sync.Coordinator;
+
+/// <summary>
+/// Pushes a dataset to the whole fleet at once: builds and signs the manifest from a shard directory, publishes it
+/// retained on <c>datasets/{name}/manifest</c>, then broadcasts every chunk of every shard on
+/// <c>datasets/{name}/chunks</c>. Stateless: the caller chooses the version (above the last one published) and keeps
+/// the result in its catalog so repairs can be served.
+/// </summary>
+public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topics, ManifestSigner signer, ILogger<DatasetPublisher> logger)
+{
+    public async Task<DatasetPublishResult> PublishAsync(
+        string dataset, long version, string shardDirectory, IShardDescriber describer, CancellationToken cancellationToken = default)
+    {
+        var manifest = ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, describer);
+        var published = new PublishedDataset(signer.Sign(manifest), shardDirectory);
+        return await PublishAsync(published, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes an already signed dataset (again): manifest retained, then the broadcast.</summary>
+    public async Task<DatasetPublishResult> PublishAsync(PublishedDataset dataset, CancellationToken cancellationToken = default)
+    {
+        var manifest = dataset.Manifest;
+        var started = Stopwatch.GetTimestamp();
+        await PublishManifestAsync(dataset.Signed, cancellationToken).ConfigureAwait(false);
+
+        var sender = new ChunkSender(connection);
+        var topic = topics.DatasetChunks(manifest.Dataset);
+        foreach (var shard in manifest.Shards)
+        {
+            await sender.SendShardAsync(
+                topic, manifest.Dataset, manifest.Version, shard.Id, dataset.ShardPath(shard), shard.Size, manifest.ChunkSize,
+                wanted: null, isRepair: false, cancellationToken).ConfigureAwait(false);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        logger.LogInformation(
+            "Published dataset {Dataset} version {Version}: {Shards} shards, {Frames} chunks, {Bytes} bytes in {Seconds:F2} s",
+            manifest.Dataset, manifest.Version, manifest.Shards.Count, sender.FramesSent, sender.PayloadBytesSent, elapsed.TotalSeconds);
+        return new DatasetPublishResult(dataset, sender.FramesSent, sender.PayloadBytesSent, elapsed);
+    }
+
+    public async Task PublishManifestAsync(SignedManifestMessage signed, CancellationToken cancellationToken = default)
+    {
+        var message = new MqttMessage(topics.DatasetManifest(signed.Manifest.Dataset), SyncMessageCodec.Serialize(signed), MqttQos.AtLeastOnce, Retain: true)
+        {
+            ContentType = "application/json",
+        };
+        await connection.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+    }
+}
+
+public sealed record DatasetPublishResult(PublishedDataset Dataset, long Frames, long PayloadBytes, TimeSpan Elapsed);

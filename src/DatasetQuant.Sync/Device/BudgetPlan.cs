@@ -1,0 +1,48 @@
+using DatasetQuant.Sync.Messages;
+
+namespace DatasetQuant.Sync.Device;
+
+/// <summary>
+/// How a device divides its byte budget: every shard of every dataset it holds gets the same fraction of its
+/// full-precision size, <c>target = floor(size × budget / Σ sizes)</c>, or its full size when everything fits.
+/// The sum of targets never exceeds the budget.
+/// </summary>
+internal static class BudgetPlan
+{
+    /// <summary>The budget in force: the coordinator's, capped by the local flash quota; null when neither is set.</summary>
+    public static long? Effective(long? desiredBytes, long? quotaBytes) => (desiredBytes, quotaBytes) switch
+    {
+        (null, null) => null,
+        ({ } d, null) => d,
+        (null, { } q) => q,
+        ({ } d, { } q) => Math.Min(d, q),
+    };
+
+    public static long Target(ManifestShard shard, long? budget, long totalFullBytes)
+    {
+        if (budget is not { } b || b >= totalFullBytes || totalFullBytes == 0)
+        {
+            return shard.Size;
+        }
+
+        return (long)((Int128)shard.Size * b / totalFullBytes);
+    }
+
+    public static long TotalFullBytes(IEnumerable<DatasetHoldings> datasets)
+    {
+        long total = 0;
+        foreach (var holdings in datasets)
+        {
+            total += holdings.Signed.Manifest.TotalBytes;
+        }
+
+        return total;
+    }
+
+    /// <summary>
+    /// Whether a rise makes a re-fetch of the full shard worth it: the target must exceed what is held by at least
+    /// one chunk and a tenth of the shard, so that small rises do not cost a download each.
+    /// </summary>
+    public static bool WorthRefetch(ManifestShard shard, long heldBytes, long target, int chunkSize) =>
+        heldBytes < shard.Size && target - heldBytes >= Math.Max(chunkSize, shard.Size / 10);
+}

@@ -1,0 +1,204 @@
+using DatasetQuant.Mqtt;
+using DatasetQuant.Sync.IO;
+using DatasetQuant.Sync.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Sync.Device;
+
+public sealed partial class DeviceSyncEngine
+{
+    private bool _budgetReportDirty;
+
+    /// <summary>The budget in force: the coordinator's desired bytes capped by the flash quota; null for none.</summary>
+    public long? EffectiveBudget => BudgetPlan.Effective(_store.State.BudgetBytes, _options.FlashQuotaBytes);
+
+    private long TargetOf(ManifestShard shard) => BudgetPlan.Target(shard, EffectiveBudget, BudgetPlan.TotalFullBytes(_store.State.Datasets.Values));
+
+    private async Task HandleBudgetDesiredAsync(MqttMessage message, CancellationToken cancellationToken)
+    {
+        if (!SyncMessageCodec.TryReadBudgetDesired(message.Payload.Span, out var desired, out var error))
+        {
+            _logger.LogWarning("Ignored budget on {Topic}: {Error}", message.Topic, error);
+            return;
+        }
+
+        if (desired.Device != DeviceId)
+        {
+            _logger.LogWarning("Ignored budget on {Topic}: it names device '{Device}'", message.Topic, desired.Device);
+            return;
+        }
+
+        var applied = _store.State.BudgetVersion;
+        if (desired.Version <= applied)
+        {
+            if (desired.Version < applied)
+            {
+                _logger.LogInformation("Ignored budget version {Version} for {Device}: version {Applied} is applied", desired.Version, DeviceId, applied);
+            }
+
+            return;
+        }
+
+        _store.State.BudgetVersion = desired.Version;
+        _store.State.BudgetBytes = desired.Bytes;
+        _store.Save();
+        _logger.LogInformation("Budget version {Version} for {Device}: {Bytes} bytes (held {Held})", desired.Version, DeviceId, desired.Bytes, _store.HeldBytes);
+        ApplyBudget("budget");
+        _stateDirty = true;
+        await PublishBudgetReportedAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Brings every dataset to the budget: shrinks held shards above their target in place, marks shards whose
+    /// target rose well above what is held for a re-fetch, and drops shards whose target is zero.
+    /// </summary>
+    private void ApplyBudget(string reason)
+    {
+        var changedDatasets = new List<DatasetHoldings>();
+        foreach (var (name, holdings) in _store.State.Datasets)
+        {
+            var changed = false;
+            var chunkSize = holdings.Signed.Manifest.ChunkSize;
+            foreach (var shard in holdings.Signed.Manifest.Shards)
+            {
+                var target = TargetOf(shard);
+                var held = holdings.Find(shard.Id);
+                if (held is null)
+                {
+                    if (target == 0)
+                    {
+                        holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = 0, Precision = HeldShard.Dropped });
+                        changed = true;
+                    }
+                }
+                else if (held.Bytes > target)
+                {
+                    changed |= ShapeShard(holdings, shard, target);
+                }
+                else if (BudgetPlan.WorthRefetch(shard, held.Bytes, target, chunkSize))
+                {
+                    if (held.Precision == HeldShard.Dropped)
+                    {
+                        holdings.Shards.Remove(held);
+                        changed = true;
+                    }
+                    else if (_refetch.Add((name, shard.Id)))
+                    {
+                        _logger.LogInformation("Shard {Dataset}/{Shard}: budget allows {Target} bytes, {Held} held; fetching the finer shard", name, shard.Name, target, held.Bytes);
+                    }
+
+                    SchedulePull(name, _time.GetUtcNow() + _options.PullQuietPeriod);
+                }
+                else if (_refetch.Remove((name, shard.Id)) && _assemblies.Remove((name, shard.Id), out var assembly))
+                {
+                    assembly.Discard();
+                }
+            }
+
+            if (changed)
+            {
+                changedDatasets.Add(holdings);
+            }
+        }
+
+        if (changedDatasets.Count == 0)
+        {
+            return;
+        }
+
+        _store.Save();
+        _stateDirty = true;
+        foreach (var holdings in changedDatasets)
+        {
+            if (IsComplete(holdings) && reason != "startup")
+            {
+                RaiseDatasetStored(holdings, "budget");
+            }
+        }
+    }
+
+    /// <summary>Shrinks one held shard to at most <paramref name="target"/> bytes; false when it already fits.</summary>
+    private bool ShapeShard(DatasetHoldings holdings, ManifestShard shard, long target)
+    {
+        var held = holdings.Find(shard.Id);
+        if (held is null || held.Bytes <= target)
+        {
+            return false;
+        }
+
+        var dataset = holdings.Signed.Manifest.Dataset;
+        var path = _store.ShardPath(dataset, shard);
+        if (target > 0 && _requantizer is not null)
+        {
+            var temp = path + ".requant.tmp";
+            try
+            {
+                var size = _requantizer.Requantize(path, temp, target);
+                using (var written = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite))
+                {
+                    if (written.Length != size || size > target)
+                    {
+                        throw new InvalidDataException($"requantizer wrote {written.Length} bytes (said {size}) for a target of {target}");
+                    }
+
+                    written.Flush(flushToDisk: true);
+                }
+
+                DurableFile.CommitTemp(temp, path);
+                _logger.LogInformation("Requantized shard {Dataset}/{Shard} in place: {From} -> {To} bytes (target {Target})", dataset, shard.Name, held.Bytes, size, target);
+                held.Bytes = size;
+                held.Precision = size == shard.Size ? HeldShard.Full : HeldShard.Requantized;
+                _store.Save();
+                return true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                File.Delete(temp);
+                _logger.LogWarning("Shard {Dataset}/{Shard} cannot be requantized to {Target} bytes ({Error}); dropping it", dataset, shard.Name, target, ex.Message);
+            }
+        }
+        else if (target > 0)
+        {
+            _logger.LogWarning("No requantizer is available: dropping shard {Dataset}/{Shard} ({Bytes} bytes) to honour the budget", dataset, shard.Name, held.Bytes);
+        }
+
+        DurableFile.Delete(path);
+        held.Bytes = 0;
+        held.Precision = HeldShard.Dropped;
+        _store.Save();
+        return true;
+    }
+
+    private async Task PublishBudgetReportedAsync(CancellationToken cancellationToken)
+    {
+        var connection = _connection;
+        if (connection is null || _store.State.BudgetVersion == 0)
+        {
+            _budgetReportDirty = false;
+            return;
+        }
+
+        var reported = new BudgetReportedMessage
+        {
+            Device = DeviceId,
+            Version = _store.State.BudgetVersion,
+            BudgetBytes = EffectiveBudget ?? 0,
+            HeldBytes = _store.HeldBytes,
+            Status = _refetch.Count > 0 ? BudgetReportedMessage.Applying : BudgetReportedMessage.Applied,
+            UpdatedUtc = _time.GetUtcNow(),
+        };
+        var message = new MqttMessage(_topics.BudgetReported(DeviceId), SyncMessageCodec.Serialize(reported), MqttQos.AtLeastOnce, Retain: true)
+        {
+            ContentType = "application/json",
+        };
+        try
+        {
+            await connection.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            _budgetReportDirty = false;
+        }
+        catch (MqttException ex)
+        {
+            _logger.LogWarning("Budget report of device {Device} not published: {Error}", DeviceId, ex.Message);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+using DatasetQuant.Mqtt;
+using DatasetQuant.Sync.Chunks;
+using DatasetQuant.Sync.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Sync.Device;
+
+public sealed partial class DeviceSyncEngine
+{
+    private static readonly TimeSpan MaxPullBackoff = TimeSpan.FromMinutes(1);
+
+    private readonly Dictionary<(string Dataset, int Shard), ShardAssembly> _assemblies = [];
+    private readonly Dictionary<string, PullSchedule> _pulls = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Dataset, int Shard)> _refetch = [];
+
+    /// <summary>Pull requests this engine has sent (for tests and measurements).</summary>
+    public int PullsSent { get; private set; }
+
+    private void HandleChunk(MqttMessage message)
+    {
+        if (!ChunkFrameReader.TryRead(message.Payload, out var header, out var payload, out var error))
+        {
+            _logger.LogWarning("Rejected chunk on {Topic}: {Error}; nothing stored", message.Topic, error);
+            return;
+        }
+
+        var holdings = _store.Find(header.Dataset);
+        if (holdings is null || holdings.Signed.Manifest.Version != header.ManifestVersion)
+        {
+            // Chunks of a version this device does not hold (yet, or any more) are normal during an update.
+            _logger.LogDebug("Ignored chunk of {Dataset} version {Version}: not the version held", header.Dataset, header.ManifestVersion);
+            return;
+        }
+
+        var manifest = holdings.Signed.Manifest;
+        var shard = manifest.FindShard(header.ShardId);
+        var chunkSize = manifest.ChunkSize;
+        if (shard is null || header.Offset % chunkSize != 0 || header.Offset >= shard.Size || header.Length != Math.Min(chunkSize, shard.Size - header.Offset))
+        {
+            _logger.LogWarning(
+                "Rejected chunk of {Dataset} version {Version}: shard {Shard} offset {Offset} length {Length} does not fit the manifest; nothing stored",
+                header.Dataset, header.ManifestVersion, header.ShardId, header.Offset, header.Length);
+            return;
+        }
+
+        if (!NeedsFetch(holdings, shard))
+        {
+            return;
+        }
+
+        var assembly = OpenAssembly(holdings, shard);
+        if (assembly.Write(header.Offset, payload.Span))
+        {
+            ChunksStored++;
+        }
+
+        if (_pulls.TryGetValue(header.Dataset, out var schedule))
+        {
+            schedule.NextAt = _time.GetUtcNow() + _options.PullQuietPeriod;
+            schedule.Backoff = _options.PullRetryInterval;
+        }
+        else
+        {
+            SchedulePull(header.Dataset, _time.GetUtcNow() + _options.PullQuietPeriod);
+        }
+
+        if (assembly.IsComplete)
+        {
+            CompleteShard(holdings, shard, assembly);
+        }
+    }
+
+    private bool NeedsFetch(DatasetHoldings holdings, ManifestShard shard) =>
+        holdings.Find(shard.Id) is null || _refetch.Contains((holdings.Signed.Manifest.Dataset, shard.Id));
+
+    private ShardAssembly OpenAssembly(DatasetHoldings holdings, ManifestShard shard)
+    {
+        var manifest = holdings.Signed.Manifest;
+        var key = (manifest.Dataset, shard.Id);
+        if (!_assemblies.TryGetValue(key, out var assembly))
+        {
+            assembly = ShardAssembly.Open(manifest.Dataset, shard, manifest.Version, manifest.ChunkSize, _store.ShardPath(manifest.Dataset, shard), out var resumed);
+            if (resumed)
+            {
+                _logger.LogInformation(
+                    "Resuming shard {Dataset}/{Shard}: {Have} of {Count} chunks already on flash",
+                    manifest.Dataset, shard.Name, assembly.Received.SetCount, assembly.Received.Count);
+            }
+
+            _assemblies[key] = assembly;
+        }
+
+        return assembly;
+    }
+
+    private void CompleteShard(DatasetHoldings holdings, ManifestShard shard, ShardAssembly assembly)
+    {
+        var dataset = holdings.Signed.Manifest.Dataset;
+        _assemblies.Remove((dataset, shard.Id));
+        if (!assembly.TryCommit(out var actual))
+        {
+            _logger.LogError(
+                "Rejected shard {Dataset}/{Shard} of version {Version}: SHA-256 {Actual} does not match the manifest's {Expected}; discarded, fetching it again",
+                dataset, shard.Name, holdings.Signed.Manifest.Version, actual, shard.Sha256);
+            SchedulePull(dataset, _time.GetUtcNow() + _options.PullQuietPeriod);
+            return;
+        }
+
+        var wasRefetch = _refetch.Remove((dataset, shard.Id));
+        holdings.Shards.RemoveAll(s => s.Id == shard.Id);
+        holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = shard.Size, Precision = HeldShard.Full });
+        _store.Save();
+        _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
+
+        // A budget below the full size: requantize the fresh copy down to its share.
+        ShapeShard(holdings, shard, TargetOf(shard));
+        _stateDirty = true;
+        if (IsComplete(holdings) && !HasPendingFetch(dataset))
+        {
+            RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
+        }
+
+        if (wasRefetch && _refetch.Count == 0)
+        {
+            _budgetReportDirty = true;
+        }
+    }
+
+    private bool HasPendingFetch(string dataset)
+    {
+        foreach (var key in _refetch)
+        {
+            if (key.Dataset == dataset)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void SchedulePull(string dataset, DateTimeOffset at)
+    {
+        if (_pulls.TryGetValue(dataset, out var schedule))
+        {
+            schedule.NextAt = at;
+            schedule.Backoff = _options.PullRetryInterval;
+        }
+        else
+        {
+            _pulls[dataset] = new PullSchedule { NextAt = at, Backoff = _options.PullRetryInterval };
+        }
+    }
+
+    private void SchedulePullsForIncompleteDatasets()
+    {
+        var at = _time.GetUtcNow() + _options.PullQuietPeriod;
+        foreach (var (name, holdings) in _store.State.Datasets)
+        {
+            if (!IsComplete(holdings) || HasPendingFetch(name))
+            {
+                SchedulePull(name, at);
+            }
+        }
+    }
+
+    private async Task SendDuePullsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_budgetReportDirty)
+        {
+            await PublishBudgetReportedAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var (dataset, schedule) in _pulls.ToArray())
+        {
+            if (now < schedule.NextAt)
+            {
+                continue;
+            }
+
+            var holdings = _store.Find(dataset);
+            var chunks = 0;
+            var pull = holdings is null ? null : BuildPull(holdings, out chunks);
+            if (pull is null)
+            {
+                _pulls.Remove(dataset);
+                continue;
+            }
+
+            schedule.NextAt = now + schedule.Backoff;
+            schedule.Backoff = TimeSpan.FromTicks(Math.Min(schedule.Backoff.Ticks * 2, MaxPullBackoff.Ticks));
+            var connection = _connection;
+            if (connection is null)
+            {
+                return;
+            }
+
+            var message = new MqttMessage(_topics.DevicePull(DeviceId), SyncMessageCodec.Serialize(pull), MqttQos.AtLeastOnce) { ContentType = "application/json" };
+            try
+            {
+                await connection.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+                PullsSent++;
+                _logger.LogInformation(
+                    "Pulled {Chunks} missing chunks of dataset {Dataset} version {Version} over {Shards} shards",
+                    chunks, dataset, pull.ManifestVersion, pull.Shards.Count);
+            }
+            catch (MqttException ex)
+            {
+                _logger.LogWarning("Pull for dataset {Dataset} not published: {Error}", dataset, ex.Message);
+            }
+        }
+    }
+
+    private PullRequestMessage? BuildPull(DatasetHoldings holdings, out int chunks)
+    {
+        chunks = 0;
+        var manifest = holdings.Signed.Manifest;
+        var shards = new List<PullShard>();
+        foreach (var shard in manifest.Shards)
+        {
+            if (!NeedsFetch(holdings, shard))
+            {
+                continue;
+            }
+
+            var assembly = OpenAssembly(holdings, shard);
+            if (assembly.IsComplete)
+            {
+                // Every chunk was on flash but the power went before the rename.
+                CompleteShard(holdings, shard, assembly);
+                continue;
+            }
+
+            var missing = assembly.Received.Invert();
+            chunks += missing.SetCount;
+            shards.Add(new PullShard { Id = shard.Id, Missing = missing.ToWire() });
+        }
+
+        return shards.Count == 0 ? null : new PullRequestMessage
+        {
+            Device = DeviceId,
+            Dataset = manifest.Dataset,
+            ManifestVersion = manifest.Version,
+            Shards = shards,
+        };
+    }
+
+    private void CloseAssemblies(string? dataset = null)
+    {
+        foreach (var (key, assembly) in _assemblies.ToArray())
+        {
+            if (dataset is null || key.Dataset == dataset)
+            {
+                assembly.Dispose();
+                _assemblies.Remove(key);
+            }
+        }
+    }
+
+    private sealed class PullSchedule
+    {
+        public DateTimeOffset NextAt { get; set; }
+
+        public TimeSpan Backoff { get; set; }
+    }
+}

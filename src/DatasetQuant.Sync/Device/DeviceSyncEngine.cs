@@ -1,0 +1,267 @@
+using System.Threading.Channels;
+using DatasetQuant.Mqtt;
+using DatasetQuant.Sync.Messages;
+using DatasetQuant.Sync.Security;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Sync.Device;
+
+/// <summary>
+/// The device side of the protocol over one MQTT session at a time: takes verified manifests and budgets, assembles
+/// shards from broadcast and repair chunks, pulls what it lacks once the broadcast is quiet, shapes its holdings to
+/// its budget and reports its state. Everything runs on the loop of <see cref="RunAsync"/>; the data directory
+/// carries all state across sessions and restarts. docs/protocol.md, "Device".
+/// </summary>
+public sealed partial class DeviceSyncEngine : IDisposable
+{
+    private readonly DeviceSyncOptions _options;
+    private readonly ManifestVerifier _verifier;
+    private readonly IShardRequantizer? _requantizer;
+    private readonly DeviceSyncEvents _events;
+    private readonly IDeviceStateContributor[] _contributors;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly SyncTopics _topics;
+    private readonly DeviceStore _store;
+    private IMqttConnection? _connection;
+    private volatile bool _republish;
+    private bool _stateDirty = true;
+    private DateTimeOffset _nextStateReport;
+
+    public DeviceSyncEngine(
+        DeviceSyncOptions options,
+        ManifestVerifier verifier,
+        IShardRequantizer? requantizer,
+        DeviceSyncEvents events,
+        IEnumerable<IDeviceStateContributor> contributors,
+        ILogger<DeviceSyncEngine> logger,
+        TimeProvider? time = null)
+    {
+        _options = options;
+        _verifier = verifier;
+        _requantizer = requantizer;
+        _events = events;
+        _contributors = contributors.ToArray();
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _topics = new SyncTopics(options.Fleet);
+        _store = new DeviceStore(options.DataDirectory, verifier, logger);
+        ApplyBudget("startup");
+    }
+
+    public string DeviceId => _options.DeviceId;
+
+    /// <summary>Bytes of held shards (what the state document reports as <c>heldBytes</c>).</summary>
+    public long HeldBytes => _store.HeldBytes;
+
+    /// <summary>Chunks written to flash since this engine was created (duplicates not counted).</summary>
+    public long ChunksStored { get; private set; }
+
+    /// <summary>The offline state document, used as the session's last will (retained).</summary>
+    public static MqttMessage CreateWill(DeviceSyncOptions options)
+    {
+        var offline = new DeviceStateMessage { Device = options.DeviceId, Status = DeviceStateMessage.Offline };
+        return new MqttMessage(new SyncTopics(options.Fleet).DeviceState(options.DeviceId), SyncMessageCodec.Serialize(offline), MqttQos.AtLeastOnce, Retain: true)
+        {
+            ContentType = "application/json",
+        };
+    }
+
+    /// <summary>
+    /// Runs the protocol on <paramref name="connection"/> until it is cancelled or the session's message channel
+    /// completes. Call again with a new session to continue; state is on flash.
+    /// </summary>
+    public async Task RunAsync(IMqttConnection connection, CancellationToken cancellationToken)
+    {
+        _connection = connection;
+        connection.StateChanged += OnConnectionStateChanged;
+        try
+        {
+            await connection.SubscribeAsync(_topics.BudgetDesired(DeviceId), MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            await connection.SubscribeAsync(_topics.AllManifests, MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            await connection.SubscribeAsync(_topics.AllDatasetChunks, MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            await connection.SubscribeAsync(_topics.DeviceChunks(DeviceId), MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            await PublishStateAsync(cancellationToken).ConfigureAwait(false);
+            await PublishBudgetReportedAsync(cancellationToken).ConfigureAwait(false);
+            SchedulePullsForIncompleteDatasets();
+            await LoopAsync(connection.Messages, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            connection.StateChanged -= OnConnectionStateChanged;
+            _connection = null;
+        }
+    }
+
+    /// <summary>Publishes the offline state (retained) before a clean disconnect, which sends no will.</summary>
+    public async Task PublishOfflineAsync(IMqttConnection connection, CancellationToken cancellationToken) =>
+        await connection.PublishAsync(CreateWill(_options), cancellationToken).ConfigureAwait(false);
+
+    public void Dispose() => CloseAssemblies();
+
+    private async Task LoopAsync(ChannelReader<MqttMessage> reader, CancellationToken cancellationToken)
+    {
+        Task<bool>? waiting = null;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var handled = 0;
+            while (handled < 256 && reader.TryRead(out var message))
+            {
+                await HandleAsync(message, cancellationToken).ConfigureAwait(false);
+                handled++;
+            }
+
+            await TickAsync(cancellationToken).ConfigureAwait(false);
+            if (handled > 0)
+            {
+                continue;
+            }
+
+            waiting ??= reader.WaitToReadAsync(cancellationToken).AsTask();
+            if (!waiting.IsCompleted)
+            {
+                await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken)).ConfigureAwait(false);
+            }
+
+            if (waiting.IsCompleted)
+            {
+                if (!await waiting.ConfigureAwait(false))
+                {
+                    _logger.LogInformation("The MQTT session of device {Device} ended", DeviceId);
+                    return;
+                }
+
+                waiting = null;
+            }
+        }
+    }
+
+    private async Task HandleAsync(MqttMessage message, CancellationToken cancellationToken)
+    {
+        var topic = _topics.Parse(message.Topic);
+        try
+        {
+            switch (topic.Kind)
+            {
+                case SyncTopicKind.DatasetManifest:
+                    await HandleManifestAsync(topic.Name, message, cancellationToken).ConfigureAwait(false);
+                    break;
+                case SyncTopicKind.DatasetChunks:
+                case SyncTopicKind.DeviceChunks when topic.Name == DeviceId:
+                    HandleChunk(message);
+                    break;
+                case SyncTopicKind.BudgetDesired when topic.Name == DeviceId:
+                    await HandleBudgetDesiredAsync(message, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    _logger.LogWarning("Ignored message on unexpected topic {Topic}", message.Topic);
+                    break;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Flash trouble must not end the loop: the message is dropped and the transfer resumes by pull.
+            _logger.LogError(ex, "Flash error while handling {Topic}; the message was dropped", message.Topic);
+            CloseAssemblies();
+        }
+    }
+
+    private void OnConnectionStateChanged(object? sender, MqttConnectionStateChangedEventArgs e)
+    {
+        if (e.IsConnected)
+        {
+            _republish = true;
+        }
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        if (_republish)
+        {
+            // After a reconnect the broker has published our will: say online again.
+            _republish = false;
+            _stateDirty = true;
+        }
+
+        if (_events.TakeStateReportRequest())
+        {
+            _stateDirty = true;
+        }
+
+        if (_stateDirty || now >= _nextStateReport)
+        {
+            await PublishStateAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await SendDuePullsAsync(now, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task PublishStateAsync(CancellationToken cancellationToken)
+    {
+        var connection = _connection;
+        if (connection is null)
+        {
+            return;
+        }
+
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var contributor in _contributors)
+        {
+            try
+            {
+                contributor.Contribute(metrics);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "State contributor {Contributor} failed", contributor.GetType().Name);
+            }
+        }
+
+        var state = BuildState(metrics.Count > 0 ? metrics : null);
+        var message = new MqttMessage(_topics.DeviceState(DeviceId), SyncMessageCodec.Serialize(state), MqttQos.AtLeastOnce, Retain: true)
+        {
+            ContentType = "application/json",
+        };
+        try
+        {
+            await connection.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            _stateDirty = false;
+            _nextStateReport = _time.GetUtcNow() + _options.StateReportInterval;
+        }
+        catch (MqttException ex)
+        {
+            _logger.LogWarning("State report of device {Device} not published: {Error}", DeviceId, ex.Message);
+        }
+    }
+
+    private DeviceStateMessage BuildState(Dictionary<string, double>? metrics)
+    {
+        var datasets = new List<HeldDatasetState>();
+        foreach (var (name, holdings) in _store.State.Datasets)
+        {
+            datasets.Add(new HeldDatasetState
+            {
+                Name = name,
+                ManifestVersion = holdings.Signed.Manifest.Version,
+                Complete = IsComplete(holdings),
+                Shards = holdings.Shards.Select(s => new HeldShardState { Id = s.Id, Bytes = s.Bytes, Precision = s.Precision }).ToList(),
+            });
+        }
+
+        var held = _store.HeldBytes;
+        return new DeviceStateMessage
+        {
+            Device = DeviceId,
+            Status = DeviceStateMessage.Online,
+            FreeFlashBytes = FlashSpace.Free(_store.DataDirectory, _options.FlashQuotaBytes, held),
+            HeldBytes = held,
+            BudgetBytes = EffectiveBudget,
+            BudgetVersion = _store.State.BudgetVersion,
+            Datasets = datasets,
+            Metrics = metrics,
+            UpdatedUtc = _time.GetUtcNow(),
+        };
+    }
+}

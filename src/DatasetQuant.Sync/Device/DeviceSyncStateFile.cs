@@ -1,0 +1,70 @@
+using System.Text.Json;
+using DatasetQuant.Sync.IO;
+using DatasetQuant.Sync.Messages;
+
+namespace DatasetQuant.Sync.Device;
+
+/// <summary>
+/// <c>{data-dir}/sync-state.json</c>: the budget the device applied and, per dataset, the manifest version it took
+/// and the shards it holds. Replaced atomically (<see cref="DurableFile"/>) on every change.
+/// </summary>
+public sealed class DeviceSyncStateFile
+{
+    public int Schema { get; set; } = SyncSchema.Current;
+
+    public long BudgetVersion { get; set; }
+
+    public long? BudgetBytes { get; set; }
+
+    public Dictionary<string, DatasetHoldings> Datasets { get; set; } = new(StringComparer.Ordinal);
+
+    internal static DeviceSyncStateFile Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return new DeviceSyncStateFile();
+        }
+
+        try
+        {
+            var state = JsonSerializer.Deserialize(File.ReadAllBytes(path), SyncJsonContext.Default.DeviceSyncStateFile);
+            if (state is null || state.Schema != SyncSchema.Current || state.Datasets is null)
+            {
+                throw new InvalidDataException($"device state file '{path}' has schema {state?.Schema} or no datasets");
+            }
+
+            return state;
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"device state file '{path}' is not valid JSON: {ex.Message}", ex);
+        }
+    }
+
+    internal void Save(string path) => DurableFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, SyncJsonContext.Default.DeviceSyncStateFile));
+}
+
+public sealed class DatasetHoldings
+{
+    /// <summary>The verified signed manifest as received, so one atomic write covers the version and the holdings.</summary>
+    public SignedManifestMessage Signed { get; set; } = new();
+
+    public List<HeldShard> Shards { get; set; } = [];
+
+    public HeldShard? Find(int id) => Shards.Find(s => s.Id == id);
+}
+
+public sealed class HeldShard
+{
+    public const string Full = "full";
+    public const string Requantized = "requantized";
+
+    /// <summary>Deliberately not held: the budget leaves it no room (or it could not be made small enough).</summary>
+    public const string Dropped = "dropped";
+
+    public int Id { get; set; }
+
+    public long Bytes { get; set; }
+
+    public string Precision { get; set; } = Full;
+}

@@ -1,0 +1,138 @@
+using DatasetQuant.Mqtt;
+
+namespace DatasetQuant.Testing.InMemoryMqtt;
+
+/// <summary>
+/// A broker in the test process: retained messages (an empty retained payload clears), <c>+</c>/<c>#</c> filters,
+/// the last will on an abrupt close, one copy per matching session in publish order. <see cref="Deliver"/> lets a
+/// test drop, duplicate, reorder or alter what one session receives; <see cref="PublishedBytes"/> counts traffic.
+/// </summary>
+public sealed class InMemoryMqttBroker
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, MqttMessage> _retained = new(StringComparer.Ordinal);
+    private readonly List<InMemoryMqttConnection> _sessions = [];
+    private long _publishedBytes;
+    private long _publishedMessages;
+
+    /// <summary>
+    /// Called for each delivery to a session with (client id, message); returns what that session receives instead.
+    /// Null (the default) delivers the message unchanged. Called under the broker's lock, in publish order.
+    /// </summary>
+    public Func<string, MqttMessage, IEnumerable<MqttMessage>>? Deliver { get; set; }
+
+    /// <summary>Payload bytes accepted from publishers (each publish counted once, however many receive it).</summary>
+    public long PublishedBytes => Interlocked.Read(ref _publishedBytes);
+
+    public long PublishedMessages => Interlocked.Read(ref _publishedMessages);
+
+    public IReadOnlyDictionary<string, MqttMessage> Retained
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, MqttMessage>(_retained, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>Connects a session. A session with the same client id is taken over (closed without its will), as MQTT does.</summary>
+    public InMemoryMqttConnection Connect(string clientId, MqttMessage? will = null)
+    {
+        var connection = new InMemoryMqttConnection(this, clientId, will);
+        InMemoryMqttConnection? previous;
+        lock (_gate)
+        {
+            previous = _sessions.Find(s => s.ClientId == clientId);
+            if (previous is not null)
+            {
+                _sessions.Remove(previous);
+            }
+
+            _sessions.Add(connection);
+        }
+
+        previous?.Close("taken over by a new session with the same client id");
+        return connection;
+    }
+
+    internal void Publish(MqttMessage message)
+    {
+        if (message.Topic.Contains('+') || message.Topic.Contains('#') || message.Topic.Length == 0)
+        {
+            throw new MqttException($"invalid topic '{message.Topic}' for publish");
+        }
+
+        Interlocked.Add(ref _publishedBytes, message.Payload.Length);
+        Interlocked.Increment(ref _publishedMessages);
+        lock (_gate)
+        {
+            if (message.Retain)
+            {
+                if (message.Payload.IsEmpty)
+                {
+                    _retained.Remove(message.Topic);
+                }
+                else
+                {
+                    _retained[message.Topic] = message;
+                }
+            }
+
+            // Subscribers see retain = false on live traffic, as MQTT 5 without retain-as-published does.
+            var live = message with { Retain = false, Payload = message.Payload.ToArray() };
+            foreach (var session in _sessions)
+            {
+                if (session.IsSubscribedTo(message.Topic))
+                {
+                    Enqueue(session, live);
+                }
+            }
+        }
+    }
+
+    internal void Subscribed(InMemoryMqttConnection session, string filter)
+    {
+        lock (_gate)
+        {
+            foreach (var retained in _retained.Values)
+            {
+                if (MqttTopicFilter.Matches(filter, retained.Topic))
+                {
+                    Enqueue(session, retained with { Payload = retained.Payload.ToArray() });
+                }
+            }
+        }
+    }
+
+    internal void Disconnected(InMemoryMqttConnection session, MqttMessage? will)
+    {
+        lock (_gate)
+        {
+            if (!_sessions.Remove(session))
+            {
+                return;
+            }
+        }
+
+        if (will is not null)
+        {
+            Publish(will);
+        }
+    }
+
+    private void Enqueue(InMemoryMqttConnection session, MqttMessage message)
+    {
+        if (Deliver is null)
+        {
+            session.Enqueue(message);
+            return;
+        }
+
+        foreach (var delivered in Deliver(session.ClientId, message))
+        {
+            session.Enqueue(delivered);
+        }
+    }
+}
