@@ -13,6 +13,8 @@ internal static class Program
             "dq-coordinator — keeps the fleet registry, decides each device's byte budget, pushes signed datasets " +
             "to the whole fleet over MQTT 5 and repairs what single devices missed.");
         root.Subcommands.Add(KeygenCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(PublishCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         return root;
     }

@@ -29,7 +29,11 @@ public sealed class CommandLineTests : IDisposable
         var result = await CoordinatorProcess.RunAsync("keygen", "--out", keyPath);
         Assert.True(result.ExitCode == 0, result.ToString());
 
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyPath));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyPath));
+        }
+
         using var privateKey = SigningKeyPem.LoadPrivateKey(keyPath);
         using var publicKey = SigningKeyPem.LoadPublicKey(_dir.File("coordinator.pub.pem"));
         Assert.Equal(SigningKeyPem.KeyId(privateKey), SigningKeyPem.KeyId(publicKey));
@@ -131,7 +135,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         var lines = result.StdOut.Split('\n');
         Assert.Contains("Devices (2, 1 online)", result.StdOut);
-        var pi1 = Assert.Single(lines, l => l.StartsWith("lab    pi-1", StringComparison.Ordinal));
+        var pi1 = Assert.Single(lines, l => l.StartsWith("lab    pi-1    rpi-4", StringComparison.Ordinal));
         Assert.Contains("online", pi1);
         Assert.Contains("3.0 GiB", pi1);
         Assert.Contains("768 MiB v1", pi1);

@@ -10,7 +10,8 @@ internal static class CoordinatorCommandOptions
         Description = "The MQTT 5 broker, mqtt://HOST:PORT or mqtts://HOST:PORT.",
         HelpName = "URL",
         Required = true,
-        // BROKER-VALIDATOR
+        Validators = { result => Check(result, BrokerUrl.Problem(result.GetValueOrDefault<string>())) },
+
     };
 
     public static Option<string> Fleet() => new("--fleet")

@@ -34,7 +34,7 @@ public sealed class DeviceBoardMap
         foreach (var (pattern, board) in _rules)
         {
             var matches = pattern.EndsWith('*')
-                ? deviceId.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)
+                ? deviceId.AsSpan().StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)
                 : deviceId.Equals(pattern, StringComparison.Ordinal);
             if (matches)
             {
