@@ -216,7 +216,7 @@ public sealed class CoordinatorServiceTests : IAsyncLifetime
 
     private sealed class InMemoryFactory(InMemoryMqttBroker broker) : IMqttConnectionFactory
     {
-        public Task<IMqttConnection> ConnectAsync(CancellationToken cancellationToken) =>
+        public Task<IMqttConnection> ConnectAsync(MqttConnectionOptions options, CancellationToken cancellationToken) =>
             Task.FromResult<IMqttConnection>(broker.Connect("coordinator"));
     }
 

@@ -6,6 +6,7 @@ using DatasetQuant.Coordinator.Store;
 using DatasetQuant.Mqtt;
 using DatasetQuant.Sync;
 using DatasetQuant.Sync.Security;
+using DatasetQuant.Sync.Shards;
 using Microsoft.Extensions.Logging;
 
 namespace DatasetQuant.Coordinator.Commands;
@@ -64,7 +65,7 @@ internal static class PublishCommand
             {
                 using var signer = ManifestSigner.FromPemFile(parseResult.GetValue(key)!);
                 await using var store = dbPath is null ? null : SqliteFleetStore.Open(dbPath);
-                var options = MosquittoConnectionFactory.CreateOptions(
+                var options = CoordinatorConnection.CreateOptions(
                     parseResult.GetValue(broker)!, $"dq-coordinator-publish-{fleetName}-{Environment.ProcessId}",
                     parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey));
                 await using var connection = await MosquittoConnection.ConnectAsync(options, loggerFactory.CreateLogger<MosquittoConnection>(), cancellationToken);

@@ -51,7 +51,7 @@ internal sealed class TextTable(params string[] headers)
             }
 
             var cell = cells[i];
-            var numeric = alignNumbers && cell.Length > 0 && (char.IsDigit(cell[0]) || cell == "-");
+            var numeric = alignNumbers && cell.Length > 0 && char.IsDigit(cell[0]);
             var padded = numeric ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]);
             text.Append(i == cells.Length - 1 ? padded.TrimEnd() : padded);
         }

@@ -55,7 +55,7 @@ public sealed class CoordinatorService(
         using var __ = signer;
         try
         {
-            connection = await connections.ConnectAsync(stoppingToken);
+            connection = await connections.ConnectAsync(CoordinatorConnection.CreateOptions(o), stoppingToken);
         }
         catch (MqttException ex)
         {
@@ -143,11 +143,12 @@ public sealed class CoordinatorService(
 
     private void OnStateChanged(object? sender, MqttConnectionStateChangedEventArgs e)
     {
-        if (e.IsConnected)
+        // Before Ready the start-up round publishes everything anyway.
+        if (e.IsConnected && _ready.Task.IsCompleted)
         {
             Interlocked.Exchange(ref _reconnected, 1);
         }
-        else
+        else if (!e.IsConnected)
         {
             _logger.LogWarning("Lost the broker: {Reason}", e.Reason);
         }

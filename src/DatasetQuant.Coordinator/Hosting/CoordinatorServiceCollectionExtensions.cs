@@ -1,4 +1,5 @@
 using DatasetQuant.Coordinator.Store;
+using DatasetQuant.Mqtt;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -9,14 +10,14 @@ public static class CoordinatorServiceCollectionExtensions
 {
     /// <summary>
     /// The serving coordinator: options (validated at start), the SQLite fleet store, libmosquitto sessions (unless an
-    /// <see cref="IMqttConnectionFactory"/> is registered already) and <see cref="CoordinatorService"/>.
+    /// <see cref="IMqttConnectionFactory"/> is registered already, as tests do) and <see cref="CoordinatorService"/>.
     /// </summary>
     public static IServiceCollection AddCoordinator(this IServiceCollection services, Action<CoordinatorOptions> configure)
     {
         services.AddOptions<CoordinatorOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CoordinatorOptions>, CoordinatorOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IMqttConnectionFactory, MosquittoConnectionFactory>();
+        services.AddMqtt();
         services.TryAddSingleton<IFleetStore>(sp => SqliteFleetStore.Open(sp.GetRequiredService<IOptions<CoordinatorOptions>>().Value.DatabasePath));
         services.AddSingleton<CoordinatorService>();
         services.AddHostedService(sp => sp.GetRequiredService<CoordinatorService>());
