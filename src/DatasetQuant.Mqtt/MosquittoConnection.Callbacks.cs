@@ -76,6 +76,7 @@ public sealed partial class MosquittoConnection
         _isConnected = true;
         var reconnect = _firstConnack.Task.IsCompleted;
         Resubscribe();
+        _publishes.Resume();
         _firstConnack.TrySetResult(_sessionPresent);
         var reason = $"{(reconnect ? "reconnected to" : "connected to")} {_address}{(_sessionPresent ? " (session resumed)" : string.Empty)}";
         _logger.LogInformation("MQTT client {ClientId} {Reason}", ClientId, reason);

@@ -74,22 +74,30 @@ public sealed partial class MosquittoConnection
         }
     }
 
-    /// <summary>Queues the packet in libmosquitto (which copies payload and properties) and returns its message id.</summary>
-    private unsafe int SendPublish(MqttMessage message)
+    /// <summary>
+    /// Queues the packet in libmosquitto (which copies payload and properties). False when offline and the message
+    /// can wait for the reconnect (QoS 1); a QoS 0 message fails instead, as it would be stale by then.
+    /// </summary>
+    private unsafe bool TrySendPublish(MqttMessage message, out int mid)
     {
         var properties = BuildProperties(message);
         try
         {
-            int mid;
             int rc;
+            fixed (int* messageId = &mid)
             fixed (byte* payload = message.Payload.Span)
             {
                 rc = LibMosquitto.mosquitto_publish_v5(
-                    _handle, &mid, message.Topic, message.Payload.Length, payload, (int)message.Qos, message.Retain, properties.Pointer);
+                    _handle, messageId, message.Topic, message.Payload.Length, payload, (int)message.Qos, message.Retain, properties.Pointer);
+            }
+
+            if (rc == MosquittoConstants.MOSQ_ERR_NO_CONN && message.Qos == MqttQos.AtLeastOnce)
+            {
+                return false;
             }
 
             ThrowIfFailed(rc, $"publish {message.Payload.Length} bytes to '{message.Topic}'");
-            return mid;
+            return true;
         }
         finally
         {

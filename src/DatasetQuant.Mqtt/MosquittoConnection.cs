@@ -47,7 +47,7 @@ public sealed partial class MosquittoConnection : IMqttConnection
         _logger = logger;
         ClientId = options.ClientId ?? "dq-" + Guid.NewGuid().ToString("N")[..20];
         _messages = Channel.CreateUnbounded<MqttMessage>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
-        _publishes = new PublishWindow(options.MaxInFlight, SendPublish);
+        _publishes = new PublishWindow(options.MaxInFlight, TrySendPublish);
         _self = GCHandle.Alloc(this);
         try
         {

@@ -3,19 +3,24 @@ namespace DatasetQuant.Mqtt;
 /// <summary>
 /// At most <c>capacity</c> publishes handed to libmosquitto and not yet acknowledged (QoS 1) or written (QoS 0); the
 /// rest wait here and go out in the order they were submitted, so one producer's messages keep their order and the
-/// native queue stays bounded. The network thread refills the window as acknowledgements arrive.
+/// native queue stays bounded. The network thread refills the window as acknowledgements arrive. libmosquitto
+/// refuses new messages while the broker is away; then the window holds them (QoS 1) until <see cref="Resume"/>.
 /// </summary>
 /// <remarks>
-/// <c>send</c> queues a packet and returns its message id. It runs under this window's lock, and the network thread
+/// <c>trySend</c> queues a packet and returns its message id, or returns false when not connected (it throws
+/// instead for a message that must not wait, such as QoS 0). It runs under this window's lock, and the network thread
 /// takes the same lock to complete ids; that cannot deadlock because libmosquitto runs its callbacks holding only its
 /// callback mutex, which the queueing calls never take. Holding the lock across the call closes the race where an
 /// acknowledgement arrives before the id is recorded.
 /// </remarks>
-internal sealed class PublishWindow(int capacity, Func<MqttMessage, int> send)
+internal sealed class PublishWindow(int capacity, PublishWindow.TrySend trySend)
 {
     private readonly object _gate = new();
     private readonly Dictionary<int, Operation> _inFlight = [];
-    private readonly Queue<Operation> _waiting = new();
+    private readonly LinkedList<Operation> _waiting = new();
+    private bool _paused;
+
+    public delegate bool TrySend(MqttMessage message, out int mid);
 
     public int InFlight
     {
@@ -34,14 +39,13 @@ internal sealed class PublishWindow(int capacity, Func<MqttMessage, int> send)
         var operation = new Operation(message);
         lock (_gate)
         {
-            if (_waiting.Count == 0 && _inFlight.Count < capacity)
+            // Throws straight to the caller when libmosquitto refuses the message.
+            if (!_paused && _waiting.Count == 0 && _inFlight.Count < capacity && Send(operation))
             {
-                // Throws straight to the caller when libmosquitto refuses the message.
-                _inFlight.Add(send(message), operation);
                 return operation.Completion.Task;
             }
 
-            _waiting.Enqueue(operation);
+            _waiting.AddLast(operation);
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -64,6 +68,16 @@ internal sealed class PublishWindow(int capacity, Func<MqttMessage, int> send)
                 operation.Completion.TrySetResult(reasonCode);
             }
 
+            Refill();
+        }
+    }
+
+    /// <summary>The session is connected again: send what waited.</summary>
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            _paused = false;
             Refill();
         }
     }
@@ -106,8 +120,10 @@ internal sealed class PublishWindow(int capacity, Func<MqttMessage, int> send)
 
     private void Refill()
     {
-        while (_inFlight.Count < capacity && _waiting.TryDequeue(out var next))
+        while (!_paused && _inFlight.Count < capacity && _waiting.First is { } node)
         {
+            var next = node.Value;
+            _waiting.RemoveFirst();
             if (next.Completion.Task.IsCompleted)
             {
                 continue;
@@ -115,7 +131,10 @@ internal sealed class PublishWindow(int capacity, Func<MqttMessage, int> send)
 
             try
             {
-                _inFlight.Add(send(next.Message), next);
+                if (!Send(next))
+                {
+                    _waiting.AddFirst(next);
+                }
             }
             catch (Exception ex)
             {
@@ -123,6 +142,19 @@ internal sealed class PublishWindow(int capacity, Func<MqttMessage, int> send)
                 next.Completion.TrySetException(ex);
             }
         }
+    }
+
+    /// <summary>True when libmosquitto took the message; false (and paused) when the session is offline.</summary>
+    private bool Send(Operation operation)
+    {
+        if (!trySend(operation.Message, out var mid))
+        {
+            _paused = true;
+            return false;
+        }
+
+        _inFlight.Add(mid, operation);
+        return true;
     }
 
     private sealed class Operation(MqttMessage message)

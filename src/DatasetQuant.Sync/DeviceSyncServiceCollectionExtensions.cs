@@ -1,3 +1,4 @@
+using DatasetQuant.Mqtt;
 using DatasetQuant.Sync.Device;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,13 +12,15 @@ public static class DeviceSyncServiceCollectionExtensions
     /// <summary>
     /// Registers the device side of fleet sync: <see cref="DeviceSyncOptions"/> bound from <paramref name="section"/>
     /// (the <c>Sync</c> section) and validated at start, <see cref="DeviceSyncEvents"/> for the host's hooks, and
-    /// <see cref="DeviceSyncService"/>. The host also registers an <see cref="IDeviceMqttConnector"/> and may register
-    /// an <see cref="IShardRequantizer"/> and any number of <see cref="IDeviceStateContributor"/>s.
+    /// <see cref="DeviceSyncService"/> over the libmosquitto <see cref="IMqttConnectionFactory"/> (unless one is
+    /// registered already, as tests do). The host may register an <see cref="IShardRequantizer"/> and any number of
+    /// <see cref="IDeviceStateContributor"/>s.
     /// </summary>
     public static IServiceCollection AddDeviceSync(this IServiceCollection services, IConfiguration section)
     {
         services.AddOptions<DeviceSyncOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceSyncOptions>, DeviceSyncOptionsValidator>());
+        services.AddMqtt();
         services.TryAddSingleton<DeviceSyncEvents>();
         services.TryAddSingleton<DeviceSyncEngineFactory>();
         services.AddHostedService<DeviceSyncService>();

@@ -8,5 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return EnvironmentCommand.Create();
+        yield return QuantizeCommand.Create();
+        yield return InspectCommand.Create();
+        yield return VerifyCommand.Create();
     }
 }

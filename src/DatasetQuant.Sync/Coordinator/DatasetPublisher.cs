@@ -15,9 +15,10 @@ namespace DatasetQuant.Sync.Coordinator;
 public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topics, ManifestSigner signer, ILogger<DatasetPublisher> logger)
 {
     public async Task<DatasetPublishResult> PublishAsync(
-        string dataset, long version, string shardDirectory, IShardDescriber describer, CancellationToken cancellationToken = default)
+        string dataset, long version, string shardDirectory, IShardDescriber describer, int chunkSize = Chunks.ChunkFrameConstants.MaxPayload,
+        CancellationToken cancellationToken = default)
     {
-        var manifest = ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, describer);
+        var manifest = ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, describer, chunkSize);
         var published = new PublishedDataset(signer.Sign(manifest), shardDirectory);
         return await PublishAsync(published, cancellationToken).ConfigureAwait(false);
     }

@@ -1,3 +1,4 @@
+using DatasetQuant.Mqtt;
 using Microsoft.Extensions.Options;
 
 namespace DatasetQuant.Sync.Device;
@@ -36,6 +37,21 @@ public sealed class DeviceSyncOptions
     public TimeSpan PullRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan StateReportInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The MQTT session: client id <c>dq-{fleet}-{device}</c>, a clean start (what a device missed while away it
+    /// pulls), the offline state as will, and the TLS files.
+    /// </summary>
+    public MqttConnectionOptions ToConnectionOptions(MqttMessage will) => new()
+    {
+        BrokerUri = BrokerUrl,
+        ClientId = $"dq-{Fleet}-{DeviceId}",
+        CleanStart = true,
+        Will = will,
+        TlsCaFile = string.IsNullOrEmpty(CaFile) ? null : CaFile,
+        TlsCertificateFile = string.IsNullOrEmpty(CertFile) ? null : CertFile,
+        TlsKeyFile = string.IsNullOrEmpty(KeyFile) ? null : KeyFile,
+    };
 }
 
 /// <summary>Checks <see cref="DeviceSyncOptions"/> at start and says which setting is wrong and how.</summary>

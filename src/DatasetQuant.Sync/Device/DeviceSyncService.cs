@@ -12,7 +12,7 @@ namespace DatasetQuant.Sync.Device;
 /// </summary>
 public sealed class DeviceSyncService(
     IOptions<DeviceSyncOptions> options,
-    IDeviceMqttConnector connector,
+    IMqttConnectionFactory connectionFactory,
     DeviceSyncEngineFactory engineFactory,
     ILogger<DeviceSyncService> logger) : BackgroundService
 {
@@ -27,7 +27,7 @@ public sealed class DeviceSyncService(
             IMqttConnection? connection = null;
             try
             {
-                connection = await connector.ConnectAsync(settings, will, stoppingToken).ConfigureAwait(false);
+                connection = await connectionFactory.ConnectAsync(settings.ToConnectionOptions(will), stoppingToken).ConfigureAwait(false);
                 logger.LogInformation("Device {Device} connected to {Broker} (fleet {Fleet})", settings.DeviceId, settings.BrokerUrl, settings.Fleet);
                 backoff = TimeSpan.FromSeconds(1);
                 await engine.RunAsync(connection, stoppingToken).ConfigureAwait(false);
@@ -36,7 +36,7 @@ public sealed class DeviceSyncService(
             {
                 break;
             }
-            catch (Exception ex) when (ex is MqttException or IOException or TimeoutException)
+            catch (Exception ex) when (ex is MqttException or IOException or TimeoutException or ArgumentException)
             {
                 logger.LogWarning("Device {Device}: MQTT session failed ({Error}); retrying in {Delay} s", settings.DeviceId, ex.Message, backoff.TotalSeconds);
             }

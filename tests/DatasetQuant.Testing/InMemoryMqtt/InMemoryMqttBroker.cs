@@ -57,6 +57,17 @@ public sealed class InMemoryMqttBroker
         return connection;
     }
 
+    /// <summary>Delivers a message to one session only, whatever it subscribed to (for feeding it crafted input).</summary>
+    public void SendTo(string clientId, MqttMessage message)
+    {
+        lock (_gate)
+        {
+            var session = _sessions.Find(s => s.ClientId == clientId)
+                ?? throw new InvalidOperationException($"no session '{clientId}' is connected");
+            session.Enqueue(message with { Payload = message.Payload.ToArray() });
+        }
+    }
+
     internal void Publish(MqttMessage message)
     {
         if (message.Topic.Contains('+') || message.Topic.Contains('#') || message.Topic.Length == 0)

@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using DatasetQuant.Core.Datasets;
+using DatasetQuant.Core.Quantization;
+using Spectre.Console;
+
+namespace DatasetQuant.Cli.Commands;
+
+/// <summary><c>dq quantize</c>: a dataset into quantized shards under a bit budget.</summary>
+internal static class QuantizeCommand
+{
+    public static Command Create()
+    {
+        var input = new Option<string>("--input") { Description = $"Input dataset: {DatasetSource.Grammar}", Required = true };
+        var budget = new Option<string>("--budget") { Description = "Payload budget: bits per pixel over all samples (2bpp) or a size (12MiB)", Required = true };
+        var allocator = new Option<string>("--allocator") { Description = "adaptive | uniform | prune", DefaultValueFactory = _ => "adaptive" };
+        allocator.AcceptOnlyFromAmong([.. BitAllocators.Names]);
+        var output = new Option<string>("--out") { Description = "Folder for the .dqs shards", Required = true };
+        var shardSize = new Option<string>("--shard-size") { Description = "Largest shard file", DefaultValueFactory = _ => "64MiB" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the prune allocator's subset", DefaultValueFactory = _ => 0 };
+        var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales, bit widths chosen under one budget.")
+        {
+            input, budget, allocator, output, shardSize, seed,
+        };
+        command.SetAction(parse => CommandErrors.Run(() =>
+        {
+            var budgetValue = Budget.Parse(parse.GetValue(budget)!);
+            var shardBudget = Budget.Parse(parse.GetValue(shardSize)!);
+            if (shardBudget.IsBitsPerPixel)
+            {
+                throw new FormatException("--shard-size is a size (e.g. 64MiB), not bits per pixel.");
+            }
+
+            var dataset = DatasetSource.Load(parse.GetValue(input)!);
+            var options = new QuantizeOptions
+            {
+                Budget = budgetValue,
+                OutputDirectory = parse.GetValue(output)!,
+                Allocator = BitAllocators.Create(parse.GetValue(allocator)!),
+                ShardSizeBytes = shardBudget.Bytes,
+                Seed = parse.GetValue(seed),
+            };
+            QuantizeResult? result = null;
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .Start(context =>
+                {
+                    var tasks = new Dictionary<QuantizeStage, ProgressTask>();
+                    var progress = new SynchronousProgress<QuantizeProgress>(p =>
+                    {
+                        if (p.Stage == QuantizeStage.Done)
+                        {
+                            return;
+                        }
+
+                        if (!tasks.TryGetValue(p.Stage, out var task))
+                        {
+                            task = tasks[p.Stage] = context.AddTask(p.Stage.ToString().ToLowerInvariant(), maxValue: Math.Max(1, p.Total));
+                        }
+
+                        task.Value = p.Done;
+                    });
+                    result = DatasetQuantizer.Quantize(dataset, options, progress);
+                    foreach (var task in tasks.Values)
+                    {
+                        task.Value = task.MaxValue;
+                    }
+                });
+
+            Print(dataset, options, result!);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Print(ImageDataset dataset, QuantizeOptions options, QuantizeResult result)
+    {
+        var histogram = result.Histogram();
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, allocator {options.Allocator.Name}, budget {options.Budget} = {result.BudgetBytes} payload bytes"));
+        Console.WriteLine(string.Create(inv, $"payload {result.PayloadBytes} bytes ({result.BitsPerPixel(dataset.PixelsPerSample):F4} bpp), files {result.FileBytes} bytes in {result.ShardPaths.Count} shard(s)"));
+        Console.WriteLine(string.Create(inv, $"widths 0..8: {string.Join(' ', histogram)}"));
+        Console.WriteLine(string.Create(inv, $"pixel MSE {result.MeanSquaredError:F3}, PSNR {result.Psnr:F2} dB, {result.Elapsed.TotalSeconds:F1} s"));
+        foreach (var path in result.ShardPaths)
+        {
+            Console.WriteLine(path);
+        }
+    }
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and race the final render).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(T value)
+        {
+            lock (_gate)
+            {
+                report(value);
+            }
+        }
+    }
+}

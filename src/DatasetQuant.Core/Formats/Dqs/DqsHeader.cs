@@ -1,0 +1,221 @@
+using System.Buffers.Binary;
+
+namespace DatasetQuant.Core.Formats.Dqs;
+
+/// <summary>The shard header (docs/format.md §2): shape, classes, where the shard sits in its set, and the channel statistics.</summary>
+public readonly struct DqsHeader
+{
+    public DqsHeader(int channels, int height, int width, int classCount, int sampleCount, int shardIndex, int shardCount,
+        long firstSourceIndex, int sourceCount, long payloadLength, float[] channelMean, float[] channelStandardDeviation)
+    {
+        Channels = channels;
+        Height = height;
+        Width = width;
+        ClassCount = classCount;
+        SampleCount = sampleCount;
+        ShardIndex = shardIndex;
+        ShardCount = shardCount;
+        FirstSourceIndex = firstSourceIndex;
+        SourceCount = sourceCount;
+        PayloadLength = payloadLength;
+        ChannelMean = channelMean;
+        ChannelStandardDeviation = channelStandardDeviation;
+    }
+
+    public int VersionMajor => DqsConstants.VersionMajor;
+
+    public int Channels { get; }
+
+    public int Height { get; }
+
+    public int Width { get; }
+
+    public int ClassCount { get; }
+
+    /// <summary>Samples stored in this shard (dropped samples are not stored).</summary>
+    public int SampleCount { get; }
+
+    public int ShardIndex { get; }
+
+    public int ShardCount { get; }
+
+    /// <summary>Index in the source dataset of the first sample this shard covers, stored or dropped.</summary>
+    public long FirstSourceIndex { get; }
+
+    /// <summary>Source samples this shard covers, dropped ones included (≥ <see cref="SampleCount"/>).</summary>
+    public int SourceCount { get; }
+
+    public long PayloadLength { get; }
+
+    /// <summary>Per-channel mean μ_c on the 0–255 scale: the centre of every sample's quantizer.</summary>
+    public IReadOnlyList<float> ChannelMean { get; }
+
+    /// <summary>Per-channel standard deviation on the 0–255 scale, for normalising decoded samples.</summary>
+    public IReadOnlyList<float> ChannelStandardDeviation { get; }
+
+    public int PixelsPerSample => Channels * Height * Width;
+
+    public int HeaderSize => DqsConstants.HeaderSize(Channels);
+
+    public long IndexOffset => HeaderSize;
+
+    public long PayloadOffset => HeaderSize + (long)SampleCount * DqsConstants.RecordSize + DqsConstants.ChecksumSize;
+
+    public long FooterOffset => PayloadOffset + PayloadLength;
+
+    public long FileLength => FooterOffset + DqsConstants.FooterSize;
+
+    /// <summary>Writes the header with its checksum into <paramref name="destination"/> (<see cref="HeaderSize"/> bytes); returns the checksum.</summary>
+    public uint Write(Span<byte> destination)
+    {
+        var d = destination[..HeaderSize];
+        d.Clear();
+        DqsConstants.HeaderMagic.CopyTo(d);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[4..], DqsConstants.VersionMajor);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[6..], DqsConstants.VersionMinor);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[8..], (uint)HeaderSize);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[12..], DqsConstants.RecordSize);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[14..], DqsConstants.CodecSymmetricLinear);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[16..], (ushort)Channels);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[18..], (ushort)Height);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[20..], (ushort)Width);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[24..], (uint)ClassCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[28..], (uint)SampleCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[32..], (uint)ShardIndex);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[36..], (uint)ShardCount);
+        BinaryPrimitives.WriteUInt64LittleEndian(d[40..], (ulong)FirstSourceIndex);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[48..], (uint)SourceCount);
+        BinaryPrimitives.WriteUInt64LittleEndian(d[56..], (ulong)PayloadLength);
+        for (var c = 0; c < Channels; c++)
+        {
+            var entry = d[(DqsConstants.FixedHeaderSize + c * DqsConstants.ChannelEntrySize)..];
+            BinaryPrimitives.WriteSingleLittleEndian(entry, ChannelMean[c]);
+            BinaryPrimitives.WriteSingleLittleEndian(entry[4..], ChannelStandardDeviation[c]);
+        }
+
+        var crc = Crc32C.Compute(d[..(HeaderSize - DqsConstants.ChecksumSize)]);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[(HeaderSize - DqsConstants.ChecksumSize)..], crc);
+        return crc;
+    }
+
+    /// <summary>Parses and checks the header of a file of <paramref name="fileLength"/> bytes whose start is <paramref name="data"/>.</summary>
+    public static DqsHeader Read(ReadOnlySpan<byte> data, long fileLength, string path, out uint checksum)
+    {
+        if (fileLength < DqsConstants.FixedHeaderSize || data.Length < DqsConstants.FixedHeaderSize)
+        {
+            DqsThrowHelper.ThrowTruncated(path, fileLength, DqsConstants.FixedHeaderSize, "the fixed header");
+        }
+
+        if (!data[..4].SequenceEqual(DqsConstants.HeaderMagic))
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "magic", $"{Convert.ToHexString(data[..4])} is not a .dqs shard (expected 89445153).");
+        }
+
+        var major = BinaryPrimitives.ReadUInt16LittleEndian(data[4..]);
+        if (major != DqsConstants.VersionMajor)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "versionMajor", $"version {major} is not supported (this reader reads version {DqsConstants.VersionMajor}).");
+        }
+
+        int channels = BinaryPrimitives.ReadUInt16LittleEndian(data[16..]);
+        if (channels is < 1 or > DqsConstants.MaxChannels)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "channels", $"{channels} channels is outside 1..{DqsConstants.MaxChannels}.");
+        }
+
+        var headerSize = DqsConstants.HeaderSize(channels);
+        if (fileLength < headerSize || data.Length < headerSize)
+        {
+            DqsThrowHelper.ThrowTruncated(path, fileLength, headerSize, "the header");
+        }
+
+        checksum = BinaryPrimitives.ReadUInt32LittleEndian(data[(headerSize - DqsConstants.ChecksumSize)..]);
+        var actual = Crc32C.Compute(data[..(headerSize - DqsConstants.ChecksumSize)]);
+        if (actual != checksum)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "checksum", $"CRC32C is {actual:X8} but the header records {checksum:X8}: the header is damaged.");
+        }
+
+        Expect(path, "headerSize", BinaryPrimitives.ReadUInt32LittleEndian(data[8..]), (uint)headerSize);
+        Expect(path, "recordSize", BinaryPrimitives.ReadUInt16LittleEndian(data[12..]), DqsConstants.RecordSize);
+        Expect(path, "codec", BinaryPrimitives.ReadUInt16LittleEndian(data[14..]), DqsConstants.CodecSymmetricLinear);
+        Expect(path, "reserved", BinaryPrimitives.ReadUInt16LittleEndian(data[22..]), 0u);
+        Expect(path, "flags", BinaryPrimitives.ReadUInt32LittleEndian(data[52..]), 0u);
+        int height = BinaryPrimitives.ReadUInt16LittleEndian(data[18..]);
+        int width = BinaryPrimitives.ReadUInt16LittleEndian(data[20..]);
+        if (height is < 1 or > DqsConstants.MaxSide || width is < 1 or > DqsConstants.MaxSide)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "height/width", $"{height}×{width} is outside 1..{DqsConstants.MaxSide}.");
+        }
+
+        var classCount = BinaryPrimitives.ReadUInt32LittleEndian(data[24..]);
+        if (classCount is < 1 or > DqsConstants.MaxClassCount)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "classCount", $"{classCount} is outside 1..{DqsConstants.MaxClassCount}.");
+        }
+
+        var sampleCount = BinaryPrimitives.ReadUInt32LittleEndian(data[28..]);
+        var shardIndex = BinaryPrimitives.ReadUInt32LittleEndian(data[32..]);
+        var shardCount = BinaryPrimitives.ReadUInt32LittleEndian(data[36..]);
+        var firstSource = BinaryPrimitives.ReadUInt64LittleEndian(data[40..]);
+        var sourceCount = BinaryPrimitives.ReadUInt32LittleEndian(data[48..]);
+        var payloadLength = BinaryPrimitives.ReadUInt64LittleEndian(data[56..]);
+        if (shardCount == 0 || shardIndex >= shardCount || shardCount > int.MaxValue)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "shardIndex", $"shard {shardIndex} of {shardCount} is not a valid position.");
+        }
+
+        if (sampleCount > sourceCount || sourceCount > int.MaxValue || firstSource > long.MaxValue / 2)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "sampleCount", $"{sampleCount} stored of {sourceCount} source samples (from {firstSource}) is impossible.");
+        }
+
+        var pixels = (long)channels * height * width;
+        var minPayload = sampleCount * ((pixels + 7) / 8);
+        var maxPayload = sampleCount * pixels;
+        if (payloadLength < (ulong)minPayload || payloadLength > (ulong)maxPayload)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is outside [{minPayload}, {maxPayload}] for {sampleCount} samples of {pixels} pixels.");
+        }
+
+        var expectedLength = headerSize + (long)sampleCount * DqsConstants.RecordSize + DqsConstants.ChecksumSize + (long)payloadLength + DqsConstants.FooterSize;
+        if (fileLength != expectedLength)
+        {
+            if (fileLength < expectedLength)
+            {
+                DqsThrowHelper.ThrowTruncated(path, fileLength, expectedLength, $"a shard of {sampleCount} samples and {payloadLength} payload bytes");
+            }
+
+            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"the header describes {expectedLength} bytes but the file has {fileLength}.");
+        }
+
+        var mean = new float[channels];
+        var std = new float[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            var entry = data[(DqsConstants.FixedHeaderSize + c * DqsConstants.ChannelEntrySize)..];
+            mean[c] = BinaryPrimitives.ReadSingleLittleEndian(entry);
+            std[c] = BinaryPrimitives.ReadSingleLittleEndian(entry[4..]);
+            if (!(mean[c] >= 0f && mean[c] <= 255f))
+            {
+                DqsThrowHelper.ThrowInvalidHeader(path, $"channel[{c}].mean", $"{mean[c]} is outside [0, 255].");
+            }
+
+            if (!(std[c] > 0f && std[c] <= 255f))
+            {
+                DqsThrowHelper.ThrowInvalidHeader(path, $"channel[{c}].std", $"{std[c]} is outside (0, 255].");
+            }
+        }
+
+        return new DqsHeader(channels, height, width, (int)classCount, (int)sampleCount, (int)shardIndex, (int)shardCount,
+            (long)firstSource, (int)sourceCount, (long)payloadLength, mean, std);
+    }
+
+    private static void Expect(string path, string field, uint actual, uint expected)
+    {
+        if (actual != expected)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, field, $"is {actual}, expected {expected}.");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
+
+namespace DatasetQuant.Core.Formats.Dqs;
+
+/// <summary>
+/// One shard, memory-mapped. Opening checks the header, footer, index checksum and every index record, so random access
+/// afterwards is O(1); each sample's payload checksum is checked when it is read. Decoding writes into caller memory and
+/// allocates nothing. Bad data raises <see cref="DqsFormatException"/> naming the file, and the field or sample.
+/// Safe for concurrent readers.
+/// </summary>
+public sealed unsafe class DqsReader : IDisposable
+{
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly byte* _base;
+    private readonly long _length;
+    private readonly DqsHeader _header;
+    private readonly float[] _mean;
+    private readonly int _plane;
+    private bool _disposed;
+
+    private DqsReader(string path, bool verifyPayloadChecksums)
+    {
+        Path = path;
+        VerifyPayloadChecksums = verifyPayloadChecksums;
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new FileNotFoundException($"{path}: no such shard.", path, ex);
+        }
+
+        _length = stream.Length;
+        if (_length < DqsConstants.FixedHeaderSize)
+        {
+            stream.Dispose();
+            DqsThrowHelper.ThrowTruncated(path, _length, DqsConstants.FixedHeaderSize, "the fixed header");
+        }
+
+        try
+        {
+            _map = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            _view = _map.CreateViewAccessor(0, _length, MemoryMappedFileAccess.Read);
+            byte* pointer = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _base = pointer + _view.PointerOffset;
+            var headerSpan = new ReadOnlySpan<byte>(_base, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels)));
+            _header = DqsHeader.Read(headerSpan, _length, path, out var headerChecksum);
+            DqsFooter.Check(Span(_header.FooterOffset, DqsConstants.FooterSize), _header, _length, headerChecksum, path);
+            CheckIndex();
+        }
+        catch
+        {
+            Release();
+            throw;
+        }
+
+        _mean = _header.ChannelMean.ToArray();
+        _plane = _header.Height * _header.Width;
+    }
+
+    public string Path { get; }
+
+    public DqsHeader Header => _header;
+
+    /// <summary>Samples stored in this shard.</summary>
+    public int Count => _header.SampleCount;
+
+    public int PixelsPerSample => _header.PixelsPerSample;
+
+    public long FileLength => _length;
+
+    /// <summary>When false, payload checksums are left to <see cref="DqsVerifier"/> (faster decoding of trusted files).</summary>
+    public bool VerifyPayloadChecksums { get; }
+
+    public static DqsReader Open(string path, bool verifyPayloadChecksums = true) => new(path, verifyPayloadChecksums);
+
+    public DqsSampleRecord Record(int sample)
+    {
+        CheckSample(sample);
+        return DqsSampleRecord.Read(Span(_header.IndexOffset + (long)sample * DqsConstants.RecordSize, DqsConstants.RecordSize));
+    }
+
+    public int Label(int sample) => Record(sample).Label;
+
+    public int Bits(int sample) => Record(sample).Bits;
+
+    public float Scale(int sample) => Record(sample).Scale;
+
+    /// <summary>The packed codes of a sample, checksum verified; valid while the reader is open.</summary>
+    public ReadOnlySpan<byte> Payload(int sample) => Payload(sample, Record(sample));
+
+    /// <summary>Decodes a sample as float32 (CHW) normalised as <paramref name="normalization"/> says.</summary>
+    public void Decode(int sample, Span<float> destination, DqsNormalization normalization)
+    {
+        ArgumentNullException.ThrowIfNull(normalization);
+        if (destination.Length < PixelsPerSample || normalization.Channels != _header.Channels)
+        {
+            throw new ArgumentException($"decoding needs {PixelsPerSample} floats and {_header.Channels} normalisation channels; got {destination.Length} and {normalization.Channels}.");
+        }
+
+        var record = Record(sample);
+        var payload = Payload(sample, record);
+        var offset = SampleQuantizerOffset(record.Bits);
+        for (var c = 0; c < _header.Channels; c++)
+        {
+            var a = normalization.Multiplier[c];
+            var b = normalization.Addend[c];
+            // x̂ = μ + s·(u + k)  ⇒  out = u·(s·a) + (μ + s·k)·a + b, clamped to the image of [0, 255].
+            DqsSimdDecoder.Decode(payload, record.Bits, c * _plane, destination.Slice(c * _plane, _plane),
+                record.Scale * a, (_mean[c] + record.Scale * offset) * a + b, b, 255f * a + b);
+        }
+    }
+
+    /// <summary>Decodes a sample as uint8 (CHW): round-half-up of the clamped reconstruction.</summary>
+    public void Decode(int sample, Span<byte> destination)
+    {
+        if (destination.Length < PixelsPerSample)
+        {
+            throw new ArgumentException($"decoding needs {PixelsPerSample} bytes; got {destination.Length}.", nameof(destination));
+        }
+
+        var record = Record(sample);
+        var payload = Payload(sample, record);
+        var offset = SampleQuantizerOffset(record.Bits);
+        Span<byte> table = stackalloc byte[256];
+        for (var c = 0; c < _header.Channels; c++)
+        {
+            for (var u = 0; u < 1 << record.Bits; u++)
+            {
+                var x = Math.Clamp(_mean[c] + record.Scale * (u + offset), 0f, 255f);
+                table[u] = (byte)MathF.Floor(x + 0.5f);
+            }
+
+            var target = destination.Slice(c * _plane, _plane);
+            DqsBitPacking.Unpack(payload, record.Bits, c * _plane, target);
+            for (var p = 0; p < target.Length; p++)
+            {
+                target[p] = table[target[p]];
+            }
+        }
+    }
+
+    /// <summary>Decodes samples [first, first + count) into consecutive CHW blocks, and their labels.</summary>
+    public void DecodeBatch(int first, int count, Span<float> destination, Span<int> labels, DqsNormalization normalization)
+    {
+        if ((uint)first > (uint)Count || (uint)count > (uint)(Count - first))
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), $"samples [{first}, {first + count}) are not all in {Path} ({Count} samples).");
+        }
+
+        if (destination.Length < (long)count * PixelsPerSample || labels.Length < count)
+        {
+            throw new ArgumentException($"a batch of {count} needs {(long)count * PixelsPerSample} floats and {count} labels.");
+        }
+
+        for (var k = 0; k < count; k++)
+        {
+            Decode(first + k, destination.Slice(k * PixelsPerSample, PixelsPerSample), normalization);
+            labels[k] = Label(first + k);
+        }
+    }
+
+    /// <summary>The raw codes (one per byte) of a sample.</summary>
+    public void ReadCodes(int sample, Span<byte> codes)
+    {
+        var record = Record(sample);
+        DqsBitPacking.Unpack(Payload(sample, record), record.Bits, 0, codes[..PixelsPerSample]);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        Release();
+    }
+
+    private static float SampleQuantizerOffset(int bits) => 0.5f - (1 << (bits - 1));
+
+    private ReadOnlySpan<byte> Payload(int sample, DqsSampleRecord record)
+    {
+        var length = (int)(((long)PixelsPerSample * record.Bits + 7) >> 3);
+        var payload = Span(_header.PayloadOffset + record.Offset, length);
+        if (VerifyPayloadChecksums)
+        {
+            var actual = Crc32C.Compute(payload);
+            if (actual != record.Checksum)
+            {
+                DqsThrowHelper.ThrowInvalidPayload(Path, sample, $"CRC32C is {actual:X8} but the index records {record.Checksum:X8}: the sample's codes are damaged.");
+            }
+        }
+
+        return payload;
+    }
+
+    private void CheckIndex()
+    {
+        var index = Span(_header.IndexOffset, checked(_header.SampleCount * DqsConstants.RecordSize));
+        var recorded = BinaryPrimitives.ReadUInt32LittleEndian(Span(_header.IndexOffset + index.Length, DqsConstants.ChecksumSize));
+        var actual = Crc32C.Compute(index);
+        if (actual != recorded)
+        {
+            DqsThrowHelper.ThrowInvalidIndex(Path, $"CRC32C is {actual:X8} but the file records {recorded:X8}: the index is damaged.");
+        }
+
+        long offset = 0;
+        for (var i = 0; i < _header.SampleCount; i++)
+        {
+            var record = DqsSampleRecord.ReadChecked(index.Slice(i * DqsConstants.RecordSize, DqsConstants.RecordSize), _header, i, (uint)offset, Path);
+            offset += ((long)PixelsPerSample * record.Bits + 7) >> 3;
+            if (offset > _header.PayloadLength)
+            {
+                DqsThrowHelper.ThrowInvalidRecord(Path, i, "bits", $"the samples up to this one need {offset} payload bytes but the header declares {_header.PayloadLength}.");
+            }
+        }
+
+        if (offset != _header.PayloadLength)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(Path, "payloadLength", $"{_header.PayloadLength} bytes but the index describes {offset}.");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> Span(long offset, int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (offset < 0 || length < 0 || offset + length > _length)
+        {
+            DqsThrowHelper.ThrowTruncated(Path, _length, offset + length, "a read");
+        }
+
+        return new ReadOnlySpan<byte>(_base + offset, length);
+    }
+
+    private void CheckSample(int sample)
+    {
+        if ((uint)sample >= (uint)_header.SampleCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sample), sample, $"{Path} holds {_header.SampleCount} samples.");
+        }
+    }
+
+    private void Release()
+    {
+        if (_view is not null)
+        {
+            if (_base is not null)
+            {
+                _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+
+            _view.Dispose();
+        }
+
+        _map?.Dispose();
+    }
+}

@@ -1,0 +1,102 @@
+using System.Buffers.Binary;
+using DatasetQuant.Core.IO;
+
+namespace DatasetQuant.Core.Formats.Dqs;
+
+/// <summary>
+/// Writes one shard: room for header and index first, then the payload as samples arrive, then the footer, the header
+/// and the index with their checksums. The file appears under its name only on <see cref="Commit"/>, complete and
+/// fsynced (temp file, fsync, rename, fsync of the folder); disposing without committing leaves the old file, if any.
+/// </summary>
+public sealed class DqsShardWriter : IDisposable
+{
+    private readonly AtomicFileWriter _file;
+    private readonly DqsHeader _template;
+    private readonly byte[] _index;
+    private readonly int _pixels;
+    private int _written;
+    private long _payloadLength;
+
+    /// <param name="template">Everything but <see cref="DqsHeader.PayloadLength"/>, which the writer counts.</param>
+    public DqsShardWriter(string path, DqsHeader template)
+    {
+        if (template.Channels is < 1 or > DqsConstants.MaxChannels || template.Height is < 1 or > DqsConstants.MaxSide
+            || template.Width is < 1 or > DqsConstants.MaxSide || template.ClassCount is < 1 or > DqsConstants.MaxClassCount
+            || template.SampleCount < 0 || template.SampleCount > template.SourceCount || template.ShardIndex >= template.ShardCount)
+        {
+            throw new ArgumentException($"{path}: the header describes no valid shard ({template.Channels}×{template.Height}×{template.Width}, " +
+                $"{template.ClassCount} classes, {template.SampleCount} of {template.SourceCount} samples, shard {template.ShardIndex} of {template.ShardCount}).", nameof(template));
+        }
+
+        _template = template;
+        _pixels = template.PixelsPerSample;
+        _index = new byte[(long)template.SampleCount * DqsConstants.RecordSize];
+        _file = new AtomicFileWriter(path);
+        _file.Stream.SetLength(0);
+        _file.Stream.Position = template.HeaderSize + _index.Length + DqsConstants.ChecksumSize;
+    }
+
+    public string Path => _file.Path;
+
+    public int Written => _written;
+
+    public long PayloadLength => _payloadLength;
+
+    /// <summary>Appends the next sample's packed codes (exactly ceil(pixels·bits/8) bytes).</summary>
+    public void Append(int label, int bits, float scale, ReadOnlySpan<byte> packed)
+    {
+        if (_written >= _template.SampleCount)
+        {
+            throw new InvalidOperationException($"{Path}: the shard was declared with {_template.SampleCount} samples.");
+        }
+
+        if (bits is < 1 or > 8 || (uint)label >= (uint)_template.ClassCount || !(scale > 0f) || float.IsInfinity(scale))
+        {
+            throw new ArgumentException($"{Path}: sample {_written} has width {bits}, label {label}, scale {scale}; widths are 1..8, labels below {_template.ClassCount}, scales positive.");
+        }
+
+        var length = (int)(((long)_pixels * bits + 7) >> 3);
+        if (packed.Length != length)
+        {
+            throw new ArgumentException($"{Path}: sample {_written} at {bits} bits needs {length} payload bytes, got {packed.Length}.", nameof(packed));
+        }
+
+        if (_payloadLength + length > uint.MaxValue)
+        {
+            throw new InvalidOperationException($"{Path}: a shard's payload is limited to 4 GiB; use a smaller shard size.");
+        }
+
+        new DqsSampleRecord((uint)_payloadLength, scale, label, bits, Crc32C.Compute(packed))
+            .Write(_index.AsSpan(_written * DqsConstants.RecordSize, DqsConstants.RecordSize));
+        _file.Stream.Write(packed);
+        _payloadLength += length;
+        _written++;
+    }
+
+    public void Commit()
+    {
+        if (_written != _template.SampleCount)
+        {
+            throw new InvalidOperationException($"{Path}: {_written} of the {_template.SampleCount} declared samples were written.");
+        }
+
+        var header = new DqsHeader(_template.Channels, _template.Height, _template.Width, _template.ClassCount, _template.SampleCount,
+            _template.ShardIndex, _template.ShardCount, _template.FirstSourceIndex, _template.SourceCount, _payloadLength,
+            _template.ChannelMean.ToArray(), _template.ChannelStandardDeviation.ToArray());
+        var headerBytes = new byte[header.HeaderSize];
+        var headerChecksum = header.Write(headerBytes);
+        Span<byte> footer = stackalloc byte[DqsConstants.FooterSize];
+        DqsFooter.Write(footer, header.SampleCount, header.FileLength, headerChecksum);
+        var stream = _file.Stream;
+        stream.Write(footer);
+        stream.Position = 0;
+        stream.Write(headerBytes);
+        stream.Write(_index);
+        Span<byte> indexChecksum = stackalloc byte[DqsConstants.ChecksumSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(indexChecksum, Crc32C.Compute(_index));
+        stream.Write(indexChecksum);
+        _file.Commit();
+    }
+
+    public void Dispose() => _file.Dispose();
+}

@@ -1,0 +1,122 @@
+namespace DatasetQuant.Core.Quantization;
+
+/// <summary>
+/// Minimises Σ w_i·D_i(b_i) under the byte budget. Each sample's (bytes, w·D) points for b = 0..max form a curve; only
+/// its lower convex hull matters for a Lagrangian optimum. Every sample starts dropped; a max-heap hands the next byte
+/// to the hull segment with the greatest distortion saved per byte, until the budget is spent. A segment that no
+/// longer fits is skipped, and the cheaper segments of other samples still fill what is left. O(N·9·log N).
+/// </summary>
+public sealed class AdaptiveAllocator : IBitAllocator
+{
+    public string Name => "adaptive";
+
+    public bool NeedsDistortion => true;
+
+    public void Allocate(AllocationProblem problem, Span<byte> bits)
+    {
+        var n = problem.Count;
+        if (problem.Distortion.Length < (long)n * SampleQuantizer.WidthCount)
+        {
+            throw new ArgumentException($"adaptive allocation needs {n}×9 distortion values, got {problem.Distortion.Length}.", nameof(problem));
+        }
+
+        var distortion = problem.Distortion.Span;
+        // hull[i·9 + k] = k-th hull vertex (a width) of sample i; hullLength[i] vertices; position[i] = current vertex.
+        var hull = new byte[n * SampleQuantizer.WidthCount];
+        var hullLength = new byte[n];
+        var position = new byte[n];
+        var queue = new PriorityQueue<int, (double NegativeSlope, int Index)>(n);
+        Span<double> x = stackalloc double[SampleQuantizer.WidthCount];
+        Span<double> y = stackalloc double[SampleQuantizer.WidthCount];
+        for (var i = 0; i < n; i++)
+        {
+            var weight = problem.ImportanceOf(i);
+            var max = problem.MaxBitsOf(i);
+            for (var b = 0; b <= max; b++)
+            {
+                x[b] = problem.BytesAt(b);
+                y[b] = weight * distortion[i * SampleQuantizer.WidthCount + b];
+            }
+
+            var vertices = hull.AsSpan(i * SampleQuantizer.WidthCount, SampleQuantizer.WidthCount);
+            hullLength[i] = (byte)LowerHull(x[..(max + 1)], y[..(max + 1)], vertices);
+            bits[i] = 0;
+            Enqueue(queue, i, vertices, 0, x, y);
+        }
+
+        long used = 0;
+        var budget = problem.BudgetBytes;
+        while (queue.TryDequeue(out var i, out _))
+        {
+            var vertices = hull.AsSpan(i * SampleQuantizer.WidthCount, hullLength[i]);
+            var from = vertices[position[i]];
+            var to = vertices[position[i] + 1];
+            var cost = problem.BytesAt(to) - problem.BytesAt(from);
+            if (used + cost > budget)
+            {
+                continue;
+            }
+
+            used += cost;
+            position[i]++;
+            bits[i] = to;
+            if (position[i] + 1 < vertices.Length)
+            {
+                var weight = problem.ImportanceOf(i);
+                for (var k = 0; k < vertices.Length; k++)
+                {
+                    x[vertices[k]] = problem.BytesAt(vertices[k]);
+                    y[vertices[k]] = weight * distortion[i * SampleQuantizer.WidthCount + vertices[k]];
+                }
+
+                Enqueue(queue, i, vertices, position[i], x, y);
+            }
+        }
+    }
+
+    private static void Enqueue(PriorityQueue<int, (double, int)> queue, int index, ReadOnlySpan<byte> vertices, int at, ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        if (at + 1 >= vertices.Length)
+        {
+            return;
+        }
+
+        int from = vertices[at], to = vertices[at + 1];
+        var slope = (y[from] - y[to]) / (x[to] - x[from]);
+        queue.Enqueue(index, (-slope, index));
+    }
+
+    /// <summary>
+    /// Vertices of the lower convex hull of (x[b], y[b]) from b = 0, keeping only segments that lower y. Returns the count.
+    /// </summary>
+    internal static int LowerHull(ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<byte> vertices)
+    {
+        var count = 0;
+        for (var b = 0; b < x.Length; b++)
+        {
+            if (count > 0 && y[b] >= y[vertices[count - 1]])
+            {
+                continue;
+            }
+
+            while (count >= 2)
+            {
+                int p = vertices[count - 2], q = vertices[count - 1];
+                // q lies on or above the line p→b: it is not on the lower hull.
+                var cross = (x[q] - x[p]) * (y[b] - y[p]) - (y[q] - y[p]) * (x[b] - x[p]);
+                if (cross <= 0)
+                {
+                    count--;
+                }
+                else
+                {
+                    break;
+                }
+            }
+
+            vertices[count++] = (byte)b;
+        }
+
+        return count;
+    }
+}

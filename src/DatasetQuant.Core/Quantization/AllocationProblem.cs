@@ -1,0 +1,53 @@
+namespace DatasetQuant.Core.Quantization;
+
+/// <summary>
+/// What an allocator decides: a width 0..8 per sample so that Σ PackedBytes(pixels, b_i) ≤ <see cref="BudgetBytes"/>,
+/// minimising Σ w_i·D_i(b_i).
+/// </summary>
+public sealed class AllocationProblem
+{
+    public AllocationProblem(int count, int pixelsPerSample, long budgetBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixelsPerSample);
+        ArgumentOutOfRangeException.ThrowIfNegative(budgetBytes);
+        Count = count;
+        PixelsPerSample = pixelsPerSample;
+        BudgetBytes = budgetBytes;
+    }
+
+    public int Count { get; }
+
+    public int PixelsPerSample { get; }
+
+    public long BudgetBytes { get; }
+
+    /// <summary>D[i·9 + b], b = 0..8. Needed by the adaptive allocator; the others ignore it.</summary>
+    public ReadOnlyMemory<double> Distortion { get; init; }
+
+    /// <summary>Importance w_i ≥ 0 per sample; empty means every sample weighs 1.</summary>
+    public ReadOnlyMemory<double> Importance { get; init; }
+
+    /// <summary>The largest width each sample may get (re-quantization cannot add bits); empty means 8 for all.</summary>
+    public ReadOnlyMemory<byte> MaxBits { get; init; }
+
+    public int Seed { get; init; }
+
+    public int MaxBitsOf(int index) => MaxBits.IsEmpty ? SampleQuantizer.MaxBits : MaxBits.Span[index];
+
+    public double ImportanceOf(int index) => Importance.IsEmpty ? 1.0 : Importance.Span[index];
+
+    public long BytesAt(int bits) => SampleQuantizer.PackedBytes(PixelsPerSample, bits);
+
+    /// <summary>Payload bytes of an allocation.</summary>
+    public long TotalBytes(ReadOnlySpan<byte> bits)
+    {
+        long total = 0;
+        foreach (var b in bits)
+        {
+            total += BytesAt(b);
+        }
+
+        return total;
+    }
+}

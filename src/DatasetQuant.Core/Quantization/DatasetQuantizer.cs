@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using DatasetQuant.Core.Formats.Dqs;
+
+namespace DatasetQuant.Core.Quantization;
+
+/// <summary>
+/// The pipeline behind <c>dq quantize</c>: channel statistics, the scale and distortion of every sample at every width,
+/// the allocation under the budget, and the shards.
+/// </summary>
+public static class DatasetQuantizer
+{
+    public static QuantizeResult Quantize(ISampleSource source, QuantizeOptions options, IProgress<QuantizeProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Importance.IsEmpty && options.Importance.Length != source.Count)
+        {
+            throw new ArgumentException($"{options.Importance.Length} importance weights for {source.Count} samples.", nameof(options));
+        }
+
+        var clock = Stopwatch.StartNew();
+        var n = source.Count;
+        var pixels = source.Channels * source.Height * source.Width;
+        progress?.Report(new QuantizeProgress(QuantizeStage.Statistics, 0, n));
+        var statistics = ChannelStatistics.Compute(source);
+        var table = DistortionTable.Measure(source, statistics, options.DistortionMeasure ?? PixelMseDistortion.Instance, options.ClipSearch,
+            options.MaxDegreeOfParallelism, progress, cancellationToken);
+
+        progress?.Report(new QuantizeProgress(QuantizeStage.Allocating, 0, n));
+        var budgetBytes = options.Budget.PayloadBytes(n, pixels);
+        var problem = new AllocationProblem(n, pixels, budgetBytes)
+        {
+            Distortion = table.Distortion,
+            Importance = options.Importance,
+            Seed = options.Seed,
+        };
+        var bits = new byte[n];
+        options.Allocator.Allocate(problem, bits);
+        var payload = problem.TotalBytes(bits);
+        if (payload > budgetBytes)
+        {
+            throw new InvalidOperationException($"allocator {options.Allocator.Name} spent {payload} bytes of a {budgetBytes}-byte budget.");
+        }
+
+        var scales = new float[n];
+        for (var i = 0; i < n; i++)
+        {
+            scales[i] = table.Scales[i * SampleQuantizer.WidthCount + bits[i]];
+        }
+
+        var written = 0;
+        var paths = DqsSetWriter.Write(source, statistics, bits, scales, options.OutputDirectory, options.ShardPrefix ?? source.Name,
+            options.ShardSizeBytes, done =>
+            {
+                written += done;
+                if (written % 1024 == 0 || written == n)
+                {
+                    progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
+                }
+            }, cancellationToken);
+        long fileBytes = 0;
+        foreach (var path in paths)
+        {
+            fileBytes += new FileInfo(path).Length;
+        }
+
+        progress?.Report(new QuantizeProgress(QuantizeStage.Done, n, n));
+        return new QuantizeResult(paths, bits, budgetBytes, payload, fileBytes, table.MeanSquaredError(bits),
+            table.WeightedDistortion(bits, options.Importance.Span), clock.Elapsed);
+    }
+}

@@ -1,0 +1,21 @@
+namespace DatasetQuant.Core.Quantization;
+
+/// <summary>
+/// D_i(b): how much sample i suffers at width b, for every width 0..8 at once and for a batch of samples at once (so a
+/// model-based measure can run a classifier on whole batches). The default is <see cref="PixelMseDistortion"/>; a
+/// model-based measure compares a reference classifier's outputs on <see cref="DistortionBatch.Reconstruct"/>d samples
+/// with its outputs on the originals.
+/// </summary>
+public interface IDistortionMeasure
+{
+    string Name { get; }
+
+    /// <summary>How many samples the measure wants per call (the pipeline may pass fewer at the end).</summary>
+    int BatchSize { get; }
+
+    /// <summary>
+    /// Writes distortion[k·9 + b] for sample k of the batch and width b = 0..8 (b = 0: the sample dropped). Values must be
+    /// finite and non-negative; smaller is better. Called from one thread at a time.
+    /// </summary>
+    void Measure(DistortionBatch batch, Span<double> distortion);
+}

@@ -1,0 +1,73 @@
+namespace DatasetQuant.Core.Quantization;
+
+/// <summary>What <see cref="DatasetQuantizer.Quantize"/> needs beyond the samples.</summary>
+public sealed class QuantizeOptions
+{
+    public required Budget Budget { get; init; }
+
+    public required string OutputDirectory { get; init; }
+
+    public IBitAllocator Allocator { get; init; } = new AdaptiveAllocator();
+
+    /// <summary>Largest shard file; a new shard starts before a sample would pass it.</summary>
+    public long ShardSizeBytes { get; init; } = 64L * 1024 * 1024;
+
+    public int Seed { get; init; }
+
+    /// <summary>Shard files are named <c>{prefix}-00000.dqs</c>; default: the source's name.</summary>
+    public string? ShardPrefix { get; init; }
+
+    /// <summary>D_i(b); default pixel MSE.</summary>
+    public IDistortionMeasure? DistortionMeasure { get; init; }
+
+    /// <summary>w_i per sample (length = sample count); empty means uniform importance.</summary>
+    public ReadOnlyMemory<double> Importance { get; init; }
+
+    /// <summary>Clip factors the encoder tries per width to lower MSE (1 = max-abs scale only; up to 9).</summary>
+    public int ClipSearch { get; init; } = 6;
+
+    /// <summary>Threads measuring pixel distortion; default all cores.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+}
+
+public enum QuantizeStage
+{
+    Statistics,
+    Measuring,
+    Allocating,
+    Writing,
+    Done,
+}
+
+/// <summary>Progress of a quantization run: <paramref name="Done"/> of <paramref name="Total"/> samples in <paramref name="Stage"/>.</summary>
+public readonly record struct QuantizeProgress(QuantizeStage Stage, int Done, int Total);
+
+/// <summary>What a run produced and how good it is.</summary>
+public sealed record QuantizeResult(
+    IReadOnlyList<string> ShardPaths,
+    byte[] Bits,
+    long BudgetBytes,
+    long PayloadBytes,
+    long FileBytes,
+    double MeanSquaredError,
+    double WeightedDistortion,
+    TimeSpan Elapsed)
+{
+    /// <summary>Payload bits per pixel over all input samples, dropped ones included.</summary>
+    public double BitsPerPixel(int pixelsPerSample) => Bits.Length == 0 ? 0 : PayloadBytes * 8.0 / ((double)Bits.Length * pixelsPerSample);
+
+    /// <summary>PSNR (dB) of the whole dataset on the 0–255 scale, dropped samples counted as the mean image.</summary>
+    public double Psnr => 10 * Math.Log10(255.0 * 255.0 / Math.Max(MeanSquaredError, 1e-12));
+
+    /// <summary>How many samples got each width 0..8.</summary>
+    public int[] Histogram()
+    {
+        var histogram = new int[SampleQuantizer.WidthCount];
+        foreach (var b in Bits)
+        {
+            histogram[b]++;
+        }
+
+        return histogram;
+    }
+}
