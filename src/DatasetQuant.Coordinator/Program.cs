@@ -14,7 +14,7 @@ internal static class Program
             "to the whole fleet over MQTT 5 and repairs what single devices missed.");
         root.Subcommands.Add(KeygenCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
-        //P
+        root.Subcommands.Add(PublishCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         return root;
     }

@@ -1,0 +1,49 @@
+using DatasetQuant.Core.Datasets;
+using DatasetQuant.Core.Quantization;
+using DatasetQuant.Testing;
+
+namespace DatasetQuant.Integration.Tests.Fleet;
+
+/// <summary>
+/// A real multi-shard dataset for the fleet tests: the first Fashion-MNIST test images quantized at 4 bits per pixel
+/// (adaptive allocation) into several .dqs shards. Made once per test class.
+/// </summary>
+public sealed class FashionMnistShardSet : IDisposable
+{
+    private readonly TempDirectory _dir = new("fmnist-shards");
+
+    public FashionMnistShardSet()
+        : this(samples: 4000, shardSizeBytes: 320 * 1024)
+    {
+    }
+
+    public FashionMnistShardSet(int samples, long shardSizeBytes)
+    {
+        _ = TestData.FashionMnist("t10k-images-idx3-ubyte.gz");
+        var images = IdxReader.Read(
+            TestData.FashionMnist("t10k-images-idx3-ubyte.gz"), TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), "fmnist").Take(samples);
+        DatasetQuantizer.Quantize(images, new QuantizeOptions
+        {
+            Budget = Budget.FromBitsPerPixel(4),
+            OutputDirectory = _dir.Path,
+            ShardSizeBytes = shardSizeBytes,
+            ShardPrefix = "fmnist",
+            MaxDegreeOfParallelism = 2,
+        });
+        Files = Directory.GetFiles(_dir.Path, "*.dqs").Order(StringComparer.Ordinal).ToArray();
+        if (Files.Count < 2)
+        {
+            throw new InvalidOperationException($"expected several shards in {_dir.Path}, got {Files.Count}");
+        }
+
+        TotalBytes = Files.Sum(f => new FileInfo(f).Length);
+    }
+
+    public string Directory => _dir.Path;
+
+    public IReadOnlyList<string> Files { get; }
+
+    public long TotalBytes { get; }
+
+    public void Dispose() => _dir.Dispose();
+}
