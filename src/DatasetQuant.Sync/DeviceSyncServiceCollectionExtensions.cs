@@ -1,5 +1,6 @@
 using DatasetQuant.Mqtt;
 using DatasetQuant.Sync.Device;
+using DatasetQuant.Sync.Shards;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -13,7 +14,8 @@ public static class DeviceSyncServiceCollectionExtensions
     /// Registers the device side of fleet sync: <see cref="DeviceSyncOptions"/> bound from <paramref name="section"/>
     /// (the <c>Sync</c> section) and validated at start, <see cref="DeviceSyncEvents"/> for the host's hooks, and
     /// <see cref="DeviceSyncService"/> over the libmosquitto <see cref="IMqttConnectionFactory"/> (unless one is
-    /// registered already, as tests do). The host may register an <see cref="IShardRequantizer"/> and any number of
+    /// registered already, as tests do). The .dqs <see cref="DqsShardRequantizer"/> shrinks shards unless another
+    /// <see cref="IShardRequantizer"/> is registered; the host may add any number of
     /// <see cref="IDeviceStateContributor"/>s.
     /// </summary>
     public static IServiceCollection AddDeviceSync(this IServiceCollection services, IConfiguration section)
@@ -22,6 +24,7 @@ public static class DeviceSyncServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceSyncOptions>, DeviceSyncOptionsValidator>());
         services.AddMqtt();
         services.TryAddSingleton<DeviceSyncEvents>();
+        services.TryAddSingleton<IShardRequantizer, DqsShardRequantizer>();
         services.TryAddSingleton<DeviceSyncEngineFactory>();
         services.AddHostedService<DeviceSyncService>();
         return services;

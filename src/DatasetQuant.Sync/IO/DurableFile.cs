@@ -1,6 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Text;
-using DatasetQuant.Sync.Interop;
+using DatasetQuant.Core.IO;
 
 namespace DatasetQuant.Sync.IO;
 
@@ -48,29 +47,5 @@ public static class DurableFile
     }
 
     /// <summary>fsync(2) on the directory, so a rename or a new name in it survives a power cut.</summary>
-    public static void SyncDirectory(string directory)
-    {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
-        {
-            return;
-        }
-
-        var fd = Libc.open(directory, Libc.O_RDONLY);
-        if (fd < 0)
-        {
-            throw new IOException($"cannot open directory '{directory}' to fsync it (errno {Marshal.GetLastPInvokeError()})");
-        }
-
-        try
-        {
-            if (Libc.fsync(fd) != 0)
-            {
-                throw new IOException($"fsync of directory '{directory}' failed (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            Libc.close(fd);
-        }
-    }
+    public static void SyncDirectory(string directory) => AtomicFileWriter.SyncDirectory(directory);
 }

@@ -1,0 +1,112 @@
+using DatasetQuant.Sync.Device;
+using DatasetQuant.Sync.Security;
+using DatasetQuant.Testing;
+using Microsoft.Extensions.Options;
+
+namespace DatasetQuant.Sync.Tests;
+
+public sealed class StorageTests
+{
+    private static readonly byte[] Sha = new byte[32];
+
+    [Fact]
+    public void The_chunk_journal_resumes_and_a_torn_slot_costs_one_chunk()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("s.chunks");
+        using (var journal = ChunkJournal.Open(path, 1, 100_000, 16_384, Sha, out var resumed))
+        {
+            Assert.False(resumed);
+            for (var i = 0; i < 5; i++)
+            {
+                journal.Bitmap.Set(i);
+                journal.Persist();
+            }
+        }
+
+        using (var journal = ChunkJournal.Open(path, 1, 100_000, 16_384, Sha, out var resumed))
+        {
+            Assert.True(resumed);
+            Assert.Equal(5, journal.Bitmap.SetCount);
+        }
+
+        // Tear the newest slot: sequence 6 (the initial write plus 5 chunks) lives in slot 0.
+        var bytes = File.ReadAllBytes(path);
+        bytes[20] ^= 0xFF;
+        File.WriteAllBytes(path, bytes);
+        using (var journal = ChunkJournal.Open(path, 1, 100_000, 16_384, Sha, out var resumed))
+        {
+            Assert.True(resumed);
+            Assert.Equal(4, journal.Bitmap.SetCount);
+        }
+
+        // Another manifest version starts afresh.
+        using (var journal = ChunkJournal.Open(path, 2, 100_000, 16_384, Sha, out var resumed))
+        {
+            Assert.False(resumed);
+            Assert.Equal(0, journal.Bitmap.SetCount);
+        }
+    }
+
+    [Fact]
+    public void Key_files_load_with_errors_that_name_the_file_and_the_fault()
+    {
+        using var dir = new TempDirectory();
+        using (var key = SigningKeyPem.Generate())
+        {
+            SigningKeyPem.Save(key, dir.File("k.pem"), dir.File("k.pub.pem"));
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dir.File("k.pem")));
+        }
+
+        using (var loaded = SigningKeyPem.LoadPrivateKey(dir.File("k.pem")))
+        using (var pub = SigningKeyPem.LoadPublicKey(dir.File("k.pub.pem")))
+        {
+            Assert.Equal(SigningKeyPem.KeyId(loaded), SigningKeyPem.KeyId(pub));
+        }
+
+        Assert.Contains("does not exist", Assert.Throws<SigningKeyException>(() => SigningKeyPem.LoadPublicKey(dir.File("missing.pem"))).Message);
+        Assert.Contains("holds no private key", Assert.Throws<SigningKeyException>(() => SigningKeyPem.LoadPrivateKey(dir.File("k.pub.pem"))).Message);
+        File.WriteAllText(dir.File("junk.pem"), "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+        Assert.Contains("junk.pem", Assert.Throws<SigningKeyException>(() => SigningKeyPem.LoadPublicKey(dir.File("junk.pem"))).Message);
+        using (var rsa = System.Security.Cryptography.RSA.Create(2048))
+        {
+            File.WriteAllText(dir.File("rsa.pem"), rsa.ExportSubjectPublicKeyInfoPem());
+        }
+
+        Assert.Contains("rsa.pem", Assert.Throws<SigningKeyException>(() => SigningKeyPem.LoadPublicKey(dir.File("rsa.pem"))).Message);
+    }
+
+    [Fact]
+    public void Options_validation_names_each_wrong_setting()
+    {
+        var result = new DeviceSyncOptionsValidator().Validate(null, new DeviceSyncOptions
+        {
+            BrokerUrl = "http://x",
+            Fleet = "a/b",
+            DeviceId = "",
+            DataDirectory = "",
+            CoordinatorKeyPath = "/nonexistent.pem",
+            FlashQuotaBytes = -1,
+            CertFile = "/nonexistent.crt",
+        });
+
+        Assert.True(result.Failed);
+        foreach (var name in new[] { "Sync:BrokerUrl", "Sync:Fleet", "Sync:DeviceId", "Sync:DataDirectory", "Sync:CoordinatorKeyPath", "Sync:FlashQuotaBytes", "Sync:CertFile", "Sync:KeyFile" })
+        {
+            Assert.Contains(name, result.FailureMessage);
+        }
+
+        Assert.Equal(ValidateOptionsResult.Success.Succeeded, new DeviceSyncOptionsValidator().Validate(null, new DeviceSyncOptions
+        {
+            BrokerUrl = "mqtt://127.0.0.1:1883",
+            Fleet = "lab",
+            DeviceId = "pi-1",
+            DataDirectory = "/tmp/x",
+            CoordinatorKeyPath = typeof(StorageTests).Assembly.Location,
+        }).Succeeded);
+    }
+}
