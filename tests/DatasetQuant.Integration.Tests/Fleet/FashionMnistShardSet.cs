@@ -17,7 +17,10 @@ public sealed class FashionMnistShardSet : IDisposable
     {
     }
 
-    public FashionMnistShardSet(int samples, long shardSizeBytes)
+    /// <summary>A set of another size (the fixture uses 4000 samples in 320 KiB shards).</summary>
+    public static FashionMnistShardSet Create(int samples, long shardSizeBytes) => new(samples, shardSizeBytes);
+
+    private FashionMnistShardSet(int samples, long shardSizeBytes)
     {
         _ = TestData.FashionMnist("t10k-images-idx3-ubyte.gz");
         var images = IdxReader.Read(
@@ -30,7 +33,7 @@ public sealed class FashionMnistShardSet : IDisposable
             ShardPrefix = "fmnist",
             MaxDegreeOfParallelism = 2,
         });
-        Files = Directory.GetFiles(_dir.Path, "*.dqs").Order(StringComparer.Ordinal).ToArray();
+        Files = System.IO.Directory.GetFiles(_dir.Path, "*.dqs").Order(StringComparer.Ordinal).ToArray();
         if (Files.Count < 2)
         {
             throw new InvalidOperationException($"expected several shards in {_dir.Path}, got {Files.Count}");
