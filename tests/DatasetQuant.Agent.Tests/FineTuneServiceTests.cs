@@ -21,8 +21,7 @@ public sealed class FineTuneServiceTests : IDisposable
 
     private IHost BuildHost(IDeviceTrainer? trainer = null)
     {
-        var key = _data.File("coordinator.pub.pem");
-        File.WriteAllText(key, "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+        var key = TestKeys.WriteCoordinatorKey(_data.Path);
         var builder = AgentHost.CreateBuilder(
         [
             "--device-config", Path.Combine(AppContext.BaseDirectory, "device-configs", "dev-x64.json"),
