@@ -187,7 +187,8 @@ Task("Publish")
         if (agent && aot)
         {
             // The NativeAOT pack for net10.0 is not on the package feed here; the same sources publish as net9.0.
-            args += " -p:PublishAot=true -p:TargetFramework=net9.0 -p:StripSymbols=true";
+            // DqAotTargetFramework (Directory.Build.props) reaches the referenced libraries; TargetFramework would not.
+            args += " -p:PublishAot=true -p:DqAotTargetFramework=net9.0 -p:StripSymbols=true -p:CopyOutputSymbolsToPublishDirectory=false";
         }
         else
         {

@@ -115,7 +115,12 @@ public sealed partial class MosquittoConnection
         var wasConnected = _isConnected;
         _isConnected = false;
         var reason = rc == MosquittoConstants.MOSQ_ERR_SUCCESS ? "disconnected" : MosquittoErrors.DescribeDisconnect(rc) + LastLibraryError();
-        _firstConnack.TrySetException(new MqttException($"MQTT broker {_address} closed the connection of '{ClientId}' before accepting it: {reason}"));
+        if (!_firstConnack.Task.IsCompleted)
+        {
+            // Over TLS, a rejected certificate shows up only as a reset during the handshake.
+            var hint = _address.UseTls ? "; over TLS this usually means the handshake failed: check TlsCaFile, TlsCertificateFile and TlsKeyFile against what the broker requires" : string.Empty;
+            _firstConnack.TrySetException(new MqttException($"MQTT broker {_address} closed the connection of '{ClientId}' before accepting it: {reason}{hint}"));
+        }
 
         // libmosquitto drops QoS 0 packets it had not written; QoS 1 ones stay queued and are sent again.
         _publishes.FailInFlight(

@@ -65,6 +65,30 @@ public sealed class MosquittoBroker : IAsyncDisposable
         return broker;
     }
 
+    /// <summary>
+    /// Starts a broker on a whole configuration of the caller's (for example a deployed config with its listener and
+    /// file paths rewritten). <paramref name="configForPort"/> gets the free loopback port to listen on.
+    /// </summary>
+    public static async Task<MosquittoBroker> StartWithConfigAsync(Func<int, string> configForPort, CancellationToken cancellationToken = default)
+    {
+        var directory = new TempDirectory("mosquitto");
+        var port = FreeLoopbackPort();
+        var configPath = Path.Combine(directory.Path, "mosquitto.conf");
+        await File.WriteAllTextAsync(configPath, configForPort(port), cancellationToken);
+        var broker = new MosquittoBroker(directory, port, configPath);
+        try
+        {
+            await broker.StartProcessAsync(cancellationToken);
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            throw;
+        }
+
+        return broker;
+    }
+
     /// <summary>Stops the broker (as a crash would: SIGKILL) and starts it again on the same port.</summary>
     public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
     {

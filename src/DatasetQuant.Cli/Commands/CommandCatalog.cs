@@ -11,5 +11,11 @@ internal static class CommandCatalog
         yield return QuantizeCommand.Create();
         yield return InspectCommand.Create();
         yield return VerifyCommand.Create();
+        yield return TrainCommand.Create();
+        yield return EvalCommand.Create();
+        yield return ExperimentCommand.Create();
+        yield return OnnxCommand.Create();
+        yield return GeneratorCommand.Create();
+        yield return SampleCommand.Create();
     }
 }

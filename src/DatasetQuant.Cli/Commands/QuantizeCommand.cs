@@ -18,11 +18,12 @@ internal static class QuantizeCommand
         var output = new Option<string>("--out") { Description = "Folder for the .dqs shards", Required = true };
         var shardSize = new Option<string>("--shard-size") { Description = "Largest shard file", DefaultValueFactory = _ => "64MiB" };
         var seed = new Option<int>("--seed") { Description = "Seed of the prune allocator's subset", DefaultValueFactory = _ => 0 };
+        var importance = new Option<string?>("--importance") { Description = "Reference ONNX classifier: a sample's distortion is the KL change of its predictions (default: pixel MSE)" };
         var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales, bit widths chosen under one budget.")
         {
-            input, budget, allocator, output, shardSize, seed,
+            input, budget, allocator, output, shardSize, seed, importance,
         };
-        command.SetAction(parse => CommandErrors.Run(() =>
+        command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
             var budgetValue = Budget.Parse(parse.GetValue(budget)!);
             var shardBudget = Budget.Parse(parse.GetValue(shardSize)!);
@@ -32,6 +33,7 @@ internal static class QuantizeCommand
             }
 
             var dataset = DatasetSource.Load(parse.GetValue(input)!);
+            using var measure = parse.GetValue(importance) is { } model ? new DatasetQuant.Training.Evaluation.ModelDistortionMeasure(model) : null;
             var options = new QuantizeOptions
             {
                 Budget = budgetValue,
@@ -39,6 +41,7 @@ internal static class QuantizeCommand
                 Allocator = BitAllocators.Create(parse.GetValue(allocator)!),
                 ShardSizeBytes = shardBudget.Bytes,
                 Seed = parse.GetValue(seed),
+                DistortionMeasure = measure,
             };
             QuantizeResult? result = null;
             AnsiConsole.Progress()

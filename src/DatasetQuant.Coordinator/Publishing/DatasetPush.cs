@@ -11,8 +11,10 @@ using Microsoft.Extensions.Logging;
 namespace DatasetQuant.Coordinator.Publishing;
 
 /// <summary>What one push cost and how long it took.</summary>
+/// <param name="BroadcastStarted">Stopwatch timestamp taken just before the manifest went out.</param>
+/// <param name="Elapsed">From the manifest's publish to the broker's acknowledgement of the last chunk.</param>
 public sealed record DatasetPushResult(
-    string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, TimeSpan Elapsed, bool Recorded);
+    string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded);
 
 /// <summary>
 /// One dataset push: picks the next manifest version (above what the store and the broker's retained manifest hold),
@@ -72,7 +74,7 @@ public sealed class DatasetPush(
                 new BroadcastRecord(topics.Fleet, dataset, version, startedAt, time.GetUtcNow(), result.Frames, meter.PayloadBytes), cancellationToken);
         }
 
-        return new DatasetPushResult(dataset, version, manifest.Shards.Count, manifest.TotalBytes, result.Frames, meter.PayloadBytes, elapsed, recorded);
+        return new DatasetPushResult(dataset, version, manifest.Shards.Count, manifest.TotalBytes, result.Frames, meter.PayloadBytes, started, elapsed, recorded);
     }
 
     private async Task<long> ReadRetainedVersionAsync(string dataset, CancellationToken cancellationToken)

@@ -17,9 +17,11 @@ public sealed class FleetDevice : IAsyncDisposable
         _loggerFactory = loggerFactory;
         Events.DatasetStored += (_, e) =>
         {
+            var at = System.Diagnostics.Stopwatch.GetTimestamp();
             lock (Stored)
             {
                 Stored[e.Dataset] = e.ManifestVersion;
+                StoredAt[(e.Dataset, e.ManifestVersion)] = at;
             }
         };
     }
@@ -32,6 +34,9 @@ public sealed class FleetDevice : IAsyncDisposable
 
     /// <summary>Dataset → the manifest version the device announced as stored.</summary>
     public Dictionary<string, long> Stored { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>(dataset, version) → Stopwatch timestamp of the DatasetStored event, for measurements.</summary>
+    public Dictionary<(string, long), long> StoredAt { get; } = [];
 
     public DateTimeOffset? StartedAt { get; private set; }
 

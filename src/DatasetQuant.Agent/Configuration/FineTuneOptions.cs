@@ -1,0 +1,22 @@
+namespace DatasetQuant.Agent.Configuration;
+
+/// <summary>The <c>FineTune</c> section: what starts an offline fine-tuning run on the device.</summary>
+public sealed class FineTuneOptions
+{
+    public const string SectionName = "FineTune";
+
+    /// <summary>Run after a new verified dataset has been stored.</summary>
+    public bool OnNewData { get; set; } = true;
+
+    /// <summary>Run when the coordinator or an operator publishes a fine-tune command to this device's command topic.</summary>
+    public bool OnCommand { get; set; } = true;
+
+    /// <summary>Run when the board's button is pressed.</summary>
+    public bool OnButton { get; set; } = true;
+
+    /// <summary>Requests closer together than this after a run are merged into one later run.</summary>
+    public int MinimumIntervalSeconds { get; set; } = 60;
+
+    /// <summary>Fraction of the local samples kept out of training to measure the accuracy reported in the state.</summary>
+    public double HeldOutFraction { get; set; } = 0.1;
+}
