@@ -13,21 +13,21 @@ public sealed class FashionMnistShardSet : IDisposable
     private readonly TempDirectory _dir = new("fmnist-shards");
 
     public FashionMnistShardSet()
-        : this(samples: 4000, shardSizeBytes: 320 * 1024)
+        : this(samples: 4000, shardSizeBytes: 320 * 1024, bitsPerPixel: 4)
     {
     }
 
     /// <summary>A set of another size (the fixture uses 4000 samples in 320 KiB shards).</summary>
-    public static FashionMnistShardSet Create(int samples, long shardSizeBytes) => new(samples, shardSizeBytes);
+    public static FashionMnistShardSet Create(int samples, long shardSizeBytes, double bitsPerPixel = 4) => new(samples, shardSizeBytes, bitsPerPixel);
 
-    private FashionMnistShardSet(int samples, long shardSizeBytes)
+    private FashionMnistShardSet(int samples, long shardSizeBytes, double bitsPerPixel = 4)
     {
         _ = TestData.FashionMnist("t10k-images-idx3-ubyte.gz");
         var images = IdxReader.Read(
             TestData.FashionMnist("t10k-images-idx3-ubyte.gz"), TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), "fmnist").Take(samples);
         DatasetQuantizer.Quantize(images, new QuantizeOptions
         {
-            Budget = Budget.FromBitsPerPixel(4),
+            Budget = Budget.FromBitsPerPixel(bitsPerPixel),
             OutputDirectory = _dir.Path,
             ShardSizeBytes = shardSizeBytes,
             ShardPrefix = "fmnist",
