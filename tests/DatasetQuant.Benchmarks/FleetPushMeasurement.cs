@@ -25,7 +25,6 @@ internal static class FleetPushMeasurement
             $"dataset: {shards.Files.Count} shards, {shards.TotalBytes} bytes (Fashion-MNIST test set at 4 bpp); {rounds} rounds"));
 
         var rows = new List<string>();
-        long broadcastBytes = 0;
         foreach (var devices in new[] { 1, fleetSize })
         {
             await using var bed = await FleetBed.StartAsync();
@@ -46,21 +45,22 @@ internal static class FleetPushMeasurement
             for (var round = 0; round < rounds; round++)
             {
                 raw.Add(await RawBroadcastSecondsAsync(bed, shards, devices));
-                var result = await bed.PublishAsync("fmnist", shards.Directory);
-                await FleetBed.WaitUntilAsync(() => Task.FromResult(fleet.All(d => d.HasStored("fmnist", result.Version))), TimeSpan.FromMinutes(2), () => "push");
+                // A new dataset name each round: a new version of the same bytes would be recognised as held already.
+                var name = $"fmnist-{round}";
+                var result = await bed.PublishAsync(name, shards.Directory);
+                await FleetBed.WaitUntilAsync(() => Task.FromResult(fleet.All(d => d.HasStored(name, result.Version))), TimeSpan.FromMinutes(2), () => "push");
 
                 // From the manifest going out to the last device's verified, renamed dataset (event time, not poll time).
                 var last = fleet.Max(d =>
                 {
                     lock (d.Stored)
                     {
-                        return d.StoredAt[("fmnist", result.Version)];
+                        return d.StoredAt[(name, result.Version)];
                     }
                 });
 
                 push.Add(Stopwatch.GetElapsedTime(result.BroadcastStarted, last).TotalSeconds);
                 broadcast.Add(result.Elapsed.TotalSeconds);
-                broadcastBytes = result.BytesPublished;
             }
 
             var repaired = (await bed.Store.ListRepairTotalsAsync(FleetBed.FleetName)).Sum(t => t.Chunks);
@@ -72,11 +72,9 @@ internal static class FleetPushMeasurement
             rows.Add(string.Create(CultureInfo.InvariantCulture,
                 $"| {devices} | {Median(raw) * 1000:F0} | {rawMbps:F1} | {Median(push) * 1000:F0} | {pushMbps:F1} | {pushMbps / rawMbps:F2} |"));
 
-            if (devices == fleetSize)
-            {
-                await MeasureRepairsAsync(bed, shards, fleetSize, broadcastBytes, rounds);
-            }
         }
+
+        await MeasureRepairsAsync(shards, fleetSize, rounds);
 
         Console.WriteLine();
         Console.WriteLine("| devices | raw broker ms (median) | raw MB/s | push ms, manifest out → last device verified (median) | push goodput MB/s | push / raw |");
@@ -86,15 +84,19 @@ internal static class FleetPushMeasurement
     }
 
     /// <summary>Late devices: time to get the retained dataset by repair alone, and what N such unicast fetches cost.</summary>
-    private static async Task MeasureRepairsAsync(FleetBed bed, FashionMnistShardSet shards, int fleetSize, long broadcastBytes, int rounds)
+    private static async Task MeasureRepairsAsync(FashionMnistShardSet shards, int fleetSize, int rounds)
     {
-        var version = (await bed.Store.GetDatasetAsync(FleetBed.FleetName, "fmnist"))!.ManifestVersion;
+        await using var bed = await FleetBed.StartAsync();
+        await bed.StartCoordinatorAsync();
+        var published = await bed.PublishAsync("fmnist-0", shards.Directory);
+        var version = published.Version;
+        var broadcastBytes = published.BytesPublished;
         var lateTimes = new List<double>();
         for (var i = 0; i < rounds; i++)
         {
             var clock = Stopwatch.StartNew();
             var late = await bed.StartDeviceAsync($"late-{i}");
-            await FleetBed.WaitUntilAsync(() => Task.FromResult(late.HasStored("fmnist", version)), TimeSpan.FromMinutes(2), () => "late device");
+            await FleetBed.WaitUntilAsync(() => Task.FromResult(late.HasStored("fmnist-0", version)), TimeSpan.FromMinutes(2), () => "late device");
             lateTimes.Add(clock.Elapsed.TotalSeconds);
             await late.StopAsync();
         }
@@ -107,7 +109,7 @@ internal static class FleetPushMeasurement
             unicast.Add(await bed.StartDeviceAsync($"uni-{i:D2}"));
         }
 
-        await FleetBed.WaitUntilAsync(() => Task.FromResult(unicast.All(d => d.HasStored("fmnist", version))), TimeSpan.FromMinutes(3), () => "unicast devices");
+        await FleetBed.WaitUntilAsync(() => Task.FromResult(unicast.All(d => d.HasStored("fmnist-0", version))), TimeSpan.FromMinutes(3), () => "unicast devices");
         unicastClock.Stop();
         await FleetBed.WaitUntilAsync(
             async () => (await bed.Store.ListRepairTotalsAsync(FleetBed.FleetName)).Count(t => t.DeviceId.StartsWith("uni-", StringComparison.Ordinal)) == fleetSize,
@@ -130,7 +132,7 @@ internal static class FleetPushMeasurement
         {
             for (var left = new FileInfo(file).Length; left > 0; left -= ChunkFrameConstants.MaxPayload)
             {
-                sizes.Add((int)Math.Min(left, ChunkFrameConstants.MaxPayload) + ChunkFrameConstants.FixedHeaderSize + "fmnist".Length);
+                sizes.Add((int)Math.Min(left, ChunkFrameConstants.MaxPayload) + ChunkFrameConstants.FixedHeaderSize + "fmnist-0".Length);
             }
         }
 

@@ -51,6 +51,10 @@ public sealed class FleetPushTests(FashionMnistShardSet shards, ITestOutputHelpe
         output.WriteLine($"late device complete {clock.ElapsedMilliseconds} ms after start");
         Assert.Empty(FleetBed.Differences(late, "fmnist", shards.Files));
 
+        // The repair is recorded once its last chunk is out, which can be a moment after the device finished.
+        await FleetBed.WaitUntilAsync(
+            async () => (await bed.Store.ListRepairTotalsAsync(FleetBed.FleetName)).Any(t => t.DeviceId == "pi-late" && t.Chunks >= push.Chunks),
+            TimeSpan.FromSeconds(10), () => "the late device's repairs in the store");
         var lateRepairs = (await bed.Store.ListRepairTotalsAsync(FleetBed.FleetName)).Single(t => t.DeviceId == "pi-late");
         Assert.True(lateRepairs.Chunks >= push.Chunks, $"the late device got {lateRepairs.Chunks} repair chunks of {push.Chunks}");
         output.WriteLine($"repair chunks before the late device: {repairsBefore}; late device: {lateRepairs.Chunks} chunks, {lateRepairs.Bytes} bytes");
