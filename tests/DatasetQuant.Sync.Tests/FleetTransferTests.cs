@@ -9,18 +9,24 @@ public sealed class FleetTransferTests
     public async Task Broadcast_delivers_a_multi_shard_dataset_byte_exact_to_every_device()
     {
         await using var bed = new SyncTestBed();
-        var devices = Enumerable.Range(0, 5).Select(i => bed.AddDevice($"dev-{i:D2}").Start()).ToArray();
+        // A long quiet period: no device may need a pull on a lossless broker, however slow the machine.
+        var devices = Enumerable.Range(0, 5).Select(i => bed.AddDevice($"dev-{i:D2}", o => o.PullQuietPeriod = TimeSpan.FromSeconds(30)).Start()).ToArray();
         var shards = bed.CreateShards("fmnist-v1", 100_000, 16 * 1024, 1, 70_001);
         await Task.Delay(100);
 
         await bed.PublishAsync("fmnist", 1, shards);
+        var broadcastBytes = bed.Broker.PublishedBytesTo("dq/v1/lab/datasets/#");
+
+        // The coordinator sends the dataset once for the whole fleet: payload + 46-byte frame headers + the manifest.
+        const int DatasetBytes = 100_000 + (16 * 1024) + 1 + 70_001;
+        Assert.InRange(broadcastBytes, DatasetBytes, DatasetBytes + (14 * 46) + 2048);
 
         foreach (var device in devices)
         {
             await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), $"{device.Id} to hold fmnist v1", bed.Log);
             device.AssertHoldsExactly("fmnist", shards);
             Assert.Equal(0, device.Engine!.PullsSent);
-            Assert.Equal(100_000 + (16 * 1024) + 1 + 70_001, device.Engine.HeldBytes);
+            Assert.Equal(DatasetBytes, device.Engine.HeldBytes);
         }
 
         // Retained state documents say so.
@@ -58,7 +64,7 @@ public sealed class FleetTransferTests
 
             return [message];
         };
-        var device = bed.AddDevice("shuffled").Start();
+        var device = bed.AddDevice("shuffled", o => o.PullQuietPeriod = TimeSpan.FromSeconds(30)).Start();
         var shards = bed.CreateShards("v1", 90_000, 40_000);
         await Task.Delay(50);
         await bed.PublishAsync("fmnist", 1, shards);
@@ -109,6 +115,46 @@ public sealed class FleetTransferTests
         Assert.Equal(16 - 9, bed.Responder.FramesSent - framesBefore);
         Assert.Empty(Directory.GetFiles(device.DatasetDirectory("fmnist"), "*.partial"));
         Assert.Empty(Directory.GetFiles(device.DatasetDirectory("fmnist"), "*.chunks"));
+    }
+
+    [Fact]
+    public async Task A_device_slower_than_the_broadcast_sheds_chunks_and_pulls_them_in_paced_batches()
+    {
+        await using var bed = new SyncTestBed();
+        var device = bed.AddDevice("slow", o =>
+        {
+            o.MaxQueuedMessages = 4;
+            o.MaxChunksPerPull = 5;
+        }).Start();
+        var shards = bed.CreateShards("v1", 300_000, 200_000); // 19 + 13 = 32 chunks
+        var broadcast = new List<MqttMessage>();
+        bed.Broker.Deliver = (client, message) =>
+        {
+            if (message.Topic.EndsWith("datasets/fmnist/chunks", StringComparison.Ordinal))
+            {
+                broadcast.Add(message);
+                return [];
+            }
+
+            return [message];
+        };
+        await Task.Delay(50);
+        await bed.PublishAsync("fmnist", 1, shards);
+        bed.Broker.Deliver = null;
+
+        // The whole broadcast lands at once, far faster than chunks are fsynced.
+        foreach (var message in broadcast)
+        {
+            bed.Broker.SendTo("slow", message);
+        }
+
+        await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "the slow device to hold fmnist v1", bed.Log);
+        device.AssertHoldsExactly("fmnist", shards);
+        var engine = device.Engine!;
+        Assert.True(engine.ChunksShed > 0, "nothing was shed");
+        Assert.Equal(32, engine.ChunksStored);
+        Assert.Equal(engine.ChunksShed, bed.Responder.FramesSent);
+        Assert.True(engine.PullsSent >= (int)Math.Ceiling(engine.ChunksShed / 5.0), $"{engine.PullsSent} pulls for {engine.ChunksShed} chunks");
     }
 
     [Fact]

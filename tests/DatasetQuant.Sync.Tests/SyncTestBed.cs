@@ -88,7 +88,7 @@ public sealed class SyncTestBed : IAsyncDisposable
             DataDirectory = Root.File("devices/" + id),
             CoordinatorKeyPath = PublicKeyPath,
             PullQuietPeriod = TimeSpan.FromMilliseconds(300),
-            PullRetryInterval = TimeSpan.FromMilliseconds(800),
+            PullRetryInterval = TimeSpan.FromSeconds(3),
         };
         configure?.Invoke(options);
         var device = new TestDevice(this, options, requantizer);

@@ -7,13 +7,12 @@ namespace DatasetQuant.Sync.Device;
 
 public sealed partial class DeviceSyncEngine
 {
-    private Task HandleManifestAsync(string topicDataset, MqttMessage message, CancellationToken cancellationToken)
+    private void HandleManifest(string topicDataset, MqttMessage message)
     {
-        _ = cancellationToken;
         if (!SyncMessageCodec.TryReadManifest(message.Payload.Span, out var signed, out var error))
         {
             _logger.LogWarning("Ignored manifest on {Topic}: {Error}", message.Topic, error);
-            return Task.CompletedTask;
+            return;
         }
 
         var manifest = signed.Manifest;
@@ -21,13 +20,13 @@ public sealed partial class DeviceSyncEngine
         {
             _logger.LogWarning(
                 "Rejected manifest on {Topic}: it is for fleet '{Fleet}' dataset '{Dataset}'; nothing stored", message.Topic, manifest.Fleet, manifest.Dataset);
-            return Task.CompletedTask;
+            return;
         }
 
         if (!_verifier.TryVerify(signed, out error))
         {
             _logger.LogWarning("Rejected manifest for dataset {Dataset} version {Version}: {Error}; nothing stored", manifest.Dataset, manifest.Version, error);
-            return Task.CompletedTask;
+            return;
         }
 
         var held = _store.Find(manifest.Dataset);
@@ -39,7 +38,7 @@ public sealed partial class DeviceSyncEngine
                 _logger.LogWarning(
                     "Rejected manifest for dataset {Dataset} version {Version}: lower than the version {Held} held; nothing stored",
                     manifest.Dataset, manifest.Version, heldVersion);
-                return Task.CompletedTask;
+                return;
             }
 
             if (manifest.Version == heldVersion)
@@ -51,7 +50,7 @@ public sealed partial class DeviceSyncEngine
                         manifest.Dataset, manifest.Version);
                 }
 
-                return Task.CompletedTask;
+                return;
             }
         }
 
@@ -67,8 +66,6 @@ public sealed partial class DeviceSyncEngine
         {
             RaiseDatasetStored(holdings, "received");
         }
-
-        return Task.CompletedTask;
     }
 
     private static bool IsComplete(DatasetHoldings holdings)

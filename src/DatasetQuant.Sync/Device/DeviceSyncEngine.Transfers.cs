@@ -16,6 +16,9 @@ public sealed partial class DeviceSyncEngine
     /// <summary>Pull requests this engine has sent (for tests and measurements).</summary>
     public int PullsSent { get; private set; }
 
+    /// <summary>Chunks dropped unread because too many messages were waiting (they are pulled later).</summary>
+    public long ChunksShed { get; private set; }
+
     private void HandleChunk(MqttMessage message)
     {
         if (!ChunkFrameReader.TryRead(message.Payload, out var header, out var payload, out var error))
@@ -49,14 +52,21 @@ public sealed partial class DeviceSyncEngine
         }
 
         var assembly = OpenAssembly(holdings, shard);
-        if (assembly.Write(header.Offset, payload.Span))
+        if (_overloaded && !assembly.Received[(int)(header.Offset / chunkSize)])
+        {
+            // The flash is slower than the broadcast: keep memory bounded, pull this chunk when the rush is over.
+            ChunksShed++;
+        }
+        else if (assembly.Write(header.Offset, payload.Span))
         {
             ChunksStored++;
         }
 
         if (_pulls.TryGetValue(header.Dataset, out var schedule))
         {
-            schedule.NextAt = _time.GetUtcNow() + _options.PullQuietPeriod;
+            // The last chunk a pull asked for brings the next pull at once; otherwise wait for the quiet period.
+            var answered = header.IsRepair && schedule.Outstanding > 0 && --schedule.Outstanding == 0;
+            schedule.NextAt = answered ? _time.GetUtcNow() : _time.GetUtcNow() + _options.PullQuietPeriod;
             schedule.Backoff = _options.PullRetryInterval;
         }
         else
@@ -188,6 +198,7 @@ public sealed partial class DeviceSyncEngine
             }
 
             schedule.NextAt = now + schedule.Backoff;
+            schedule.Outstanding = chunks;
             schedule.Backoff = TimeSpan.FromTicks(Math.Min(schedule.Backoff.Ticks * 2, MaxPullBackoff.Ticks));
             var connection = _connection;
             if (connection is null)
@@ -232,6 +243,16 @@ public sealed partial class DeviceSyncEngine
             }
 
             var missing = assembly.Received.Invert();
+            if (chunks + missing.SetCount > _options.MaxChunksPerPull)
+            {
+                missing = Take(missing, _options.MaxChunksPerPull - chunks);
+            }
+
+            if (missing.SetCount == 0)
+            {
+                break;
+            }
+
             chunks += missing.SetCount;
             shards.Add(new PullShard { Id = shard.Id, Missing = missing.ToWire() });
         }
@@ -243,6 +264,21 @@ public sealed partial class DeviceSyncEngine
             ManifestVersion = manifest.Version,
             Shards = shards,
         };
+    }
+
+    /// <summary>The first <paramref name="count"/> set bits of <paramref name="bitmap"/>.</summary>
+    private static ChunkBitmap Take(ChunkBitmap bitmap, int count)
+    {
+        var taken = new ChunkBitmap(bitmap.Count);
+        for (var i = 0; i < bitmap.Count && taken.SetCount < count; i++)
+        {
+            if (bitmap[i])
+            {
+                taken.Set(i);
+            }
+        }
+
+        return taken;
     }
 
     private void CloseAssemblies(string? dataset = null)
@@ -262,5 +298,8 @@ public sealed partial class DeviceSyncEngine
         public DateTimeOffset NextAt { get; set; }
 
         public TimeSpan Backoff { get; set; }
+
+        /// <summary>Chunks of the last pull not yet received.</summary>
+        public int Outstanding { get; set; }
     }
 }

@@ -25,6 +25,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private readonly DeviceStore _store;
     private IMqttConnection? _connection;
     private volatile bool _republish;
+    private bool _overloaded;
     private bool _stateDirty = true;
     private DateTimeOffset _nextStateReport;
 
@@ -108,6 +109,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
             var handled = 0;
             while (handled < 256 && reader.TryRead(out var message))
             {
+                _overloaded = reader.CanCount && reader.Count > _options.MaxQueuedMessages;
                 await HandleAsync(message, cancellationToken).ConfigureAwait(false);
                 handled++;
             }
@@ -145,7 +147,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
             switch (topic.Kind)
             {
                 case SyncTopicKind.DatasetManifest:
-                    await HandleManifestAsync(topic.Name, message, cancellationToken).ConfigureAwait(false);
+                    HandleManifest(topic.Name, message);
                     break;
                 case SyncTopicKind.DatasetChunks:
                 case SyncTopicKind.DeviceChunks when topic.Name == DeviceId:

@@ -39,6 +39,15 @@ public sealed class DeviceSyncOptions
     public TimeSpan StateReportInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// Received messages waiting for the device beyond which chunks are dropped unread (and pulled later), so a
+    /// broadcast faster than the flash cannot fill memory: 128 × 128 KiB = 16 MiB.
+    /// </summary>
+    public int MaxQueuedMessages { get; set; } = 128;
+
+    /// <summary>Chunks asked for in one pull; the next pull follows once they arrived, so repairs are paced by the device.</summary>
+    public int MaxChunksPerPull { get; set; } = 128;
+
+    /// <summary>
     /// The MQTT session: client id <c>dq-{fleet}-{device}</c>, a clean start (what a device missed while away it
     /// pulls), the offline state as will, and the TLS files.
     /// </summary>
@@ -101,6 +110,11 @@ internal sealed class DeviceSyncOptionsValidator : IValidateOptions<DeviceSyncOp
         if (string.IsNullOrEmpty(options.CertFile) != string.IsNullOrEmpty(options.KeyFile))
         {
             failures.Add("Sync:CertFile and Sync:KeyFile go together: give both or neither.");
+        }
+
+        if (options.MaxQueuedMessages < 1 || options.MaxChunksPerPull < 1)
+        {
+            failures.Add("Sync:MaxQueuedMessages and Sync:MaxChunksPerPull must be at least 1.");
         }
 
         if (options.PullQuietPeriod <= TimeSpan.Zero || options.PullRetryInterval <= TimeSpan.Zero || options.StateReportInterval <= TimeSpan.Zero)

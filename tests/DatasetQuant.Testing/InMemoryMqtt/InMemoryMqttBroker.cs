@@ -12,6 +12,7 @@ public sealed class InMemoryMqttBroker
     private readonly object _gate = new();
     private readonly Dictionary<string, MqttMessage> _retained = new(StringComparer.Ordinal);
     private readonly List<InMemoryMqttConnection> _sessions = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _bytesByTopic = new(StringComparer.Ordinal);
     private long _publishedBytes;
     private long _publishedMessages;
 
@@ -23,6 +24,10 @@ public sealed class InMemoryMqttBroker
 
     /// <summary>Payload bytes accepted from publishers (each publish counted once, however many receive it).</summary>
     public long PublishedBytes => Interlocked.Read(ref _publishedBytes);
+
+    /// <summary>Payload bytes published so far to topics matching <paramref name="topicFilter"/>.</summary>
+    public long PublishedBytesTo(string topicFilter) =>
+        _bytesByTopic.Where(t => MqttTopicFilter.Matches(topicFilter, t.Key)).Sum(t => t.Value);
 
     public long PublishedMessages => Interlocked.Read(ref _publishedMessages);
 
@@ -76,6 +81,7 @@ public sealed class InMemoryMqttBroker
         }
 
         Interlocked.Add(ref _publishedBytes, message.Payload.Length);
+        _bytesByTopic.AddOrUpdate(message.Topic, message.Payload.Length, (_, total) => total + message.Payload.Length);
         Interlocked.Increment(ref _publishedMessages);
         lock (_gate)
         {

@@ -12,7 +12,7 @@ public sealed class InMemoryMqttConnection : IMqttConnection
 {
     private readonly InMemoryMqttBroker _broker;
     private readonly MqttMessage? _will;
-    private readonly Channel<MqttMessage> _messages = Channel.CreateUnbounded<MqttMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<MqttMessage> _messages = Channel.CreateUnbounded<MqttMessage>(new UnboundedChannelOptions { SingleReader = false });
     private readonly ConcurrentDictionary<string, byte> _filters = new(StringComparer.Ordinal);
     private int _closed;
 
