@@ -117,9 +117,7 @@ public sealed partial class MosquittoConnection
         var reason = rc == MosquittoConstants.MOSQ_ERR_SUCCESS ? "disconnected" : MosquittoErrors.DescribeDisconnect(rc) + LastLibraryError();
         if (!_firstConnack.Task.IsCompleted)
         {
-            // Over TLS, a rejected certificate shows up only as a reset during the handshake.
-            var hint = _address.UseTls ? "; over TLS this usually means the handshake failed: check TlsCaFile, TlsCertificateFile and TlsKeyFile against what the broker requires" : string.Empty;
-            _firstConnack.TrySetException(new MqttException($"MQTT broker {_address} closed the connection of '{ClientId}' before accepting it: {reason}{hint}"));
+            _firstConnack.TrySetException(new MqttException($"MQTT broker {_address} closed the connection of '{ClientId}' before accepting it: {reason}{TlsHint()}"));
         }
 
         // libmosquitto drops QoS 0 packets it had not written; QoS 1 ones stay queued and are sent again.
@@ -142,7 +140,9 @@ public sealed partial class MosquittoConnection
     private unsafe void OnMessage(MosquittoMessage* native, nint properties)
     {
         var topic = Marshal.PtrToStringUTF8(native->Topic) ?? string.Empty;
-        var payload = native->PayloadLength == 0 ? [] : new ReadOnlySpan<byte>((void*)native->Payload, native->PayloadLength).ToArray();
+        // The consumer owns the payload, so it is a fresh array; every byte is overwritten, so skip the zeroing.
+        var payload = GC.AllocateUninitializedArray<byte>(native->PayloadLength);
+        new ReadOnlySpan<byte>((void*)native->Payload, native->PayloadLength).CopyTo(payload);
         var message = ReceivedProperties.Read(
             new MqttMessage(topic, payload, (MqttQos)Math.Min(native->Qos, 1), native->Retain), properties);
         _messages.Writer.TryWrite(message);

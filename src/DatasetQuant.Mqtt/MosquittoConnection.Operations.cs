@@ -35,6 +35,11 @@ public sealed partial class MosquittoConnection
     {
         ArgumentException.ThrowIfNullOrEmpty(topicFilter);
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (qos is not (MqttQos.AtMostOnce or MqttQos.AtLeastOnce))
+        {
+            throw new ArgumentException($"Cannot subscribe to '{topicFilter}' with QoS {(int)qos}: this client takes QoS 0 or 1.", nameof(qos));
+        }
+
         _subscriptions[topicFilter] = qos;
         int granted;
         try

@@ -178,7 +178,7 @@ public sealed partial class MosquittoConnection : IMqttConnection
                 cancellationToken).ConfigureAwait(false);
             if (rc != MosquittoConstants.MOSQ_ERR_SUCCESS)
             {
-                throw new MqttException($"Cannot connect to MQTT broker {_address}: {MosquittoErrors.Describe(rc, errno)}{LastLibraryError()}");
+                throw new MqttException($"Cannot connect to MQTT broker {_address}: {MosquittoErrors.Describe(rc, errno)}{LastLibraryError()}{TlsHint()}");
             }
         }
         finally
@@ -252,6 +252,11 @@ public sealed partial class MosquittoConnection : IMqttConnection
             throw new MqttException($"MQTT client '{ClientId}' ({_address}) could not {what}: {MosquittoErrors.Describe(rc)}");
         }
     }
+
+    /// <summary>Over TLS, a rejected certificate shows up only as a reset or protocol error during the handshake.</summary>
+    private string TlsHint() => _address.UseTls
+        ? "; over TLS this usually means the handshake failed: check TlsCaFile, TlsCertificateFile and TlsKeyFile against what the broker requires"
+        : string.Empty;
 
     private string LastLibraryError() => _lastLibraryError is { } error ? $" (libmosquitto: {error})" : string.Empty;
 }

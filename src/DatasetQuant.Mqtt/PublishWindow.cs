@@ -19,6 +19,7 @@ internal sealed class PublishWindow(int capacity, PublishWindow.TrySend trySend)
     private readonly Dictionary<int, Operation> _inFlight = [];
     private readonly LinkedList<Operation> _waiting = new();
     private bool _paused;
+    private Exception? _closed;
 
     public delegate bool TrySend(MqttMessage message, out int mid);
 
@@ -39,6 +40,11 @@ internal sealed class PublishWindow(int capacity, PublishWindow.TrySend trySend)
         var operation = new Operation(message);
         lock (_gate)
         {
+            if (_closed is not null)
+            {
+                return Task.FromException<int>(_closed);
+            }
+
             // Throws straight to the caller when libmosquitto refuses the message.
             if (!_paused && _waiting.Count == 0 && _inFlight.Count < capacity && Send(operation))
             {
@@ -114,13 +120,13 @@ internal sealed class PublishWindow(int capacity, PublishWindow.TrySend trySend)
 
             _inFlight.Clear();
             _waiting.Clear();
-            capacity = 0;
+            _closed = error;
         }
     }
 
     private void Refill()
     {
-        while (!_paused && _inFlight.Count < capacity && _waiting.First is { } node)
+        while (!_paused && _closed is null && _inFlight.Count < capacity && _waiting.First is { } node)
         {
             var next = node.Value;
             _waiting.RemoveFirst();

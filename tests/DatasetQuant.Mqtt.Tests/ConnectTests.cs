@@ -23,6 +23,19 @@ public sealed class ConnectTests
         Assert.Contains("authorised", error.Message.Replace("authorized", "authorised", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task A_broker_that_never_answers_CONNECT_times_out_with_a_clear_error()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await using var broker = new ScriptedBroker();
+        var accepting = broker.AcceptWithoutAnswerAsync(timeout.Token);
+        var error = await Assert.ThrowsAsync<MqttException>(() => MosquittoConnection.ConnectAsync(
+            new MqttConnectionOptions { BrokerUri = broker.Url, ConnectTimeout = TimeSpan.FromMilliseconds(500) }));
+        await accepting;
+        Assert.Contains(broker.Url, error.Message, StringComparison.Ordinal);
+        Assert.Contains("no CONNACK", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("tcp://127.0.0.1:1883", "scheme")]
     [InlineData("127.0.0.1", "mqtt://host:port")]
@@ -58,6 +71,7 @@ public sealed class ConnectTests
         Assert.Equal("dev-7", client.ClientId);
         await client.DisposeAsync();
         Assert.False(client.IsConnected);
+        Assert.True(client.Messages.Completion.IsCompleted, "readers of Messages must end when the session is disposed");
         await client.DisposeAsync();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.PublishAsync(new MqttMessage("t", "x"u8.ToArray())).AsTask());
     }

@@ -21,11 +21,17 @@ internal sealed class ScriptedBroker : IAsyncDisposable
     /// <summary>Accepts the client, reads its CONNECT and accepts it.</summary>
     public async Task AcceptAsync(CancellationToken cancellationToken)
     {
+        await AcceptWithoutAnswerAsync(cancellationToken);
+        await _stream!.WriteAsync(new byte[] { 0x20, 0x03, 0x00, 0x00, 0x00 }, cancellationToken); // CONNACK: success, no properties
+    }
+
+    /// <summary>Accepts the TCP connection and reads CONNECT, but never answers it.</summary>
+    public async Task AcceptWithoutAnswerAsync(CancellationToken cancellationToken)
+    {
         _client = await _listener.AcceptTcpClientAsync(cancellationToken);
         _stream = _client.GetStream();
         var (type, _) = await ReadPacketAsync(cancellationToken);
         Assert.Equal(0x10, type & 0xF0);
-        await _stream.WriteAsync(new byte[] { 0x20, 0x03, 0x00, 0x00, 0x00 }, cancellationToken); // CONNACK: success, no properties
     }
 
     /// <summary>The next PUBLISH: its packet id and payload. Fails on any other packet.</summary>

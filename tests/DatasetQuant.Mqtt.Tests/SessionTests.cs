@@ -132,6 +132,26 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task A_throwing_state_handler_does_not_stop_the_network_thread()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        await using var device = await MqttTestClients.ConnectAsync(broker);
+        var calls = 0;
+        device.StateChanged += (_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            throw new InvalidOperationException("handler bug");
+        };
+        await device.SubscribeAsync("h/#", MqttQos.AtLeastOnce);
+
+        device.DropConnectionForTesting();
+        await MqttTestClients.WaitUntilAsync(() => Volatile.Read(ref calls) >= 2 && device.IsConnected, TimeSpan.FromSeconds(10), "the lost and reconnected events");
+
+        await device.PublishAsync(new MqttMessage("h/1", "still here"u8.ToArray()));
+        Assert.Equal("still here"u8.ToArray(), (await device.ReceiveAsync()).Payload.ToArray());
+    }
+
+    [Fact]
     public async Task Qos0_publish_while_disconnected_fails_clearly()
     {
         await using var broker = await MosquittoBroker.StartAsync();
