@@ -41,7 +41,7 @@ public static class AgentHost
         builder.Services.AddHostedService<SystemdNotifyService>();
         builder.Services.AddGpio(builder.Configuration.GetSection(GpioOptions.SectionName));
         builder.Services.AddDeviceSync(builder.Configuration.GetSection(AgentSyncOptions.SectionName));
-        builder.Services.TryAddSingleton<IDeviceTrainer, TrainerNotLinked>();
+        builder.Services.TryAddSingleton<IDeviceTrainer, ShardFineTuner>();
         builder.Services.AddSingleton<FineTuneRequests>();
         builder.Services.AddSingleton<FineTuneService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FineTuneService>());

@@ -28,6 +28,8 @@ public sealed partial class FineTuneService(
     TimeProvider time,
     ILogger<FineTuneService> logger) : BackgroundService
 {
+    private IReadOnlyList<string>? _latestShards;
+
     /// <summary>The last outcome (null before the first run), for the state report.</summary>
     public FineTuneReport? LastReport { get; private set; }
 
@@ -90,7 +92,8 @@ public sealed partial class FineTuneService(
 
     private async Task RunOnceAsync(FineTuneTrigger trigger, string dataDirectory, CancellationToken stoppingToken)
     {
-        var request = new FineTuneRequest(trigger, dataDirectory, deviceOptions.Value.MemoryLimitBytes, fineTuneOptions.Value.HeldOutFraction, onnxRuntime);
+        var request = new FineTuneRequest(
+            trigger, dataDirectory, deviceOptions.Value.MemoryLimitBytes, fineTuneOptions.Value.HeldOutFraction, onnxRuntime, Volatile.Read(ref _latestShards));
         var startedAt = time.GetUtcNow();
         var clock = Stopwatch.StartNew();
         LogStarting(logger, trigger);
@@ -135,6 +138,7 @@ public sealed partial class FineTuneService(
     private void OnDatasetStored(object? sender, DatasetStoredEventArgs e)
     {
         LogNewData(logger, e.Dataset, e.ManifestVersion, e.ShardPaths.Count, e.Reason);
+        Volatile.Write(ref _latestShards, e.ShardPaths);
         requests.Request(FineTuneTrigger.NewData);
     }
 
