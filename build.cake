@@ -199,9 +199,9 @@ Task("Publish")
         Information(log);
         if (code != 0)
         {
-            var pack = Regex.Match(log, @"Unable to find package ([\w\.\-]+)|NU1101[^:]*: ([^\r\n]+)");
-            if (pack.Success)
-                throw new CakeException($"Publishing {name} for {rid} needs {pack.Value.Trim()}, which the package feed here does not have. " +
+            var missing = Regex.Matches(log, @"Unable to find package ([\w\.\-]+)").Select(m => m.Groups[1].Value.TrimEnd('.')).Distinct().ToArray();
+            if (missing.Length > 0)
+                throw new CakeException($"Publishing {name} for {rid} needs {string.Join(", ", missing)}, which the package feed here does not have. " +
                     $"Publish for {rid} on a machine whose feed has the .NET runtime and ILCompiler packs for {rid} (see docs/building.md).");
             throw new CakeException($"dotnet publish {name} for {rid} failed (exit {code}).");
         }

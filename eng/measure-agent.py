@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Measures a dq-agent binary as systemd would see it: time from exec to READY=1 on a NOTIFY_SOCKET this script
 opens, RSS once idle, and that SIGTERM brings STOPPING=1 and exit 0. Runs it N times and prints medians.
+With --train PORT TOPIC REPORT it then publishes a fine-tune command (mosquitto_pub to 127.0.0.1:PORT) and samples
+RSS every 50 ms until the REPORT file is rewritten: the peak is the RSS while training.
 
-    eng/measure-agent.py BINARY [--runs N] [--idle SECONDS] [--rss-while-training] -- AGENT ARGS...
+    eng/measure-agent.py BINARY [--runs N] [--idle SECONDS] [--train PORT TOPIC REPORT] -- AGENT ARGS...
 """
 import argparse, os, signal, socket, statistics, subprocess, sys, time, json
 
@@ -15,7 +17,20 @@ def rss_kib(pid):
     return None
 
 
-def one_run(binary, agent_args, idle):
+def train_peak(pid, train):
+    port, topic, report = train
+    before = os.path.getmtime(report) if os.path.exists(report) else None
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", "mqttv5", "-q", "1", "-t", topic, "-m", "fine-tune"], check=True)
+    peak, started = 0, time.monotonic()
+    while time.monotonic() - started < 600:
+        peak = max(peak, rss_kib(pid) or 0)
+        if os.path.exists(report) and os.path.getmtime(report) != before:
+            return peak, round(time.monotonic() - started, 1)
+        time.sleep(0.05)
+    return peak, None
+
+
+def one_run(binary, agent_args, idle, train=None):
     name = f"dq-measure-{os.getpid()}-{time.monotonic_ns()}"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind("\0" + name)
@@ -34,6 +49,7 @@ def one_run(binary, agent_args, idle):
                 ready_ms = (time.monotonic() - started) * 1000
         time.sleep(idle)
         rss = rss_kib(proc.pid)
+        training = train_peak(proc.pid, train) if train else None
         proc.send_signal(signal.SIGTERM)
         stopping = False
         deadline = time.monotonic() + 20
@@ -47,7 +63,7 @@ def one_run(binary, agent_args, idle):
         if proc.poll() is None:
             proc.kill()
         sock.close()
-    return ready_ms, rss, stopping, code
+    return ready_ms, rss, stopping, code, training
 
 
 def main():
@@ -55,12 +71,13 @@ def main():
     parser.add_argument("binary")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--idle", type=float, default=3.0)
+    parser.add_argument("--train", nargs=3, metavar=("PORT", "TOPIC", "REPORT"))
     argv = sys.argv[1:]
     agent_args = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     args = parser.parse_args(argv)
     args.agent_args = agent_args
-    results = [one_run(args.binary, args.agent_args, args.idle) for _ in range(args.runs)]
+    results = [one_run(args.binary, args.agent_args, args.idle, args.train) for _ in range(args.runs)]
     ready = [r[0] for r in results]
     rss = [r[1] for r in results]
     print(json.dumps({
@@ -73,6 +90,8 @@ def main():
         "rss_idle_kib_all": rss,
         "stopping_seen": all(r[2] for r in results),
         "exit_codes": [r[3] for r in results],
+        "rss_training_peak_kib": [r[4][0] for r in results] if args.train else None,
+        "training_seconds": [r[4][1] for r in results] if args.train else None,
     }, indent=2))
 
 

@@ -4,6 +4,7 @@ using DatasetQuant.Agent.FineTuning;
 using DatasetQuant.Agent.Systemd;
 using DatasetQuant.Gpio;
 using DatasetQuant.Sync;
+using DatasetQuant.Sync.Device;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -39,11 +40,13 @@ public static class AgentHost
         builder.Services.AddHostedService<AgentStartupLog>();
         builder.Services.AddHostedService<SystemdNotifyService>();
         builder.Services.AddGpio(builder.Configuration.GetSection(GpioOptions.SectionName));
-        builder.Services.AddDeviceSync(builder.Configuration.GetSection("Sync"));
-        builder.Services.TryAddSingleton<IDeviceTrainer, TrainerNotLinked>();
+        builder.Services.AddDeviceSync(builder.Configuration.GetSection(AgentSyncOptions.SectionName));
+        builder.Services.TryAddSingleton<IDeviceTrainer, ShardFineTuner>();
         builder.Services.AddSingleton<FineTuneRequests>();
         builder.Services.AddSingleton<FineTuneService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FineTuneService>());
+        builder.Services.AddHostedService<FineTuneCommandListener>();
+        builder.Services.AddSingleton<IDeviceStateContributor, FineTuneStateContributor>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         return builder;
     }
@@ -60,6 +63,13 @@ public static class AgentHost
         Check<OnnxRuntimeOptions>(services, failures);
         Check<FineTuneOptions>(services, failures);
         Check<GpioOptions>(services, failures);
+
+        // The sync library checks the same section again; its messages would repeat ours, so ask it only when ours pass.
+        if (failures.Count == 0)
+        {
+            Check<DeviceSyncOptions>(services, failures);
+        }
+
         return failures;
     }
 

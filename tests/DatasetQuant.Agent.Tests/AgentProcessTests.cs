@@ -50,8 +50,7 @@ public sealed class AgentProcessTests
     {
         using var data = new TempDirectory("agent");
         using var socket = NotifySocket.Abstract();
-        var key = data.File("coordinator.pub.pem");
-        File.WriteAllText(key, "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+        var key = TestKeys.WriteCoordinatorKey(data.Path);
         using var process = Start(
             ["--device-config", DevConfig, "--data-dir", data.Path, "--coordinator-key", key, "--device-id", "dev-proc"],
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socket.Address, ["WATCHDOG_USEC"] = "2000000", ["INVOCATION_ID"] = "0123abcd" });
@@ -75,6 +74,65 @@ public sealed class AgentProcessTests
         // journald format: "<priority>category[event] message", no timestamp of our own, one line per entry.
         Assert.Matches(@"(?m)^<6>DatasetQuant\.Agent\.AgentStartupLog\[\d+\] dq-agent .* on dev-x64: device dev-proc in fleet dev", log);
         Assert.Matches(@"(?m)^<4>DatasetQuant\.Gpio\.GpioConnection\[\d+\] GPIO unavailable, running without status LED and button: GPIO chip 'gpiochip0'", log);
+    }
+
+    [Fact]
+    public async Task With_a_broker_it_reports_its_state_and_a_command_starts_a_fine_tune()
+    {
+        await using var broker = await MosquittoBroker.StartAsync();
+        using var data = new TempDirectory("agent");
+        var key = TestKeys.WriteCoordinatorKey(data.Path);
+        using var process = Start(
+        [
+            "--device-config", DevConfig, "--data-dir", data.Path, "--coordinator-key", key, "--device-id", "dev-mqtt",
+            "--fleet", "lab", "--broker", broker.Url,
+        ]);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            // The command session subscribes a moment after start; repeat the command until a run is recorded.
+            var report = FineTuning.FineTuneReport.PathIn(data.Path);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (!File.Exists(report))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no fine-tune report after 30 s of commands");
+                await Tool("mosquitto_pub", "-h", "127.0.0.1", "-p", broker.Port.ToString(), "-V", "mqttv5", "-q", "1",
+                    "-t", "dq/v1/lab/devices/dev-mqtt/command", "-m", "{\"command\":\"fine-tune\"}");
+                await Task.Delay(300);
+            }
+
+            Assert.Equal("Command", FineTuning.FineTuneReport.ReadFrom(data.Path)!.Trigger);
+
+            // The retained state carries the run's numbers once the sync loop has published the requested report.
+            string state = "";
+            while (!state.Contains("fine_tune_completed", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"state never carried the fine-tune numbers: {state}");
+                state = await Tool("mosquitto_sub", "-h", "127.0.0.1", "-p", broker.Port.ToString(), "-V", "mqttv5",
+                    "-t", "dq/v1/lab/devices/dev-mqtt/state", "-C", "1", "-W", "5");
+                await Task.Delay(200);
+            }
+
+            Assert.Contains("\"fine_tune_completed\":0", state.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        }
+        finally
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]);
+            await kill.WaitForExitAsync();
+            await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        }
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("Fine-tune command received", await stdout, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> Tool(string tool, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(tool, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        return await output + await error;
     }
 
     [Fact]

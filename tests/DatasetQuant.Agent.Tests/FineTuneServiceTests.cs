@@ -21,8 +21,7 @@ public sealed class FineTuneServiceTests : IDisposable
 
     private IHost BuildHost(IDeviceTrainer? trainer = null)
     {
-        var key = _data.File("coordinator.pub.pem");
-        File.WriteAllText(key, "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+        var key = TestKeys.WriteCoordinatorKey(_data.Path);
         var builder = AgentHost.CreateBuilder(
         [
             "--device-config", Path.Combine(AppContext.BaseDirectory, "device-configs", "dev-x64.json"),
@@ -47,7 +46,7 @@ public sealed class FineTuneServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task A_button_press_runs_a_request_and_without_a_trainer_reports_that_nothing_was_trained()
+    public async Task A_button_press_runs_a_request_and_without_shards_reports_that_nothing_was_trained()
     {
         using var host = BuildHost();
         await host.StartAsync();
@@ -59,7 +58,7 @@ public sealed class FineTuneServiceTests : IDisposable
         var report = FineTuneReport.ReadFrom(_data.Path)!;
         Assert.False(report.Completed);
         Assert.Equal("Button", report.Trigger);
-        Assert.Equal(TrainerNotLinked.Reason, report.Message);
+        Assert.Equal($"no shards under {Path.Combine(_data.Path, "datasets")} yet", report.Message);
         Assert.Null(report.HeldOutAccuracy);
         var status = host.Services.GetRequiredService<DeviceStatusBoard>();
         Assert.Equal(DeviceStatus.Idle, status.Status);

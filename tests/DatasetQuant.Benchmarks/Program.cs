@@ -5,5 +5,14 @@ namespace DatasetQuant.Benchmarks;
 internal static class Program
 {
     // Runs the benchmarks the arguments select, e.g. --filter '*Decode*'. See docs/benchmarks.md.
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    private static async Task<int> Main(string[] args)
+    {
+        if (args is ["fleet-push", ..])
+        {
+            return await FleetPushMeasurement.RunAsync(args);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

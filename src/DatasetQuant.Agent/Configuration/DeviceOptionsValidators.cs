@@ -63,6 +63,11 @@ public sealed class FineTuneOptionsValidator : IValidateOptions<FineTuneOptions>
             failures.Add($"{S}:MinimumIntervalSeconds is {options.MinimumIntervalSeconds}; use 0..86400.");
         }
 
+        if (options.Epochs is < 1 or > 100)
+        {
+            failures.Add($"{S}:Epochs is {options.Epochs}; use 1..100.");
+        }
+
         if (!(options.HeldOutFraction > 0 && options.HeldOutFraction <= 0.5))
         {
             failures.Add($"{S}:HeldOutFraction is {options.HeldOutFraction}; use a fraction above 0 and at most 0.5.");

@@ -17,6 +17,9 @@ public sealed class FineTuneOptions
     /// <summary>Requests closer together than this after a run are merged into one later run.</summary>
     public int MinimumIntervalSeconds { get; set; } = 60;
 
+    /// <summary>Passes over the local samples per run; a run continues from the previous model.</summary>
+    public int Epochs { get; set; } = 2;
+
     /// <summary>Fraction of the local samples kept out of training to measure the accuracy reported in the state.</summary>
     public double HeldOutFraction { get; set; } = 0.1;
 }

@@ -16,7 +16,8 @@ public sealed record FineTuneRequest(
     string DataDirectory,
     long MemoryLimitBytes,
     double HeldOutFraction,
-    EffectiveOnnxRuntimeSettings OnnxRuntime);
+    EffectiveOnnxRuntimeSettings OnnxRuntime,
+    IReadOnlyList<string>? ShardPaths = null);
 
 /// <summary>The outcome of one run, as reported in the device state and written to the data directory.</summary>
 public sealed record FineTuneResult(
@@ -36,16 +37,4 @@ public interface IDeviceTrainer
 {
     /// <summary>Cancelled on shutdown; an implementation writes its checkpoint atomically or not at all.</summary>
     Task<FineTuneResult> FineTuneAsync(FineTuneRequest request, CancellationToken cancellationToken);
-}
-
-/// <summary>
-/// Registered when no trainer is linked into the build: every request completes as "not run" with that reason, so
-/// triggers, reports and status still work end to end and nothing pretends to have trained.
-/// </summary>
-public sealed class TrainerNotLinked : IDeviceTrainer
-{
-    public const string Reason = "no trainer is linked into this build of dq-agent (DatasetQuant.Training)";
-
-    public Task<FineTuneResult> FineTuneAsync(FineTuneRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult(new FineTuneResult(Completed: false, Reason));
 }

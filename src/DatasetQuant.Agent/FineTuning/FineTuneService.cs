@@ -3,6 +3,7 @@ using DatasetQuant.Agent.Configuration;
 using DatasetQuant.Agent.Onnx;
 using DatasetQuant.Agent.Storage;
 using DatasetQuant.Gpio;
+using DatasetQuant.Sync.Device;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,8 +12,8 @@ namespace DatasetQuant.Agent.FineTuning;
 
 /// <summary>
 /// Runs one fine-tune at a time as requests arrive (new data, a command, the button), no closer together than
-/// <see cref="FineTuneOptions.MinimumIntervalSeconds"/>, and records each outcome. The button is wired here; the
-/// other triggers call <see cref="FineTuneRequests.Request"/>.
+/// <see cref="FineTuneOptions.MinimumIntervalSeconds"/>, and records each outcome. New data (a verified dataset on
+/// flash) and the button are wired here; <see cref="FineTuneCommandListener"/> calls <see cref="FineTuneRequests.Request"/>.
 /// </summary>
 public sealed partial class FineTuneService(
     FineTuneRequests requests,
@@ -23,9 +24,12 @@ public sealed partial class FineTuneService(
     IOptions<FineTuneOptions> fineTuneOptions,
     IOptions<AgentSyncOptions> syncOptions,
     IOptions<DeviceOptions> deviceOptions,
+    DeviceSyncEvents syncEvents,
     TimeProvider time,
     ILogger<FineTuneService> logger) : BackgroundService
 {
+    private IReadOnlyList<string>? _latestShards;
+
     /// <summary>The last outcome (null before the first run), for the state report.</summary>
     public FineTuneReport? LastReport { get; private set; }
 
@@ -36,12 +40,18 @@ public sealed partial class FineTuneService(
             button.Pressed += OnButtonPressed;
         }
 
+        if (fineTuneOptions.Value.OnNewData)
+        {
+            syncEvents.DatasetStored += OnDatasetStored;
+        }
+
         return base.StartAsync(cancellationToken);
     }
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
         button.Pressed -= OnButtonPressed;
+        syncEvents.DatasetStored -= OnDatasetStored;
         return base.StopAsync(cancellationToken);
     }
 
@@ -82,7 +92,8 @@ public sealed partial class FineTuneService(
 
     private async Task RunOnceAsync(FineTuneTrigger trigger, string dataDirectory, CancellationToken stoppingToken)
     {
-        var request = new FineTuneRequest(trigger, dataDirectory, deviceOptions.Value.MemoryLimitBytes, fineTuneOptions.Value.HeldOutFraction, onnxRuntime);
+        var request = new FineTuneRequest(
+            trigger, dataDirectory, deviceOptions.Value.MemoryLimitBytes, fineTuneOptions.Value.HeldOutFraction, onnxRuntime, Volatile.Read(ref _latestShards));
         var startedAt = time.GetUtcNow();
         var clock = Stopwatch.StartNew();
         LogStarting(logger, trigger);
@@ -109,6 +120,7 @@ public sealed partial class FineTuneService(
             result.TrainSamples, result.GeneratorSamples, result.HeldOutSamples, result.ModelPath, onnxRuntime.ExecutionProvider);
         report.WriteTo(dataDirectory);
         LastReport = report;
+        syncEvents.RequestStateReport();
         if (result.Completed)
         {
             LogCompleted(logger, report.HeldOutAccuracy ?? double.NaN, report.TrainSamples, report.GeneratorSamples, report.DurationSeconds);
@@ -122,6 +134,16 @@ public sealed partial class FineTuneService(
     }
 
     private void OnButtonPressed(object? sender, EventArgs e) => requests.Request(FineTuneTrigger.Button);
+
+    private void OnDatasetStored(object? sender, DatasetStoredEventArgs e)
+    {
+        LogNewData(logger, e.Dataset, e.ManifestVersion, e.ShardPaths.Count, e.Reason);
+        Volatile.Write(ref _latestShards, e.ShardPaths);
+        requests.Request(FineTuneTrigger.NewData);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dataset {Dataset} v{Version} stored ({Shards} shards, {Reason}); requesting a fine-tune")]
+    private static partial void LogNewData(ILogger logger, string dataset, long version, int shards, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Fine-tune requested by {Trigger}; starting")]
     private static partial void LogStarting(ILogger logger, FineTuneTrigger trigger);

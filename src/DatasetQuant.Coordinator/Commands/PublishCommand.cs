@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Globalization;
+using DatasetQuant.Coordinator.Hosting;
+using DatasetQuant.Coordinator.Publishing;
+using DatasetQuant.Coordinator.Store;
+using DatasetQuant.Mqtt;
+using DatasetQuant.Sync;
+using DatasetQuant.Sync.Security;
+using DatasetQuant.Sync.Shards;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Coordinator.Commands;
+
+/// <summary>
+/// <c>dq-coordinator publish</c>: signs a folder of shards as the next version of a dataset, publishes the manifest
+/// retained and broadcasts every chunk to the fleet; returns when the broker has acknowledged all of it.
+/// </summary>
+internal static class PublishCommand
+{
+    public static Command Create()
+    {
+        var broker = CoordinatorCommandOptions.Broker();
+        var fleet = CoordinatorCommandOptions.Fleet();
+        var key = CoordinatorCommandOptions.SigningKey();
+        var tlsCa = CoordinatorCommandOptions.TlsCa();
+        var tlsCert = CoordinatorCommandOptions.TlsCertificate();
+        var tlsKey = CoordinatorCommandOptions.TlsKey();
+        var dataset = new Option<string>("--dataset")
+        {
+            Description = "The dataset's name (a topic level: letters, digits, '-', '_', '.').",
+            HelpName = "NAME",
+            Required = true,
+            Validators = { r => AddError(r, CoordinatorCommandOptions.NameProblem(r.GetValueOrDefault<string>(), "dataset")) },
+        };
+        var shards = new Option<string>("--shards")
+        {
+            Description = "Folder of .dqs shard files; each becomes a shard of the manifest, in name order.",
+            HelpName = "DIR",
+            Required = true,
+            Validators = { r => AddError(r, Directory.Exists(r.GetValueOrDefault<string>()) ? null : $"the folder '{r.GetValueOrDefault<string>()}' does not exist.") },
+        };
+        var db = new Option<string?>("--db")
+        {
+            Description = "Record the dataset in this coordinator database, so 'serve' on it answers repairs (recommended).",
+            HelpName = "PATH",
+        };
+        var version = new Option<long?>("--version")
+        {
+            Description = "Manifest version (default: one above what the database and the broker's retained manifest hold).",
+            HelpName = "N",
+            Validators = { r => AddError(r, r.GetValueOrDefault<long?>() is <= 0 ? "--version must be at least 1." : null) },
+        };
+        var command = new Command("publish", "Publish a folder of shards to the whole fleet: signed manifest (retained), then every chunk.")
+        {
+            broker, fleet, dataset, shards, key, db, version, tlsCa, tlsCert, tlsKey,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var stdout = parseResult.InvocationConfiguration.Output;
+            var stderr = parseResult.InvocationConfiguration.Error;
+            using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+            var fleetName = parseResult.GetValue(fleet)!;
+            var dbPath = parseResult.GetValue(db);
+            try
+            {
+                using var signer = ManifestSigner.FromPemFile(parseResult.GetValue(key)!);
+                await using var store = dbPath is null ? null : SqliteFleetStore.Open(dbPath);
+                var options = CoordinatorConnection.CreateOptions(
+                    parseResult.GetValue(broker)!, $"dq-coordinator-publish-{fleetName}-{Environment.ProcessId}",
+                    parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey));
+                await using var connection = await MosquittoConnection.ConnectAsync(options, loggerFactory.CreateLogger<MosquittoConnection>(), cancellationToken);
+                var push = new DatasetPush(connection, new SyncTopics(fleetName), signer, store, new DqsShardDescriber(), TimeProvider.System, loggerFactory);
+                var result = await push.RunAsync(parseResult.GetValue(dataset)!, parseResult.GetValue(shards)!, parseResult.GetValue(version), cancellationToken);
+                var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"published {result.Dataset} v{result.Version}: {result.Shards} shards, {ByteSize.Format(result.ShardBytes)}, " +
+                    $"{result.Chunks} chunks ({ByteSize.Format(result.BytesPublished)} on the wire) in {seconds:F2} s, {result.ShardBytes / seconds / 1e6:F1} MB/s"));
+                stdout.WriteLine(result.Recorded
+                    ? $"recorded in {Path.GetFullPath(dbPath!)}: 'serve --db' on it answers repairs"
+                    : "not recorded in a database (no --db): no coordinator can answer repairs for this version");
+                return ExitCodes.Ok;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                stderr.WriteLine("interrupted: the broadcast is incomplete; devices will pull what they miss once a coordinator serves it.");
+                return ExitCodes.Interrupted;
+            }
+            catch (Exception ex) when (ex is SigningKeyException or FleetStoreException or MqttException or DatasetPushException
+                                           or IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
+            {
+                stderr.WriteLine($"error: {ex.Message}");
+                return ExitCodes.Failed;
+            }
+        });
+        return command;
+    }
+
+    private static void AddError(System.CommandLine.Parsing.OptionResult result, string? problem)
+    {
+        if (problem is not null)
+        {
+            result.AddError($"{result.Option.Name}: {problem}");
+        }
+    }
+}

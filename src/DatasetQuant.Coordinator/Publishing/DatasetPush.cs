@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using DatasetQuant.Coordinator.Hosting;
+using DatasetQuant.Coordinator.Store;
+using DatasetQuant.Mqtt;
+using DatasetQuant.Sync;
+using DatasetQuant.Sync.Coordinator;
+using DatasetQuant.Sync.Messages;
+using DatasetQuant.Sync.Security;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Coordinator.Publishing;
+
+/// <summary>What one push cost and how long it took.</summary>
+/// <param name="BroadcastStarted">Stopwatch timestamp taken just before the manifest went out.</param>
+/// <param name="Elapsed">From the manifest's publish to the broker's acknowledgement of the last chunk.</param>
+public sealed record DatasetPushResult(
+    string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded);
+
+/// <summary>
+/// One dataset push: picks the next manifest version (above what the store and the broker's retained manifest hold),
+/// builds and signs the manifest, records it in the store (so a serving coordinator can repair from it before the
+/// first device asks), publishes it retained and broadcasts every chunk, then records the broadcast.
+/// </summary>
+public sealed class DatasetPush(
+    IMqttConnection connection, SyncTopics topics, ManifestSigner signer, IFleetStore? store, IShardDescriber describer, TimeProvider time, ILoggerFactory loggerFactory)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<DatasetPush>();
+
+    /// <summary>How long to wait for the broker's retained manifest after subscribing; none by then means none.</summary>
+    public TimeSpan RetainedManifestWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    public async Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetFullPath(shardDirectory);
+        var stored = store is null ? null : await store.GetDatasetAsync(topics.Fleet, dataset, cancellationToken);
+        var retained = await ReadRetainedVersionAsync(dataset, cancellationToken);
+        var highest = Math.Max(stored?.ManifestVersion ?? 0, retained);
+        var version = requestedVersion ?? highest + 1;
+        if (version <= highest)
+        {
+            throw new DatasetPushException(
+                $"version {version} of dataset '{dataset}' is not above version {highest} already published " +
+                $"({(retained >= (stored?.ManifestVersion ?? 0) ? "retained on the broker" : "recorded in the store")}); devices would ignore it.");
+        }
+
+        var manifest = ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, directory, describer);
+        var signed = signer.Sign(manifest);
+        var published = new PublishedDataset(signed, directory);
+        var startedAt = time.GetUtcNow();
+        var recorded = false;
+        if (store is not null)
+        {
+            var record = new DatasetRecord(topics.Fleet, dataset, version, startedAt, directory,
+                manifest.Shards.Select(s => new DatasetShard(s.Id, s.Name, s.Size, s.Sha256, s.SampleCount)).ToList())
+            {
+                SignedManifest = SyncMessageCodec.Serialize(signed),
+            };
+            if (!await store.RecordDatasetAsync(record, cancellationToken))
+            {
+                throw new DatasetPushException($"dataset '{dataset}' got a version above {version} in the store meanwhile; publish again.");
+            }
+
+            recorded = true;
+        }
+
+        var meter = new PublishMeter(connection);
+        var publisher = new DatasetPublisher(meter, topics, signer, loggerFactory.CreateLogger<DatasetPublisher>());
+        var started = Stopwatch.GetTimestamp();
+        var result = await publisher.PublishAsync(published, cancellationToken);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (store is not null)
+        {
+            await store.RecordBroadcastAsync(
+                new BroadcastRecord(topics.Fleet, dataset, version, startedAt, time.GetUtcNow(), result.Frames, meter.PayloadBytes), cancellationToken);
+        }
+
+        return new DatasetPushResult(dataset, version, manifest.Shards.Count, manifest.TotalBytes, result.Frames, meter.PayloadBytes, started, elapsed, recorded);
+    }
+
+    private async Task<long> ReadRetainedVersionAsync(string dataset, CancellationToken cancellationToken)
+    {
+        var topic = topics.DatasetManifest(dataset);
+        await connection.SubscribeAsync(topic, MqttQos.AtLeastOnce, cancellationToken);
+        try
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(RetainedManifestWait);
+            while (await connection.Messages.WaitToReadAsync(wait.Token))
+            {
+                while (connection.Messages.TryRead(out var message))
+                {
+                    if (message.Topic != topic)
+                    {
+                        continue;
+                    }
+
+                    if (SyncMessageCodec.TryReadManifest(message.Payload.Span, out var signed, out var error))
+                    {
+                        return signed.Manifest.Version;
+                    }
+
+                    _logger.LogWarning("The retained manifest on {Topic} does not parse ({Error}); taking version 0", topic, error);
+                    return 0;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await connection.UnsubscribeAsync(topic, cancellationToken);
+        }
+
+        return 0;
+    }
+}
+
+/// <summary>A push could not go ahead; the message says why.</summary>
+public sealed class DatasetPushException(string message) : Exception(message);

@@ -1,0 +1,112 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace DatasetQuant.Coordinator.Store;
+
+/// <summary>
+/// <see cref="IFleetStore"/> in one SQLite file (WAL, synchronous=FULL). Every write is a single conditional statement
+/// or one transaction, so a message applied twice or out of order leaves the same rows behind; the statements are
+/// plain SQL that a PostgreSQL store can reuse almost word for word.
+/// </summary>
+public sealed partial class SqliteFleetStore : IFleetStore
+{
+    private readonly string _connectionString;
+
+    private SqliteFleetStore(string path, string connectionString)
+    {
+        Path = path;
+        _connectionString = connectionString;
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// Opens (and with <paramref name="createIfMissing"/>, creates) the database at <paramref name="path"/> and
+    /// applies any pending migrations.
+    /// </summary>
+    public static SqliteFleetStore Open(string path, bool createIfMissing = true)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var fullPath = System.IO.Path.GetFullPath(path);
+        if (!createIfMissing && !File.Exists(fullPath))
+        {
+            throw new FleetStoreException($"{fullPath}: no fleet database here (dq-coordinator serve --db creates one).");
+        }
+
+        var directory = System.IO.Path.GetDirectoryName(fullPath);
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            throw new FleetStoreException($"{fullPath}: the folder {directory} does not exist.");
+        }
+
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = createIfMissing ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        var store = new SqliteFleetStore(fullPath, connectionString);
+        try
+        {
+            using var connection = new SqliteConnection(connectionString);
+            connection.Open();
+            using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = "PRAGMA journal_mode = WAL;";
+                pragma.ExecuteNonQuery();
+            }
+
+            SqliteSchema.Migrate(connection, fullPath);
+        }
+        catch (SqliteException ex)
+        {
+            throw new FleetStoreException($"{fullPath}: cannot open the fleet database: {ex.Message}", ex);
+        }
+
+        return store;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        // Pooled connections keep the file open (and the WAL un-checkpointed) until the pool lets go of them.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync();
+            throw new FleetStoreException($"{Path}: {ex.Message}", ex);
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    private static long ToMs(DateTimeOffset at) => at.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    private static long? NullableInt64(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+
+    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+}

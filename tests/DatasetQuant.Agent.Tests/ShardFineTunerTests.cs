@@ -1,0 +1,87 @@
+using DatasetQuant.Agent.Configuration;
+using DatasetQuant.Agent.FineTuning;
+using DatasetQuant.Agent.Onnx;
+using DatasetQuant.Core.Datasets;
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Quantization;
+using DatasetQuant.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace DatasetQuant.Agent.Tests;
+
+/// <summary>The real trainer on real Fashion-MNIST shards as sync leaves them under {data}/datasets/{name}/.</summary>
+public sealed class ShardFineTunerTests : IDisposable
+{
+    private static readonly EffectiveOnnxRuntimeSettings Cpu = new("cpu", 2, 1, false, null);
+    private readonly TempDirectory _data = new("finetune");
+
+    public void Dispose() => _data.Dispose();
+
+    private static ShardFineTuner Trainer(int epochs = 2) =>
+        new(Options.Create(new FineTuneOptions { Epochs = epochs }), NullLogger<ShardFineTuner>.Instance);
+
+    private FineTuneRequest Request() => new(FineTuneTrigger.NewData, _data.Path, 1L << 30, 0.1, Cpu);
+
+    private void WriteShards(int samples)
+    {
+        var directory = Path.Combine(_data.Path, "datasets", "fmnist");
+        Directory.CreateDirectory(directory);
+        var train = IdxReader.Read(
+            TestData.FashionMnist("train-images-idx3-ubyte.gz"), TestData.FashionMnist("train-labels-idx1-ubyte.gz"), "fashion-mnist");
+        var source = train.Take(samples);
+        var statistics = ChannelStatistics.Compute(source);
+        var bits = new byte[samples];
+        var scales = new float[samples];
+        var pixels = new float[source.PixelsPerSample];
+        for (var i = 0; i < samples; i++)
+        {
+            source.ReadPixels(i, pixels);
+            bits[i] = 4;
+            scales[i] = SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, statistics.Mean, source.Height * source.Width), 4);
+        }
+
+        DqsSetWriter.Write(source, statistics, bits, scales, directory, "fmnist", 1 << 20);
+    }
+
+    [Fact]
+    public async Task Fine_tunes_from_the_held_shards_measures_held_out_accuracy_and_continues_from_its_model()
+    {
+        WriteShards(3000);
+
+        var first = await Trainer().FineTuneAsync(Request(), CancellationToken.None);
+        var second = await Trainer().FineTuneAsync(Request(), CancellationToken.None);
+
+        Assert.True(first.Completed, first.Message);
+        Assert.Equal(300, first.HeldOutSamples);
+        Assert.Equal(2700, first.TrainSamples);
+        Assert.InRange(first.HeldOutAccuracy!.Value, 0.65, 1.0);
+        Assert.True(File.Exists(first.ModelPath));
+
+        // The second run starts from the first model, so it ends at least about as good (same held-out samples).
+        Assert.True(second.HeldOutAccuracy >= first.HeldOutAccuracy - 0.03, $"{first.HeldOutAccuracy} then {second.HeldOutAccuracy}");
+    }
+
+    [Fact]
+    public async Task Cancelled_mid_run_it_leaves_the_previous_model_untouched()
+    {
+        WriteShards(3000);
+        var done = await Trainer(epochs: 1).FineTuneAsync(Request(), CancellationToken.None);
+        var before = File.ReadAllBytes(done.ModelPath!);
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Trainer(epochs: 100).FineTuneAsync(Request(), cancel.Token));
+
+        Assert.Equal(before, File.ReadAllBytes(done.ModelPath!));
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(done.ModelPath!)!));
+    }
+
+    [Fact]
+    public async Task Without_shards_it_says_so()
+    {
+        var result = await Trainer().FineTuneAsync(Request(), CancellationToken.None);
+
+        Assert.False(result.Completed);
+        Assert.StartsWith("no shards under", result.Message, StringComparison.Ordinal);
+    }
+}
