@@ -20,3 +20,79 @@ dq inspect "$shards"
 echo
 echo "== Verify"
 dq verify "$shards"
+
+# A fleet on this machine: mosquitto on a free loopback port, the coordinator, two dq-agents whose flash quotas
+# differ (so their budgets do), the shards pushed to both, each fine-tuning offline on what it holds.
+fleet_dir="artifacts/demo/fleet"
+rm -rf "$fleet_dir" && mkdir -p "$fleet_dir"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+broker="mqtt://127.0.0.1:$port"
+coordinator_dll="src/DatasetQuant.Coordinator/bin/$configuration/net10.0/dq-coordinator.dll"
+agent_dll="src/DatasetQuant.Agent/bin/$configuration/net10.0/dq-agent.dll"
+coordinator() { dotnet "$coordinator_dll" "$@"; }
+pids=()
+# Devices first, then the coordinator, then the broker, each with SIGTERM and waited for.
+stop_fleet() {
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+        kill -TERM "${pids[$i]}" 2>/dev/null || true
+        wait "${pids[$i]}" 2>/dev/null || true
+    done
+}
+trap stop_fleet EXIT
+
+echo
+echo "== Fleet: mosquitto on $broker, a coordinator, devices pi-small (quota 3 MB) and pi-large (quota 40 MB)"
+mosquitto -p "$port" >"$fleet_dir/mosquitto.log" 2>&1 &
+pids+=($!)
+coordinator keygen --out "$fleet_dir/coordinator.pem"
+# Started as dotnet itself (not through a shell function) so that $! is the process the EXIT trap stops.
+dotnet "$coordinator_dll" serve --broker "$broker" --fleet demo --key "$fleet_dir/coordinator.pem" --db "$fleet_dir/fleet.db" \
+    >"$fleet_dir/coordinator.log" 2>&1 &
+pids+=($!)
+devices=(pi-small pi-large)
+quotas=(3000000 40000000)
+for i in 0 1; do
+    dotnet "$agent_dll" --device-config device-configs/dev-x64.json --broker "$broker" --fleet demo --device-id "${devices[$i]}" \
+        --data-dir "$fleet_dir/${devices[$i]}" --coordinator-key "$fleet_dir/coordinator.pub.pem" \
+        --Sync:FlashQuotaBytes "${quotas[$i]}" >"$fleet_dir/${devices[$i]}.log" 2>&1 &
+    pids+=($!)
+done
+sleep 3
+
+echo
+echo "== Push the shards to the fleet"
+coordinator publish --broker "$broker" --fleet demo --key "$fleet_dir/coordinator.pem" --db "$fleet_dir/fleet.db" \
+    --dataset fmnist --shards "$shards"
+
+echo
+echo "== Each device fine-tunes offline on what it holds (waiting for both reports)"
+deadline=$((SECONDS + 240))
+for device in "${devices[@]}"; do
+    until grep -q '"completed": true' "$fleet_dir/$device/fine-tune/last-run.json" 2>/dev/null; do
+        if ((SECONDS > deadline)); then
+            echo "demo: $device has not fine-tuned within 240 s; its log:" >&2
+            tail -20 "$fleet_dir/$device.log" >&2
+            exit 1
+        fi
+        sleep 1
+    done
+done
+
+echo
+echo "== Each device's model on the Fashion-MNIST test set (10,000 images, through ONNX Runtime)"
+printf '%-10s %12s %12s %10s %18s %14s\n' device quota "bytes held" samples "held-out accuracy" "test accuracy"
+for i in 0 1; do
+    device=${devices[$i]}
+    report="$fleet_dir/$device/fine-tune/last-run.json"
+    held=$(find "$fleet_dir/$device/datasets" -name '*.dqs' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+    test_accuracy=$(dq eval --model "$fleet_dir/$device/model/classifier.onnx" --input fashion-mnist:test | awk '/^accuracy:/ { print $2 }')
+    python3 - "$report" "$device" "${quotas[$i]}" "$held" "$test_accuracy" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+samples = report["trainSamples"] + report["heldOutSamples"]
+print(f'{sys.argv[2]:<10} {int(sys.argv[3]):>12,} {int(sys.argv[4]):>12,} {samples:>10,} '
+      f'{report["heldOutAccuracy"]:>17.1%} {float(sys.argv[5]):>13.1%}')
+PY
+done
+echo
+coordinator status --db "$fleet_dir/fleet.db" || true
