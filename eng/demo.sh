@@ -21,6 +21,13 @@ echo
 echo "== Verify"
 dq verify "$shards"
 
+# The generator the devices mix into their fine-tuning: a class-conditional linear-Gaussian baseline with the
+# official DiM interface (docs/generators.md), fitted on the same training set.
+generator="artifacts/demo/generator/G.onnx"
+echo
+echo "== Fit a generator -> ${generator}"
+dq generator fit --input fashion-mnist:train --out "$generator"
+
 # A fleet on this machine: mosquitto on a free loopback port, the coordinator, two dq-agents whose flash quotas
 # differ (so their budgets do), the shards pushed to both, each fine-tuning offline on what it holds.
 fleet_dir="artifacts/demo/fleet"
@@ -54,7 +61,7 @@ quotas=(3000000 40000000)
 for i in 0 1; do
     dotnet "$agent_dll" --device-config device-configs/dev-x64.json --broker "$broker" --fleet demo --device-id "${devices[$i]}" \
         --data-dir "$fleet_dir/${devices[$i]}" --coordinator-key "$fleet_dir/coordinator.pub.pem" \
-        --Sync:FlashQuotaBytes "${quotas[$i]}" >"$fleet_dir/${devices[$i]}.log" 2>&1 &
+        --Sync:FlashQuotaBytes "${quotas[$i]}" --FineTune:GeneratorPath "$generator" >"$fleet_dir/${devices[$i]}.log" 2>&1 &
     pids+=($!)
 done
 sleep 3
@@ -80,18 +87,19 @@ done
 
 echo
 echo "== Each device's model on the Fashion-MNIST test set (10,000 images, through ONNX Runtime)"
-printf '%-10s %12s %12s %10s %18s %14s\n' device quota "bytes held" samples "held-out accuracy" "test accuracy"
+printf '%-10s %12s %12s %12s %10s %10s %18s %14s\n' device quota budget "bytes held" samples generated "held-out accuracy" "test accuracy"
 for i in 0 1; do
     device=${devices[$i]}
     report="$fleet_dir/$device/fine-tune/last-run.json"
     held=$(find "$fleet_dir/$device/datasets" -name '*.dqs' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
     test_accuracy=$(dq eval --model "$fleet_dir/$device/model/classifier.onnx" --input fashion-mnist:test | awk '/^accuracy:/ { print $2 }')
-    python3 - "$report" "$device" "${quotas[$i]}" "$held" "$test_accuracy" <<'PY'
+    python3 - "$report" "$fleet_dir/$device/sync-state.json" "$device" "${quotas[$i]}" "$held" "$test_accuracy" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
+budget = json.load(open(sys.argv[2])).get("budgetBytes") or 0
 samples = report["trainSamples"] + report["heldOutSamples"]
-print(f'{sys.argv[2]:<10} {int(sys.argv[3]):>12,} {int(sys.argv[4]):>12,} {samples:>10,} '
-      f'{report["heldOutAccuracy"]:>17.1%} {float(sys.argv[5]):>13.1%}')
+print(f'{sys.argv[3]:<10} {int(sys.argv[4]):>12,} {budget:>12,} {int(sys.argv[5]):>12,} {samples:>10,} '
+      f'{report["generatorSamples"]:>10,} {report["heldOutAccuracy"]:>17.1%} {float(sys.argv[6]):>13.1%}')
 PY
 done
 echo

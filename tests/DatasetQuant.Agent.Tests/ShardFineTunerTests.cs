@@ -4,6 +4,8 @@ using DatasetQuant.Agent.Onnx;
 using DatasetQuant.Core.Datasets;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Quantization;
+using DatasetQuant.Onnx.Generators;
+using DatasetQuant.Onnx.Model;
 using DatasetQuant.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -18,8 +20,8 @@ public sealed class ShardFineTunerTests : IDisposable
 
     public void Dispose() => _data.Dispose();
 
-    private static ShardFineTuner Trainer(int epochs = 2) =>
-        new(Options.Create(new FineTuneOptions { Epochs = epochs }), NullLogger<ShardFineTuner>.Instance);
+    private static ShardFineTuner Trainer(int epochs = 2, string? generator = null) =>
+        new(Options.Create(new FineTuneOptions { Epochs = epochs, GeneratorPath = generator, SyntheticRatio = 0.25 }), NullLogger<ShardFineTuner>.Instance);
 
     private FineTuneRequest Request() => new(FineTuneTrigger.NewData, _data.Path, 1L << 30, 0.1, Cpu);
 
@@ -74,6 +76,58 @@ public sealed class ShardFineTunerTests : IDisposable
 
         Assert.Equal(before, File.ReadAllBytes(done.ModelPath!));
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(done.ModelPath!)!));
+    }
+
+    [Fact]
+    public async Task Mixes_generator_samples_into_training_and_keeps_the_held_out_split_real()
+    {
+        WriteShards(3000);
+        var generator = WriteGenerator(3000);
+
+        var result = await Trainer(generator: generator).FineTuneAsync(Request(), CancellationToken.None);
+
+        Assert.True(result.Completed, result.Message);
+        Assert.Equal(2700, result.TrainSamples);
+        Assert.Equal(900, result.GeneratorSamples); // 25% of each epoch: 2700 real + 900 synthetic
+        Assert.Equal(300, result.HeldOutSamples);
+        Assert.InRange(result.HeldOutAccuracy!.Value, 0.65, 1.0);
+    }
+
+    [Fact]
+    public async Task A_missing_generator_is_named_and_nothing_is_trained()
+    {
+        WriteShards(500);
+        var missing = Path.Combine(_data.Path, "absent", "G.onnx");
+
+        var result = await Trainer(generator: missing).FineTuneAsync(Request(), CancellationToken.None);
+
+        Assert.False(result.Completed);
+        Assert.Contains(missing, result.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_data.Path, ShardFineTuner.ModelRelativePath)));
+    }
+
+    /// <summary>A linear-Gaussian generator with the DiM interface, fitted on the first samples of Fashion-MNIST train.</summary>
+    private string WriteGenerator(int samples)
+    {
+        var train = IdxReader.Read(
+            TestData.FashionMnist("train-images-idx3-ubyte.gz"), TestData.FashionMnist("train-labels-idx1-ubyte.gz"), "fashion-mnist").Take(samples);
+        var d = train.PixelsPerSample;
+        var pixels = new float[samples * d];
+        var labels = new int[samples];
+        var all = train.AllPixels;
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = all[i] / 255f; // the generator works in [0,1] pixels
+        }
+
+        train.Labels.CopyTo(labels);
+
+        var fitted = LinearGaussianGenerator.Fit(pixels, labels, 10, 1, 28, 28, noiseSize: 100, maxBasisSamples: 1000);
+        var path = Path.Combine(_data.Path, "generator", "G.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        OnnxModelWriter.WriteFile(fitted.ToModel(), path);
+        fitted.ToManifest("fashion-mnist", [0.286f], [0.353f]).Save(GeneratorManifest.PathFor(path));
+        return path;
     }
 
     [Fact]

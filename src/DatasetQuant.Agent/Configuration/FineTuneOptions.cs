@@ -22,4 +22,10 @@ public sealed class FineTuneOptions
 
     /// <summary>Fraction of the local samples kept out of training to measure the accuracy reported in the state.</summary>
     public double HeldOutFraction { get; set; } = 0.1;
+
+    /// <summary>A DiM generator (G.onnx with its G.json manifest) whose samples join the shards; empty for none.</summary>
+    public string? GeneratorPath { get; set; }
+
+    /// <summary>Share of each epoch drawn from the generator when <see cref="GeneratorPath"/> is set.</summary>
+    public double SyntheticRatio { get; set; } = 0.25;
 }

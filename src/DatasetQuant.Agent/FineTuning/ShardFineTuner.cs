@@ -17,6 +17,7 @@ public sealed partial class ShardFineTuner(IOptions<FineTuneOptions> options, IL
 {
     public const string ModelRelativePath = "model/classifier.onnx";
     private const long SplitSeed = 20_251_121;
+    private const int BatchSize = 64;
 
     public Task<FineTuneResult> FineTuneAsync(FineTuneRequest request, CancellationToken cancellationToken) =>
         Task.Factory.StartNew(() => Run(request, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -53,15 +54,26 @@ public sealed partial class ShardFineTuner(IOptions<FineTuneOptions> options, IL
             return new FineTuneResult(false, $"{source.Count} samples are too few to train and hold some out");
         }
 
-        var train = new IndexedDataSource(source, trainIndices);
+        var settings = options.Value;
+        var shardTrain = new IndexedDataSource(source, trainIndices);
         var heldOut = new IndexedDataSource(source, heldOutIndices);
+        if (!string.IsNullOrEmpty(settings.GeneratorPath) && !File.Exists(settings.GeneratorPath))
+        {
+            return new FineTuneResult(false, $"FineTune:GeneratorPath {settings.GeneratorPath} does not exist");
+        }
+
+        // Generator samples are drawn fresh each epoch and normalised like the shards; the held-out split stays real.
+        using var generator = string.IsNullOrEmpty(settings.GeneratorPath) || settings.SyntheticRatio == 0
+            ? null
+            : new GeneratorDataSource(settings.GeneratorPath, Math.Max(1, shardTrain.Count), source.Normalization, (ulong)SplitSeed, BatchSize);
+        ITrainingDataSource train = generator is null ? shardTrain : new MixedDataSource(shardTrain, generator, settings.SyntheticRatio, BatchSize);
+        var generatorSamples = train.Count - shardTrain.Count;
         var modelPath = Path.Combine(request.DataDirectory, ModelRelativePath);
         var model = StartingModel(modelPath, source.SampleLength, source.ClassCount);
-        var settings = options.Value;
         var trainingOptions = new TrainingOptions
         {
             Epochs = settings.Epochs,
-            BatchSize = 64,
+            BatchSize = BatchSize,
             LearningRate = 0.05f,
             WarmupSteps = 20,
             Seed = SplitSeed,
@@ -75,8 +87,8 @@ public sealed partial class ShardFineTuner(IOptions<FineTuneOptions> options, IL
         var accuracy = Accuracy(model, heldOut);
         Directory.CreateDirectory(Path.GetDirectoryName(modelPath)!);
         MlpOnnxExporter.Save(model, modelPath, source.Normalization.ToMetadata());
-        return new FineTuneResult(true, $"{settings.Epochs} epochs on {train.Count} samples of {shards.Count} shards", accuracy,
-            TrainSamples: train.Count, GeneratorSamples: 0, HeldOutSamples: heldOut.Count, ModelPath: modelPath);
+        return new FineTuneResult(true, $"{settings.Epochs} epochs on {train.Description}", accuracy,
+            TrainSamples: shardTrain.Count, GeneratorSamples: generatorSamples, HeldOutSamples: heldOut.Count, ModelPath: modelPath);
     }
 
     private MlpModel StartingModel(string modelPath, int inputs, int classes)
