@@ -127,7 +127,16 @@ public sealed partial class MosquittoConnection
 
         if (wasConnected)
         {
-            _logger.LogWarning("MQTT client {ClientId} lost {Broker}: {Reason}", ClientId, _address, reason);
+            // rc 0 is the disconnect this client asked for (dispose); anything else is a loss worth a warning.
+            if (rc == MosquittoConstants.MOSQ_ERR_SUCCESS)
+            {
+                _logger.LogInformation("MQTT client {ClientId} disconnected from {Broker}", ClientId, _address);
+            }
+            else
+            {
+                _logger.LogWarning("MQTT client {ClientId} lost {Broker}: {Reason}", ClientId, _address, reason);
+            }
+
             RaiseStateChanged(false, reason);
         }
     }

@@ -1,4 +1,4 @@
-using DatasetQuant.Agent.Storage;
+using DatasetQuant.Core.IO;
 using DatasetQuant.Testing;
 
 namespace DatasetQuant.Agent.Tests;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DatasetQuant.Agent.Storage;
+using DatasetQuant.Core.IO;
 
 namespace DatasetQuant.Agent.FineTuning;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DatasetQuant.Agent.Configuration;
 using DatasetQuant.Agent.Onnx;
-using DatasetQuant.Agent.Storage;
+using DatasetQuant.Core.IO;
 using DatasetQuant.Gpio;
 using DatasetQuant.Sync.Device;
 using Microsoft.Extensions.Hosting;

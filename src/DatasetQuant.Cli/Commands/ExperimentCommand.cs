@@ -66,7 +66,7 @@ internal static class ExperimentCommand
                         new TrainingOptions { Epochs = parse.GetValue(epochs), Schedule = LearningRateScheduleKind.Cosine }, workDirectory, parse.GetValue(importance)),
                     line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
                 var relativeSvg = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFullPath(svgPath));
-                DatasetQuant.Onnx.AtomicFile.Write(svgPath, Encoding.UTF8.GetBytes(BudgetSweepSvg.Render(result)));
+                DatasetQuant.Core.IO.AtomicFile.WriteAllBytes(svgPath, Encoding.UTF8.GetBytes(BudgetSweepSvg.Render(result)));
                 var block = BudgetSweepMarkdown.Format(result, relativeSvg);
                 BudgetSweepMarkdown.WriteInto(outPath, block);
                 Console.Write(block);

@@ -13,13 +13,20 @@ public sealed class AtomicFileWriter : IDisposable
     private readonly FileStream _stream;
     private bool _committed;
 
-    public AtomicFileWriter(string path)
+    /// <param name="mode">Permissions of the new file (for example owner-only for a private key); null for the default.</param>
+    public AtomicFileWriter(string path, UnixFileMode? mode = null)
     {
         Path = System.IO.Path.GetFullPath(path);
         var directory = System.IO.Path.GetDirectoryName(Path)!;
         Directory.CreateDirectory(directory);
-        TempPath = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        _stream = new FileStream(TempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+        TempPath = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(Path)}.{Environment.ProcessId}.{Guid.NewGuid():N}{AtomicFile.TempSuffix}");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Share = FileShare.None, BufferSize = 1 << 16 };
+        if (mode is not null && !OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = mode;
+        }
+
+        _stream = new FileStream(TempPath, options);
     }
 
     /// <summary>Where the file appears on <see cref="Commit"/>.</summary>

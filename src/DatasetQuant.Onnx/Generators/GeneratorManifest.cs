@@ -99,7 +99,7 @@ public sealed class GeneratorManifest
     }
 
     public void Save(string path) =>
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this, GeneratorManifestJsonContext.Default.GeneratorManifest));
+        DatasetQuant.Core.IO.AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(this, GeneratorManifestJsonContext.Default.GeneratorManifest));
 
     /// <summary>Checks the manifest against the model's inputs and outputs; <paramref name="source"/> names the manifest in errors.</summary>
     public void Validate(OnnxSession session, string source)

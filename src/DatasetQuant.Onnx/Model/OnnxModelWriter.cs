@@ -35,7 +35,7 @@ public static class OnnxModelWriter
     }
 
     /// <summary>Writes the model to <paramref name="path"/> atomically (temp file, fsync, rename, fsync the folder).</summary>
-    public static void WriteFile(OnnxModel model, string path) => AtomicFile.Write(path, Write(model));
+    public static void WriteFile(OnnxModel model, string path) => DatasetQuant.Core.IO.AtomicFile.WriteAllBytes(path, Write(model));
 
     /// <summary>A TensorProto on its own, as ONNX's test data stores inputs and outputs.</summary>
     public static byte[] WriteTensor(OnnxTensor tensor) => WriteTensorMessage(tensor).WrittenSpan.ToArray();

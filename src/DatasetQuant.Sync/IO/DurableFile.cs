@@ -9,23 +9,7 @@ namespace DatasetQuant.Sync.IO;
 /// </summary>
 public static class DurableFile
 {
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
-    {
-        var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
-        if (mode is not null && !OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = mode;
-        }
-
-        using (var stream = new FileStream(temp, options))
-        {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
-        }
-
-        CommitTemp(temp, path);
-    }
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null) => AtomicFile.WriteAllBytes(path, content, mode);
 
     public static void WriteAllText(string path, string content, UnixFileMode? mode) => WriteAllBytes(path, Encoding.UTF8.GetBytes(content), mode);
 

@@ -36,6 +36,6 @@ public static class CheckpointWriter
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - CheckpointConstants.CrcSize), crc);
         }
 
-        DatasetQuant.Onnx.AtomicFile.Write(path, bytes);
+        DatasetQuant.Core.IO.AtomicFile.WriteAllBytes(path, bytes);
     }
 }

@@ -89,7 +89,7 @@ public static class BudgetSweepMarkdown
             updated = existing + (existing.Length == 0 || existing.EndsWith('\n') ? string.Empty : "\n") + "\n" + block;
         }
 
-        DatasetQuant.Onnx.AtomicFile.Write(path, Encoding.UTF8.GetBytes(updated));
+        DatasetQuant.Core.IO.AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(updated));
     }
 
     private static string Cell(SweepCell cell) =>
