@@ -206,6 +206,12 @@ Task("Publish")
             throw new CakeException($"dotnet publish {name} for {rid} failed (exit {code}).");
         }
 
+        if (agent && aot)
+        {
+            // The libraries' managed .pdb files are published beside the native binary but describe nothing in it.
+            DeleteFiles(output.FullPath + "/*.pdb");
+        }
+
         Information("{0} published to {1}", name, output);
     }
 });

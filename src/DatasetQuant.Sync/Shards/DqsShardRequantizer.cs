@@ -8,8 +8,9 @@ namespace DatasetQuant.Sync.Shards;
 /// Shrinks a .dqs shard to a byte count from its codes alone (<see cref="SampleQuantizer.Requantize"/>): widths are
 /// capped at the largest C for which the file fits, then as many samples as still fit (in index order) keep C + 1.
 /// When even 1 bit for every sample is too much, samples are dropped evenly across the shard (b = 0, pruning).
-/// Lowering the widest samples first bounds the worst per-sample error, which is all the device can know without
-/// the distortion tables the coordinator's allocator used.
+/// Lowering the widest samples first bounds the worst per-sample error. Core's <c>Requantizer</c> can instead measure
+/// each sample's distortion from its codes and allocate adaptively over a whole shard set; this per-shard form fits
+/// the device's byte target for one file exactly.
 /// </summary>
 public sealed class DqsShardRequantizer : IShardRequantizer
 {
