@@ -2,9 +2,10 @@
 // Both sessions are loaded and warmed up side by side (`dq onnx bench --serve` as a child process, onnxruntime-node
 // in this process) with identical session options; then they take turns, K batches each per round, the order
 // flipping every round, so that a change in machine load hits both alike. Prints one Markdown row:
-// | model | batch | threads | C# images/s | Node images/s | C# / Node | per-round C# / Node min–max | C# binding overhead |
-// where images/s come from the median batch time of each side over all rounds, and C# / Node is the median of the
-// per-round ratios (Node's median batch time ÷ C#'s).
+// | model | batch | threads | C# images/s | Node images/s | C# / Node | per-round min–max | C# / Node by CPU time | C# binding overhead |
+// where images/s come from the median wall-clock batch time of each side over all rounds, C# / Node is the median of
+// the per-round ratios (Node's median batch time ÷ C#'s), and the CPU-time ratio is Node's median process CPU time
+// per batch ÷ C#'s (getrusage on both sides): the same work measured in a way other processes' load barely moves.
 // Usage: node onnx-vs-node.js DQ_DLL MODEL BATCH THREADS ROUNDS PER_ROUND WARMUP [SPINNING=1]
 'use strict';
 const path = require('path');
@@ -43,21 +44,28 @@ async function main() {
   const csharp = async () => {
     child.stdin.write(`run ${perRound}\n`);
     const line = await next();
-    if (!line.startsWith('ms ')) throw new Error(`dq onnx bench: ${line}`);
-    return line.slice(3).split(' ').map(Number);
+    const m = line.match(/^ms (.*) cpu (.*)$/);
+    if (!m) throw new Error(`dq onnx bench: ${line}`);
+    return { wall: m[1].split(' ').map(Number), cpu: m[2].split(' ').map(Number) };
   };
   const node = async () => {
-    const times = [];
+    const wall = [];
+    const cpu = [];
     for (let i = 0; i < perRound; i++) {
+      const cpuStart = process.cpuUsage();
       const start = process.hrtime.bigint();
       await bound.run();
-      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      wall.push(Number(process.hrtime.bigint() - start) / 1e6);
+      const used = process.cpuUsage(cpuStart);
+      cpu.push((used.user + used.system) / 1000);
     }
-    return times;
+    return { wall, cpu };
   };
 
   const cs = [];
   const nd = [];
+  const csCpu = [];
+  const ndCpu = [];
   const ratios = [];
   for (let r = 0; r < rounds; r++) {
     let c;
@@ -69,9 +77,11 @@ async function main() {
       n = await node();
       c = await csharp();
     }
-    cs.push(...c);
-    nd.push(...n);
-    ratios.push(median(n) / median(c));
+    cs.push(...c.wall);
+    nd.push(...n.wall);
+    csCpu.push(...c.cpu);
+    ndCpu.push(...n.cpu);
+    ratios.push(median(n.wall) / median(c.wall));
   }
 
   child.stdin.end('quit\n');
@@ -80,7 +90,8 @@ async function main() {
   const ndIps = batch * 1000 / median(nd);
   const name = path.basename(model, '.onnx');
   console.log(`| ${name} | ${batch} | ${threads} | ${csIps.toFixed(1)} | ${ndIps.toFixed(1)} | ${median(ratios).toFixed(3)} | ` +
-    `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${overhead ? overhead[1] : '?'} |`);
+    `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${(median(ndCpu) / median(csCpu)).toFixed(3)} | ` +
+    `${overhead ? overhead[1] : '?'} |`);
   if (overhead && overhead[2] !== '0') console.error(`${name}: C# allocated ${overhead[2]} managed bytes while timing`);
   await bound.session.release();
 }

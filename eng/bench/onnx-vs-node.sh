@@ -19,8 +19,8 @@ mkdir -p "$work"
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); rounds $rounds; spinning $spinning"
 echo
-echo "| model | batch | threads | C# images/s | Node images/s | C# / Node (median of rounds) | per-round range | C# binding overhead |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| model | batch | threads | C# images/s | Node images/s | C# / Node (median of rounds) | per-round range | C# / Node by CPU time | C# binding overhead |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for model in ${MODELS:-lg-fm dim-fm dim-cifar}; do
   for threads in ${THREADS:-1 2}; do
     for batch in ${BATCHES:-1 16 64}; do

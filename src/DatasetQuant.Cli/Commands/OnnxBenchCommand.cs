@@ -9,7 +9,8 @@ namespace DatasetQuant.Cli.Commands;
 /// time, images/s and the binding overhead (wall time per batch ÷ time inside the native Run). Every session option
 /// that changes speed is explicit, so that eng/bench/onnx-vs-node.js can give onnxruntime-node the same ones. With
 /// <c>--serve</c> the loaded, warmed-up session waits for "run K" lines on standard input and answers each with the
-/// K batch times, so that a driver can alternate the C# and Node sessions batch by batch.
+/// K batch times (wall clock, then the process's CPU time), so that a driver can alternate the C# and Node sessions
+/// batch by batch. CPU time per batch is the cost that other processes' load disturbs least on a shared machine.
 /// </summary>
 internal static class OnnxBenchCommand
 {
@@ -65,12 +66,14 @@ internal static class OnnxBenchCommand
     {
         var wall = new double[runs];
         var inside = new double[runs];
+        var cpu = new double[runs];
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        bench.Time(wall, inside);
+        bench.Time(wall, inside, cpu);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         var medianWall = Median(wall);
         Console.WriteLine(header + $" runs {runs}");
         Console.WriteLine($"median batch {OnnxCommand.Format(medianWall, "F3")} ms, {OnnxCommand.Format(bench.Batch * 1000 / medianWall, "F1")} images/s");
+        Console.WriteLine($"median process CPU time per batch {OnnxCommand.Format(Median(cpu), "F3")} ms");
         Console.WriteLine($"binding overhead {OnnxCommand.Format(wall.Sum() / inside.Sum(), "F4")} (wall / inside Run), managed bytes allocated while timing: {allocated}");
         return 0;
     }
@@ -89,12 +92,14 @@ internal static class OnnxBenchCommand
 
             var wall = new double[count];
             var inside = new double[count];
+            var cpu = new double[count];
             var before = GC.GetAllocatedBytesForCurrentThread();
-            bench.Time(wall, inside);
+            bench.Time(wall, inside, cpu);
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
             wallTotal += wall.Sum();
             insideTotal += inside.Sum();
-            Console.WriteLine("ms " + string.Join(' ', wall.Select(w => OnnxCommand.Format(w, "F4"))));
+            Console.WriteLine("ms " + string.Join(' ', wall.Select(w => OnnxCommand.Format(w, "F4"))) +
+                " cpu " + string.Join(' ', cpu.Select(c => OnnxCommand.Format(c, "F4"))));
         }
 
         Console.WriteLine($"binding overhead {OnnxCommand.Format(insideTotal > 0 ? wallTotal / insideTotal : 1, "F4")} (wall / inside Run), managed bytes allocated while timing: {allocated}");
@@ -148,15 +153,20 @@ internal static class OnnxBenchCommand
             }
         }
 
-        /// <summary>Times one batch per slot: wall clock around Run, and the session's own time inside the native Run.</summary>
-        public void Time(Span<double> wall, Span<double> inside)
+        /// <summary>
+        /// Times one batch per slot: wall clock around Run, the session's own time inside the native Run, and the
+        /// CPU time of the whole process (every ONNX Runtime thread, and the runtime's own) during the batch.
+        /// </summary>
+        public void Time(Span<double> wall, Span<double> inside, Span<double> cpu)
         {
             for (var i = 0; i < wall.Length; i++)
             {
                 var before = _session.TimeInRun;
+                var cpuBefore = Environment.CpuUsage.TotalTime;
                 var start = Stopwatch.GetTimestamp();
                 _binding.Run();
                 wall[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                cpu[i] = (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds;
                 inside[i] = (_session.TimeInRun - before).TotalMilliseconds;
             }
         }
