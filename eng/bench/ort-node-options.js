@@ -24,13 +24,18 @@ function sessionOptions({ threads, arena = true, memPattern = true, spinning = t
   };
 }
 
-// Random input [-1,1) and a pre-allocated output, as the C# side binds its buffers once.
+// The input `dq onnx bench` feeds (the same 32-bit LCG, values exact in float32) and a pre-allocated output, as the
+// C# side binds its buffers once.
 async function boundSession(ort, model, batch, options) {
   const session = await ort.InferenceSession.create(model, sessionOptions(options));
   const inputDims = concrete(session.inputMetadata[0].shape, batch);
   const outputDims = concrete(session.outputMetadata[0].shape, batch);
   const input = new Float32Array(inputDims.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < input.length; i++) input[i] = Math.random() * 2 - 1;
+  let state = 1;
+  for (let i = 0; i < input.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    input[i] = (state >>> 8) / 16777216 * 2 - 1;
+  }
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, inputDims) };
   const output = new ort.Tensor('float32', new Float32Array(outputDims.reduce((a, b) => a * b, 1)), outputDims);
   const fetches = { [session.outputNames[0]]: output };

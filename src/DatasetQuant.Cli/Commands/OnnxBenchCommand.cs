@@ -136,13 +136,23 @@ internal static class OnnxBenchCommand
             var outShape = Concrete(output.Shape, batch);
             var x = new float[OnnxTensor.ElementCountOf(inShape)];
             var y = new float[OnnxTensor.ElementCountOf(outShape)];
-            var random = new Random(1);
-            for (var i = 0; i < x.Length; i++)
-            {
-                x[i] = (float)(random.NextDouble() * 2 - 1);
-            }
+            FillInput(x);
 
             return new BoundBench(session, session.CreateBinding().BindInput(input.Name, x, inShape).BindOutput(output.Name, y, outShape), batch);
+        }
+
+        /// <summary>
+        /// Values in [-1,1) from a 32-bit LCG, each exact in float32, so that ort-node-options.js feeds onnxruntime-node
+        /// the very same input (kernel speed can depend on the data, e.g. through denormals).
+        /// </summary>
+        private static void FillInput(Span<float> x)
+        {
+            var state = 1u;
+            for (var i = 0; i < x.Length; i++)
+            {
+                state = unchecked(state * 1664525u + 1013904223u);
+                x[i] = (state >> 8) / 16777216f * 2 - 1;
+            }
         }
 
         public void Run(int count)
