@@ -37,7 +37,8 @@ internal static unsafe class OrtValues
             OrtStatus.Check(OrtApi.HasValue(value, &hasValue), $"reading optional output '{declared.Name}'");
             return hasValue == 0
                 ? OnnxOptional.None(declared.Name)
-                : new OnnxOptional(declared.Name, ReadCopy(value, declared.Contained ?? declared with { Kind = OnnxValueKind.Unknown }));
+                : new OnnxOptional(declared.Name, ReadCopy(value, declared.Contained
+                    ?? throw new OnnxRuntimeException($"Optional output '{declared.Name}' does not say what it holds.")));
         }
 
         int kind;
