@@ -56,27 +56,52 @@ public sealed unsafe partial class OnnxSession
 
     /// <summary>
     /// Runs with managed tensors named after model inputs and returns the requested outputs (all when null) with
-    /// the shapes ONNX Runtime computed. Allocates; for tools, tests and one-off runs.
+    /// the shapes ONNX Runtime computed. Allocates; for tools, tests and one-off runs. Every requested output must
+    /// be a tensor; <see cref="RunValues"/> also takes and returns sequences and optionals.
     /// </summary>
     public OnnxTensor[] Run(IReadOnlyList<OnnxTensor> inputs, IReadOnlyList<string>? outputNames = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        var values = RunValues(inputs, outputNames);
+        var tensors = new OnnxTensor[values.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            tensors[i] = values[i] as OnnxTensor
+                ?? throw new NotSupportedException($"Output '{values[i].Name}' is a {values[i].Kind}; read it with RunValues.");
+        }
+
+        return tensors;
+    }
+
+    /// <summary>
+    /// Runs with managed values (tensors, sequences of tensors, optionals) named after model inputs and returns the
+    /// requested outputs (all when null) as the kinds the model declares. A None optional input is left out of the
+    /// feed. Allocates; for tools, tests and one-off runs.
+    /// </summary>
+    public OnnxValue[] RunValues(IReadOnlyList<OnnxValue> inputs, IReadOnlyList<string>? outputNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
         outputNames ??= Outputs.Select(o => o.Name).ToArray();
-        var inputValues = new nint[inputs.Count];
-        var inputNamePtrs = new nint[inputs.Count];
+        var fed = inputs.Where(v => v is not OnnxOptional { HasValue: false }).ToArray();
+        var inputValues = new nint[fed.Length];
+        var inputNamePtrs = new nint[fed.Length];
         var outputNamePtrs = new nint[outputNames.Count];
         var outputValues = new nint[outputNames.Count];
+        var outputInfos = new OnnxTensorInfo[outputNames.Count];
         try
         {
-            for (var i = 0; i < inputs.Count; i++)
+            for (var i = 0; i < fed.Length; i++)
             {
-                inputNamePtrs[i] = _inputNames[InputIndex(inputs[i].Name)];
-                inputValues[i] = OrtValues.CreateCopy(inputs[i]);
+                var index = InputIndex(fed[i].Name);
+                inputNamePtrs[i] = _inputNames[index];
+                inputValues[i] = OrtValues.CreateCopy(fed[i], Inputs[index]);
             }
 
             for (var i = 0; i < outputNames.Count; i++)
             {
-                outputNamePtrs[i] = _outputNames[OutputIndex(outputNames[i])];
+                var index = OutputIndex(outputNames[i]);
+                outputNamePtrs[i] = _outputNames[index];
+                outputInfos[i] = Outputs[index];
             }
 
             fixed (nint* inNames = inputNamePtrs)
@@ -84,34 +109,21 @@ public sealed unsafe partial class OnnxSession
             fixed (nint* outNames = outputNamePtrs)
             fixed (nint* outValues = outputValues)
             {
-                RunNative(inNames, inValues, inputs.Count, outNames, outValues, outputNames.Count);
+                RunNative(inNames, inValues, fed.Length, outNames, outValues, outputNames.Count);
             }
 
-            var results = new OnnxTensor[outputNames.Count];
+            var results = new OnnxValue[outputNames.Count];
             for (var i = 0; i < results.Length; i++)
             {
-                results[i] = OrtValues.ReadCopy(outputValues[i], outputNames[i]);
+                results[i] = OrtValues.ReadCopy(outputValues[i], outputInfos[i]);
             }
 
             return results;
         }
         finally
         {
-            foreach (var value in inputValues)
-            {
-                if (value != 0)
-                {
-                    OrtApi.ReleaseValue(value);
-                }
-            }
-
-            foreach (var value in outputValues)
-            {
-                if (value != 0)
-                {
-                    OrtApi.ReleaseValue(value);
-                }
-            }
+            OrtValues.ReleaseAll(inputValues);
+            OrtValues.ReleaseAll(outputValues);
         }
     }
 
@@ -122,107 +134,5 @@ public sealed unsafe partial class OnnxSession
         {
             throw new ArgumentException($"Tensor '{name}': shape [{string.Join(",", shape.ToArray())}] has {needed} elements but the buffer holds {length}.");
         }
-    }
-}
-
-/// <summary>Copies managed tensors into ORT-owned values and back.</summary>
-internal static unsafe class OrtValues
-{
-    public static nint CreateCopy(OnnxTensor tensor)
-    {
-        nint value;
-        fixed (long* shape = tensor.Shape)
-        {
-            OrtStatus.Check(OrtApi.CreateTensorAsOrtValue(OnnxRuntime.DefaultAllocator, shape, (nuint)tensor.Shape.Length,
-                (int)tensor.ElementType, &value), $"creating input '{tensor.Name}'");
-        }
-
-        try
-        {
-            if (tensor.ElementType == OnnxElementType.String)
-            {
-                FillStrings(value, tensor.Strings!);
-            }
-            else if (tensor.Data.Length > 0)
-            {
-                void* data;
-                OrtStatus.Check(OrtApi.GetTensorMutableData(value, &data));
-                tensor.Data.AsSpan().CopyTo(new Span<byte>(data, tensor.Data.Length));
-            }
-
-            return value;
-        }
-        catch
-        {
-            OrtApi.ReleaseValue(value);
-            throw;
-        }
-    }
-
-    public static OnnxTensor ReadCopy(nint value, string name)
-    {
-        var (type, shape) = OrtTensorShape.OfValue(value, name);
-        var count = OnnxTensor.ElementCountOf(shape);
-        if (type == OnnxElementType.String)
-        {
-            return new OnnxTensor(name, shape, ReadStrings(value, (int)count));
-        }
-
-        var bytes = new byte[checked((int)OnnxElementTypes.ByteLength(type, count))];
-        if (bytes.Length > 0)
-        {
-            void* data;
-            OrtStatus.Check(OrtApi.GetTensorMutableData(value, &data));
-            new ReadOnlySpan<byte>(data, bytes.Length).CopyTo(bytes);
-        }
-
-        return new OnnxTensor(name, type, shape, bytes);
-    }
-
-    private static void FillStrings(nint value, string[] strings)
-    {
-        var pointers = new nint[strings.Length];
-        try
-        {
-            for (var i = 0; i < strings.Length; i++)
-            {
-                pointers[i] = Marshal.StringToCoTaskMemUTF8(strings[i]);
-            }
-
-            fixed (nint* p = pointers)
-            {
-                OrtStatus.Check(OrtApi.FillStringTensor(value, p, (nuint)strings.Length));
-            }
-        }
-        finally
-        {
-            foreach (var p in pointers)
-            {
-                Marshal.FreeCoTaskMem(p);
-            }
-        }
-    }
-
-    private static string[] ReadStrings(nint value, int count)
-    {
-        nuint length;
-        OrtStatus.Check(OrtApi.GetStringTensorDataLength(value, &length));
-        var buffer = new byte[(int)length];
-        var offsets = new nuint[Math.Max(1, count)];
-        fixed (byte* b = buffer)
-        fixed (nuint* o = offsets)
-        {
-            OrtStatus.Check(OrtApi.GetStringTensorContent(value, b, length, o, (nuint)count));
-        }
-
-        var result = new string[count];
-        for (var i = 0; i < count; i++)
-        {
-            var start = (int)offsets[i];
-            var end = i + 1 < count ? (int)offsets[i + 1] : buffer.Length;
-            result[i] = Encoding.UTF8.GetString(buffer, start, end - start);
-        }
-
-        return result;
     }
 }

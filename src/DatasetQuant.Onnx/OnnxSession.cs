@@ -177,18 +177,7 @@ public sealed unsafe partial class OnnxSession : IDisposable
                 : OrtApi.SessionGetOutputTypeInfo(session, i, &typeInfo));
             try
             {
-                int kind;
-                OrtStatus.Check(OrtApi.GetOnnxTypeFromTypeInfo(typeInfo, &kind));
-                if (kind != (int)OnnxValueKind.Tensor)
-                {
-                    infos[(int)i] = new OnnxTensorInfo(name, (OnnxValueKind)kind, OnnxElementType.Undefined, []);
-                    continue;
-                }
-
-                nint tensorInfo; // owned by typeInfo: not released separately
-                OrtStatus.Check(OrtApi.CastTypeInfoToTensorInfo(typeInfo, &tensorInfo));
-                var (type, shape) = OrtTensorShape.Read(tensorInfo);
-                infos[(int)i] = new OnnxTensorInfo(name, OnnxValueKind.Tensor, type, shape);
+                infos[(int)i] = OrtTypeInfo.Describe(name, typeInfo);
             }
             finally
             {

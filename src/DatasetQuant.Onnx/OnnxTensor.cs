@@ -7,9 +7,10 @@ namespace DatasetQuant.Onnx;
 /// a string tensor). Used for initializers in the model writer/reader and by the allocating
 /// <see cref="OnnxSession.Run(IReadOnlyList{OnnxTensor}, IReadOnlyList{string}?)"/>; hot paths bind spans instead.
 /// </summary>
-public sealed class OnnxTensor
+public sealed class OnnxTensor : OnnxValue
 {
     public OnnxTensor(string name, OnnxElementType elementType, long[] shape, byte[] data)
+        : base(name)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(data);
@@ -25,27 +26,26 @@ public sealed class OnnxTensor
                 $"Tensor '{name}': shape [{string.Join(",", shape)}] of {elementType} needs {expected} bytes, got {data.Length}.", nameof(data));
         }
 
-        Name = name;
         ElementType = elementType;
         Shape = shape;
         Data = data;
     }
 
     public OnnxTensor(string name, long[] shape, string[] strings)
+        : base(name)
     {
         if (ElementCountOf(shape) != strings.Length)
         {
             throw new ArgumentException($"Tensor '{name}': shape [{string.Join(",", shape)}] needs {ElementCountOf(shape)} strings, got {strings.Length}.", nameof(strings));
         }
 
-        Name = name;
         ElementType = OnnxElementType.String;
         Shape = shape;
         Data = [];
         Strings = strings;
     }
 
-    public string Name { get; }
+    public override OnnxValueKind Kind => OnnxValueKind.Tensor;
 
     public OnnxElementType ElementType { get; }
 
@@ -58,6 +58,9 @@ public sealed class OnnxTensor
     public string[]? Strings { get; }
 
     public long ElementCount => ElementCountOf(Shape);
+
+    public override OnnxValue WithName(string name) =>
+        ElementType == OnnxElementType.String ? new OnnxTensor(name, Shape, Strings!) : new OnnxTensor(name, ElementType, Shape, Data);
 
     public static OnnxTensor FromFloats(string name, ReadOnlySpan<float> values, params long[] shape) =>
         new(name, OnnxElementType.Float, shape, MemoryMarshal.AsBytes(values).ToArray());

@@ -180,6 +180,30 @@ internal static unsafe class OrtApi
         ((delegate* unmanaged<nint, void*, nuint, nuint*, nuint, nint>)Table[I.GetStringTensorContent])(
             value, buffer, bufferLength, offsets, offsetCount);
 
+    public static nint CreateValue(nint* values, nuint count, int onnxType, nint* value) =>
+        ((delegate* unmanaged<nint*, nuint, int, nint*, nint>)Table[I.CreateValue])(values, count, onnxType, value);
+
+    public static nint GetValueCount(nint value, nuint* count) =>
+        ((delegate* unmanaged<nint, nuint*, nint>)Table[I.GetValueCount])(value, count);
+
+    public static nint GetValue(nint value, int index, nint allocator, nint* element) =>
+        ((delegate* unmanaged<nint, int, nint, nint*, nint>)Table[I.GetValue])(value, index, allocator, element);
+
+    public static nint HasValue(nint value, int* hasValue) =>
+        ((delegate* unmanaged<nint, int*, nint>)Table[I.HasValue])(value, hasValue);
+
+    public static nint CastTypeInfoToSequenceTypeInfo(nint typeInfo, nint* sequenceInfo) =>
+        ((delegate* unmanaged<nint, nint*, nint>)Table[I.CastTypeInfoToSequenceTypeInfo])(typeInfo, sequenceInfo);
+
+    public static nint GetSequenceElementType(nint sequenceInfo, nint* elementTypeInfo) =>
+        ((delegate* unmanaged<nint, nint*, nint>)Table[I.GetSequenceElementType])(sequenceInfo, elementTypeInfo);
+
+    public static nint CastTypeInfoToOptionalTypeInfo(nint typeInfo, nint* optionalInfo) =>
+        ((delegate* unmanaged<nint, nint*, nint>)Table[I.CastTypeInfoToOptionalTypeInfo])(typeInfo, optionalInfo);
+
+    public static nint GetOptionalContainedTypeInfo(nint optionalInfo, nint* containedTypeInfo) =>
+        ((delegate* unmanaged<nint, nint*, nint>)Table[I.GetOptionalContainedTypeInfo])(optionalInfo, containedTypeInfo);
+
     public static void ReleaseValue(nint value) => ((delegate* unmanaged<nint, void>)Table[I.ReleaseValue])(value);
 
     public static nint GetAvailableProviders(nint** providers, int* count) =>

@@ -49,6 +49,9 @@ internal static class OrtApiIndex
     public const int CreateCpuMemoryInfo = 69;
     public const int AllocatorFree = 76;
     public const int GetAllocatorWithDefaultOptions = 78;
+    public const int GetValue = 80;
+    public const int GetValueCount = 81;
+    public const int CreateValue = 82;
     public const int ReleaseEnv = 92;
     public const int ReleaseStatus = 93;
     public const int ReleaseMemoryInfo = 94;
@@ -57,7 +60,12 @@ internal static class OrtApiIndex
     public const int ReleaseTypeInfo = 98;
     public const int ReleaseTensorTypeAndShapeInfo = 99;
     public const int ReleaseSessionOptions = 100;
+    public const int CastTypeInfoToSequenceTypeInfo = 104;
+    public const int GetSequenceElementType = 107;
     public const int GetAvailableProviders = 125;
     public const int ReleaseAvailableProviders = 126;
     public const int AddSessionConfigEntry = 130;
+    public const int HasValue = 192;
+    public const int CastTypeInfoToOptionalTypeInfo = 250;
+    public const int GetOptionalContainedTypeInfo = 251;
 }

@@ -25,7 +25,7 @@ internal static unsafe class OrtTensorShape
         OrtStatus.Check(OrtApi.GetValueType(value, &kind));
         if (kind != (int)OnnxValueKind.Tensor)
         {
-            throw new NotSupportedException($"Output '{name}' is a {(OnnxValueKind)kind}; DatasetQuant reads tensor outputs only.");
+            throw new NotSupportedException($"'{name}' is a {(OnnxValueKind)kind} where a tensor was expected.");
         }
 
         nint info;

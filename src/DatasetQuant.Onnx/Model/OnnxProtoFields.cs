@@ -81,6 +81,40 @@ internal static class OnnxProtoFields
         public const int DataLocation = 14;
     }
 
+    /// <summary>SequenceProto; <see cref="Optional"/> numbers its single-value fields the same way.</summary>
+    internal static class Sequence
+    {
+        public const int Name = 1;
+        public const int ElemType = 2;
+        public const int TensorValues = 3;
+        public const int SparseTensorValues = 4;
+        public const int SequenceValues = 5;
+        public const int MapValues = 6;
+        public const int OptionalValues = 7;
+    }
+
+    internal static class Optional
+    {
+        public const int Name = 1;
+        public const int ElemType = 2;
+        public const int TensorValue = 3;
+        public const int SparseTensorValue = 4;
+        public const int SequenceValue = 5;
+        public const int MapValue = 6;
+        public const int OptionalValue = 7;
+    }
+
+    /// <summary>SequenceProto.DataType and OptionalProto.DataType (the same numbers).</summary>
+    internal static class ContainerElement
+    {
+        public const int Undefined = 0;
+        public const int Tensor = 1;
+        public const int SparseTensor = 2;
+        public const int Sequence = 3;
+        public const int Map = 4;
+        public const int Optional = 5;
+    }
+
     internal static class ValueInfo
     {
         public const int Name = 1;
@@ -90,6 +124,12 @@ internal static class OnnxProtoFields
     internal static class TypeProto
     {
         public const int TensorType = 1;
+        public const int SequenceType = 4;
+    }
+
+    internal static class SequenceType
+    {
+        public const int ElemType = 1;
     }
 
     internal static class TensorType

@@ -54,9 +54,9 @@ internal static class OnnxNodeTestRunner
 
         using (session)
         {
-            if (session.Inputs.Concat(session.Outputs).FirstOrDefault(i => i.Kind != OnnxValueKind.Tensor) is { } nonTensor)
+            if (session.Inputs.Concat(session.Outputs).FirstOrDefault(i => !Readable(i)) is { } unreadable)
             {
-                return new(name, NodeTestOutcome.NonTensorValue, $"{nonTensor.Name} is a {nonTensor.Kind}");
+                return new(name, NodeTestOutcome.NonTensorValue, $"{unreadable} is not a tensor, sequence of tensors or optional");
             }
 
             foreach (var dataSet in Directory.GetDirectories(directory, "test_data_set_*").Order(StringComparer.Ordinal))
@@ -74,23 +74,19 @@ internal static class OnnxNodeTestRunner
 
     private static NodeTestResult? RunDataSet(OnnxSession session, string dataSet, string name)
     {
-        var inputs = new List<OnnxTensor>();
+        var inputs = new List<OnnxValue>();
         for (var i = 0; File.Exists(Path.Combine(dataSet, $"input_{i}.pb")); i++)
         {
-            var tensor = OnnxTensorReader.ReadFile(Path.Combine(dataSet, $"input_{i}.pb"));
-            var inputName = string.IsNullOrEmpty(tensor.Name) ? session.Inputs[i].Name : tensor.Name;
-            inputs.Add(Retag(Rename(tensor, inputName), session.Input(inputName).ElementType));
+            inputs.Add(Load(Path.Combine(dataSet, $"input_{i}.pb"), session.Inputs[i], session.Inputs));
         }
 
-        var expected = new List<OnnxTensor>();
+        var expected = new List<OnnxValue>();
         for (var i = 0; File.Exists(Path.Combine(dataSet, $"output_{i}.pb")); i++)
         {
-            var tensor = OnnxTensorReader.ReadFile(Path.Combine(dataSet, $"output_{i}.pb"));
-            var outputName = string.IsNullOrEmpty(tensor.Name) ? session.Outputs[i].Name : tensor.Name;
-            expected.Add(Retag(Rename(tensor, outputName), session.Output(outputName).ElementType));
+            expected.Add(Load(Path.Combine(dataSet, $"output_{i}.pb"), session.Outputs[i], session.Outputs));
         }
 
-        foreach (var input in inputs)
+        foreach (var input in inputs.OfType<OnnxTensor>())
         {
             var declared = session.Input(input.Name).Shape;
             if (declared.Length != input.Shape.Length)
@@ -100,10 +96,10 @@ internal static class OnnxNodeTestRunner
             }
         }
 
-        OnnxTensor[] actual;
+        OnnxValue[] actual;
         try
         {
-            actual = session.Run(inputs, expected.Select(e => e.Name).ToArray());
+            actual = session.RunValues(inputs, expected.Select(e => e.Name).ToArray());
         }
         catch (OnnxRuntimeException ex)
         {
@@ -112,10 +108,14 @@ internal static class OnnxNodeTestRunner
                 : NodeTestOutcome.BindingError;
             return new(name, outcome, FirstLine(ex.Message));
         }
+        catch (NotSupportedException ex)
+        {
+            return new(name, NodeTestOutcome.BindingError, FirstLine(ex.Message));
+        }
 
         for (var i = 0; i < expected.Count; i++)
         {
-            var difference = TensorComparer.Difference(expected[i], actual[i]);
+            var difference = ValueComparer.Difference(expected[i], actual[i]);
             if (difference is not null)
             {
                 return new(name, NodeTestOutcome.Mismatch, $"{Path.GetFileName(dataSet)} {expected[i].Name}: {difference}");
@@ -125,21 +125,47 @@ internal static class OnnxNodeTestRunner
         return null;
     }
 
+    private static bool Readable(OnnxTensorInfo info) => info.Kind switch
+    {
+        OnnxValueKind.Tensor => true,
+        OnnxValueKind.Sequence or OnnxValueKind.Optional => info.Contained is { } inner && Readable(inner),
+        _ => false,
+    };
+
+    /// <summary>
+    /// Reads input_N.pb/output_N.pb as the kind the model declares at position N (the file does not say which message
+    /// it holds), under the name it carries (or the model's, when it has none), fitted to the declared element type.
+    /// </summary>
+    private static OnnxValue Load(string path, OnnxTensorInfo atPosition, IReadOnlyList<OnnxTensorInfo> all)
+    {
+        var value = OnnxValueReader.ReadFile(path, atPosition.Kind);
+        var valueName = string.IsNullOrEmpty(value.Name) ? atPosition.Name : value.Name;
+        var declared = all.FirstOrDefault(i => i.Name == valueName) ?? atPosition;
+        return Fit(value.WithName(valueName), declared);
+    }
+
+    private static OnnxValue Fit(OnnxValue value, OnnxTensorInfo declared) => value switch
+    {
+        OnnxTensor t => Retag(t, declared.ElementType),
+        OnnxSequence s => new OnnxSequence(s.Name, s.Count == 0 ? declared.ElementType : Retag(s.ElementType, declared.ElementType),
+            s.Elements.Select(e => Retag(e, declared.ElementType)).ToArray()),
+        OnnxOptional { Value: { } inner } o => new OnnxOptional(o.Name, Fit(inner, declared.Contained ?? declared)),
+        _ => value,
+    };
+
     /// <summary>
     /// ONNX's test data stores bfloat16 tensors with data_type UINT16 (same bits); give them the model's declared type.
     /// </summary>
     private static OnnxTensor Retag(OnnxTensor t, OnnxElementType declared) =>
-        t.ElementType == OnnxElementType.UInt16 && declared == OnnxElementType.BFloat16
-            ? new OnnxTensor(t.Name, declared, t.Shape, t.Data)
-            : t;
+        Retag(t.ElementType, declared) != t.ElementType ? new OnnxTensor(t.Name, declared, t.Shape, t.Data) : t;
 
-    private static OnnxTensor Rename(OnnxTensor t, string name) =>
-        t.ElementType == OnnxElementType.String ? new OnnxTensor(name, t.Shape, t.Strings!) : new OnnxTensor(name, t.ElementType, t.Shape, t.Data);
+    private static OnnxElementType Retag(OnnxElementType stored, OnnxElementType declared) =>
+        stored == OnnxElementType.UInt16 && declared == OnnxElementType.BFloat16 ? declared : stored;
 
     private static string FirstLine(string text)
     {
         var newline = text.IndexOf('\n', StringComparison.Ordinal);
         var line = newline < 0 ? text : text[..newline];
-        return line.Length > 200 ? line[..200] : line;
+        return line.Length > 500 ? line[..500] : line;
     }
 }

@@ -6,11 +6,8 @@ namespace DatasetQuant.Onnx.Tests.NodeTests;
 
 public sealed class OnnxNodeTests(ITestOutputHelper output)
 {
-    // Floor for this machine's ONNX Runtime 1.30.0 CPU build and Debian's libonnx-testdata; a drop means a regression.
-    private const int PassFloor = 855;
-
     [Fact]
-    public void Onnx_node_tests_pass_for_every_supported_operator()
+    public void Onnx_node_tests_pass_except_the_listed_ones_that_are_not_the_bindings_fault()
     {
         var root = Path.Combine(TestData.OnnxTestDataDirectory, "node");
         Assert.True(Directory.Exists(root), $"{root} is missing: apt-get install libonnx-testdata");
@@ -31,8 +28,31 @@ public sealed class OnnxNodeTests(ITestOutputHelper output)
 
         output.WriteLine(report.ToString());
         File.WriteAllText(Path.Combine(AppContext.BaseDirectory, "onnx-node-tests.txt"), report.ToString());
-        Assert.True(passed >= PassFloor, report.ToString());
-        // Every failure must be one the binding cannot cause.
-        Assert.True(results.All(r => r.Outcome != NodeTestOutcome.BindingError), report.ToString());
+
+        var expected = ExpectedNodeTestFailures.All;
+        var problems = new List<string>();
+        foreach (var r in results)
+        {
+            if (expected.TryGetValue(r.Name, out var listed))
+            {
+                if (r.Outcome == NodeTestOutcome.Passed)
+                {
+                    problems.Add($"{r.Name} now passes: take it off ExpectedNodeTestFailures");
+                }
+                else if (r.Outcome != listed.Outcome)
+                {
+                    problems.Add($"{r.Name}: {r.Outcome} ({r.Detail}), listed as {listed.Outcome}");
+                }
+            }
+            else if (r.Outcome != NodeTestOutcome.Passed)
+            {
+                problems.Add($"{r.Name}: {r.Outcome} ({r.Detail})");
+            }
+        }
+
+        var names = results.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+        problems.AddRange(expected.Keys.Where(k => !names.Contains(k)).Select(k => $"{k} is listed but is not among the tests"));
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems) + Environment.NewLine + report);
+        Assert.Equal(results.Count - expected.Count, passed);
     }
 }

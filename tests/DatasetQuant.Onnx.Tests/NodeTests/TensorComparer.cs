@@ -22,7 +22,8 @@ internal static class TensorComparer
 
         if (expected.ElementType == OnnxElementType.String)
         {
-            return expected.Strings!.SequenceEqual(actual.Strings!) ? null : "strings differ";
+            var at = Enumerable.Range(0, expected.Strings!.Length).FirstOrDefault(i => expected.Strings[i] != actual.Strings![i], -1);
+            return at < 0 ? null : $"element {at}: \"{actual.Strings![at]}\" vs expected \"{expected.Strings[at]}\"";
         }
 
         var toDouble = Reader(expected.ElementType);
