@@ -31,6 +31,12 @@ public sealed class AllocationProblem
     /// <summary>The largest width each sample may get (re-quantization cannot add bits); empty means 8 for all.</summary>
     public ReadOnlyMemory<byte> MaxBits { get; init; }
 
+    /// <summary>
+    /// Class of each sample; empty means unlabelled. With labels the adaptive allocator keeps a per-class share of the
+    /// samples when it must drop some (<see cref="CoverageSelection"/>).
+    /// </summary>
+    public ReadOnlyMemory<int> Labels { get; init; }
+
     public int Seed { get; init; }
 
     public int MaxBitsOf(int index) => MaxBits.IsEmpty ? SampleQuantizer.MaxBits : MaxBits.Span[index];
