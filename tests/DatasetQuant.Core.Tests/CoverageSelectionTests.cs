@@ -154,3 +154,29 @@ public sealed class CoverageSelectionTests
         Assert.Contains("-2", error.Message);
     }
 }
+
+public sealed class ClassTypicalityTests
+{
+    [Fact]
+    public void Distance_is_to_the_mean_image_of_the_samples_own_class()
+    {
+        // Two classes of 2×2 single-channel images: class 0 = {0, 0, 0, 0} and {10, 10, 10, 10} (mean 5 everywhere),
+        // class 1 = {100, 100, 100, 100} alone (its own mean).
+        float[] pixels = [0, 0, 0, 0, 100, 100, 100, 100, 10, 10, 10, 10];
+        var source = new FloatSampleSet("t", 1, 2, 2, 2, Array.ConvertAll(pixels, v => v / 255f), [0, 1, 0]);
+
+        var distance = ClassTypicality.Measure(source, [0, 1, 0]);
+
+        Assert.Equal(25.0, distance[0], 3);
+        Assert.Equal(0.0, distance[1], 3);
+        Assert.Equal(25.0, distance[2], 3);
+    }
+
+    [Fact]
+    public void Label_count_must_match_the_samples()
+    {
+        var source = new FloatSampleSet("t", 1, 2, 2, 1, new float[4], [0]);
+        var error = Assert.Throws<ArgumentException>(() => ClassTypicality.Measure(source, [0, 1]));
+        Assert.Contains("2 labels for 1 samples", error.Message);
+    }
+}

@@ -8,8 +8,9 @@ namespace DatasetQuant.Core.Quantization;
 /// <para>
 /// When the problem has labels, the optimum decides how many samples keep a width, not which: D_i(0) measures a
 /// dropped sample against the mean image, so ranking by it keeps the atypical tail of each class. The kept set is
-/// then chosen by <see cref="CoverageSelection"/> (each class its share, spread over the ranks of the drop cost),
-/// every kept sample starts at 1 bit, and the same greedy spends the rest of the budget on widths 2..8.
+/// then chosen by <see cref="CoverageSelection"/> (each class its share, spread over the ranks of
+/// <see cref="AllocationProblem.CoverageScore"/>, by default the drop cost), every kept sample starts at 1 bit, and the
+/// same greedy spends the rest of the budget on widths 2..8.
 /// </para>
 /// </summary>
 public sealed class AdaptiveAllocator : IBitAllocator
@@ -54,7 +55,7 @@ public sealed class AdaptiveAllocator : IBitAllocator
         for (var i = 0; i < n; i++)
         {
             var row = distortion.Slice(i * SampleQuantizer.WidthCount, SampleQuantizer.WidthCount);
-            score[i] = problem.MaxBitsOf(i) == 0 ? double.NegativeInfinity : problem.ImportanceOf(i) * (row[0] - row[1]);
+            score[i] = problem.CoverageScore.IsEmpty ? problem.ImportanceOf(i) * (row[0] - row[1]) : problem.CoverageScore.Span[i];
         }
 
         var kept = new bool[n];

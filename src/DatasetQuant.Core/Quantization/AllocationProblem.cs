@@ -37,6 +37,12 @@ public sealed class AllocationProblem
     /// </summary>
     public ReadOnlyMemory<int> Labels { get; init; }
 
+    /// <summary>
+    /// The per-sample score coverage selection spreads the kept samples over (<see cref="DatasetQuantizer"/> gives
+    /// <see cref="ClassTypicality"/>); empty means the cost of dropping the sample, w_i·(D_i(0) − D_i(1)).
+    /// </summary>
+    public ReadOnlyMemory<double> CoverageScore { get; init; }
+
     public int Seed { get; init; }
 
     public int MaxBitsOf(int index) => MaxBits.IsEmpty ? SampleQuantizer.MaxBits : MaxBits.Span[index];

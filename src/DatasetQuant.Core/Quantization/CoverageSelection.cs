@@ -12,7 +12,7 @@ public static class CoverageSelection
 {
     /// <summary>Sets <paramref name="kept"/>[i] for exactly min(keep, N) samples.</summary>
     /// <param name="labels">Class of each sample, 0..classCount−1.</param>
-    /// <param name="score">Orders the samples within a class (e.g. the distortion dropping them would cost).</param>
+    /// <param name="score">Orders the samples within a class (e.g. <see cref="ClassTypicality"/>).</param>
     public static void Select(ReadOnlySpan<int> labels, ReadOnlySpan<double> score, int keep, Span<bool> kept)
     {
         var n = labels.Length;

@@ -39,6 +39,7 @@ public static class DatasetQuantizer
         {
             Distortion = table.Distortion,
             Labels = labels,
+            CoverageScore = ClassTypicality.Measure(source, labels),
             Importance = options.Importance,
             Seed = options.Seed,
         };
