@@ -137,6 +137,20 @@ public sealed class CoverageSelectionTests
     }
 
     [Fact]
+    public void Label_and_score_counts_must_match_the_samples()
+    {
+        var (distortion, labels) = SmallLabelledSet();
+        var bits = new byte[100];
+        var labelError = Assert.Throws<ArgumentException>(() => new AdaptiveAllocator().Allocate(
+            new AllocationProblem(100, 8, 25) { Distortion = distortion, Labels = labels.AsMemory(0, 99) }, bits));
+        var scoreError = Assert.Throws<ArgumentException>(() => new AdaptiveAllocator().Allocate(
+            new AllocationProblem(100, 8, 25) { Distortion = distortion, Labels = labels, CoverageScore = new double[3] }, bits));
+
+        Assert.Contains("99 labels for 100 samples", labelError.Message);
+        Assert.Contains("3 coverage scores for 100 samples", scoreError.Message);
+    }
+
+    [Fact]
     public void Quotas_add_up_and_follow_class_sizes()
     {
         // Classes of 5, 0, 10 and 85 samples.

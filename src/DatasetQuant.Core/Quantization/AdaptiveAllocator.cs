@@ -32,6 +32,11 @@ public sealed class AdaptiveAllocator : IBitAllocator
             throw new ArgumentException($"adaptive allocation got {problem.Labels.Length} labels for {n} samples.", nameof(problem));
         }
 
+        if (!problem.CoverageScore.IsEmpty && problem.CoverageScore.Length != n)
+        {
+            throw new ArgumentException($"adaptive allocation got {problem.CoverageScore.Length} coverage scores for {n} samples.", nameof(problem));
+        }
+
         bits[..n].Clear();
         Grow(problem, bits, used: 0, fromDropped: true);
         if (problem.Labels.IsEmpty)
