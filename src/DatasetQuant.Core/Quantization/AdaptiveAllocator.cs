@@ -5,6 +5,13 @@ namespace DatasetQuant.Core.Quantization;
 /// its lower convex hull matters for a Lagrangian optimum. Every sample starts dropped; a max-heap hands the next byte
 /// to the hull segment with the greatest distortion saved per byte, until the budget is spent. A segment that no
 /// longer fits is skipped, and the cheaper segments of other samples still fill what is left. O(N·9·log N).
+/// <para>
+/// When the problem has labels, the optimum decides how many samples keep a width, not which: D_i(0) measures a
+/// dropped sample against the mean image, so ranking by it keeps the atypical tail of each class. The kept set is
+/// then chosen by <see cref="CoverageSelection"/> (each class its share, spread over the ranks of
+/// <see cref="AllocationProblem.CoverageScore"/>, by default the drop cost), every kept sample starts at 1 bit, and the
+/// same greedy spends the rest of the budget on widths 2..8.
+/// </para>
 /// </summary>
 public sealed class AdaptiveAllocator : IBitAllocator
 {
@@ -20,6 +27,62 @@ public sealed class AdaptiveAllocator : IBitAllocator
             throw new ArgumentException($"adaptive allocation needs {n}×9 distortion values, got {problem.Distortion.Length}.", nameof(problem));
         }
 
+        if (!problem.Labels.IsEmpty && problem.Labels.Length != n)
+        {
+            throw new ArgumentException($"adaptive allocation got {problem.Labels.Length} labels for {n} samples.", nameof(problem));
+        }
+
+        if (!problem.CoverageScore.IsEmpty && problem.CoverageScore.Length != n)
+        {
+            throw new ArgumentException($"adaptive allocation got {problem.CoverageScore.Length} coverage scores for {n} samples.", nameof(problem));
+        }
+
+        bits[..n].Clear();
+        Grow(problem, bits, used: 0, fromDropped: true);
+        if (problem.Labels.IsEmpty)
+        {
+            return;
+        }
+
+        var keep = 0;
+        for (var i = 0; i < n; i++)
+        {
+            keep += bits[i] > 0 ? 1 : 0;
+        }
+
+        if (keep == 0 || keep == n)
+        {
+            return;
+        }
+
+        var distortion = problem.Distortion.Span;
+        var score = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            var row = distortion.Slice(i * SampleQuantizer.WidthCount, SampleQuantizer.WidthCount);
+            score[i] = problem.CoverageScore.IsEmpty ? problem.ImportanceOf(i) * (row[0] - row[1]) : problem.CoverageScore.Span[i];
+        }
+
+        var kept = new bool[n];
+        CoverageSelection.Select(problem.Labels.Span, score, keep, kept);
+        long used = 0;
+        for (var i = 0; i < n; i++)
+        {
+            bits[i] = (byte)(kept[i] && problem.MaxBitsOf(i) > 0 ? 1 : 0);
+            used += problem.BytesAt(bits[i]);
+        }
+
+        // The unconstrained optimum kept `keep` samples at ≥ 1 bit within the budget, so `used` fits.
+        Grow(problem, bits, used, fromDropped: false);
+    }
+
+    /// <summary>
+    /// Lifts widths along each sample's lower hull from its current width, best distortion saved per byte first, while
+    /// the budget lasts. Dropped samples take part only when <paramref name="fromDropped"/>.
+    /// </summary>
+    private static void Grow(AllocationProblem problem, Span<byte> bits, long used, bool fromDropped)
+    {
+        var n = problem.Count;
         var distortion = problem.Distortion.Span;
         // hull[i·9 + k] = k-th hull vertex (a width) of sample i; hullLength[i] vertices; position[i] = current vertex.
         var hull = new byte[n * SampleQuantizer.WidthCount];
@@ -30,6 +93,11 @@ public sealed class AdaptiveAllocator : IBitAllocator
         Span<double> y = stackalloc double[SampleQuantizer.WidthCount];
         for (var i = 0; i < n; i++)
         {
+            if (bits[i] == 0 && !fromDropped)
+            {
+                continue;
+            }
+
             var weight = problem.ImportanceOf(i);
             var max = problem.MaxBitsOf(i);
             for (var b = 0; b <= max; b++)
@@ -39,12 +107,10 @@ public sealed class AdaptiveAllocator : IBitAllocator
             }
 
             var vertices = hull.AsSpan(i * SampleQuantizer.WidthCount, SampleQuantizer.WidthCount);
-            hullLength[i] = (byte)LowerHull(x[..(max + 1)], y[..(max + 1)], vertices);
-            bits[i] = 0;
-            Enqueue(queue, i, vertices, 0, x, y);
+            hullLength[i] = (byte)LowerHull(x[..(max + 1)], y[..(max + 1)], bits[i], vertices);
+            Enqueue(queue, i, vertices[..hullLength[i]], 0, x, y);
         }
 
-        long used = 0;
         var budget = problem.BudgetBytes;
         while (queue.TryDequeue(out var i, out _))
         {
@@ -89,10 +155,13 @@ public sealed class AdaptiveAllocator : IBitAllocator
     /// <summary>
     /// Vertices of the lower convex hull of (x[b], y[b]) from b = 0, keeping only segments that lower y. Returns the count.
     /// </summary>
-    internal static int LowerHull(ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<byte> vertices)
+    internal static int LowerHull(ReadOnlySpan<double> x, ReadOnlySpan<double> y, Span<byte> vertices) => LowerHull(x, y, 0, vertices);
+
+    /// <summary>The same hull, starting at width <paramref name="first"/> (the widths below it are not considered).</summary>
+    internal static int LowerHull(ReadOnlySpan<double> x, ReadOnlySpan<double> y, int first, Span<byte> vertices)
     {
         var count = 0;
-        for (var b = 0; b < x.Length; b++)
+        for (var b = first; b < x.Length; b++)
         {
             if (count > 0 && y[b] >= y[vertices[count - 1]])
             {

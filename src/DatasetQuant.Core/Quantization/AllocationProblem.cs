@@ -31,6 +31,18 @@ public sealed class AllocationProblem
     /// <summary>The largest width each sample may get (re-quantization cannot add bits); empty means 8 for all.</summary>
     public ReadOnlyMemory<byte> MaxBits { get; init; }
 
+    /// <summary>
+    /// Class of each sample; empty means unlabelled. With labels the adaptive allocator keeps a per-class share of the
+    /// samples when it must drop some (<see cref="CoverageSelection"/>).
+    /// </summary>
+    public ReadOnlyMemory<int> Labels { get; init; }
+
+    /// <summary>
+    /// The per-sample score coverage selection spreads the kept samples over (<see cref="DatasetQuantizer"/> gives
+    /// <see cref="ClassTypicality"/>); empty means the cost of dropping the sample, w_i·(D_i(0) − D_i(1)).
+    /// </summary>
+    public ReadOnlyMemory<double> CoverageScore { get; init; }
+
     public int Seed { get; init; }
 
     public int MaxBitsOf(int index) => MaxBits.IsEmpty ? SampleQuantizer.MaxBits : MaxBits.Span[index];

@@ -29,9 +29,17 @@ public static class DatasetQuantizer
 
         progress?.Report(new QuantizeProgress(QuantizeStage.Allocating, 0, n));
         var budgetBytes = options.Budget.PayloadBytes(n, pixels);
+        var labels = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            labels[i] = source.Label(i);
+        }
+
         var problem = new AllocationProblem(n, pixels, budgetBytes)
         {
             Distortion = table.Distortion,
+            Labels = labels,
+            CoverageScore = ClassTypicality.Measure(source, labels),
             Importance = options.Importance,
             Seed = options.Seed,
         };

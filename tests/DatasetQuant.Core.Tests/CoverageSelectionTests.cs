@@ -1,0 +1,196 @@
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Core.Tests;
+
+public sealed class CoverageSelectionTests
+{
+    /// <summary>
+    /// 100 labelled samples of 8 pixels: class 0 (50 samples) far from the mean image, classes 1 (30) and 2 (20) close
+    /// to it; inside each class D(0) grows with the index so the score ranks are known.
+    /// </summary>
+    private static (double[] Distortion, int[] Labels) SmallLabelledSet()
+    {
+        var labels = new int[100];
+        var distortion = new double[100 * SampleQuantizer.WidthCount];
+        for (var i = 0; i < 100; i++)
+        {
+            labels[i] = i < 50 ? 0 : i < 80 ? 1 : 2;
+            var far = labels[i] == 0 ? 1000.0 : 100.0;
+            var d0 = far + i;
+            for (var b = 0; b < SampleQuantizer.WidthCount; b++)
+            {
+                distortion[i * SampleQuantizer.WidthCount + b] = d0 / (1 << (2 * b));
+            }
+        }
+
+        return (distortion, labels);
+    }
+
+    [Fact]
+    public void Without_labels_the_dropped_samples_all_come_from_the_classes_near_the_mean()
+    {
+        var (distortion, _) = SmallLabelledSet();
+        var bits = new byte[100];
+        // 25 samples at 1 bit (1 byte each for 8 pixels): the budget forces 75 drops.
+        new AdaptiveAllocator().Allocate(new AllocationProblem(100, 8, 25) { Distortion = distortion }, bits);
+
+        Assert.Equal(25, bits.Take(50).Count(b => b > 0));
+        Assert.Equal(0, bits.Skip(50).Count(b => b > 0));
+    }
+
+    [Fact]
+    public void With_labels_every_class_keeps_its_share_across_its_whole_range()
+    {
+        var (distortion, labels) = SmallLabelledSet();
+        var bits = new byte[100];
+        var problem = new AllocationProblem(100, 8, 25) { Distortion = distortion, Labels = labels };
+        new AdaptiveAllocator().Allocate(problem, bits);
+
+        Assert.True(problem.TotalBytes(bits) <= 25);
+        var kept = Enumerable.Range(0, 100).Where(i => bits[i] > 0).ToArray();
+        Assert.Equal(25, kept.Length);
+        // Shares 12.5, 7.5, 5: largest remainders give 13, 7, 5 (ties go to the lower class).
+        Assert.Equal(13, kept.Count(i => labels[i] == 0));
+        Assert.Equal(7, kept.Count(i => labels[i] == 1));
+        Assert.Equal(5, kept.Count(i => labels[i] == 2));
+        // Kept samples cover each class from its lowest to its highest drop cost: one per stratum, never only the tail.
+        Assert.Contains(kept, i => i < 4);
+        Assert.Contains(kept, i => i is >= 46 and < 50);
+        Assert.Contains(kept, i => i is >= 80 and < 84);
+        Assert.Contains(kept, i => i >= 96);
+    }
+
+    [Fact]
+    public void Labels_change_which_samples_are_kept_not_how_many()
+    {
+        var (distortion, labels) = SmallLabelledSet();
+        foreach (var budget in new long[] { 10, 60, 99, 100, 150, 333, 799 })
+        {
+            var plain = new byte[100];
+            var covered = new byte[100];
+            new AdaptiveAllocator().Allocate(new AllocationProblem(100, 8, budget) { Distortion = distortion }, plain);
+            var problem = new AllocationProblem(100, 8, budget) { Distortion = distortion, Labels = labels };
+            new AdaptiveAllocator().Allocate(problem, covered);
+
+            Assert.True(problem.TotalBytes(covered) <= budget, $"{problem.TotalBytes(covered)} bytes spent of {budget}");
+            Assert.Equal(plain.Count(b => b > 0), covered.Count(b => b > 0));
+        }
+    }
+
+    [Fact]
+    public void Budget_is_never_exceeded_on_real_labelled_data()
+    {
+        var dataset = Samples.FashionMnistTest.Take(3000);
+        var statistics = ChannelStatistics.Compute(dataset);
+        var table = DistortionTable.Measure(dataset, statistics, PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default);
+        var labels = Enumerable.Range(0, dataset.Count).Select(dataset.Label).ToArray();
+        var maxBits = Enumerable.Range(0, dataset.Count).Select(i => (byte)(1 + i % 8)).ToArray();
+        foreach (var bpp in new[] { 0.1, 0.25, 0.5, 0.9, 1.0, 1.3, 2.0, 3.7, 8.0 })
+        {
+            foreach (var limited in new[] { false, true })
+            {
+                var budget = Budget.FromBitsPerPixel(bpp).PayloadBytes(dataset.Count, 784);
+                var bits = new byte[dataset.Count];
+                var problem = new AllocationProblem(dataset.Count, 784, budget)
+                {
+                    Distortion = table.Distortion,
+                    Labels = labels,
+                    MaxBits = limited ? maxBits : ReadOnlyMemory<byte>.Empty,
+                };
+                new AdaptiveAllocator().Allocate(problem, bits);
+
+                Assert.True(problem.TotalBytes(bits) <= budget, $"{bpp} bpp: {problem.TotalBytes(bits)} bytes of {budget}");
+                for (var i = 0; i < bits.Length; i++)
+                {
+                    Assert.True(bits[i] <= problem.MaxBitsOf(i));
+                }
+
+                // Below 8 bpp what is left is less than one sample's widest step; at 8 bpp the widths cannot use it all.
+                Assert.True(bpp >= 8 || budget - problem.TotalBytes(bits) < problem.BytesAt(8), $"{bpp} bpp: {budget - problem.TotalBytes(bits)} bytes left unspent");
+            }
+        }
+    }
+
+    [Fact]
+    public void Real_data_at_a_quarter_bit_keeps_every_class_in_proportion()
+    {
+        var dataset = Samples.FashionMnistTest.Take(3000);
+        var statistics = ChannelStatistics.Compute(dataset);
+        var table = DistortionTable.Measure(dataset, statistics, PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default);
+        var labels = Enumerable.Range(0, dataset.Count).Select(dataset.Label).ToArray();
+        var budget = Budget.FromBitsPerPixel(0.25).PayloadBytes(dataset.Count, 784);
+        var bits = new byte[dataset.Count];
+        var again = new byte[dataset.Count];
+        new AdaptiveAllocator().Allocate(new AllocationProblem(dataset.Count, 784, budget) { Distortion = table.Distortion, Labels = labels }, bits);
+        new AdaptiveAllocator().Allocate(new AllocationProblem(dataset.Count, 784, budget) { Distortion = table.Distortion, Labels = labels }, again);
+
+        Assert.Equal(bits, again);
+        var kept = bits.Count(b => b > 0);
+        Assert.InRange(kept, 740, 750);
+        for (var c = 0; c < 10; c++)
+        {
+            var size = labels.Count(l => l == c);
+            var share = (double)size * kept / dataset.Count;
+            var count = Enumerable.Range(0, dataset.Count).Count(i => labels[i] == c && bits[i] > 0);
+            Assert.InRange(count, Math.Floor(share), Math.Ceiling(share));
+        }
+    }
+
+    [Fact]
+    public void Label_and_score_counts_must_match_the_samples()
+    {
+        var (distortion, labels) = SmallLabelledSet();
+        var bits = new byte[100];
+        var labelError = Assert.Throws<ArgumentException>(() => new AdaptiveAllocator().Allocate(
+            new AllocationProblem(100, 8, 25) { Distortion = distortion, Labels = labels.AsMemory(0, 99) }, bits));
+        var scoreError = Assert.Throws<ArgumentException>(() => new AdaptiveAllocator().Allocate(
+            new AllocationProblem(100, 8, 25) { Distortion = distortion, Labels = labels, CoverageScore = new double[3] }, bits));
+
+        Assert.Contains("99 labels for 100 samples", labelError.Message);
+        Assert.Contains("3 coverage scores for 100 samples", scoreError.Message);
+    }
+
+    [Fact]
+    public void Quotas_add_up_and_follow_class_sizes()
+    {
+        // Classes of 5, 0, 10 and 85 samples.
+        var quota = CoverageSelection.Quotas([0, 5, 5, 15, 100], 10);
+
+        Assert.Equal(new[] { 1, 0, 1, 8 }, quota);
+        Assert.Equal(100, CoverageSelection.Quotas([0, 5, 5, 15, 100], 100).Sum());
+    }
+
+    [Fact]
+    public void Negative_labels_are_rejected_with_the_value()
+    {
+        var kept = new bool[3];
+        var error = Assert.Throws<ArgumentException>(() => CoverageSelection.Select([0, -2, 1], [1, 2, 3], 2, kept));
+        Assert.Contains("-2", error.Message);
+    }
+}
+
+public sealed class ClassTypicalityTests
+{
+    [Fact]
+    public void Distance_is_to_the_mean_image_of_the_samples_own_class()
+    {
+        // Two classes of 2×2 single-channel images: class 0 = {0, 0, 0, 0} and {10, 10, 10, 10} (mean 5 everywhere),
+        // class 1 = {100, 100, 100, 100} alone (its own mean).
+        float[] pixels = [0, 0, 0, 0, 100, 100, 100, 100, 10, 10, 10, 10];
+        var source = new FloatSampleSet("t", 1, 2, 2, 2, Array.ConvertAll(pixels, v => v / 255f), [0, 1, 0]);
+
+        var distance = ClassTypicality.Measure(source, [0, 1, 0]);
+
+        Assert.Equal(25.0, distance[0], 3);
+        Assert.Equal(0.0, distance[1], 3);
+        Assert.Equal(25.0, distance[2], 3);
+    }
+
+    [Fact]
+    public void Label_count_must_match_the_samples()
+    {
+        var source = new FloatSampleSet("t", 1, 2, 2, 1, new float[4], [0]);
+        var error = Assert.Throws<ArgumentException>(() => ClassTypicality.Measure(source, [0, 1]));
+        Assert.Contains("2 labels for 1 samples", error.Message);
+    }
+}
