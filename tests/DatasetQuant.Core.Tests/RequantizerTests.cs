@@ -66,6 +66,26 @@ public sealed class RequantizerTests
         output.Dispose();
     }
 
+    [Fact]
+    public void Dropping_samples_keeps_each_class_its_share()
+    {
+        using var dir = new TempDirectory();
+        var original = Samples.Quantize(dir.Path, 1000, "2bpp", allocator: "uniform");
+        var sourceCounts = ReadAll(dir.Path).SelectMany(s => s.Samples).CountBy(s => s.Label).ToDictionary();
+
+        // 0.25 bpp leaves room for a quarter of the samples at 1 bit: three in four must go.
+        var result = Requantizer.Requantize(original.ShardPaths, Budget.Parse("0.25bpp"), dir.Path);
+
+        Assert.InRange(result.SamplesAfter, 200, 250);
+        var keptCounts = ReadAll(dir.Path).SelectMany(s => s.Samples).CountBy(s => s.Label).ToDictionary();
+        foreach (var (label, count) in sourceCounts)
+        {
+            var share = (double)count * result.SamplesAfter / result.SamplesBefore;
+            var kept = keptCounts.GetValueOrDefault(label);
+            Assert.True(Math.Abs(kept - share) <= 1, $"class {label}: kept {kept} of {count}, its share is {share:F1}");
+        }
+    }
+
     private sealed record StoredSample(int Label, int Bits, float Scale, byte[] Codes);
 
     private sealed record ShardContent(DqsHeader Header, List<StoredSample> Samples);

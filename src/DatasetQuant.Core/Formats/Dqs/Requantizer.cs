@@ -9,7 +9,7 @@ public sealed record RequantizeResult(IReadOnlyList<string> ShardPaths, long Bud
 /// <summary>
 /// Shrinks a shard set to a lower budget from its codes alone (u' = u &gt;&gt; k, s' = s·2^k; see docs/format.md §6):
 /// what a device does when its budget drops. Distortion is measured against the current reconstruction, widths can
-/// only go down, and each output shard keeps its input's source range and name. With the output folder equal to the
+/// only go down (when samples must be dropped, each class keeps its share, as in the first quantization), and each output shard keeps its input's source range and name. With the output folder equal to the
 /// input folder the shards are replaced in place, each atomically (temp file, fsync, rename, fsync of the folder), so
 /// a power cut leaves every shard either old or new, never torn.
 /// </summary>
@@ -26,6 +26,7 @@ public static class Requantizer
         var w = SampleQuantizer.WidthCount;
         var distortion = new double[(long)n * w];
         var maxBits = new byte[n];
+        var labels = new int[n];
         var codes = new byte[pixels];
         var mean = header.ChannelMean.ToArray();
         var plane = header.Height * header.Width;
@@ -37,6 +38,7 @@ public static class Requantizer
             var record = shard.Record(sample);
             shard.ReadCodes(sample, codes);
             maxBits[i] = (byte)record.Bits;
+            labels[i] = record.Label;
             before += SampleQuantizer.PackedBytes(pixels, record.Bits);
             MeasureFromCodes(codes, record.Bits, record.Scale, mean, plane, distortion.AsSpan(i * w, w));
             if (i % 4096 == 0)
@@ -46,7 +48,13 @@ public static class Requantizer
         }
 
         var budgetBytes = budget.PayloadBytes(set.SourceCount, pixels);
-        var problem = new AllocationProblem(n, pixels, budgetBytes) { Distortion = distortion, MaxBits = maxBits };
+        var problem = new AllocationProblem(n, pixels, budgetBytes)
+        {
+            Distortion = distortion,
+            MaxBits = maxBits,
+            Labels = labels,
+            CoverageScore = ClassTypicality.Measure(new DqsSampleSource(set, paths.Count == 1 ? paths[0] : "shard set"), labels),
+        };
         var bits = new byte[n];
         allocator.Allocate(problem, bits);
         progress?.Report(new QuantizeProgress(QuantizeStage.Allocating, n, n));
