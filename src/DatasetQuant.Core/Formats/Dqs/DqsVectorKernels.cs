@@ -30,7 +30,12 @@ internal static class DqsVectorKernels
             // Whole groups only, and only those whose 16-byte load stays inside the stream; two per iteration so the
             // loop's own counting (which shares ports with the vector arithmetic) is paid once per 32 codes.
             var perGroup = 2 * layout.Lanes;
-            var groups = packed.Length < 16 ? 0 : Math.Min(count / perGroup, (packed.Length - 16) / step + 1);
+            var groups = count / perGroup;
+            if (groups > 0 && (long)(groups - 1) * step + 16 > packed.Length)
+            {
+                // Only a stream without slack after its codes gets here; the reader's never does (no division then).
+                groups = packed.Length < 16 ? 0 : Math.Min(groups, (packed.Length - 16) / step + 1);
+            }
             var s = src;
             var d = dst;
             var g = 0;
