@@ -55,8 +55,19 @@ public class DecodeBenchmarks : IDisposable
     [Benchmark]
     public void MemcpyFloat32() => _copySource.AsSpan().CopyTo(_output);
 
+    /// <summary>Sample by sample, as <c>dq bench decode</c> and the training pipeline read them.</summary>
     [Benchmark]
-    public void Decode() => _reader!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
+    public void Decode()
+    {
+        for (var i = 0; i < Samples; i++)
+        {
+            _reader!.Decode(i, _output.AsSpan(i * Pixels, Pixels), _normalization!);
+        }
+    }
+
+    /// <summary>The same with the labels, through <see cref="DqsReader.DecodeBatch"/>.</summary>
+    [Benchmark]
+    public void DecodeBatch() => _reader!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
 
     [Benchmark]
     public void DecodeWithoutChecksums() => _unchecked!.DecodeBatch(0, Samples, _output, _labels, _normalization!);

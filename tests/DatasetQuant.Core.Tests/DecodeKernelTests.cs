@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using DatasetQuant.Core.Formats.Dqs;
 
 namespace DatasetQuant.Core.Tests;
@@ -34,6 +36,61 @@ public sealed class DecodeKernelTests
                     var expected = Math.Clamp(MathF.FusedMultiplyAdd(codes[first + j], multiplier, addend), min, max);
                     Assert.True(MathF.Abs(destination[j] - expected) <= 1e-5f,
                         $"{bits} bits, count {count}, first {first}, code {j}: {destination[j]} != {expected} (path {DqsSimdDecoder.Path})");
+                }
+            }
+        }
+    }
+
+    // (multiplier, addend, min, max): no side of the clamp reachable, only the low side, only the high side, both, and a
+    // decreasing map (both). The decoder picks its kernel from these, so each must agree with the formula.
+    public static TheoryData<int, float, float, float, float> ClampCases()
+    {
+        var cases = new TheoryData<int, float, float, float, float>();
+        foreach (var bits in new[] { 1, 2, 3, 4, 5, 6, 7, 8 })
+        {
+            var top = (1 << bits) - 1;
+            var m = 2.5f / top;
+            cases.Add(bits, m, -0.5f, -0.5f, 2.25f);
+            cases.Add(bits, m, -0.5f, -0.5f + 0.75f, 2.5f);
+            cases.Add(bits, m, -0.5f, -1f, 1.25f);
+            cases.Add(bits, m, -0.5f, 0.1f, 1.5f);
+            cases.Add(bits, -m, 1f, -0.75f, 0.6f);
+        }
+
+        return cases;
+    }
+
+    [Theory]
+    [Trait("Category", "Simd")]
+    [MemberData(nameof(ClampCases))]
+    public void Decode_equals_the_fused_formula_whichever_sides_of_the_clamp_are_reachable(int bits, float multiplier, float addend, float min, float max)
+    {
+        var random = new Random(1000 + bits);
+        var codes = new byte[3072 + 64];
+        for (var i = 0; i < codes.Length; i++)
+        {
+            codes[i] = (byte)random.Next(1 << bits);
+        }
+
+        // 16 bytes of slack as the reader gives it, so the vector loop runs to the end; then the exact-length stream.
+        var packed = new byte[(codes.Length * bits + 7) / 8 + 16];
+        DqsBitPacking.Pack(codes, bits, packed);
+        var exact = packed.AsSpan(0, ((3072 + 8) * bits + 7) / 8).ToArray();
+        var fused = Fma.IsSupported || AdvSimd.IsSupported || DqsSimdDecoder.Path == "scalar";
+        foreach (var stream in new[] { packed, exact })
+        {
+            foreach (var (first, count) in new[] { (0, 784), (0, 3072), (8, 3072), (3, 1000), (16, 17) })
+            {
+                var destination = new float[count];
+                DqsSimdDecoder.Decode(stream, bits, first, destination, multiplier, addend, min, max);
+
+                for (var j = 0; j < count; j++)
+                {
+                    var expected = MathF.Min(MathF.Max(MathF.FusedMultiplyAdd(codes[first + j], multiplier, addend), min), max);
+                    // With a fused multiply-add the code·2^s · (m·2^−s) trick must give the very same float.
+                    var tolerance = fused ? 0f : 1e-6f;
+                    Assert.True(MathF.Abs(destination[j] - expected) <= tolerance,
+                        $"{bits} bits, m {multiplier}, a {addend}, [{min}, {max}], first {first}, code {j} ({codes[first + j]}): {destination[j]} != {expected} (path {DqsSimdDecoder.Path})");
                 }
             }
         }

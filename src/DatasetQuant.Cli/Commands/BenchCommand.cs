@@ -8,7 +8,7 @@ namespace DatasetQuant.Cli.Commands;
 /// <summary><c>dq bench decode</c>: decode speed per width, beside memcpy and a plain uint8→float32 conversion in the same run.</summary>
 internal static class BenchCommand
 {
-    private const int Repetitions = 15;
+    private const int Repetitions = 21;
 
     public static Command Create()
     {
@@ -68,7 +68,7 @@ internal static class BenchCommand
             var seconds = MedianInterleaved(candidates.Select(c => c.Run).ToList());
             var memcpyPerSample = seconds[0] / candidates[0].Count;
             var convertPerSample = seconds[1] / candidates[1].Count;
-            Console.WriteLine($"decode path: {DqsSimdDecoder.Path}; {Environment.ProcessorCount} cores; median of {Repetitions} interleaved rounds; output float32 standardised");
+            Console.WriteLine($"decode path: {DqsSimdDecoder.Path}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; median of {Repetitions} interleaved rounds; output float32 standardised");
             Console.WriteLine($"{"what",-22} {"samples",8} {"samples/s",12} {"GB/s out",9} {"vs convert",10} {"vs memcpy",10}");
             for (var k = 0; k < candidates.Count; k++)
             {
@@ -85,6 +85,19 @@ internal static class BenchCommand
         var perSample = seconds / count;
         Console.WriteLine(string.Create(inv,
             $"{name,-22} {count,8} {count / seconds,12:F0} {count * (double)pixels * 4 / seconds / 1e9,9:F2} {convertPerSample / perSample,10:F2} {memcpyPerSample / perSample,10:F2}"));
+    }
+
+    // Ratios from a busy machine overstate or understate the decoder; the load goes beside them.
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable

@@ -22,6 +22,8 @@ public sealed unsafe class DqsReader : IDisposable
     private readonly float[] _mean;
     private readonly int _plane;
     private readonly int[] _verified;
+    private readonly byte* _index;
+    private readonly byte* _payload;
     private bool _disposed;
 
     private const int DecodeSlack = 16;
@@ -68,6 +70,8 @@ public sealed unsafe class DqsReader : IDisposable
         _mean = _header.ChannelMean.ToArray();
         _plane = _header.Height * _header.Width;
         _verified = new int[(_header.SampleCount + 31) / 32];
+        _index = _base + _header.IndexOffset;
+        _payload = _base + _header.PayloadOffset;
     }
 
     private DqsReader(byte[] data, string name, bool verifyPayloadChecksums)
@@ -97,6 +101,8 @@ public sealed unsafe class DqsReader : IDisposable
         _mean = _header.ChannelMean.ToArray();
         _plane = _header.Height * _header.Width;
         _verified = new int[(_header.SampleCount + 31) / 32];
+        _index = _base + _header.IndexOffset;
+        _payload = _base + _header.PayloadOffset;
     }
 
     public string Path { get; }
@@ -142,15 +148,20 @@ public sealed unsafe class DqsReader : IDisposable
             throw new ArgumentException($"decoding needs {PixelsPerSample} floats and {_header.Channels} normalisation channels; got {destination.Length} and {normalization.Channels}.");
         }
 
-        var record = Record(sample);
-        var payload = Payload(sample, record);
+        CheckSample(sample);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        // Opening checked every record (width, offset, and that the payloads tile the payload section), so the record
+        // and its codes are read here without further bounds checks.
+        var record = DqsSampleRecord.Read(new ReadOnlySpan<byte>(_index + (long)sample * DqsConstants.RecordSize, DqsConstants.RecordSize));
+        var length = (int)(((long)PixelsPerSample * record.Bits + 7) >> 3);
         // The footer (24 bytes) always follows the payload, so 16 bytes past any sample's codes are inside the file:
         // the vector loop may load them (never decoding them) and needs no padded tail for the last group.
-        var readable = Span(_header.PayloadOffset + record.Offset, payload.Length + DecodeSlack);
+        var readable = new ReadOnlySpan<byte>(_payload + record.Offset, length + DecodeSlack);
+        VerifyOnce(sample, record, readable[..length]);
         var offset = SampleQuantizerOffset(record.Bits);
         var multipliers = normalization.MultiplierArray;
         var addends = normalization.AddendArray;
-        for (var c = 0; c < _header.Channels; c++)
+        for (var c = 0; c < multipliers.Length; c++)
         {
             var a = multipliers[c];
             var b = addends[c];
@@ -233,21 +244,33 @@ public sealed unsafe class DqsReader : IDisposable
     {
         var length = (int)(((long)PixelsPerSample * record.Bits + 7) >> 3);
         var payload = Span(_header.PayloadOffset + record.Offset, length);
-        // Shards are immutable once renamed into place, so a payload checked once stays checked: later epochs decode
-        // at full speed. The bit is set only after a successful check; a race just checks twice.
+        VerifyOnce(sample, record, payload);
+        return payload;
+    }
+
+    /// <summary>
+    /// Shards are immutable once renamed into place, so a payload checked once stays checked: later epochs decode at
+    /// full speed. The bit is set only after a successful check; a race just checks twice.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void VerifyOnce(int sample, DqsSampleRecord record, ReadOnlySpan<byte> payload)
+    {
         var bit = 1 << (sample & 31);
         if (VerifyPayloadChecksums && (Volatile.Read(ref _verified[sample >> 5]) & bit) == 0)
         {
-            var actual = Crc32C.Compute(payload);
-            if (actual != record.Checksum)
-            {
-                DqsThrowHelper.ThrowInvalidPayload(Path, sample, $"CRC32C is {actual:X8} but the index records {record.Checksum:X8}: the sample's codes are damaged.");
-            }
+            Verify(sample, record, payload);
+        }
+    }
 
-            Interlocked.Or(ref _verified[sample >> 5], bit);
+    private void Verify(int sample, DqsSampleRecord record, ReadOnlySpan<byte> payload)
+    {
+        var actual = Crc32C.Compute(payload);
+        if (actual != record.Checksum)
+        {
+            DqsThrowHelper.ThrowInvalidPayload(Path, sample, $"CRC32C is {actual:X8} but the index records {record.Checksum:X8}: the sample's codes are damaged.");
         }
 
-        return payload;
+        Interlocked.Or(ref _verified[sample >> 5], 1 << (sample & 31));
     }
 
     private void CheckIndex()

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
@@ -8,25 +7,21 @@ namespace DatasetQuant.Core.Formats.Dqs;
 
 /// <summary>
 /// Turns a bit-packed code stream into float32 in one pass: out = clamp(code·multiplier + addend, min, max), which is
-/// the dequantization and the caller's normalisation folded into one affine map. Widths 1..7 gather each code's two
-/// bytes with one byte shuffle per 8 codes, shift each 16-bit lane into place with a multiply (a per-lane left shift)
-/// and one common right shift; width 8 widens bytes directly. Vector256 (AVX2) or Vector128 (SSSE3, Arm64), then a
-/// scalar tail; with hardware intrinsics off the scalar loop does everything.
+/// the dequantization and the caller's normalisation folded into one affine map. Widths 1..7 gather 16 codes (Vector256,
+/// AVX2) or 8 codes (Vector128: SSSE3, Arm64) with one byte shuffle, isolate each with a mask and convert it where it
+/// lies (<see cref="DqsDecodeLayout"/>); width 8 widens bytes directly. A scalar tail finishes; with hardware
+/// intrinsics off the scalar loop does everything.
 /// </summary>
 public static class DqsSimdDecoder
 {
-    // Per width b: a 32-byte shuffle control (low lane: group of 8 codes at byte 0; high lane: next group at byte b)
-    // and 16 u16 multipliers 2^(16 − b − shift_j).
-    private static readonly byte[] Controls = BuildControls();
-    private static readonly ushort[] Multipliers = BuildMultipliers();
-
-    // Room for what the vector loop leaves: fewer than 16 + 2·7 bytes, i.e. at most 136 codes at 1 bit, padded.
+    // Room for what the vector loop leaves: fewer than 16 bytes, i.e. at most 127 codes at 1 bit, padded.
     private const int TailBytes = 64;
     private const int TailCodes = 160;
 
     /// <summary>
     /// Decodes destination.Length codes starting at code <paramref name="firstCode"/> of <paramref name="packed"/> (the
-    /// whole stream of one sample).
+    /// whole stream of one sample). The vector loops read whole 16-byte blocks: a stream that extends at least 16 bytes
+    /// past its last needed code is decoded entirely by them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Decode(ReadOnlySpan<byte> packed, int bits, int firstCode, Span<float> destination, float multiplier, float addend, float min, float max)
@@ -50,23 +45,21 @@ public static class DqsSimdDecoder
             destination[j++] = Scalar(packed, bits, code++, multiplier, addend, min, max);
         }
 
-        var consumed = bits == 8 ? DecodeBytes(packed[code..], destination[j..], multiplier, addend, min, max)
-            : DecodePacked(packed[(code / 8 * bits)..], bits, destination[j..], multiplier, addend, min, max);
-        j += consumed;
-        code += consumed;
-        if (bits < 8 && count - j >= 8 && (Avx2.IsSupported || Ssse3.IsSupported || AdvSimd.Arm64.IsSupported))
+        if (count - j >= 8 && Vector128.IsHardwareAccelerated)
         {
-            // The vector loop stops 16 bytes before the end of the stream (it loads 16 at a time). The rest — up to
-            // 136 codes at 1 bit — goes through the same loop from a zero-padded copy instead of the scalar loop.
-            var start = code / 8 * bits;
-            var tailBytes = packed.Length - start;
-            Span<byte> padded = stackalloc byte[TailBytes];
-            Span<float> decoded = stackalloc float[TailCodes];
-            padded.Clear();
-            packed.Slice(start, Math.Min(tailBytes, TailBytes - 16 - 2 * bits)).CopyTo(padded);
-            var tail = Math.Min((count - j) & ~7, TailCodes);
-            var done = DecodePacked(padded, bits, decoded[..tail], multiplier, addend, min, max);
-            decoded[..done].CopyTo(destination[j..]);
+            // The map is monotone in the code, so the codes 0 and 2^b − 1 tell which sides of the clamp can be reached.
+            var atZero = addend;
+            var atTop = MathF.FusedMultiplyAdd((1 << bits) - 1, multiplier, addend);
+            var clampLow = !(MathF.Min(atZero, atTop) >= min);
+            var clampHigh = !(MathF.Max(atZero, atTop) <= max);
+            var rest = destination[j..];
+            var done = (clampLow, clampHigh) switch
+            {
+                (false, false) => DecodeVectorized<ClampNone>(packed, bits, code, rest, multiplier, addend, min, max),
+                (true, false) => DecodeVectorized<ClampLow>(packed, bits, code, rest, multiplier, addend, min, max),
+                (false, true) => DecodeVectorized<ClampHigh>(packed, bits, code, rest, multiplier, addend, min, max),
+                _ => DecodeVectorized<ClampBoth>(packed, bits, code, rest, multiplier, addend, min, max),
+            };
             j += done;
             code += done;
         }
@@ -77,6 +70,9 @@ public static class DqsSimdDecoder
         }
     }
 
+    /// <summary>For tests and benchmarks: which path <see cref="Decode"/> takes on this machine.</summary>
+    public static string Path => Avx2.IsSupported ? "Vector256 (AVX2)" : Ssse3.IsSupported ? "Vector128 (SSSE3)" : AdvSimd.Arm64.IsSupported ? "Vector128 (Arm64)" : "scalar";
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Scalar(ReadOnlySpan<byte> packed, int bits, int code, float multiplier, float addend, float min, float max)
     {
@@ -84,159 +80,33 @@ public static class DqsSimdDecoder
         return MathF.Min(MathF.Max(value, min), max);
     }
 
-    /// <summary>Width 8: each byte is a code. Returns how many codes were decoded.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe int DecodeBytes(ReadOnlySpan<byte> packed, Span<float> destination, float multiplier, float addend, float min, float max)
+    /// <summary>Decodes from code <paramref name="code"/> (a multiple of 8, so byte-aligned) on; returns how many codes.</summary>
+    private static int DecodeVectorized<TBounds>(ReadOnlySpan<byte> packed, int bits, int code, Span<float> destination, float multiplier, float addend, float min, float max)
+        where TBounds : struct, IDecodeBounds
     {
-        var count = Math.Min(destination.Length, packed.Length);
-        var j = 0;
-        fixed (byte* src = packed)
-        fixed (float* dst = destination)
+        if (bits == 8)
         {
-            if (Avx2.IsSupported)
-            {
-                var m = Vector256.Create(multiplier);
-                var a = Vector256.Create(addend);
-                var lo = Vector256.Create(min);
-                var hi = Vector256.Create(max);
-                for (; j + 8 <= count; j += 8)
-                {
-                    var values = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(src + j));
-                    Affine(values, m, a, lo, hi).Store(dst + j);
-                }
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                var m = Vector128.Create(multiplier);
-                var a = Vector128.Create(addend);
-                var lo = Vector128.Create(min);
-                var hi = Vector128.Create(max);
-                for (; j + 16 <= count; j += 16)
-                {
-                    var bytes = Vector128.Load(src + j);
-                    var (w0, w1) = Vector128.Widen(bytes);
-                    var (d0, d1) = Vector128.Widen(w0);
-                    var (d2, d3) = Vector128.Widen(w1);
-                    Affine(Vector128.ConvertToSingle(d0.AsInt32()), m, a, lo, hi).Store(dst + j);
-                    Affine(Vector128.ConvertToSingle(d1.AsInt32()), m, a, lo, hi).Store(dst + j + 4);
-                    Affine(Vector128.ConvertToSingle(d2.AsInt32()), m, a, lo, hi).Store(dst + j + 8);
-                    Affine(Vector128.ConvertToSingle(d3.AsInt32()), m, a, lo, hi).Store(dst + j + 12);
-                }
-            }
+            return DqsVectorKernels.DecodeBytes<TBounds>(packed[code..], destination, multiplier, addend, min, max);
         }
 
-        return j;
-    }
-
-    /// <summary>Widths 1..7 from a stream positioned at a group of 8 codes. Returns how many codes were decoded.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe int DecodePacked(ReadOnlySpan<byte> packed, int bits, Span<float> destination, float multiplier, float addend, float min, float max)
-    {
-        var count = destination.Length;
-        var j = 0;
-        var offset = 0;
-        var shift = 16 - bits;
-        fixed (byte* src = packed)
-        fixed (float* dst = destination)
-        fixed (byte* controls = Controls)
-        fixed (ushort* multipliers = Multipliers)
+        var layout = Avx2.IsSupported ? DqsDecodeLayout.Wide[bits]! : DqsDecodeLayout.Narrow[bits]!;
+        var start = code / 8 * bits;
+        var done = DqsVectorKernels.DecodePacked<TBounds>(packed[start..], layout, destination, multiplier, addend, min, max);
+        if (destination.Length - done < 2 * layout.Lanes)
         {
-            if (Avx2.IsSupported)
-            {
-                var control = Vector256.Load(controls + 32 * bits);
-                var lanes = Vector256.Load(multipliers + 16 * bits);
-                var m = Vector256.Create(multiplier);
-                var a = Vector256.Create(addend);
-                var lo = Vector256.Create(min);
-                var hi = Vector256.Create(max);
-                for (; j + 16 <= count && offset + 16 <= packed.Length; j += 16, offset += 2 * bits)
-                {
-                    var block = Vector128.Load(src + offset);
-                    var windows = Avx2.Shuffle(Vector256.Create(block, block), control).AsUInt16();
-                    var codes = Vector256.ShiftRightLogical(windows * lanes, shift);
-                    var (low, high) = Vector256.Widen(codes);
-                    Affine(Vector256.ConvertToSingle(low.AsInt32()), m, a, lo, hi).Store(dst + j);
-                    Affine(Vector256.ConvertToSingle(high.AsInt32()), m, a, lo, hi).Store(dst + j + 8);
-                }
-            }
-            else if (Ssse3.IsSupported || AdvSimd.Arm64.IsSupported)
-            {
-                var control = Vector128.Load(controls + 32 * bits);
-                var lanes = Vector128.Load(multipliers + 16 * bits);
-                var m = Vector128.Create(multiplier);
-                var a = Vector128.Create(addend);
-                var lo = Vector128.Create(min);
-                var hi = Vector128.Create(max);
-                for (; j + 8 <= count && offset + 16 <= packed.Length; j += 8, offset += bits)
-                {
-                    var block = Vector128.Load(src + offset);
-                    var gathered = Ssse3.IsSupported ? Ssse3.Shuffle(block, control) : AdvSimd.Arm64.VectorTableLookup(block, control);
-                    var codes = Vector128.ShiftRightLogical(gathered.AsUInt16() * lanes, shift);
-                    var (low, high) = Vector128.Widen(codes);
-                    Affine(Vector128.ConvertToSingle(low.AsInt32()), m, a, lo, hi).Store(dst + j);
-                    Affine(Vector128.ConvertToSingle(high.AsInt32()), m, a, lo, hi).Store(dst + j + 4);
-                }
-            }
+            return done;
         }
 
-        return j;
+        // The loop stopped less than 16 bytes before the end of the stream (it loads 16 at a time). The rest goes
+        // through the same loop from a zero-padded copy instead of the scalar loop.
+        start += done / 8 * bits;
+        Span<byte> padded = stackalloc byte[TailBytes];
+        Span<float> decoded = stackalloc float[TailCodes];
+        padded.Clear();
+        packed.Slice(start, Math.Min(packed.Length - start, TailBytes - 16)).CopyTo(padded);
+        var tail = Math.Min(destination.Length - done, TailCodes);
+        var more = DqsVectorKernels.DecodePacked<TBounds>(padded, layout, decoded[..tail], multiplier, addend, min, max);
+        decoded[..more].CopyTo(destination[done..]);
+        return done + more;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Affine(Vector256<float> x, Vector256<float> m, Vector256<float> a, Vector256<float> lo, Vector256<float> hi)
-    {
-        // Avx.Min/Max are one instruction each; Vector256.Min/Max add NaN and signed-zero fix-ups that codes never need.
-        var y = Fma.IsSupported ? Fma.MultiplyAdd(x, m, a) : (x * m) + a;
-        return Avx.Min(Avx.Max(y, lo), hi);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Affine(Vector128<float> x, Vector128<float> m, Vector128<float> a, Vector128<float> lo, Vector128<float> hi)
-    {
-        var y = Fma.IsSupported ? Fma.MultiplyAdd(x, m, a)
-            : AdvSimd.IsSupported ? AdvSimd.FusedMultiplyAdd(a, x, m)
-            : (x * m) + a;
-        return Sse.IsSupported ? Sse.Min(Sse.Max(y, lo), hi)
-            : AdvSimd.IsSupported ? AdvSimd.Min(AdvSimd.Max(y, lo), hi)
-            : Vector128.Min(Vector128.Max(y, lo), hi);
-    }
-
-    private static byte[] BuildControls()
-    {
-        var controls = new byte[32 * 9];
-        for (var bits = 1; bits <= 7; bits++)
-        {
-            for (var lane = 0; lane < 2; lane++)
-            {
-                for (var j = 0; j < 8; j++)
-                {
-                    var at = lane * bits + (j * bits >> 3);
-                    controls[32 * bits + 16 * lane + 2 * j] = (byte)at;
-                    controls[32 * bits + 16 * lane + 2 * j + 1] = (byte)(at + 1);
-                }
-            }
-        }
-
-        return controls;
-    }
-
-    private static ushort[] BuildMultipliers()
-    {
-        var multipliers = new ushort[16 * 9];
-        for (var bits = 1; bits <= 7; bits++)
-        {
-            for (var k = 0; k < 16; k++)
-            {
-                var shift = (k % 8) * bits & 7;
-                multipliers[16 * bits + k] = (ushort)(1 << (16 - bits - shift));
-            }
-        }
-
-        return multipliers;
-    }
-
-    /// <summary>For tests and benchmarks: which path <see cref="Decode"/> takes on this machine.</summary>
-    public static string Path => Avx2.IsSupported ? "Vector256 (AVX2)" : Ssse3.IsSupported ? "Vector128 (SSSE3)" : AdvSimd.Arm64.IsSupported ? "Vector128 (Arm64)" : "scalar";
-
-    internal static ReadOnlySpan<byte> ControlsFor(int bits) => MemoryMarshal.CreateReadOnlySpan(ref Controls[32 * bits], 32);
 }
