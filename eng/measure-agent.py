@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Measures a dq-agent binary as systemd would see it: time from exec to READY=1 on a NOTIFY_SOCKET this script
 opens, RSS once idle, and that SIGTERM brings STOPPING=1 and exit 0. Runs it N times and prints medians.
-With --train PORT TOPIC REPORT it then publishes a fine-tune command (mosquitto_pub to 127.0.0.1:PORT) and samples
-RSS every 50 ms until the REPORT file is rewritten: the peak is the RSS while training.
+idle_median splits the idle RSS into anonymous and file-backed pages (kiB) and counts threads; DQ_MEASURE_SMAPS=FILE
+keeps /proc/PID/smaps of the last run. With --train PORT TOPIC REPORT it then publishes a fine-tune command
+(mosquitto_pub to 127.0.0.1:PORT) and samples RSS every 50 ms until the REPORT file is rewritten: the peak is the
+RSS while training; RSS is read again once the agent has been idle for --idle seconds after the run.
 
     eng/measure-agent.py BINARY [--runs N] [--idle SECONDS] [--train PORT TOPIC REPORT] -- AGENT ARGS...
 """
@@ -17,7 +19,18 @@ def rss_kib(pid):
     return None
 
 
-def train_peak(pid, train):
+def memory_breakdown(pid):
+    """VmRSS split as the kernel counts it (anonymous vs file-backed pages), and the thread count."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("RssAnon", "RssFile", "RssShmem", "Threads"):
+                fields[name] = int(value.split()[0])
+    return fields
+
+
+def train_peak(pid, train, settle):
     port, topic, report = train
     before = os.path.getmtime(report) if os.path.exists(report) else None
     subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", port, "-V", "mqttv5", "-q", "1", "-t", topic, "-m", "fine-tune"], check=True)
@@ -25,9 +38,11 @@ def train_peak(pid, train):
     while time.monotonic() - started < 600:
         peak = max(peak, rss_kib(pid) or 0)
         if os.path.exists(report) and os.path.getmtime(report) != before:
-            return peak, round(time.monotonic() - started, 1)
+            seconds = round(time.monotonic() - started, 1)
+            time.sleep(settle)
+            return peak, seconds, rss_kib(pid)
         time.sleep(0.05)
-    return peak, None
+    return peak, None, None
 
 
 def one_run(binary, agent_args, idle, train=None):
@@ -49,7 +64,11 @@ def one_run(binary, agent_args, idle, train=None):
                 ready_ms = (time.monotonic() - started) * 1000
         time.sleep(idle)
         rss = rss_kib(proc.pid)
-        training = train_peak(proc.pid, train) if train else None
+        breakdown = memory_breakdown(proc.pid)
+        if os.environ.get("DQ_MEASURE_SMAPS"):
+            with open(f"/proc/{proc.pid}/smaps") as smaps, open(os.environ["DQ_MEASURE_SMAPS"], "w") as out:
+                out.write(smaps.read())
+        training = train_peak(proc.pid, train, idle) if train else None
         proc.send_signal(signal.SIGTERM)
         stopping = False
         deadline = time.monotonic() + 20
@@ -63,7 +82,7 @@ def one_run(binary, agent_args, idle, train=None):
         if proc.poll() is None:
             proc.kill()
         sock.close()
-    return ready_ms, rss, stopping, code, training
+    return ready_ms, rss, stopping, code, training, breakdown
 
 
 def main():
@@ -88,10 +107,12 @@ def main():
         "ready_ms_all": [round(x, 1) for x in ready],
         "rss_idle_kib_median": statistics.median(rss),
         "rss_idle_kib_all": rss,
+        "idle_median": {key: statistics.median(r[5][key] for r in results) for key in results[0][5]},
         "stopping_seen": all(r[2] for r in results),
         "exit_codes": [r[3] for r in results],
         "rss_training_peak_kib": [r[4][0] for r in results] if args.train else None,
         "training_seconds": [r[4][1] for r in results] if args.train else None,
+        "rss_after_training_kib": [r[4][2] for r in results] if args.train else None,
     }, indent=2))
 
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using DatasetQuant.Agent.Configuration;
 using DatasetQuant.Agent.FineTuning;
+using DatasetQuant.Agent.Memory;
 using DatasetQuant.Agent.Systemd;
 using DatasetQuant.Gpio;
 using DatasetQuant.Sync;
@@ -45,8 +46,10 @@ public static class AgentHost
         builder.Services.AddSingleton<FineTuneRequests>();
         builder.Services.AddSingleton<FineTuneService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FineTuneService>());
-        builder.Services.AddHostedService<FineTuneCommandListener>();
+        builder.Services.AddSingleton<IDeviceTopicHandler, FineTuneCommandHandler>();
         builder.Services.AddSingleton<IDeviceStateContributor, FineTuneStateContributor>();
+        builder.Services.AddSingleton<ManagedHeapTrimmer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ManagedHeapTrimmer>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         return builder;
     }

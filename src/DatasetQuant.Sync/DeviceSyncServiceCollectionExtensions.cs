@@ -16,7 +16,8 @@ public static class DeviceSyncServiceCollectionExtensions
     /// <see cref="DeviceSyncService"/> over the libmosquitto <see cref="IMqttConnectionFactory"/> (unless one is
     /// registered already, as tests do). The .dqs <see cref="DqsShardRequantizer"/> shrinks shards unless another
     /// <see cref="IShardRequantizer"/> is registered; the host may add any number of
-    /// <see cref="IDeviceStateContributor"/>s.
+    /// <see cref="IDeviceStateContributor"/>s, and of <see cref="IDeviceTopicHandler"/>s to receive its own topics over
+    /// the same MQTT session.
     /// </summary>
     public static IServiceCollection AddDeviceSync(this IServiceCollection services, IConfiguration section)
     {

@@ -90,7 +90,7 @@ public sealed class AgentProcessTests
         var stdout = process.StandardOutput.ReadToEndAsync();
         try
         {
-            // The command session subscribes a moment after start; repeat the command until a run is recorded.
+            // The sync session subscribes to the command topic a moment after start; repeat the command until a run is recorded.
             var report = FineTuning.FineTuneReport.PathIn(data.Path);
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             while (!File.Exists(report))
@@ -102,6 +102,9 @@ public sealed class AgentProcessTests
             }
 
             Assert.Equal("Command", FineTuning.FineTuneReport.ReadFrom(data.Path)!.Trigger);
+
+            // The command came over the sync session: the agent holds one connection to the broker, not two.
+            Assert.Equal(1, EstablishedConnections(process.Id, broker.Port));
 
             // The retained state carries the run's numbers once the sync loop has published the requested report.
             string state = "";
@@ -124,6 +127,25 @@ public sealed class AgentProcessTests
 
         Assert.Equal(0, process.ExitCode);
         Assert.Contains("Fine-tune command received", await stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>TCP connections in ESTABLISHED state from the process <paramref name="pid"/> to <paramref name="port"/>.</summary>
+    private static int EstablishedConnections(int pid, int port)
+    {
+        var sockets = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+        {
+            if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+            {
+                sockets.Add(target["socket:[".Length..^1]);
+            }
+        }
+
+        // /proc/net/tcp rows: sl local_address rem_address st ... inode; addresses are hex "IP:PORT", state 01 is ESTABLISHED.
+        var remote = $":{port:X4}";
+        return File.ReadLines($"/proc/{pid}/net/tcp").Concat(File.ReadLines($"/proc/{pid}/net/tcp6"))
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Count(f => f.Length > 9 && f[2].EndsWith(remote, StringComparison.Ordinal) && f[3] == "01" && sockets.Contains(f[9]));
     }
 
     private static async Task<string> Tool(string tool, params string[] args)

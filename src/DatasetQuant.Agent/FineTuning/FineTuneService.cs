@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DatasetQuant.Agent.Configuration;
+using DatasetQuant.Agent.Memory;
 using DatasetQuant.Agent.Onnx;
 using DatasetQuant.Core.IO;
 using DatasetQuant.Gpio;
@@ -13,7 +14,7 @@ namespace DatasetQuant.Agent.FineTuning;
 /// <summary>
 /// Runs one fine-tune at a time as requests arrive (new data, a command, the button), no closer together than
 /// <see cref="FineTuneOptions.MinimumIntervalSeconds"/>, and records each outcome. New data (a verified dataset on
-/// flash) and the button are wired here; <see cref="FineTuneCommandListener"/> calls <see cref="FineTuneRequests.Request"/>.
+/// flash) and the button are wired here; <see cref="FineTuneCommandHandler"/> calls <see cref="FineTuneRequests.Request"/>.
 /// </summary>
 public sealed partial class FineTuneService(
     FineTuneRequests requests,
@@ -25,6 +26,7 @@ public sealed partial class FineTuneService(
     IOptions<AgentSyncOptions> syncOptions,
     IOptions<DeviceOptions> deviceOptions,
     DeviceSyncEvents syncEvents,
+    ManagedHeapTrimmer heapTrimmer,
     TimeProvider time,
     ILogger<FineTuneService> logger) : BackgroundService
 {
@@ -83,6 +85,9 @@ public sealed partial class FineTuneService(
 
                 await RunOnceAsync(trigger, dataDirectory, stoppingToken);
                 lastRunEnded = time.GetTimestamp();
+
+                // The run's batches, model and shard views are garbage now; the agent idles until the next request.
+                heapTrimmer.Trim("fine-tune");
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -19,6 +19,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private readonly IShardRequantizer? _requantizer;
     private readonly DeviceSyncEvents _events;
     private readonly IDeviceStateContributor[] _contributors;
+    private readonly Dictionary<string, IDeviceTopicHandler> _topicHandlers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly SyncTopics _topics;
@@ -36,7 +37,8 @@ public sealed partial class DeviceSyncEngine : IDisposable
         DeviceSyncEvents events,
         IEnumerable<IDeviceStateContributor> contributors,
         ILogger<DeviceSyncEngine> logger,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        IEnumerable<IDeviceTopicHandler>? topicHandlers = null)
     {
         _options = options;
         _verifier = verifier;
@@ -46,6 +48,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _topics = new SyncTopics(options.Fleet);
+        _topicHandlers = DeviceTopicHandlers.ByTopic(topicHandlers ?? [], _topics);
         _store = new DeviceStore(options.DataDirectory, verifier, logger);
         ApplyBudget("startup");
     }
@@ -82,6 +85,11 @@ public sealed partial class DeviceSyncEngine : IDisposable
             await connection.SubscribeAsync(_topics.AllManifests, MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
             await connection.SubscribeAsync(_topics.AllDatasetChunks, MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
             await connection.SubscribeAsync(_topics.DeviceChunks(DeviceId), MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            foreach (var topic in _topicHandlers.Keys)
+            {
+                await connection.SubscribeAsync(topic, MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
+            }
+
             await PublishStateAsync(cancellationToken).ConfigureAwait(false);
             await PublishBudgetReportedAsync(cancellationToken).ConfigureAwait(false);
             SchedulePullsForIncompleteDatasets();
@@ -156,6 +164,9 @@ public sealed partial class DeviceSyncEngine : IDisposable
                 case SyncTopicKind.BudgetDesired when topic.Name == DeviceId:
                     await HandleBudgetDesiredAsync(message, cancellationToken).ConfigureAwait(false);
                     break;
+                case SyncTopicKind.Unknown when _topicHandlers.TryGetValue(message.Topic, out var handler):
+                    HandleForHost(handler, message);
+                    break;
                 default:
                     _logger.LogWarning("Ignored message on unexpected topic {Topic}", message.Topic);
                     break;
@@ -166,6 +177,18 @@ public sealed partial class DeviceSyncEngine : IDisposable
             // Flash trouble must not end the loop: the message is dropped and the transfer resumes by pull.
             _logger.LogError(ex, "Flash error while handling {Topic}; the message was dropped", message.Topic);
             CloseAssemblies();
+        }
+    }
+
+    private void HandleForHost(IDeviceTopicHandler handler, MqttMessage message)
+    {
+        try
+        {
+            handler.Handle(message);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Topic handler {Handler} failed on {Topic}; the message was dropped", handler.GetType().Name, message.Topic);
         }
     }
 

@@ -86,12 +86,13 @@ public sealed class DeviceSyncEngineFactory(
     DeviceSyncEvents events,
     IEnumerable<IDeviceStateContributor> contributors,
     ILoggerFactory loggerFactory,
-    IShardRequantizer? requantizer = null)
+    IShardRequantizer? requantizer = null,
+    IEnumerable<IDeviceTopicHandler>? topicHandlers = null)
 {
     public DeviceSyncEngine Create()
     {
         var settings = options.Value;
         var verifier = Security.ManifestVerifier.FromPemFile(settings.CoordinatorKeyPath);
-        return new DeviceSyncEngine(settings, verifier, requantizer, events, contributors, loggerFactory.CreateLogger<DeviceSyncEngine>());
+        return new DeviceSyncEngine(settings, verifier, requantizer, events, contributors, loggerFactory.CreateLogger<DeviceSyncEngine>(), topicHandlers: topicHandlers);
     }
 }
