@@ -57,7 +57,7 @@ public sealed partial class DeviceSyncEngine
             // The flash is slower than the broadcast: keep memory bounded, pull this chunk when the rush is over.
             ChunksShed++;
         }
-        else if (assembly.Write(header.Offset, payload.Span))
+        else if (assembly.Write(header.Offset, payload.Span, header.PayloadCrc32C))
         {
             ChunksStored++;
         }
@@ -93,8 +93,8 @@ public sealed partial class DeviceSyncEngine
             if (resumed)
             {
                 _logger.LogInformation(
-                    "Resuming shard {Dataset}/{Shard}: {Have} of {Count} chunks already on flash",
-                    manifest.Dataset, shard.Name, assembly.Received.SetCount, assembly.Received.Count);
+                    "Resuming shard {Dataset}/{Shard}: {Have} of {Count} chunks already on flash; {Discarded} more failed their CRC (lost to a power cut) and will be fetched again",
+                    manifest.Dataset, shard.Name, assembly.Received.SetCount, assembly.Received.Count, assembly.ChunksDiscarded);
             }
 
             _assemblies[key] = assembly;
@@ -119,7 +119,9 @@ public sealed partial class DeviceSyncEngine
         var wasRefetch = _refetch.Remove((dataset, shard.Id));
         holdings.Shards.RemoveAll(s => s.Id == shard.Id);
         holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = shard.Size, Precision = HeldShard.Full });
-        _store.Save();
+
+        // The shard file is durable already; the state file follows at the next tick or with the whole dataset.
+        _store.MarkUnsaved();
         _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
 
         // A budget below the full size: requantize the fresh copy down to its share.
@@ -127,6 +129,7 @@ public sealed partial class DeviceSyncEngine
         _stateDirty = true;
         if (IsComplete(holdings) && !HasPendingFetch(dataset))
         {
+            _store.SaveIfChanged();
             RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
         }
 

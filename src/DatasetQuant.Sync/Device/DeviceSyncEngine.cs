@@ -98,7 +98,11 @@ public sealed partial class DeviceSyncEngine : IDisposable
     public async Task PublishOfflineAsync(IMqttConnection connection, CancellationToken cancellationToken) =>
         await connection.PublishAsync(CreateWill(_options), cancellationToken).ConfigureAwait(false);
 
-    public void Dispose() => CloseAssemblies();
+    public void Dispose()
+    {
+        SaveHoldings();
+        CloseAssemblies();
+    }
 
     private async Task LoopAsync(ChannelReader<MqttMessage> reader, CancellationToken cancellationToken)
     {
@@ -169,6 +173,19 @@ public sealed partial class DeviceSyncEngine : IDisposable
         }
     }
 
+    /// <summary>Writes holdings changed since the last write; a failure is logged and retried at the next tick.</summary>
+    private void SaveHoldings()
+    {
+        try
+        {
+            _store.SaveIfChanged();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError(ex, "Flash error while saving the device state of {Device}; retrying at the next tick", DeviceId);
+        }
+    }
+
     private void OnConnectionStateChanged(object? sender, MqttConnectionStateChangedEventArgs e)
     {
         if (e.IsConnected)
@@ -180,6 +197,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
+        SaveHoldings();
         if (_republish)
         {
             // After a reconnect the broker has published our will: say online again.
