@@ -76,12 +76,15 @@ public sealed partial class DeviceSyncEngine
 
         if (assembly.IsComplete)
         {
-            CompleteShard(holdings, shard, assembly);
+            StartCommit(holdings, shard, assembly);
         }
     }
 
-    private bool NeedsFetch(DatasetHoldings holdings, ManifestShard shard) =>
-        holdings.Find(shard.Id) is null || _refetch.Contains((holdings.Signed.Manifest.Dataset, shard.Id));
+    private bool NeedsFetch(DatasetHoldings holdings, ManifestShard shard)
+    {
+        var key = (holdings.Signed.Manifest.Dataset, shard.Id);
+        return (holdings.Find(shard.Id) is null || _refetch.Contains(key)) && !_commits.ContainsKey(key);
+    }
 
     private ShardAssembly OpenAssembly(DatasetHoldings holdings, ManifestShard shard)
     {
@@ -101,42 +104,6 @@ public sealed partial class DeviceSyncEngine
         }
 
         return assembly;
-    }
-
-    private void CompleteShard(DatasetHoldings holdings, ManifestShard shard, ShardAssembly assembly)
-    {
-        var dataset = holdings.Signed.Manifest.Dataset;
-        _assemblies.Remove((dataset, shard.Id));
-        if (!assembly.TryCommit(out var actual))
-        {
-            _logger.LogError(
-                "Rejected shard {Dataset}/{Shard} of version {Version}: SHA-256 {Actual} does not match the manifest's {Expected}; discarded, fetching it again",
-                dataset, shard.Name, holdings.Signed.Manifest.Version, actual, shard.Sha256);
-            SchedulePull(dataset, _time.GetUtcNow() + _options.PullQuietPeriod);
-            return;
-        }
-
-        var wasRefetch = _refetch.Remove((dataset, shard.Id));
-        holdings.Shards.RemoveAll(s => s.Id == shard.Id);
-        holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = shard.Size, Precision = HeldShard.Full });
-
-        // The shard file is durable already; the state file follows at the next tick or with the whole dataset.
-        _store.MarkUnsaved();
-        _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
-
-        // A budget below the full size: requantize the fresh copy down to its share.
-        ShapeShard(holdings, shard, TargetOf(shard));
-        _stateDirty = true;
-        if (IsComplete(holdings) && !HasPendingFetch(dataset))
-        {
-            _store.SaveIfChanged();
-            RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
-        }
-
-        if (wasRefetch && _refetch.Count == 0)
-        {
-            _budgetReportDirty = true;
-        }
     }
 
     private bool HasPendingFetch(string dataset)
@@ -241,7 +208,7 @@ public sealed partial class DeviceSyncEngine
             if (assembly.IsComplete)
             {
                 // Every chunk was on flash but the power went before the rename.
-                CompleteShard(holdings, shard, assembly);
+                StartCommit(holdings, shard, assembly);
                 continue;
             }
 

@@ -100,6 +100,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
 
     public void Dispose()
     {
+        FinishCommits(wait: true);
         SaveHoldings();
         CloseAssemblies();
     }
@@ -127,7 +128,8 @@ public sealed partial class DeviceSyncEngine : IDisposable
             waiting ??= reader.WaitToReadAsync(cancellationToken).AsTask();
             if (!waiting.IsCompleted)
             {
-                await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken)).ConfigureAwait(false);
+                var delay = Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken);
+                await (AnyCommitDone() is { } commit ? Task.WhenAny(waiting, delay, commit) : Task.WhenAny(waiting, delay)).ConfigureAwait(false);
             }
 
             if (waiting.IsCompleted)
@@ -197,6 +199,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
+        FinishCommits();
         SaveHoldings();
         if (_republish)
         {
