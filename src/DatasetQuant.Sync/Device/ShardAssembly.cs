@@ -12,8 +12,8 @@ namespace DatasetQuant.Sync.Device;
 /// offsets) and a CRC32C record per chunk in the <see cref="ChunkJournal"/>. Neither is fsynced per chunk: a killed
 /// process loses nothing the kernel already holds, so at most the chunk being written is fetched again. What a power
 /// cut may lose is found on resume, when every chunk the journal claims is read back and checked against its CRC;
-/// chunks that fail are forgotten and pulled again. Every <see cref="DurableInterval"/> bytes, and always before the
-/// rename, the partial file and the journal are fsynced, which bounds what a power cut costs.
+/// chunks that fail are forgotten and pulled again. Every <see cref="DurableInterval"/> bytes the partial file and the
+/// journal are fsynced, which bounds what a power cut costs; the partial file is fsynced again before the rename.
 /// </summary>
 internal sealed class ShardAssembly : IDisposable
 {
