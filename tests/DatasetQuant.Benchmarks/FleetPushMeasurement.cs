@@ -7,11 +7,12 @@ using DatasetQuant.Sync.Chunks;
 namespace DatasetQuant.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/DatasetQuant.Benchmarks -- fleet-push [--rounds N] [--devices N]</c>:
+/// <c>dotnet run -c Release --project tests/DatasetQuant.Benchmarks -- fleet-push [--rounds N] [--devices N] [--warmup N]</c>:
 /// push goodput to 1 and to N devices against the raw broker carrying the same messages in the same run, the time
 /// a late device needs to get the dataset by repair, and the bytes the coordinator publishes for one broadcast against
 /// N devices each fetching the dataset on its own (unicast). Prints a Markdown table for docs/results.md. A whole-fleet
-/// experiment of seconds per round, so a command rather than a BenchmarkDotNet class; medians over rounds.
+/// experiment of seconds per round, so a command rather than a BenchmarkDotNet class; medians over rounds, after
+/// <c>--warmup</c> rounds (default 1) that are not counted, since a coordinator and a NativeAOT device run warm code.
 /// </summary>
 internal static class FleetPushMeasurement
 {
@@ -19,10 +20,16 @@ internal static class FleetPushMeasurement
     {
         var rounds = Option(args, "--rounds", 5);
         var fleetSize = Option(args, "--devices", 20);
+        var warmup = Option(args, "--warmup", 1);
+
+        // On a fleet every device is a process with its own threads; here they share one pool, in which a device
+        // waiting for an fsync must not hold up the others (or the publisher). Threads, not cores: they mostly wait.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, (2 * fleetSize) + 8), io);
         using var shards = FashionMnistShardSet.Create(samples: 10_000, shardSizeBytes: 1L << 20);
         var mb = shards.TotalBytes / 1e6;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"dataset: {shards.Files.Count} shards, {shards.TotalBytes} bytes (Fashion-MNIST test set at 4 bpp); {rounds} rounds"));
+            $"dataset: {shards.Files.Count} shards, {shards.TotalBytes} bytes (Fashion-MNIST test set at 4 bpp); {rounds} rounds after {warmup} warm-up; load average {LoadAverage()}"));
 
         var rows = new List<string>();
         foreach (var devices in new[] { 1, fleetSize })
@@ -42,11 +49,16 @@ internal static class FleetPushMeasurement
             var raw = new List<double>();
             var push = new List<double>();
             var broadcast = new List<double>();
-            for (var round = 0; round < rounds; round++)
+            var ratios = new List<double>();
+            var gen2 = 0;
+            var pause = TimeSpan.Zero;
+            for (var round = -warmup; round < rounds; round++)
             {
-                raw.Add(await RawBroadcastSecondsAsync(bed, shards, devices));
+                var rawSeconds = await RawBroadcastSecondsAsync(bed, shards, devices);
+                var gen2Before = GC.CollectionCount(2);
+                var pauseBefore = GC.GetTotalPauseDuration();
                 // A new dataset name each round: a new version of the same bytes would be recognised as held already.
-                var name = $"fmnist-{round}";
+                var name = round < 0 ? $"warmup-{-round}" : $"fmnist-{round}";
                 var result = await bed.PublishAsync(name, shards.Directory);
                 await FleetBed.WaitUntilAsync(() => Task.FromResult(fleet.All(d => d.HasStored(name, result.Version))), TimeSpan.FromMinutes(2), () => "push");
 
@@ -59,13 +71,25 @@ internal static class FleetPushMeasurement
                     }
                 });
 
-                push.Add(Stopwatch.GetElapsedTime(result.BroadcastStarted, last).TotalSeconds);
+                var pushSeconds = Stopwatch.GetElapsedTime(result.BroadcastStarted, last).TotalSeconds;
+                if (round < 0)
+                {
+                    continue;
+                }
+
+                gen2 += GC.CollectionCount(2) - gen2Before;
+                pause += GC.GetTotalPauseDuration() - pauseBefore;
+                raw.Add(rawSeconds);
+                push.Add(pushSeconds);
                 broadcast.Add(result.Elapsed.TotalSeconds);
+                ratios.Add(rawSeconds / pushSeconds);
             }
 
             var repaired = (await bed.Store.ListRepairTotalsAsync(FleetBed.FleetName)).Sum(t => t.Chunks);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{devices} devices: broadcast publish median {Median(broadcast) * 1000:F0} ms; chunks repaired during the {rounds} pushes: {repaired}"));
+                $"{devices} devices: broadcast publish median {Median(broadcast) * 1000:F0} ms; chunks repaired during the pushes: {repaired}; " +
+                $"push/raw per round [{string.Join(", ", ratios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}], median {Median(ratios):F2}; " +
+                $"during the pushes {gen2} gen-2 collections, GC pauses {pause.TotalMilliseconds:F0} ms in all; load average {LoadAverage()}"));
 
             var rawMbps = mb / Median(raw);
             var pushMbps = mb / Median(push);
@@ -184,6 +208,8 @@ internal static class FleetPushMeasurement
             await session.Messages.ReadAsync();
         }
     }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static double Median(List<double> values)
     {

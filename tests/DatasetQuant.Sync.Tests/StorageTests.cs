@@ -10,7 +10,7 @@ public sealed class StorageTests
     private static readonly byte[] Sha = new byte[32];
 
     [Fact]
-    public void The_chunk_journal_resumes_and_a_torn_slot_costs_one_chunk()
+    public void The_chunk_journal_resumes_its_records_and_a_torn_record_costs_only_that_chunk()
     {
         using var dir = new TempDirectory();
         var path = dir.File("s.chunks");
@@ -19,8 +19,7 @@ public sealed class StorageTests
             Assert.False(resumed);
             for (var i = 0; i < 5; i++)
             {
-                journal.Bitmap.Set(i);
-                journal.Persist();
+                journal.Record(i, 0xC0FFEE00u + (uint)i);
             }
         }
 
@@ -28,20 +27,36 @@ public sealed class StorageTests
         {
             Assert.True(resumed);
             Assert.Equal(5, journal.Bitmap.SetCount);
+            Assert.Equal(0xC0FFEE03u, journal.CrcOf(3));
         }
 
-        // Tear the newest slot: sequence 6 (the initial write plus 5 chunks) lives in slot 0.
+        // Tear record 2 (64-byte header, 8 bytes a record): its seal no longer matches, the others stay.
         var bytes = File.ReadAllBytes(path);
-        bytes[20] ^= 0xFF;
+        bytes[64 + (2 * 8) + 1] ^= 0xFF;
         File.WriteAllBytes(path, bytes);
         using (var journal = ChunkJournal.Open(path, 1, 100_000, 16_384, Sha, out var resumed))
         {
             Assert.True(resumed);
             Assert.Equal(4, journal.Bitmap.SetCount);
+            Assert.False(journal.Bitmap[2]);
+        }
+
+        // Records of version 1 do not seal under a version 2 header, even when only the header were rewritten.
+        var header2 = File.ReadAllBytes(path);
+        using (ChunkJournal.Open(dir.File("v2.chunks"), 2, 100_000, 16_384, Sha, out _))
+        {
+        }
+
+        File.ReadAllBytes(dir.File("v2.chunks")).AsSpan(0, 64).CopyTo(header2);
+        File.WriteAllBytes(path, header2);
+        using (var journal = ChunkJournal.Open(path, 2, 100_000, 16_384, Sha, out var resumed))
+        {
+            Assert.True(resumed);
+            Assert.Equal(0, journal.Bitmap.SetCount);
         }
 
         // Another manifest version starts afresh.
-        using (var journal = ChunkJournal.Open(path, 2, 100_000, 16_384, Sha, out var resumed))
+        using (var journal = ChunkJournal.Open(path, 3, 100_000, 16_384, Sha, out var resumed))
         {
             Assert.False(resumed);
             Assert.Equal(0, journal.Bitmap.SetCount);

@@ -48,6 +48,22 @@ public sealed class ChunkBitmap
         return true;
     }
 
+    /// <summary>Clears bit <paramref name="index"/>; false when it was already clear.</summary>
+    public bool Clear(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+        ref var b = ref _bits[index >> 3];
+        var mask = (byte)(1 << (index & 7));
+        if ((b & mask) == 0)
+        {
+            return false;
+        }
+
+        b &= (byte)~mask;
+        SetCount--;
+        return true;
+    }
+
     public static ChunkBitmap AllSet(int count)
     {
         var bitmap = new ChunkBitmap(count);

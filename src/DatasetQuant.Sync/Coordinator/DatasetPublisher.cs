@@ -30,7 +30,7 @@ public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topi
         var started = Stopwatch.GetTimestamp();
         await PublishManifestAsync(dataset.Signed, cancellationToken).ConfigureAwait(false);
 
-        var sender = new ChunkSender(connection);
+        await using var sender = new ChunkSender(connection);
         var topic = topics.DatasetChunks(manifest.Dataset);
         foreach (var shard in manifest.Shards)
         {
@@ -38,6 +38,8 @@ public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topi
                 topic, manifest.Dataset, manifest.Version, shard.Id, dataset.ShardPath(shard), shard.Size, manifest.ChunkSize,
                 wanted: null, isRepair: false, cancellationToken).ConfigureAwait(false);
         }
+
+        await sender.CompleteAsync().ConfigureAwait(false);
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         logger.LogInformation(

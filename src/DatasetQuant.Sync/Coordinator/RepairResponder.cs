@@ -57,7 +57,7 @@ public sealed class RepairResponder(IMqttConnection connection, SyncTopics topic
             return true;
         }
 
-        var sender = new ChunkSender(connection);
+        await using var sender = new ChunkSender(connection);
         var replyTopic = topics.DeviceChunks(pull.Device);
         foreach (var wanted in pull.Shards)
         {
@@ -78,6 +78,8 @@ public sealed class RepairResponder(IMqttConnection connection, SyncTopics topic
                 replyTopic, manifest.Dataset, manifest.Version, shard.Id, dataset.ShardPath(shard), shard.Size, manifest.ChunkSize,
                 bitmap, isRepair: true, cancellationToken).ConfigureAwait(false);
         }
+
+        await sender.CompleteAsync().ConfigureAwait(false);
 
         FramesSent += sender.FramesSent;
         PullsAnswered++;

@@ -1,122 +1,152 @@
 using System.Buffers.Binary;
 using DatasetQuant.Sync.Chunks;
+using Microsoft.Win32.SafeHandles;
 
 namespace DatasetQuant.Sync.Device;
 
 /// <summary>
-/// The persisted received-chunk bitmap of one <c>.partial</c> shard (<c>{shard}.chunks</c>). Two slots are written
-/// alternately, each with a sequence number and a CRC32C, and fsynced after every chunk: a write torn by a power cut
-/// spoils only the slot being written, and the other still holds the state one chunk earlier.
-/// Slot: magic "DQJ1", sequence u64, manifest version i64, shard size i64, chunk size i32, chunk count i32,
-/// SHA-256 of the shard (32 bytes), bitmap (ceil(count/8) bytes), CRC32C of everything before it (u32); little-endian.
+/// The received-chunk journal of one <c>.partial</c> shard (<c>{shard}.chunks</c>): a header naming the shard version,
+/// then one 8-byte record per chunk holding the CRC32C of the chunk's bytes. Records are plain writes, not fsynced:
+/// a killed process leaves them in the page cache, and after a power cut <see cref="ShardAssembly"/> checks every
+/// chunk a record claims against its CRC before trusting it, so a lost or torn write costs a refetch, never a wrong
+/// byte. A record is 8-byte aligned and written whole, so it cannot straddle two sectors.
+/// Header: magic "DQJ2", manifest version i64, shard size i64, chunk size i32, chunk count i32, SHA-256 of the
+/// shard (32 bytes), CRC32C of the bytes before it (u32). Record i at <c>64 + 8 i</c>: chunk CRC32C u32, then the
+/// seal CRC32C(header CRC, i, chunk CRC) ^ <see cref="SealMask"/> u32, so a zeroed or half-written record is not a
+/// record, and a record left over from another shard version never seals under this header. Nothing here is fsynced
+/// when a journal starts: a header lost to a power cut only means starting over. All little-endian.
 /// </summary>
 internal sealed class ChunkJournal : IDisposable
 {
-    private const uint Magic = 0x314A5144; // "DQJ1"
-    private const int FixedSize = 4 + 8 + 8 + 8 + 4 + 4 + 32 + 4;
+    private const uint Magic = 0x324A5144; // "DQJ2"
+    private const int HeaderSize = 4 + 8 + 8 + 4 + 4 + 32 + 4;
+    private const int RecordSize = 8;
+    private const uint SealMask = 0xA5C3_5A3C;
 
-    private readonly FileStream _file;
-    private readonly byte[] _slot;
-    private readonly long _manifestVersion;
-    private readonly long _shardSize;
-    private readonly int _chunkSize;
-    private readonly byte[] _sha256;
-    private ulong _sequence;
+    private readonly SafeFileHandle _file;
+    private readonly uint _headerCrc;
+    private readonly uint[] _crcs;
 
-    private ChunkJournal(FileStream file, long manifestVersion, long shardSize, int chunkSize, byte[] sha256, ChunkBitmap bitmap, ulong sequence)
+    private ChunkJournal(SafeFileHandle file, uint headerCrc, ChunkBitmap bitmap, uint[] crcs)
     {
         _file = file;
-        _manifestVersion = manifestVersion;
-        _shardSize = shardSize;
-        _chunkSize = chunkSize;
-        _sha256 = sha256;
+        _headerCrc = headerCrc;
         Bitmap = bitmap;
-        _sequence = sequence;
-        _slot = new byte[SlotSize(bitmap.Count)];
+        _crcs = crcs;
     }
 
+    /// <summary>Chunks with a sealed record. Until <see cref="ShardAssembly"/> has checked them, a claim, not a fact.</summary>
     public ChunkBitmap Bitmap { get; }
 
+    /// <summary>The CRC32C recorded for chunk <paramref name="index"/> (meaningful only when its bit is set).</summary>
+    public uint CrcOf(int index) => _crcs[index];
+
     /// <summary>
-    /// Opens the journal at <paramref name="path"/> and returns the bitmap it holds for exactly this shard version, or
-    /// a fresh empty one (writing it) when the file is absent, unreadable, or for another version.
+    /// Opens the journal at <paramref name="path"/> and returns the records it holds for exactly this shard version,
+    /// or a fresh empty journal when the file is absent, unreadable, or for another version.
     /// </summary>
     public static ChunkJournal Open(string path, long manifestVersion, long shardSize, int chunkSize, byte[] sha256, out bool resumed)
     {
-        var count = (int)((shardSize + chunkSize - 1) / chunkSize);
-        var slotSize = SlotSize(count);
-        var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
-        ChunkBitmap? best = null;
-        ulong bestSequence = 0;
-        if (file.Length == 2L * slotSize)
+        var count = checked((int)((shardSize + chunkSize - 1) / chunkSize));
+        var header = new byte[HeaderSize];
+        var headerCrc = WriteHeader(header, manifestVersion, shardSize, chunkSize, count, sha256);
+        var file = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        try
         {
-            var buffer = new byte[slotSize];
-            for (var slot = 0; slot < 2; slot++)
+            var bitmap = new ChunkBitmap(count);
+            var crcs = new uint[count];
+            resumed = HeaderMatches(file, header) && ReadRecords(file, headerCrc, bitmap, crcs);
+            if (!resumed)
             {
-                file.Position = (long)slot * slotSize;
-                file.ReadExactly(buffer);
-                if (TryParse(buffer, manifestVersion, shardSize, chunkSize, sha256, count, out var sequence, out var bitmap) && (best is null || sequence > bestSequence))
-                {
-                    best = bitmap;
-                    bestSequence = sequence;
-                }
+                RandomAccess.SetLength(file, 0);
+                RandomAccess.Write(file, header, 0);
+                RandomAccess.SetLength(file, HeaderSize + ((long)count * RecordSize));
             }
-        }
 
-        resumed = best is not null;
-        var journal = new ChunkJournal(file, manifestVersion, shardSize, chunkSize, sha256, best ?? new ChunkBitmap(count), bestSequence);
-        if (!resumed)
+            return new ChunkJournal(file, headerCrc, bitmap, crcs);
+        }
+        catch
         {
-            file.SetLength(2L * slotSize);
-            journal.Persist();
+            file.Dispose();
+            throw;
         }
-
-        return journal;
     }
 
-    /// <summary>Writes the current bitmap to the older slot and fsyncs it.</summary>
-    public void Persist()
+    /// <summary>Records chunk <paramref name="index"/> as held with bytes of CRC32C <paramref name="crc"/> (a plain write).</summary>
+    public void Record(int index, uint crc)
     {
-        _sequence++;
-        var s = _slot.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(s, Magic);
-        BinaryPrimitives.WriteUInt64LittleEndian(s[4..], _sequence);
-        BinaryPrimitives.WriteInt64LittleEndian(s[12..], _manifestVersion);
-        BinaryPrimitives.WriteInt64LittleEndian(s[20..], _shardSize);
-        BinaryPrimitives.WriteInt32LittleEndian(s[28..], _chunkSize);
-        BinaryPrimitives.WriteInt32LittleEndian(s[32..], Bitmap.Count);
-        _sha256.CopyTo(s[36..]);
-        Bitmap.Bytes.CopyTo(s[68..]);
-        var crcAt = s.Length - 4;
-        BinaryPrimitives.WriteUInt32LittleEndian(s[crcAt..], Crc32C.Compute(s[..crcAt]));
-        _file.Position = (long)(_sequence % 2) * _slot.Length;
-        _file.Write(_slot);
-        _file.Flush(flushToDisk: true);
+        Span<byte> record = stackalloc byte[RecordSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(record, crc);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Seal(_headerCrc, index, crc));
+        RandomAccess.Write(_file, record, RecordOffset(index));
+        _crcs[index] = crc;
+        Bitmap.Set(index);
     }
+
+    /// <summary>Forgets chunk <paramref name="index"/>, whose bytes did not match its record.</summary>
+    public void Forget(int index)
+    {
+        Span<byte> zero = stackalloc byte[RecordSize];
+        zero.Clear();
+        RandomAccess.Write(_file, zero, RecordOffset(index));
+        Bitmap.Clear(index);
+    }
+
+    /// <summary>fsync: every record written so far survives a power cut.</summary>
+    public void Flush() => RandomAccess.FlushToDisk(_file);
 
     public void Dispose() => _file.Dispose();
 
-    private static int SlotSize(int count) => FixedSize + ((count + 7) / 8);
+    private static long RecordOffset(int index) => HeaderSize + ((long)index * RecordSize);
 
-    private static bool TryParse(
-        ReadOnlySpan<byte> s, long manifestVersion, long shardSize, int chunkSize, byte[] sha256, int count, out ulong sequence, out ChunkBitmap bitmap)
+    private static uint Seal(uint headerCrc, int index, uint crc)
     {
-        sequence = 0;
-        bitmap = null!;
-        var crcAt = s.Length - 4;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(s) != Magic
-            || BinaryPrimitives.ReadUInt32LittleEndian(s[crcAt..]) != Crc32C.Compute(s[..crcAt])
-            || BinaryPrimitives.ReadInt64LittleEndian(s[12..]) != manifestVersion
-            || BinaryPrimitives.ReadInt64LittleEndian(s[20..]) != shardSize
-            || BinaryPrimitives.ReadInt32LittleEndian(s[28..]) != chunkSize
-            || BinaryPrimitives.ReadInt32LittleEndian(s[32..]) != count
-            || !s.Slice(36, 32).SequenceEqual(sha256))
+        Span<byte> input = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(input, headerCrc);
+        BinaryPrimitives.WriteInt32LittleEndian(input[4..], index);
+        BinaryPrimitives.WriteUInt32LittleEndian(input[8..], crc);
+        return Crc32C.Compute(input) ^ SealMask;
+    }
+
+    private static uint WriteHeader(Span<byte> s, long manifestVersion, long shardSize, int chunkSize, int count, byte[] sha256)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(s, Magic);
+        BinaryPrimitives.WriteInt64LittleEndian(s[4..], manifestVersion);
+        BinaryPrimitives.WriteInt64LittleEndian(s[12..], shardSize);
+        BinaryPrimitives.WriteInt32LittleEndian(s[20..], chunkSize);
+        BinaryPrimitives.WriteInt32LittleEndian(s[24..], count);
+        sha256.CopyTo(s[28..]);
+        var crcAt = HeaderSize - 4;
+        var crc = Crc32C.Compute(s[..crcAt]);
+        BinaryPrimitives.WriteUInt32LittleEndian(s[crcAt..], crc);
+        return crc;
+    }
+
+    private static bool HeaderMatches(SafeFileHandle file, byte[] expected)
+    {
+        Span<byte> actual = stackalloc byte[HeaderSize];
+        return RandomAccess.Read(file, actual, 0) == HeaderSize && actual.SequenceEqual(expected);
+    }
+
+    /// <summary>Reads every sealed record; false when the file is shorter than its header says (then it starts afresh).</summary>
+    private static bool ReadRecords(SafeFileHandle file, uint headerCrc, ChunkBitmap bitmap, uint[] crcs)
+    {
+        var records = new byte[bitmap.Count * RecordSize];
+        if (RandomAccess.Read(file, records, HeaderSize) != records.Length)
         {
             return false;
         }
 
-        sequence = BinaryPrimitives.ReadUInt64LittleEndian(s[4..]);
-        bitmap = ChunkBitmap.FromBytes(count, s.Slice(68, crcAt - 68));
+        for (var i = 0; i < bitmap.Count; i++)
+        {
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(records.AsSpan(i * RecordSize));
+            if (BinaryPrimitives.ReadUInt32LittleEndian(records.AsSpan((i * RecordSize) + 4)) == Seal(headerCrc, i, crc))
+            {
+                crcs[i] = crc;
+                bitmap.Set(i);
+            }
+        }
+
         return true;
     }
 }

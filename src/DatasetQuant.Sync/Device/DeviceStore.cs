@@ -53,7 +53,28 @@ internal sealed class DeviceStore
         }
     }
 
-    public void Save() => State.Save(_statePath);
+    /// <summary>Whether <see cref="State"/> holds a change that <see cref="Save"/> has not written yet.</summary>
+    public bool HasUnsavedChanges { get; private set; }
+
+    public void Save()
+    {
+        State.Save(_statePath);
+        HasUnsavedChanges = false;
+    }
+
+    /// <summary>
+    /// Records that <see cref="State"/> changed without writing it now, for changes a restart recovers by itself
+    /// (a shard renamed into place is adopted by <see cref="Reconcile"/>), so that several of them cost one write.
+    /// </summary>
+    public void MarkUnsaved() => HasUnsavedChanges = true;
+
+    public void SaveIfChanged()
+    {
+        if (HasUnsavedChanges)
+        {
+            Save();
+        }
+    }
 
     /// <summary>
     /// Takes a newer verified manifest: keeps held shards whose name and SHA-256 are unchanged, saves the state, then

@@ -54,6 +54,8 @@ public sealed partial class DeviceSyncEngine
     /// </summary>
     private void ApplyBudget(string reason)
     {
+        // A shard being committed is held or not once its commit is taken; decide on the outcome, not before it.
+        FinishCommits(wait: true);
         var changedDatasets = new List<DatasetHoldings>();
         foreach (var (name, holdings) in _store.State.Datasets)
         {

@@ -54,6 +54,7 @@ public sealed partial class DeviceSyncEngine
             }
         }
 
+        FinishCommits(wait: true, manifest.Dataset);
         CloseAssemblies(manifest.Dataset);
         var holdings = _store.Accept(signed);
         _logger.LogInformation(

@@ -57,7 +57,7 @@ public sealed partial class DeviceSyncEngine
             // The flash is slower than the broadcast: keep memory bounded, pull this chunk when the rush is over.
             ChunksShed++;
         }
-        else if (assembly.Write(header.Offset, payload.Span))
+        else if (assembly.Write(header.Offset, payload.Span, header.PayloadCrc32C))
         {
             ChunksStored++;
         }
@@ -76,12 +76,15 @@ public sealed partial class DeviceSyncEngine
 
         if (assembly.IsComplete)
         {
-            CompleteShard(holdings, shard, assembly);
+            StartCommit(holdings, shard, assembly);
         }
     }
 
-    private bool NeedsFetch(DatasetHoldings holdings, ManifestShard shard) =>
-        holdings.Find(shard.Id) is null || _refetch.Contains((holdings.Signed.Manifest.Dataset, shard.Id));
+    private bool NeedsFetch(DatasetHoldings holdings, ManifestShard shard)
+    {
+        var key = (holdings.Signed.Manifest.Dataset, shard.Id);
+        return (holdings.Find(shard.Id) is null || _refetch.Contains(key)) && !_commits.ContainsKey(key);
+    }
 
     private ShardAssembly OpenAssembly(DatasetHoldings holdings, ManifestShard shard)
     {
@@ -93,47 +96,14 @@ public sealed partial class DeviceSyncEngine
             if (resumed)
             {
                 _logger.LogInformation(
-                    "Resuming shard {Dataset}/{Shard}: {Have} of {Count} chunks already on flash",
-                    manifest.Dataset, shard.Name, assembly.Received.SetCount, assembly.Received.Count);
+                    "Resuming shard {Dataset}/{Shard}: {Have} of {Count} chunks already on flash; {Discarded} more failed their CRC (lost to a power cut) and will be fetched again",
+                    manifest.Dataset, shard.Name, assembly.Received.SetCount, assembly.Received.Count, assembly.ChunksDiscarded);
             }
 
             _assemblies[key] = assembly;
         }
 
         return assembly;
-    }
-
-    private void CompleteShard(DatasetHoldings holdings, ManifestShard shard, ShardAssembly assembly)
-    {
-        var dataset = holdings.Signed.Manifest.Dataset;
-        _assemblies.Remove((dataset, shard.Id));
-        if (!assembly.TryCommit(out var actual))
-        {
-            _logger.LogError(
-                "Rejected shard {Dataset}/{Shard} of version {Version}: SHA-256 {Actual} does not match the manifest's {Expected}; discarded, fetching it again",
-                dataset, shard.Name, holdings.Signed.Manifest.Version, actual, shard.Sha256);
-            SchedulePull(dataset, _time.GetUtcNow() + _options.PullQuietPeriod);
-            return;
-        }
-
-        var wasRefetch = _refetch.Remove((dataset, shard.Id));
-        holdings.Shards.RemoveAll(s => s.Id == shard.Id);
-        holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = shard.Size, Precision = HeldShard.Full });
-        _store.Save();
-        _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
-
-        // A budget below the full size: requantize the fresh copy down to its share.
-        ShapeShard(holdings, shard, TargetOf(shard));
-        _stateDirty = true;
-        if (IsComplete(holdings) && !HasPendingFetch(dataset))
-        {
-            RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
-        }
-
-        if (wasRefetch && _refetch.Count == 0)
-        {
-            _budgetReportDirty = true;
-        }
     }
 
     private bool HasPendingFetch(string dataset)
@@ -238,7 +208,7 @@ public sealed partial class DeviceSyncEngine
             if (assembly.IsComplete)
             {
                 // Every chunk was on flash but the power went before the rename.
-                CompleteShard(holdings, shard, assembly);
+                StartCommit(holdings, shard, assembly);
                 continue;
             }
 

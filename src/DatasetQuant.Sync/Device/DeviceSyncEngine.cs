@@ -106,7 +106,12 @@ public sealed partial class DeviceSyncEngine : IDisposable
     public async Task PublishOfflineAsync(IMqttConnection connection, CancellationToken cancellationToken) =>
         await connection.PublishAsync(CreateWill(_options), cancellationToken).ConfigureAwait(false);
 
-    public void Dispose() => CloseAssemblies();
+    public void Dispose()
+    {
+        FinishCommits(wait: true);
+        SaveHoldings();
+        CloseAssemblies();
+    }
 
     private async Task LoopAsync(ChannelReader<MqttMessage> reader, CancellationToken cancellationToken)
     {
@@ -131,7 +136,8 @@ public sealed partial class DeviceSyncEngine : IDisposable
             waiting ??= reader.WaitToReadAsync(cancellationToken).AsTask();
             if (!waiting.IsCompleted)
             {
-                await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken)).ConfigureAwait(false);
+                var delay = Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken);
+                await (AnyCommitDone() is { } commit ? Task.WhenAny(waiting, delay, commit) : Task.WhenAny(waiting, delay)).ConfigureAwait(false);
             }
 
             if (waiting.IsCompleted)
@@ -192,6 +198,19 @@ public sealed partial class DeviceSyncEngine : IDisposable
         }
     }
 
+    /// <summary>Writes holdings changed since the last write; a failure is logged and retried at the next tick.</summary>
+    private void SaveHoldings()
+    {
+        try
+        {
+            _store.SaveIfChanged();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogError(ex, "Flash error while saving the device state of {Device}; retrying at the next tick", DeviceId);
+        }
+    }
+
     private void OnConnectionStateChanged(object? sender, MqttConnectionStateChangedEventArgs e)
     {
         if (e.IsConnected)
@@ -203,6 +222,8 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
+        FinishCommits();
+        SaveHoldings();
         if (_republish)
         {
             // After a reconnect the broker has published our will: say online again.

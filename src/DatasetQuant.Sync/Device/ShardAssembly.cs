@@ -1,21 +1,31 @@
+using System.Buffers;
 using System.Security.Cryptography;
+using DatasetQuant.Sync.Chunks;
 using DatasetQuant.Sync.IO;
 using DatasetQuant.Sync.Messages;
+using Microsoft.Win32.SafeHandles;
 
 namespace DatasetQuant.Sync.Device;
 
 /// <summary>
 /// One shard being received: its bytes in <c>{name}.partial</c> (created at full length, chunks written at their
-/// offsets) and its bitmap in the <see cref="ChunkJournal"/>. Each chunk is fsynced before the bitmap records it, so
-/// the bitmap never claims a chunk that a power cut could have lost.
+/// offsets) and a CRC32C record per chunk in the <see cref="ChunkJournal"/>. Neither is fsynced per chunk: a killed
+/// process loses nothing the kernel already holds, so at most the chunk being written is fetched again. What a power
+/// cut may lose is found on resume, when every chunk the journal claims is read back and checked against its CRC;
+/// chunks that fail are forgotten and pulled again. Every <see cref="DurableInterval"/> bytes the partial file and the
+/// journal are fsynced, which bounds what a power cut costs; the partial file is fsynced again before the rename.
 /// </summary>
 internal sealed class ShardAssembly : IDisposable
 {
-    private readonly FileStream _partial;
+    /// <summary>Bytes received between two fsyncs: what a power cut can cost at most, in refetches.</summary>
+    internal const long DurableInterval = 8L << 20;
+
+    private readonly SafeFileHandle _partial;
     private readonly ChunkJournal _journal;
     private readonly int _chunkSize;
+    private long _unsyncedBytes;
 
-    private ShardAssembly(string dataset, ManifestShard shard, int chunkSize, string finalPath, FileStream partial, ChunkJournal journal)
+    private ShardAssembly(string dataset, ManifestShard shard, int chunkSize, string finalPath, SafeFileHandle partial, ChunkJournal journal)
     {
         Dataset = dataset;
         Shard = shard;
@@ -37,11 +47,20 @@ internal sealed class ShardAssembly : IDisposable
 
     public string JournalPath { get; }
 
-    public Chunks.ChunkBitmap Received => _journal.Bitmap;
+    public ChunkBitmap Received => _journal.Bitmap;
 
     public bool IsComplete => _journal.Bitmap.IsFull;
 
-    /// <summary>Opens (resuming when the journal matches this shard version) or starts the assembly of a shard.</summary>
+    /// <summary>On resume: chunks the journal claimed whose bytes did not match their CRC (lost to a power cut).</summary>
+    public int ChunksDiscarded { get; private set; }
+
+    /// <summary>Fsyncs of the partial file and its journal since the assembly was opened (each counts once).</summary>
+    public int Syncs { get; private set; }
+
+    /// <summary>
+    /// Opens (resuming when the journal matches this shard version, after checking every claimed chunk against its
+    /// CRC) or starts the assembly of a shard.
+    /// </summary>
     public static ShardAssembly Open(string dataset, ManifestShard shard, long manifestVersion, int chunkSize, string finalPath, out bool resumed)
     {
         var partialPath = finalPath + ".partial";
@@ -52,29 +71,36 @@ internal sealed class ShardAssembly : IDisposable
         }
 
         var journal = ChunkJournal.Open(finalPath + ".chunks", manifestVersion, shard.Size, chunkSize, Convert.FromHexString(shard.Sha256), out resumed);
-        FileStream partial;
+        SafeFileHandle? partial = null;
         try
         {
-            partial = new FileStream(partialPath, resumed ? FileMode.OpenOrCreate : FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
-            if (partial.Length != shard.Size)
+            partial = File.OpenHandle(partialPath, resumed ? FileMode.OpenOrCreate : FileMode.Create, FileAccess.ReadWrite, FileShare.None);
+            if (RandomAccess.GetLength(partial) != shard.Size)
             {
-                partial.SetLength(shard.Size);
+                RandomAccess.SetLength(partial, shard.Size);
             }
+
+            var assembly = new ShardAssembly(dataset, shard, chunkSize, finalPath, partial, journal);
+            if (resumed)
+            {
+                assembly.DiscardChunksThatFailTheirCrc();
+            }
+
+            return assembly;
         }
         catch
         {
+            partial?.Dispose();
             journal.Dispose();
             throw;
         }
-
-        return new ShardAssembly(dataset, shard, chunkSize, finalPath, partial, journal);
     }
 
     /// <summary>
-    /// Stores one chunk. Returns false for a chunk already held (a duplicate); throws nothing for those. The caller
-    /// has checked offset and length against the manifest.
+    /// Stores one chunk whose bytes have CRC32C <paramref name="crc32C"/> (checked by the frame reader). Returns false
+    /// for a chunk already held (a duplicate). The caller has checked offset and length against the manifest.
     /// </summary>
-    public bool Write(long offset, ReadOnlySpan<byte> payload)
+    public bool Write(long offset, ReadOnlySpan<byte> payload, uint crc32C)
     {
         var index = (int)(offset / _chunkSize);
         if (_journal.Bitmap[index])
@@ -82,11 +108,15 @@ internal sealed class ShardAssembly : IDisposable
             return false;
         }
 
-        _partial.Position = offset;
-        _partial.Write(payload);
-        _partial.Flush(flushToDisk: true);
-        _journal.Bitmap.Set(index);
-        _journal.Persist();
+        // Data before its record: a process killed between the two leaves bytes without a claim, never the reverse.
+        RandomAccess.Write(_partial, payload, offset);
+        _journal.Record(index, crc32C);
+        _unsyncedBytes += payload.Length;
+        if (_unsyncedBytes >= DurableInterval && !IsComplete)
+        {
+            Sync();
+        }
+
         return true;
     }
 
@@ -96,15 +126,15 @@ internal sealed class ShardAssembly : IDisposable
     /// </summary>
     public bool TryCommit(out string actualSha256)
     {
-        _partial.Flush(flushToDisk: true);
-        _partial.Position = 0;
-        actualSha256 = Convert.ToHexStringLower(SHA256.HashData(_partial));
-        Dispose();
+        actualSha256 = HashPartial();
         if (actualSha256 != Shard.Sha256)
         {
             Discard();
             return false;
         }
+
+        RandomAccess.FlushToDisk(_partial);
+        Dispose();
 
         DurableFile.CommitTemp(PartialPath, FinalPath);
         File.Delete(JournalPath);
@@ -123,5 +153,62 @@ internal sealed class ShardAssembly : IDisposable
     {
         _partial.Dispose();
         _journal.Dispose();
+    }
+
+    private void Sync()
+    {
+        // The records may then claim only bytes that are on flash, so a resume after a power cut rarely discards any.
+        RandomAccess.FlushToDisk(_partial);
+        _journal.Flush();
+        _unsyncedBytes = 0;
+        Syncs++;
+    }
+
+    private string HashPartial()
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(_chunkSize);
+        try
+        {
+            for (long offset = 0; offset < Shard.Size; offset += _chunkSize)
+            {
+                var chunk = buffer.AsSpan(0, (int)Math.Min(_chunkSize, Shard.Size - offset));
+                RandomAccess.Read(_partial, chunk, offset);
+                sha.AppendData(chunk);
+            }
+
+            return Convert.ToHexStringLower(sha.GetHashAndReset());
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void DiscardChunksThatFailTheirCrc()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_chunkSize);
+        try
+        {
+            for (var index = 0; index < Received.Count; index++)
+            {
+                if (!Received[index])
+                {
+                    continue;
+                }
+
+                var offset = (long)index * _chunkSize;
+                var chunk = buffer.AsSpan(0, (int)Math.Min(_chunkSize, Shard.Size - offset));
+                if (RandomAccess.Read(_partial, chunk, offset) != chunk.Length || Crc32C.Compute(chunk) != _journal.CrcOf(index))
+                {
+                    _journal.Forget(index);
+                    ChunksDiscarded++;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -18,13 +18,14 @@ public sealed class FashionMnistShardSet : IDisposable
     }
 
     /// <summary>A set of another size (the fixture uses 4000 samples in 320 KiB shards).</summary>
-    public static FashionMnistShardSet Create(int samples, long shardSizeBytes, double bitsPerPixel = 4) => new(samples, shardSizeBytes, bitsPerPixel);
+    /// <summary>The first <paramref name="samples"/> images of the test set (or, with <paramref name="trainingSet"/>, the training set).</summary>
+    public static FashionMnistShardSet Create(int samples, long shardSizeBytes, double bitsPerPixel = 4, bool trainingSet = false) =>
+        new(samples, shardSizeBytes, bitsPerPixel, trainingSet ? "train" : "t10k");
 
-    private FashionMnistShardSet(int samples, long shardSizeBytes, double bitsPerPixel = 4)
+    private FashionMnistShardSet(int samples, long shardSizeBytes, double bitsPerPixel = 4, string split = "t10k")
     {
-        _ = TestData.FashionMnist("t10k-images-idx3-ubyte.gz");
         var images = IdxReader.Read(
-            TestData.FashionMnist("t10k-images-idx3-ubyte.gz"), TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), "fmnist").Take(samples);
+            TestData.FashionMnist($"{split}-images-idx3-ubyte.gz"), TestData.FashionMnist($"{split}-labels-idx1-ubyte.gz"), "fmnist").Take(samples);
         DatasetQuantizer.Quantize(images, new QuantizeOptions
         {
             Budget = Budget.FromBitsPerPixel(bitsPerPixel),

@@ -72,6 +72,8 @@ public sealed class FleetPushTests(FashionMnistShardSet shards, ITestOutputHelpe
     [Fact]
     public async Task Broker_restarted_in_the_middle_of_a_push_every_device_completes()
     {
+        // Larger than the class's dataset (60 chunks, not 12): the push must still be under way when the broker goes.
+        using var shards = FashionMnistShardSet.Create(samples: 10_000, shardSizeBytes: 1L << 20, bitsPerPixel: 8);
         await using var bed = await FleetBed.StartAsync();
         await bed.StartCoordinatorAsync();
         var devices = new List<FleetDevice>();

@@ -1,0 +1,113 @@
+using DatasetQuant.Sync.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Sync.Device;
+
+/// <summary>
+/// Committing a complete shard (SHA-256 over the partial file, fsync, rename, fsync of the directory) waits for the
+/// flash, so it runs beside the loop: the next shard's chunks keep being stored meanwhile. The loop takes the result
+/// and alone updates the holdings; chunks and pulls leave a committing shard alone (<see cref="NeedsFetch"/>).
+/// </summary>
+public sealed partial class DeviceSyncEngine
+{
+    private readonly Dictionary<(string Dataset, int Shard), PendingCommit> _commits = [];
+
+    private void StartCommit(DatasetHoldings holdings, ManifestShard shard, ShardAssembly assembly)
+    {
+        var key = (holdings.Signed.Manifest.Dataset, shard.Id);
+        _assemblies.Remove(key);
+        var commit = Task.Run(() => assembly.TryCommit(out var actual) ? null : actual);
+        _commits[key] = new PendingCommit(holdings, shard, commit);
+    }
+
+    /// <summary>A task that completes when any commit does; null when none is running.</summary>
+    private Task? AnyCommitDone() => _commits.Count == 0 ? null : Task.WhenAny(_commits.Values.Select(c => c.Commit));
+
+    /// <summary>
+    /// Takes the results of finished commits (of <paramref name="dataset"/> only, when given); with
+    /// <paramref name="wait"/> it first waits for those still running, before anything else touches their files.
+    /// </summary>
+    private void FinishCommits(bool wait = false, string? dataset = null)
+    {
+        if (_commits.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (key, pending) in _commits.ToArray())
+        {
+            if (dataset is not null && key.Dataset != dataset)
+            {
+                continue;
+            }
+
+            if (wait)
+            {
+                try
+                {
+                    pending.Commit.Wait();
+                }
+                catch (AggregateException)
+                {
+                    // Taken (and logged) with the result just below.
+                }
+            }
+
+            if (!pending.Commit.IsCompleted)
+            {
+                continue;
+            }
+
+            _commits.Remove(key);
+            try
+            {
+                FinishCommit(pending.Holdings, pending.Shard, pending.Commit.GetAwaiter().GetResult());
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The partial file and its journal stay: the next pull finds the shard complete and commits again.
+                _logger.LogError(ex, "Flash error while committing shard {Dataset}/{Shard}; trying again after the next pull", key.Dataset, pending.Shard.Name);
+                SchedulePull(key.Dataset, _time.GetUtcNow() + _options.PullQuietPeriod);
+            }
+        }
+    }
+
+    /// <param name="mismatch">Null when the shard was committed; else the SHA-256 the discarded bytes had.</param>
+    private void FinishCommit(DatasetHoldings holdings, ManifestShard shard, string? mismatch)
+    {
+        var dataset = holdings.Signed.Manifest.Dataset;
+        if (mismatch is not null)
+        {
+            _logger.LogError(
+                "Rejected shard {Dataset}/{Shard} of version {Version}: SHA-256 {Actual} does not match the manifest's {Expected}; discarded, fetching it again",
+                dataset, shard.Name, holdings.Signed.Manifest.Version, mismatch, shard.Sha256);
+            SchedulePull(dataset, _time.GetUtcNow() + _options.PullQuietPeriod);
+            return;
+        }
+
+        var wasRefetch = _refetch.Remove((dataset, shard.Id));
+        holdings.Shards.RemoveAll(s => s.Id == shard.Id);
+        holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = shard.Size, Precision = HeldShard.Full });
+
+        // The shard file is durable already (fsynced, renamed, directory fsynced); a power cut before the state file
+        // records it costs a hash on start-up (DeviceStore adopts it), so the state is written once afterwards.
+        _store.MarkUnsaved();
+        _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
+
+        // A budget below the full size: requantize the fresh copy down to its share.
+        ShapeShard(holdings, shard, TargetOf(shard));
+        _stateDirty = true;
+        if (IsComplete(holdings) && !HasPendingFetch(dataset))
+        {
+            RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
+            SaveHoldings();
+        }
+
+        if (wasRefetch && _refetch.Count == 0)
+        {
+            _budgetReportDirty = true;
+        }
+    }
+
+    private sealed record PendingCommit(DatasetHoldings Holdings, ManifestShard Shard, Task<string?> Commit);
+}
