@@ -19,9 +19,16 @@ internal static class QuantizeCommand
         var shardSize = new Option<string>("--shard-size") { Description = "Largest shard file", DefaultValueFactory = _ => "64MiB" };
         var seed = new Option<int>("--seed") { Description = "Seed of the prune allocator's subset", DefaultValueFactory = _ => 0 };
         var importance = new Option<string?>("--importance") { Description = "Reference ONNX classifier: a sample's distortion is the KL change of its predictions (default: pixel MSE)" };
+        var coverage = new Option<string>("--coverage")
+        {
+            Description = "When adaptive must drop samples: classes = each class keeps its share, spread over its range (better training " +
+                "accuracy); none = drop whatever costs least distortion (the plain optimum)",
+            DefaultValueFactory = _ => "classes",
+        };
+        coverage.AcceptOnlyFromAmong("classes", "none");
         var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales, bit widths chosen under one budget.")
         {
-            input, budget, allocator, output, shardSize, seed, importance,
+            input, budget, allocator, output, shardSize, seed, importance, coverage,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -42,6 +49,7 @@ internal static class QuantizeCommand
                 ShardSizeBytes = shardBudget.Bytes,
                 Seed = parse.GetValue(seed),
                 DistortionMeasure = measure,
+                ClassCoverage = parse.GetValue(coverage) == "classes",
             };
             QuantizeResult? result = null;
             AnsiConsole.Progress()

@@ -10,7 +10,8 @@ namespace DatasetQuant.Core.Quantization;
 /// dropped sample against the mean image, so ranking by it keeps the atypical tail of each class. The kept set is
 /// then chosen by <see cref="CoverageSelection"/> (each class its share, spread over the ranks of
 /// <see cref="AllocationProblem.CoverageScore"/>, by default the drop cost), every kept sample starts at 1 bit, and the
-/// same greedy spends the rest of the budget on widths 2..8.
+/// same greedy spends the rest of the budget on widths 2..8. The optimum's count and the largest count the budget
+/// affords at 1 bit are both tried, and the one with the lower Σ w_i·D_i(b_i) is kept.
 /// </para>
 /// </summary>
 public sealed class AdaptiveAllocator : IBitAllocator
@@ -63,6 +64,27 @@ public sealed class AdaptiveAllocator : IBitAllocator
             score[i] = problem.CoverageScore.IsEmpty ? problem.ImportanceOf(i) * (row[0] - row[1]) : problem.CoverageScore.Span[i];
         }
 
+        // The optimum's count assumed its cheapest samples would go; under coverage they are not the ones dropped, so
+        // keeping every sample the budget affords at 1 bit can cost less. Both counts are tried; the lower Σ w·D wins.
+        var affordable = (int)Math.Min(n, problem.BudgetBytes / Math.Max(1, problem.BytesAt(1)));
+        int[] counts = affordable > keep ? [keep, affordable] : [keep];
+        var candidate = new byte[n];
+        var best = double.PositiveInfinity;
+        foreach (var count in counts)
+        {
+            SelectAndGrow(problem, score, count, candidate);
+            var total = WeightedDistortion(problem, candidate);
+            if (total < best)
+            {
+                best = total;
+                candidate.CopyTo(bits);
+            }
+        }
+    }
+
+    private static void SelectAndGrow(AllocationProblem problem, double[] score, int keep, Span<byte> bits)
+    {
+        var n = problem.Count;
         var kept = new bool[n];
         CoverageSelection.Select(problem.Labels.Span, score, keep, kept);
         long used = 0;
@@ -72,8 +94,20 @@ public sealed class AdaptiveAllocator : IBitAllocator
             used += problem.BytesAt(bits[i]);
         }
 
-        // The unconstrained optimum kept `keep` samples at ≥ 1 bit within the budget, so `used` fits.
+        // At most `keep` samples at 1 bit: the optimum's own count, or as many as the budget affords, so `used` fits.
         Grow(problem, bits, used, fromDropped: false);
+    }
+
+    private static double WeightedDistortion(AllocationProblem problem, ReadOnlySpan<byte> bits)
+    {
+        var distortion = problem.Distortion.Span;
+        double total = 0;
+        for (var i = 0; i < problem.Count; i++)
+        {
+            total += problem.ImportanceOf(i) * distortion[i * SampleQuantizer.WidthCount + bits[i]];
+        }
+
+        return total;
     }
 
     /// <summary>

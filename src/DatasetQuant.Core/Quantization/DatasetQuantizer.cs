@@ -38,8 +38,8 @@ public static class DatasetQuantizer
         var problem = new AllocationProblem(n, pixels, budgetBytes)
         {
             Distortion = table.Distortion,
-            Labels = labels,
-            CoverageScore = ClassTypicality.Measure(source, labels),
+            Labels = options.ClassCoverage ? labels : ReadOnlyMemory<int>.Empty,
+            CoverageScore = options.ClassCoverage ? ClassTypicality.Measure(source, labels) : ReadOnlyMemory<double>.Empty,
             Importance = options.Importance,
             Seed = options.Seed,
         };

@@ -23,6 +23,12 @@ public sealed class QuantizeOptions
     /// <summary>w_i per sample (length = sample count); empty means uniform importance.</summary>
     public ReadOnlyMemory<double> Importance { get; init; }
 
+    /// <summary>
+    /// When samples must be dropped, each class keeps its share (<see cref="CoverageSelection"/>); off, the allocator drops
+    /// whatever costs least distortion, which at low budgets keeps a class-skewed subset.
+    /// </summary>
+    public bool ClassCoverage { get; init; } = true;
+
     /// <summary>Clip factors the encoder tries per width to lower MSE (1 = max-abs scale only; up to 9).</summary>
     public int ClipSearch { get; init; } = 6;
 
