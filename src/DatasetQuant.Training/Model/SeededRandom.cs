@@ -1,41 +1,23 @@
+using DatasetQuant.Core.Randomness;
+
 namespace DatasetQuant.Training.Model;
 
 /// <summary>
-/// xoshiro256** seeded through SplitMix64. The trainer needs the same stream on every runtime and after a resume
-/// (the shuffle of epoch e is a function of the seed and e alone), which <see cref="Random"/> does not promise.
+/// <see cref="Xoshiro256"/> with what the trainer draws. The trainer needs the same stream on every runtime and after a
+/// resume (the shuffle of epoch e is a function of the seed and e alone), which <see cref="Random"/> does not promise.
 /// A struct: drawing numbers allocates nothing.
 /// </summary>
 public struct SeededRandom
 {
-    private ulong _s0;
-    private ulong _s1;
-    private ulong _s2;
-    private ulong _s3;
+    private Xoshiro256 _bits;
 
-    public SeededRandom(ulong seed)
-    {
-        _s0 = SplitMix(ref seed);
-        _s1 = SplitMix(ref seed);
-        _s2 = SplitMix(ref seed);
-        _s3 = SplitMix(ref seed);
-    }
+    public SeededRandom(ulong seed) => _bits = new Xoshiro256(seed);
 
     /// <summary>An independent stream for one (seed, purpose, index) triple, e.g. the shuffle of one epoch.</summary>
     public static SeededRandom For(long seed, int purpose, int index) =>
         new(unchecked((ulong)seed ^ ((ulong)(uint)purpose << 48) ^ ((ulong)(uint)index * 0x9E3779B97F4A7C15UL)));
 
-    public ulong NextUInt64()
-    {
-        var result = RotateLeft(_s1 * 5, 7) * 9;
-        var t = _s1 << 17;
-        _s2 ^= _s0;
-        _s3 ^= _s1;
-        _s1 ^= _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = RotateLeft(_s3, 45);
-        return result;
-    }
+    public ulong NextUInt64() => _bits.NextUInt64();
 
     /// <summary>Uniform in [0, <paramref name="bound"/>) without modulo bias (Lemire's multiply-shift).</summary>
     public int NextInt(int bound)
@@ -65,14 +47,4 @@ public struct SeededRandom
             (values[i], values[j]) = (values[j], values[i]);
         }
     }
-
-    private static ulong SplitMix(ref ulong state)
-    {
-        var z = state += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    private static ulong RotateLeft(ulong x, int k) => (x << k) | (x >> (64 - k));
 }
