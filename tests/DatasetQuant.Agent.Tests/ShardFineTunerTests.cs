@@ -34,16 +34,16 @@ public sealed class ShardFineTunerTests : IDisposable
         var source = train.Take(samples);
         var statistics = ChannelStatistics.Compute(source);
         var bits = new byte[samples];
-        var scales = new float[samples];
+        var parameters = new QuantizationParameters[samples];
         var pixels = new float[source.PixelsPerSample];
         for (var i = 0; i < samples; i++)
         {
             source.ReadPixels(i, pixels);
             bits[i] = 4;
-            scales[i] = SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, statistics.Mean, source.Height * source.Width), 4);
+            parameters[i] = new(SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, statistics.Mean, source.Height * source.Width), 4), 0);
         }
 
-        DqsSetWriter.Write(source, statistics, bits, scales, directory, "fmnist", 1 << 20);
+        DqsSetWriter.Write(source, statistics, bits, parameters, directory, "fmnist", 1 << 20);
     }
 
     [Fact]

@@ -22,15 +22,29 @@ public sealed class PipelineSeamTests
 
         using var reader = DqsReader.Open(result.ShardPaths.Single());
         var decoded = new float[784];
+        var mean = reader.Header.ChannelMean[0];
+        double squaredError = 0;
         for (var i = 0; i < 50; i++)
         {
             reader.Decode(i, decoded, DqsNormalization.Unit(1));
             Assert.Equal(source.Label(i), reader.Label(i));
+            var (scale, shift) = reader.Parameters(i);
+            var reach = scale * 128;
             for (var p = 0; p < 784; p++)
             {
-                Assert.True(MathF.Abs(decoded[p] - values[i * 784 + p]) <= reader.Scale(i) / 2 / 255f + 1e-5f, $"sample {i} pixel {p}");
+                var x = values[i * 784 + p] * 255f;
+                var error = MathF.Abs(decoded[p] - values[i * 784 + p]) * 255f;
+                squaredError += error * error;
+                // Pixels inside the quantizer's range are within half a step; the encoder may clip a few outliers
+                // when that lowers the sample's total error.
+                if (MathF.Abs(x - (mean + shift)) < reach)
+                {
+                    Assert.True(error <= (scale / 2) + 1e-3f, $"sample {i} pixel {p}: {x} decoded as {decoded[p] * 255f}, {reader.Parameters(i)}");
+                }
             }
         }
+
+        Assert.True(squaredError / (50 * 784) < 0.1, $"8-bit MSE {squaredError / (50 * 784)} on the 0–255 scale");
     }
 
     [Fact]
@@ -79,9 +93,9 @@ public sealed class PipelineSeamTests
                     pixels[p] = batch.Original[k * batch.PixelsPerSample + p] * 255f;
                 }
 
-                var scale = batch.Scales[k * SampleQuantizer.WidthCount + 3];
-                SampleQuantizer.Quantize(pixels, mean, 784, 3, scale, codes);
-                SampleQuantizer.Dequantize(codes, mean, 784, 3, scale, expected);
+                var parameters = batch.Parameters[k * SampleQuantizer.WidthCount + 3];
+                SampleQuantizer.Quantize(pixels, mean, 784, 3, parameters, codes);
+                SampleQuantizer.Dequantize(codes, mean, 784, 3, parameters, expected);
                 for (var p = 0; p < pixels.Length; p++)
                 {
                     LargestReconstructionError = Math.Max(LargestReconstructionError, Math.Abs(expected[p] / 255f - reconstructed[k * batch.PixelsPerSample + p]));

@@ -20,8 +20,8 @@ public sealed class QuantizerTests
         {
             dataset.ReadPixels(i, pixels);
             var scale = SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, mean, 784), bits);
-            SampleQuantizer.Quantize(pixels, mean, 784, bits, scale, codes);
-            SampleQuantizer.Dequantize(codes, mean, 784, bits, scale, restored);
+            SampleQuantizer.Quantize(pixels, mean, 784, bits, new(scale, 0), codes);
+            SampleQuantizer.Dequantize(codes, mean, 784, bits, new(scale, 0), restored);
 
             for (var p = 0; p < 784; p++)
             {
@@ -36,12 +36,24 @@ public sealed class QuantizerTests
     public void One_bit_codes_split_at_the_mean()
     {
         var codes = new byte[3];
-        SampleQuantizer.Quantize([10f, 100f, 100.5f], [100f], 3, 1, 50f, codes);
+        SampleQuantizer.Quantize([10f, 100f, 100.5f], [100f], 3, 1, new(50f, 0), codes);
 
         Assert.Equal(new byte[] { 0, 1, 1 }, codes);
         var restored = new float[3];
-        SampleQuantizer.Dequantize(codes, [100f], 3, 1, 50f, restored);
+        SampleQuantizer.Dequantize(codes, [100f], 3, 1, new(50f, 0), restored);
         Assert.Equal(new[] { 75f, 125f, 125f }, restored);
+    }
+
+    [Fact]
+    public void A_shift_moves_the_centre_of_the_quantizer()
+    {
+        var codes = new byte[4];
+        SampleQuantizer.Quantize([10f, 59f, 60f, 200f], [100f], 4, 1, new(50f, -40), codes);
+
+        Assert.Equal(new byte[] { 0, 0, 1, 1 }, codes);
+        var restored = new float[4];
+        SampleQuantizer.Dequantize(codes, [100f], 4, 1, new(50f, -40), restored);
+        Assert.Equal(new[] { 35f, 35f, 85f, 85f }, restored);
     }
 
     [Theory]
@@ -52,20 +64,20 @@ public sealed class QuantizerTests
     public void Requantized_codes_reconstruct_the_centre_of_the_merged_bins(int from, int to)
     {
         var mean = new[] { 80f };
+        const int shift = 47;
         var pixels = Enumerable.Range(0, 256).Select(v => (float)v).ToArray();
-        var scale = SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, mean, 256), from);
+        var scale = SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, [mean[0] + shift], 256), from);
         var codes = new byte[256];
-        SampleQuantizer.Quantize(pixels, mean, 256, from, scale, codes);
+        SampleQuantizer.Quantize(pixels, mean, 256, from, new(scale, shift), codes);
 
         var lower = new byte[256];
-        var newScale = SampleQuantizer.Requantize(codes, from, to, scale, lower);
+        var requantized = SampleQuantizer.Requantize(codes, from, to, new(scale, shift), lower);
 
-        Assert.Equal(scale * (1 << (from - to)), newScale);
+        Assert.Equal(new QuantizationParameters(scale * (1 << (from - to)), shift), requantized);
         var fine = new float[256];
         var coarse = new float[256];
-        var unclamped = new float[256];
-        SampleQuantizer.Dequantize(codes, mean, 256, from, scale, fine);
-        SampleQuantizer.Dequantize(lower, mean, 256, to, newScale, coarse);
+        SampleQuantizer.Dequantize(codes, mean, 256, from, new(scale, shift), fine);
+        SampleQuantizer.Dequantize(lower, mean, 256, to, requantized, coarse);
         for (var v = 0; v < 256; v++)
         {
             // The coarse level is the mean of the 2^(from−to) fine levels it merges (before clamping).
@@ -73,7 +85,7 @@ public sealed class QuantizerTests
             double sum = 0;
             for (var k = 0; k < 1 << (from - to); k++)
             {
-                sum += mean[0] + scale * (group + k + SampleQuantizer.CodeOffset(from));
+                sum += mean[0] + shift + (scale * (group + k + SampleQuantizer.CodeOffset(from)));
             }
 
             var centre = Math.Clamp(sum / (1 << (from - to)), 0, 255);

@@ -32,16 +32,17 @@ internal static class Samples
         var dataset = FashionMnistTest.Take(64);
         var statistics = ChannelStatistics.Compute(dataset);
         var bits = new byte[64];
-        var scales = new float[64];
+        var parameters = new QuantizationParameters[64];
         var values = new float[dataset.PixelsPerSample];
         for (var i = 0; i < 64; i++)
         {
             bits[i] = (byte)(i % 9);
             dataset.ReadPixels(i, values);
-            scales[i] = bits[i] == 0 ? 0 : SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(values, statistics.Mean, 784), bits[i]);
+            // Shifts from −40 to +40 so that every decoder sees centres on both sides of the mean.
+            parameters[i] = bits[i] == 0 ? default : new(SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(values, statistics.Mean, 784), bits[i]), ((i % 5) - 2) * 20);
         }
 
-        var paths = DqsSetWriter.Write(dataset, statistics, bits, scales, directory.Path, "small", 64L << 20);
+        var paths = DqsSetWriter.Write(dataset, statistics, bits, parameters, directory.Path, "small", 64L << 20);
         return File.ReadAllBytes(paths.Single());
     }
 }

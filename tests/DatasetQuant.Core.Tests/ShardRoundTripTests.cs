@@ -35,8 +35,8 @@ public sealed class ShardRoundTripTests
             Assert.Equal(result.Bits[i], record.Bits);
             Assert.Equal(dataset.Label(i), record.Label);
             dataset.ReadPixels(i, pixels);
-            SampleQuantizer.Quantize(pixels, mean, 784, record.Bits, record.Scale, codes);
-            SampleQuantizer.Dequantize(codes, mean, 784, record.Bits, record.Scale, expected);
+            SampleQuantizer.Quantize(pixels, mean, 784, record.Bits, record.Parameters, codes);
+            SampleQuantizer.Dequantize(codes, mean, 784, record.Bits, record.Parameters, expected);
 
             shard.Decode(sample, unit, normalization);
             shard.Decode(sample, bytes);

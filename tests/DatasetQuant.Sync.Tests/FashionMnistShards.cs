@@ -16,16 +16,16 @@ internal static class FashionMnistShards
         var source = Train.Value.Take(samples);
         var statistics = ChannelStatistics.Compute(source);
         var bits = new byte[samples];
-        var scales = new float[samples];
+        var parameters = new QuantizationParameters[samples];
         var pixels = new float[source.PixelsPerSample];
         for (var i = 0; i < samples; i++)
         {
             source.ReadPixels(i, pixels);
             bits[i] = 8;
-            scales[i] = SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, statistics.Mean, source.Height * source.Width), 8);
+            parameters[i] = new(SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, statistics.Mean, source.Height * source.Width), 8), 0);
         }
 
-        DqsSetWriter.Write(source, statistics, bits, scales, directory, "fmnist", shardSize);
+        DqsSetWriter.Write(source, statistics, bits, parameters, directory, "fmnist", shardSize);
         return directory;
     }
 }

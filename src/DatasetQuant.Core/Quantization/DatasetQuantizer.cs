@@ -4,7 +4,7 @@ using DatasetQuant.Core.Formats.Dqs;
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>
-/// The pipeline behind <c>dq quantize</c>: channel statistics, the scale and distortion of every sample at every width,
+/// The pipeline behind <c>dq quantize</c>: channel statistics, the quantizer and distortion of every sample at every width,
 /// the allocation under the budget, and the shards.
 /// </summary>
 public static class DatasetQuantizer
@@ -51,14 +51,14 @@ public static class DatasetQuantizer
             throw new InvalidOperationException($"allocator {options.Allocator.Name} spent {payload} bytes of a {budgetBytes}-byte budget.");
         }
 
-        var scales = new float[n];
+        var parameters = new QuantizationParameters[n];
         for (var i = 0; i < n; i++)
         {
-            scales[i] = table.Scales[i * SampleQuantizer.WidthCount + bits[i]];
+            parameters[i] = table.Parameters[i * SampleQuantizer.WidthCount + bits[i]];
         }
 
         var written = 0;
-        var paths = DqsSetWriter.Write(source, statistics, bits, scales, options.OutputDirectory, options.ShardPrefix ?? source.Name,
+        var paths = DqsSetWriter.Write(source, statistics, bits, parameters, options.OutputDirectory, options.ShardPrefix ?? source.Name,
             options.ShardSizeBytes, done =>
             {
                 written += done;

@@ -1,13 +1,13 @@
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>
-/// A batch of consecutive samples handed to an <see cref="IDistortionMeasure"/>: the originals, the scale the encoder
+/// A batch of consecutive samples handed to an <see cref="IDistortionMeasure"/>: the originals, the parameters the encoder
 /// will use at each width, the pixel MSE already measured, and reconstructions at any width on demand.
 /// </summary>
 public sealed class DistortionBatch
 {
     private readonly float[] _original;
-    private readonly float[] _scales;
+    private readonly QuantizationParameters[] _parameters;
     private readonly double[] _pixelMse;
     private readonly float[] _mean;
     private readonly byte[] _codes;
@@ -23,7 +23,7 @@ public sealed class DistortionBatch
         ChannelMean = Array.ConvertAll(mean, m => m / 255f);
         ChannelStandardDeviation = Array.ConvertAll(standardDeviation, s => s / 255f);
         _original = new float[capacity * PixelsPerSample];
-        _scales = new float[capacity * SampleQuantizer.WidthCount];
+        _parameters = new QuantizationParameters[capacity * SampleQuantizer.WidthCount];
         _pixelMse = new double[capacity * SampleQuantizer.WidthCount];
         Labels = new int[capacity];
         _codes = new byte[PixelsPerSample];
@@ -54,8 +54,8 @@ public sealed class DistortionBatch
     /// <summary>The original samples, [0, 1] scale, CHW, sample after sample.</summary>
     public ReadOnlySpan<float> Original => _original.AsSpan(0, Count * PixelsPerSample);
 
-    /// <summary>scale[k·9 + b]: the scale sample k gets at width b (0 at b = 0).</summary>
-    public ReadOnlySpan<float> Scales => _scales.AsSpan(0, Count * SampleQuantizer.WidthCount);
+    /// <summary>parameters[k·9 + b]: the quantizer sample k gets at width b (default at b = 0).</summary>
+    public ReadOnlySpan<QuantizationParameters> Parameters => _parameters.AsSpan(0, Count * SampleQuantizer.WidthCount);
 
     /// <summary>pixelMse[k·9 + b] on the 0–255 scale, already measured.</summary>
     public ReadOnlySpan<double> PixelMse => _pixelMse.AsSpan(0, Count * SampleQuantizer.WidthCount);
@@ -64,7 +64,7 @@ public sealed class DistortionBatch
 
     internal Span<float> OriginalMutableAt(int k) => _original.AsSpan(k * PixelsPerSample, PixelsPerSample);
 
-    internal Span<float> ScalesMutable => _scales.AsSpan(0, Count * SampleQuantizer.WidthCount);
+    internal Span<QuantizationParameters> ParametersMutable => _parameters.AsSpan(0, Count * SampleQuantizer.WidthCount);
 
     internal Span<double> PixelMseMutable => _pixelMse.AsSpan(0, Count * SampleQuantizer.WidthCount);
 
@@ -97,9 +97,9 @@ public sealed class DistortionBatch
                 _pixelScratch[p] = original[p] * 255f;
             }
 
-            var scale = _scales[k * SampleQuantizer.WidthCount + bits];
-            SampleQuantizer.Quantize(_pixelScratch, _mean, plane, bits, scale, _codes);
-            SampleQuantizer.Dequantize(_codes, _mean, plane, bits, scale, target);
+            var parameters = _parameters[k * SampleQuantizer.WidthCount + bits];
+            SampleQuantizer.Quantize(_pixelScratch, _mean, plane, bits, parameters, _codes);
+            SampleQuantizer.Dequantize(_codes, _mean, plane, bits, parameters, target);
             for (var p = 0; p < target.Length; p++)
             {
                 target[p] /= 255f;

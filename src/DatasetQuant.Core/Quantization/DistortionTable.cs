@@ -1,16 +1,16 @@
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>
-/// For every sample and width 0..8: the encoder's scale, the pixel MSE, and the distortion the allocator minimises
+/// For every sample and width 0..8: the encoder's quantization parameters, the pixel MSE, and the distortion the allocator minimises
 /// (the pixel MSE unless a measure supplies another).
 /// </summary>
 public sealed class DistortionTable
 {
-    private DistortionTable(double[] distortion, double[] pixelMse, float[] scales)
+    private DistortionTable(double[] distortion, double[] pixelMse, QuantizationParameters[] parameters)
     {
         Distortion = distortion;
         PixelMse = pixelMse;
-        Scales = scales;
+        Parameters = parameters;
     }
 
     /// <summary>D[i·9 + b].</summary>
@@ -19,8 +19,8 @@ public sealed class DistortionTable
     /// <summary>Pixel MSE[i·9 + b] on the 0–255 scale.</summary>
     public double[] PixelMse { get; }
 
-    /// <summary>Scale[i·9 + b] (0 at b = 0).</summary>
-    public float[] Scales { get; }
+    /// <summary>Parameters[i·9 + b] (default at b = 0).</summary>
+    public QuantizationParameters[] Parameters { get; }
 
     public static DistortionTable Measure(ISampleSource source, ChannelStatistics statistics, IDistortionMeasure measure, int clipSearch,
         int maxDegreeOfParallelism, IProgress<QuantizeProgress>? progress, CancellationToken cancellationToken)
@@ -29,7 +29,7 @@ public sealed class DistortionTable
         var w = SampleQuantizer.WidthCount;
         var distortion = new double[n * w];
         var pixelMse = new double[n * w];
-        var scales = new float[n * w];
+        var parameters = new QuantizationParameters[n * w];
         var pixels = source.Channels * source.Height * source.Width;
         var plane = source.Height * source.Width;
         var low = new float[pixels];
@@ -69,7 +69,7 @@ public sealed class DistortionTable
                     }
                 }
 
-                DistortionKernel.Measure(residual, low, high, clipSearch, pixelMse.AsSpan(i * w, w), scales.AsSpan(i * w, w));
+                DistortionKernel.Measure(residual, low, high, clipSearch, pixelMse.AsSpan(i * w, w), parameters.AsSpan(i * w, w));
                 if (!isPixelMse)
                 {
                     var target = batch.OriginalMutableAt(k);
@@ -83,7 +83,7 @@ public sealed class DistortionTable
             }, _ => { });
 
             pixelMse.AsSpan(first * w, count * w).CopyTo(batch.PixelMseMutable);
-            scales.AsSpan(first * w, count * w).CopyTo(batch.ScalesMutable);
+            parameters.AsSpan(first * w, count * w).CopyTo(batch.ParametersMutable);
             if (isPixelMse)
             {
                 pixelMse.AsSpan(first * w, count * w).CopyTo(distortion.AsSpan(first * w));
@@ -104,7 +104,7 @@ public sealed class DistortionTable
             progress?.Report(new QuantizeProgress(QuantizeStage.Measuring, first + count, n));
         }
 
-        return new DistortionTable(distortion, pixelMse, scales);
+        return new DistortionTable(distortion, pixelMse, parameters);
     }
 
     /// <summary>Mean pixel MSE over all samples at the given widths (dropped samples count as the mean image).</summary>

@@ -1,11 +1,12 @@
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>
-/// Per-sample symmetric (midrise) linear quantization around the dataset's per-channel mean, as docs/format.md defines it.
-/// With residual r = x − μ_c (x on the 0–255 scale), scale s and width b:
-/// code u = clamp(floor(r · (1/s)) + 2^(b−1), 0, 2^b − 1); reconstruction x̂ = clamp(μ_c + s·(u − 2^(b−1) + ½), 0, 255).
-/// Width 0 means the sample is dropped. Codes at b bits become codes at b' &lt; b bits by u' = u &gt;&gt; (b − b') with
-/// s' = s·2^(b−b') — exactly the centre of the merged bins, so re-quantization needs only the codes.
+/// Per-sample symmetric (midrise) linear quantization around a per-sample centre μ_c + t, as docs/format.md defines it
+/// (μ_c the dataset's channel mean, t the sample's whole-level shift). With residual r = x − μ_c − t (x on the 0–255
+/// scale), scale s and width b: code u = clamp(floor(r · (1/s)) + 2^(b−1), 0, 2^b − 1); reconstruction
+/// x̂ = clamp(μ_c + t + s·(u − 2^(b−1) + ½), 0, 255). Width 0 means the sample is dropped. Codes at b bits become codes
+/// at b' &lt; b bits by u' = u &gt;&gt; (b − b') with s' = s·2^(b−b') and the same t — exactly the centre of the merged
+/// bins, so re-quantization needs only the codes.
 /// </summary>
 public static class SampleQuantizer
 {
@@ -31,7 +32,7 @@ public static class SampleQuantizer
     /// <summary>The smallest scale an encoder writes (a constant sample at the mean still needs a positive scale).</summary>
     public const float MinimumScale = 1f / 1024f;
 
-    /// <summary>max |x − μ_c| over the sample.</summary>
+    /// <summary>max |x − μ_c| over the sample (its residuals before any shift).</summary>
     public static float MaxAbsResidual(ReadOnlySpan<float> pixels, ReadOnlySpan<float> channelMean, int plane)
     {
         var max = 0f;
@@ -48,15 +49,16 @@ public static class SampleQuantizer
     }
 
     /// <summary>Codes (one byte each, not packed) of <paramref name="pixels"/> (0–255 scale, CHW).</summary>
-    public static void Quantize(ReadOnlySpan<float> pixels, ReadOnlySpan<float> channelMean, int plane, int bits, float scale, Span<byte> codes)
+    public static void Quantize(ReadOnlySpan<float> pixels, ReadOnlySpan<float> channelMean, int plane, int bits, QuantizationParameters parameters,
+        Span<byte> codes)
     {
         ValidateBits(bits);
         var half = 1 << (bits - 1);
         var top = (1 << bits) - 1;
-        var inverse = 1f / scale;
+        var inverse = 1f / parameters.Scale;
         for (var c = 0; c < channelMean.Length; c++)
         {
-            var mean = channelMean[c];
+            var mean = channelMean[c] + parameters.Shift;
             var source = pixels.Slice(c * plane, plane);
             var destination = codes.Slice(c * plane, plane);
             for (var i = 0; i < source.Length; i++)
@@ -68,13 +70,15 @@ public static class SampleQuantizer
     }
 
     /// <summary>The reconstruction x̂ (0–255 scale, clamped) of codes made by <see cref="Quantize"/>.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> codes, ReadOnlySpan<float> channelMean, int plane, int bits, float scale, Span<float> pixels)
+    public static void Dequantize(ReadOnlySpan<byte> codes, ReadOnlySpan<float> channelMean, int plane, int bits, QuantizationParameters parameters,
+        Span<float> pixels)
     {
         ValidateBits(bits);
         var offset = CodeOffset(bits);
+        var scale = parameters.Scale;
         for (var c = 0; c < channelMean.Length; c++)
         {
-            var mean = channelMean[c];
+            var mean = channelMean[c] + parameters.Shift;
             var source = codes.Slice(c * plane, plane);
             var destination = pixels.Slice(c * plane, plane);
             for (var i = 0; i < source.Length; i++)
@@ -84,8 +88,11 @@ public static class SampleQuantizer
         }
     }
 
-    /// <summary>Codes at <paramref name="toBits"/> from codes at <paramref name="fromBits"/> (in place allowed); the new scale is returned.</summary>
-    public static float Requantize(ReadOnlySpan<byte> codes, int fromBits, int toBits, float scale, Span<byte> result)
+    /// <summary>
+    /// Codes at <paramref name="toBits"/> from codes at <paramref name="fromBits"/> (in place allowed); the new parameters
+    /// (the scale times 2^(fromBits − toBits), the same shift) are returned.
+    /// </summary>
+    public static QuantizationParameters Requantize(ReadOnlySpan<byte> codes, int fromBits, int toBits, QuantizationParameters parameters, Span<byte> result)
     {
         ValidateBits(fromBits);
         ValidateBits(toBits);
@@ -100,7 +107,7 @@ public static class SampleQuantizer
             result[i] = (byte)(codes[i] >> shift);
         }
 
-        return scale * (1 << shift);
+        return parameters with { Scale = parameters.Scale * (1 << shift) };
     }
 
     internal static void ValidateBits(int bits)

@@ -45,10 +45,10 @@ public sealed class DqsShardRequantizer : IShardRequantizer
 
                 var from = widths[i];
                 reader.ReadCodes(i, codes);
-                var scale = SampleQuantizer.Requantize(codes, from, to, reader.Scale(i), codes);
+                var parameters = SampleQuantizer.Requantize(codes, from, to, reader.Parameters(i), codes);
                 var length = SampleQuantizer.PackedBytes(pixels, to);
                 DqsBitPacking.Pack(codes, to, packed.AsSpan(0, length));
-                writer.Append(reader.Label(i), to, scale, packed.AsSpan(0, length));
+                writer.Append(reader.Label(i), to, parameters, packed.AsSpan(0, length));
             }
 
             writer.Commit();

@@ -11,7 +11,7 @@ public static class DqsConstants
 
     public const ushort VersionMajor = 1;
 
-    public const ushort VersionMinor = 0;
+    public const ushort VersionMinor = 1;
 
     /// <summary>Codec 1: per-sample symmetric midrise linear quantization, bit-packed LSB first.</summary>
     public const ushort CodecSymmetricLinear = 1;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using DatasetQuant.Core.Quantization;
 
 namespace DatasetQuant.Core.Formats.Dqs;
 
@@ -136,6 +137,8 @@ public sealed unsafe class DqsReader : IDisposable
 
     public float Scale(int sample) => Record(sample).Scale;
 
+    public QuantizationParameters Parameters(int sample) => Record(sample).Parameters;
+
     /// <summary>The packed codes of a sample, checksum verified; valid while the reader is open.</summary>
     public ReadOnlySpan<byte> Payload(int sample) => Payload(sample, Record(sample));
 
@@ -165,9 +168,9 @@ public sealed unsafe class DqsReader : IDisposable
         {
             var a = multipliers[c];
             var b = addends[c];
-            // x̂ = μ + s·(u + k)  ⇒  out = u·(s·a) + (μ + s·k)·a + b, clamped to the image of [0, 255].
+            // x̂ = μ + t + s·(u + k)  ⇒  out = u·(s·a) + (μ + t + s·k)·a + b, clamped to the image of [0, 255].
             DqsSimdDecoder.Decode(readable, record.Bits, c * _plane, destination.Slice(c * _plane, _plane),
-                record.Scale * a, (_mean[c] + record.Scale * offset) * a + b, b, 255f * a + b);
+                record.Scale * a, (_mean[c] + record.Shift + (record.Scale * offset)) * a + b, b, 255f * a + b);
         }
     }
 
@@ -187,7 +190,7 @@ public sealed unsafe class DqsReader : IDisposable
         {
             for (var u = 0; u < 1 << record.Bits; u++)
             {
-                var x = Math.Clamp(_mean[c] + record.Scale * (u + offset), 0f, 255f);
+                var x = Math.Clamp(_mean[c] + record.Shift + (record.Scale * (u + offset)), 0f, 255f);
                 table[u] = (byte)MathF.Floor(x + 0.5f);
             }
 

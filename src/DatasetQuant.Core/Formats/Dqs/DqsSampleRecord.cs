@@ -1,17 +1,24 @@
 using System.Buffers.Binary;
+using DatasetQuant.Core.Quantization;
 
 namespace DatasetQuant.Core.Formats.Dqs;
 
-/// <summary>One 16-byte index record (docs/format.md §3): where a sample's codes are, their width, scale, label and checksum.</summary>
-public readonly record struct DqsSampleRecord(uint Offset, float Scale, int Label, int Bits, uint Checksum)
+/// <summary>
+/// One 16-byte index record (docs/format.md §4): where a sample's codes are, their width, scale, centre shift, label and
+/// checksum.
+/// </summary>
+public readonly record struct DqsSampleRecord(uint Offset, float Scale, int Label, int Bits, int Shift, uint Checksum)
 {
+    /// <summary>The quantizer the codes were made with.</summary>
+    public QuantizationParameters Parameters => new(Scale, Shift);
+
     public void Write(Span<byte> destination)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Offset);
         BinaryPrimitives.WriteSingleLittleEndian(destination[4..], Scale);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[8..], (ushort)Label);
         destination[10] = (byte)Bits;
-        destination[11] = 0;
+        destination[11] = (byte)(sbyte)Shift;
         BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], Checksum);
     }
 
@@ -21,6 +28,7 @@ public readonly record struct DqsSampleRecord(uint Offset, float Scale, int Labe
         BinaryPrimitives.ReadSingleLittleEndian(source[4..]),
         BinaryPrimitives.ReadUInt16LittleEndian(source[8..]),
         source[10],
+        (sbyte)source[11],
         BinaryPrimitives.ReadUInt32LittleEndian(source[12..]));
 
     /// <summary>Reads and checks record <paramref name="sample"/>, whose payload must start at <paramref name="expectedOffset"/>.</summary>
@@ -30,11 +38,6 @@ public readonly record struct DqsSampleRecord(uint Offset, float Scale, int Labe
         if (record.Bits is < 1 or > 8)
         {
             DqsThrowHelper.ThrowInvalidRecord(path, sample, "bits", $"{record.Bits} is outside 1..8.");
-        }
-
-        if (source[11] != 0)
-        {
-            DqsThrowHelper.ThrowInvalidRecord(path, sample, "reserved", $"is {source[11]}, expected 0.");
         }
 
         if (record.Label >= header.ClassCount)

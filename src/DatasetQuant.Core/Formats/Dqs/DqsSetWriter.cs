@@ -40,12 +40,12 @@ public static class DqsSetWriter
         return plans;
     }
 
-    public static IReadOnlyList<string> Write(ISampleSource source, ChannelStatistics statistics, ReadOnlySpan<byte> bits, ReadOnlySpan<float> scales,
+    public static IReadOnlyList<string> Write(ISampleSource source, ChannelStatistics statistics, ReadOnlySpan<byte> bits, ReadOnlySpan<QuantizationParameters> parameters,
         string directory, string prefix, long shardSize, Action<int>? samplesDone = null, CancellationToken cancellationToken = default)
     {
-        if (bits.Length != source.Count || scales.Length != source.Count)
+        if (bits.Length != source.Count || parameters.Length != source.Count)
         {
-            throw new ArgumentException($"{source.Count} samples need as many widths and scales; got {bits.Length} and {scales.Length}.");
+            throw new ArgumentException($"{source.Count} samples need as many widths and quantizer parameters; got {bits.Length} and {parameters.Length}.");
         }
 
         Directory.CreateDirectory(directory);
@@ -69,10 +69,10 @@ public static class DqsSetWriter
                 if (bits[i] > 0)
                 {
                     source.ReadPixels(i, values);
-                    SampleQuantizer.Quantize(values, statistics.Mean, plane, bits[i], scales[i], codes);
+                    SampleQuantizer.Quantize(values, statistics.Mean, plane, bits[i], parameters[i], codes);
                     var length = SampleQuantizer.PackedBytes(pixels, bits[i]);
                     DqsBitPacking.Pack(codes, bits[i], packed);
-                    writer.Append(source.Label(i), bits[i], scales[i], packed.AsSpan(0, length));
+                    writer.Append(source.Label(i), bits[i], parameters[i], packed.AsSpan(0, length));
                 }
 
                 samplesDone?.Invoke(1);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using DatasetQuant.Core.IO;
+using DatasetQuant.Core.Quantization;
 
 namespace DatasetQuant.Core.Formats.Dqs;
 
@@ -43,16 +44,16 @@ public sealed class DqsShardWriter : IDisposable
     public long PayloadLength => _payloadLength;
 
     /// <summary>Appends the next sample's packed codes (exactly ceil(pixels·bits/8) bytes).</summary>
-    public void Append(int label, int bits, float scale, ReadOnlySpan<byte> packed)
+    public void Append(int label, int bits, QuantizationParameters parameters, ReadOnlySpan<byte> packed)
     {
         if (_written >= _template.SampleCount)
         {
             throw new InvalidOperationException($"{Path}: the shard was declared with {_template.SampleCount} samples.");
         }
 
-        if (bits is < 1 or > 8 || (uint)label >= (uint)_template.ClassCount || !(scale > 0f) || float.IsInfinity(scale))
+        if (bits is < 1 or > 8 || (uint)label >= (uint)_template.ClassCount || !parameters.IsValid)
         {
-            throw new ArgumentException($"{Path}: sample {_written} has width {bits}, label {label}, scale {scale}; widths are 1..8, labels below {_template.ClassCount}, scales positive.");
+            throw new ArgumentException($"{Path}: sample {_written} has width {bits}, label {label}, {parameters}; widths are 1..8, labels below {_template.ClassCount}, scales positive, shifts in [{QuantizationParameters.MinShift}, {QuantizationParameters.MaxShift}].");
         }
 
         var length = (int)(((long)_pixels * bits + 7) >> 3);
@@ -66,7 +67,7 @@ public sealed class DqsShardWriter : IDisposable
             throw new InvalidOperationException($"{Path}: a shard's payload is limited to 4 GiB; use a smaller shard size.");
         }
 
-        new DqsSampleRecord((uint)_payloadLength, scale, label, bits, Crc32C.Compute(packed))
+        new DqsSampleRecord((uint)_payloadLength, parameters.Scale, label, bits, parameters.Shift, Crc32C.Compute(packed))
             .Write(_index.AsSpan(_written * DqsConstants.RecordSize, DqsConstants.RecordSize));
         _file.Stream.Write(packed);
         _payloadLength += length;

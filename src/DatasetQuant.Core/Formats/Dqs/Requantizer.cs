@@ -40,7 +40,7 @@ public static class Requantizer
             maxBits[i] = (byte)record.Bits;
             labels[i] = record.Label;
             before += SampleQuantizer.PackedBytes(pixels, record.Bits);
-            MeasureFromCodes(codes, record.Bits, record.Scale, mean, plane, distortion.AsSpan(i * w, w));
+            MeasureFromCodes(codes, record.Bits, record.Parameters, mean, plane, distortion.AsSpan(i * w, w));
             if (i % 4096 == 0)
             {
                 progress?.Report(new QuantizeProgress(QuantizeStage.Measuring, i, n));
@@ -99,9 +99,9 @@ public static class Requantizer
 
                     var record = shard.Record(k);
                     shard.ReadCodes(k, codes);
-                    var scale = SampleQuantizer.Requantize(codes, record.Bits, bits[next], record.Scale, codes);
+                    var parameters = SampleQuantizer.Requantize(codes, record.Bits, bits[next], record.Parameters, codes);
                     DqsBitPacking.Pack(codes, bits[next], packed);
-                    writer.Append(record.Label, bits[next], scale, packed.AsSpan(0, SampleQuantizer.PackedBytes(pixels, bits[next])));
+                    writer.Append(record.Label, bits[next], parameters, packed.AsSpan(0, SampleQuantizer.PackedBytes(pixels, bits[next])));
                 }
 
                 writer.Commit();
@@ -119,19 +119,23 @@ public static class Requantizer
     /// D(b') = pixel MSE between the reconstruction at the current width <paramref name="bits"/> and at b' ≤ bits
     /// (b' = 0: the mean image). Widths above the current one are unreachable and get D(bits).
     /// </summary>
-    internal static void MeasureFromCodes(ReadOnlySpan<byte> codes, int bits, float scale, ReadOnlySpan<float> mean, int plane, Span<double> distortion)
+    internal static void MeasureFromCodes(ReadOnlySpan<byte> codes, int bits, QuantizationParameters parameters, ReadOnlySpan<float> mean, int plane,
+        Span<double> distortion)
     {
         distortion.Clear();
         var pixels = codes.Length;
+        var scale = parameters.Scale;
         for (var p = 0; p < pixels; p++)
         {
+            // A dropped sample decodes as the mean image; kept ones around the sample's own centre.
             var m = mean[p / plane];
-            var current = Math.Clamp(m + scale * (codes[p] + SampleQuantizer.CodeOffset(bits)), 0f, 255f);
+            var centre = m + parameters.Shift;
+            var current = Math.Clamp(centre + (scale * (codes[p] + SampleQuantizer.CodeOffset(bits))), 0f, 255f);
             distortion[0] += (current - m) * (current - m);
             for (var lower = 1; lower < bits; lower++)
             {
                 var shift = bits - lower;
-                var coarse = Math.Clamp(m + scale * (1 << shift) * ((codes[p] >> shift) + SampleQuantizer.CodeOffset(lower)), 0f, 255f);
+                var coarse = Math.Clamp(centre + (scale * (1 << shift) * ((codes[p] >> shift) + SampleQuantizer.CodeOffset(lower))), 0f, 255f);
                 distortion[lower] += (coarse - current) * (coarse - current);
             }
         }
