@@ -23,6 +23,7 @@ public sealed class ShardRoundTripTests
         var bytes = new byte[784];
         var normalization = DqsNormalization.Unit(1);
         var stored = 0;
+        var shifts = new HashSet<int>();
         for (var i = 0; i < dataset.Count; i++)
         {
             if (result.Bits[i] == 0)
@@ -34,6 +35,7 @@ public sealed class ShardRoundTripTests
             var record = shard.Record(sample);
             Assert.Equal(result.Bits[i], record.Bits);
             Assert.Equal(dataset.Label(i), record.Label);
+            shifts.Add(record.Shift);
             dataset.ReadPixels(i, pixels);
             SampleQuantizer.Quantize(pixels, mean, 784, record.Bits, record.Parameters, codes);
             SampleQuantizer.Dequantize(codes, mean, 784, record.Bits, record.Parameters, expected);
@@ -49,6 +51,9 @@ public sealed class ShardRoundTripTests
         }
 
         Assert.Equal(stored, set.Count);
+        // The encoder moved the centres of these samples both ways, so the decoders were tested with shifts of both signs.
+        Assert.Contains(shifts, t => t < 0);
+        Assert.Contains(shifts, t => t > 0);
     }
 
     [Fact]
@@ -89,17 +94,26 @@ public sealed class ShardRoundTripTests
             reader.Decode(i, bytes);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var round = 0; round < 10; round++)
+        // The least of three equal measurements: a per-sample allocation shows in every one (1,280 decodes each), while
+        // the runtime's own one-off work when it recompiles a hot method with profile data (dynamic PGO) lands in at most
+        // one of them (seen as 7,112 bytes in about one full parallel run in four; never with DOTNET_TieredPGO=0).
+        var least = long.MaxValue;
+        for (var attempt = 0; attempt < 3 && least > 0; attempt++)
         {
-            reader.DecodeBatch(0, reader.Count, floats, labels, normalization);
-            for (var i = 0; i < reader.Count; i++)
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var round = 0; round < 10; round++)
             {
-                reader.Decode(i, bytes);
+                reader.DecodeBatch(0, reader.Count, floats, labels, normalization);
+                for (var i = 0; i < reader.Count; i++)
+                {
+                    reader.Decode(i, bytes);
+                }
             }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, least);
     }
 
     [Theory]

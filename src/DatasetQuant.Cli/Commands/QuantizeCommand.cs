@@ -26,7 +26,7 @@ internal static class QuantizeCommand
             DefaultValueFactory = _ => "classes",
         };
         coverage.AcceptOnlyFromAmong("classes", "none");
-        var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales, bit widths chosen under one budget.")
+        var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales and centres, bit widths chosen under one budget.")
         {
             input, budget, allocator, output, shardSize, seed, importance, coverage,
         };
