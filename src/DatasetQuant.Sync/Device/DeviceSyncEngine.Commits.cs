@@ -90,17 +90,23 @@ public sealed partial class DeviceSyncEngine
         holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = shard.Size, Precision = HeldShard.Full });
 
         // The shard file is durable already (fsynced, renamed, directory fsynced); a power cut before the state file
-        // records it costs a hash on start-up (DeviceStore adopts it), so the state is written once afterwards.
-        _store.MarkUnsaved();
+        // records it costs a hash on start-up (DeviceStore adopts it), so the state is written once the dataset is
+        // complete (or the transfer pauses: SaveHoldings), not after every shard.
+        _store.MarkUnsaved(_time.GetUtcNow());
         _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
 
         // A budget below the full size: requantize the fresh copy down to its share.
         ShapeShard(holdings, shard, TargetOf(shard));
-        _stateDirty = true;
         if (IsComplete(holdings) && !HasPendingFetch(dataset))
         {
             RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
-            SaveHoldings();
+            SaveHoldings(force: true);
+            _stateDirty = true;
+        }
+        else
+        {
+            // Shards of one push complete a few hundred milliseconds apart: one report soon covers several of them.
+            ReportProgressSoon();
         }
 
         if (wasRefetch && _refetch.Count == 0)
