@@ -129,8 +129,14 @@ public sealed partial class DeviceSyncEngine : IDisposable
             var handled = 0;
             while (handled < 256 && reader.TryRead(out var message))
             {
-                _overloaded = reader.CanCount && reader.Count > _options.MaxQueuedMessages;
-                await HandleAsync(message, cancellationToken).ConfigureAwait(false);
+                // The loop owns each message it reads: nothing below keeps its payload, so its pooled buffer goes back
+                // as soon as the message is handled (chunks are written to the partial file, the rest is parsed).
+                using (message)
+                {
+                    _overloaded = reader.CanCount && reader.Count > _options.MaxQueuedMessages;
+                    await HandleAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+
                 handled++;
             }
 
