@@ -5,19 +5,90 @@ namespace DatasetQuant.Sync.Device;
 
 /// <summary>
 /// Committing a complete shard (SHA-256 over the partial file, fsync, rename, fsync of the directory) waits for the
-/// flash, so it runs beside the loop: the next shard's chunks keep being stored meanwhile. The loop takes the result
-/// and alone updates the holdings; chunks and pulls leave a committing shard alone (<see cref="NeedsFetch"/>).
+/// flash, so it runs beside the loop: the next shard's chunks keep being stored meanwhile. One committer per engine
+/// takes every shard that completed while it was busy as one group (<see cref="ShardAssembly.CommitTogether"/>: one
+/// directory fsync for all their renames), so shards that complete together do not queue their fsyncs one by one
+/// on the flash. The loop takes the results and alone updates the holdings; chunks and pulls leave a committing shard
+/// alone (<see cref="NeedsFetch"/>).
 /// </summary>
 public sealed partial class DeviceSyncEngine
 {
     private readonly Dictionary<(string Dataset, int Shard), PendingCommit> _commits = [];
 
+    // Complete shards not yet taken by the committer, shared with it under its own lock.
+    private readonly List<(ShardAssembly Assembly, TaskCompletionSource<string?> Result)> _commitQueue = [];
+    private bool _committerRunning;
+    private int _directorySyncsSaved;
+
+    /// <summary>Directory fsyncs the committer saved by renaming shards together (for tests and measurements).</summary>
+    public int DirectorySyncsSaved => Volatile.Read(ref _directorySyncsSaved);
+
     private void StartCommit(DatasetHoldings holdings, ManifestShard shard, ShardAssembly assembly)
     {
         var key = (holdings.Signed.Manifest.Dataset, shard.Id);
         _assemblies.Remove(key);
-        var commit = Task.Run(() => assembly.TryCommit(out var actual) ? null : actual);
-        _commits[key] = new PendingCommit(holdings, shard, commit);
+        var result = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool startCommitter;
+        lock (_commitQueue)
+        {
+            _commitQueue.Add((assembly, result));
+            startCommitter = !_committerRunning;
+            _committerRunning = true;
+        }
+
+        if (startCommitter)
+        {
+            _ = Task.Run(CommitQueued);
+        }
+
+        _commits[key] = new PendingCommit(holdings, shard, result.Task);
+    }
+
+    /// <summary>The committer: commits what is queued, as one group, until the queue is empty.</summary>
+    private void CommitQueued()
+    {
+        while (true)
+        {
+            (ShardAssembly Assembly, TaskCompletionSource<string?> Result)[] group;
+            lock (_commitQueue)
+            {
+                if (_commitQueue.Count == 0)
+                {
+                    _committerRunning = false;
+                    return;
+                }
+
+                group = [.. _commitQueue];
+                _commitQueue.Clear();
+            }
+
+            try
+            {
+                var batch = ShardAssembly.CommitTogether(group.Select(g => g.Assembly).ToArray());
+                var committed = batch.Outcomes.Count(o => o.Committed);
+                Interlocked.Add(ref _directorySyncsSaved, Math.Max(0, committed - batch.DirectorySyncs));
+                for (var i = 0; i < group.Length; i++)
+                {
+                    var outcome = batch.Outcomes[i];
+                    if (outcome.Error is { } error)
+                    {
+                        group[i].Result.TrySetException(error);
+                    }
+                    else
+                    {
+                        group[i].Result.TrySetResult(outcome.Committed ? null : outcome.ActualSha256);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                // Not an I/O error of one shard (those are in the outcomes): fail the group, keep the committer going.
+                foreach (var (_, result) in group)
+                {
+                    result.TrySetException(ex);
+                }
+            }
+        }
     }
 
     /// <summary>A task that completes when any commit does; null when none is running.</summary>
