@@ -18,10 +18,6 @@ public sealed partial class DeviceSyncEngine
     // Complete shards not yet taken by the committer, shared with it under its own lock.
     private readonly List<(ShardAssembly Assembly, TaskCompletionSource<string?> Result)> _commitQueue = [];
     private bool _committerRunning;
-    private int _directorySyncsSaved;
-
-    /// <summary>Directory fsyncs the committer saved by renaming shards together (for tests and measurements).</summary>
-    public int DirectorySyncsSaved => Volatile.Read(ref _directorySyncsSaved);
 
     private void StartCommit(DatasetHoldings holdings, ManifestShard shard, ShardAssembly assembly)
     {
@@ -65,8 +61,6 @@ public sealed partial class DeviceSyncEngine
             try
             {
                 var batch = ShardAssembly.CommitTogether(group.Select(g => g.Assembly).ToArray());
-                var committed = batch.Outcomes.Count(o => o.Committed);
-                Interlocked.Add(ref _directorySyncsSaved, Math.Max(0, committed - batch.DirectorySyncs));
                 for (var i = 0; i < group.Length; i++)
                 {
                     var outcome = batch.Outcomes[i];

@@ -24,6 +24,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private readonly TimeProvider _time;
     private readonly SyncTopics _topics;
     private readonly DeviceStore _store;
+
     /// <summary>How long holdings changed by a committed shard may wait for the state file during a transfer.</summary>
     internal static readonly TimeSpan MaxStateWriteDelay = TimeSpan.FromSeconds(10);
 
