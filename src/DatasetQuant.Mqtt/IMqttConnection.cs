@@ -15,7 +15,12 @@ public interface IMqttConnection : IAsyncDisposable
     /// <summary>True while the session is connected to the broker.</summary>
     bool IsConnected { get; }
 
-    /// <summary>Messages that match this session's subscriptions, in the order the broker delivered them.</summary>
+    /// <summary>
+    /// Messages that match this session's subscriptions, in the order the broker delivered them. Whoever reads a
+    /// message owns it: its payload is a pooled buffer that <see cref="MqttMessage.Dispose"/> returns, so the reader
+    /// disposes it once done with the payload (or hands it, and that duty, to one other owner). A message never
+    /// disposed is simply collected.
+    /// </summary>
     ChannelReader<MqttMessage> Messages { get; }
 
     /// <summary>Raised (on any thread) when the session connects or reconnects, and when it loses the broker.</summary>
@@ -37,26 +42,6 @@ public enum MqttQos : byte
 {
     AtMostOnce = 0,
     AtLeastOnce = 1,
-}
-
-/// <summary>
-/// One application message. <see cref="Payload"/> is owned by the message: a received message's payload is a copy
-/// the consumer may keep.
-/// </summary>
-public sealed record MqttMessage(
-    string Topic,
-    ReadOnlyMemory<byte> Payload,
-    MqttQos Qos = MqttQos.AtLeastOnce,
-    bool Retain = false)
-{
-    /// <summary>MQTT 5 content type property (for example <c>application/json</c>), or null.</summary>
-    public string? ContentType { get; init; }
-
-    /// <summary>MQTT 5 message expiry interval in seconds, or null for none.</summary>
-    public uint? MessageExpirySeconds { get; init; }
-
-    /// <summary>MQTT 5 user properties, in order; empty when none.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> UserProperties { get; init; } = [];
 }
 
 public sealed class MqttConnectionStateChangedEventArgs(bool isConnected, string reason) : EventArgs

@@ -148,13 +148,41 @@ public sealed partial class MosquittoConnection
 
     private unsafe void OnMessage(MosquittoMessage* native, nint properties)
     {
-        var topic = Marshal.PtrToStringUTF8(native->Topic) ?? string.Empty;
-        // The consumer owns the payload, so it is a fresh array; every byte is overwritten, so skip the zeroing.
-        var payload = GC.AllocateUninitializedArray<byte>(native->PayloadLength);
-        new ReadOnlySpan<byte>((void*)native->Payload, native->PayloadLength).CopyTo(payload);
-        var message = ReceivedProperties.Read(
-            new MqttMessage(topic, payload, (MqttQos)Math.Min(native->Qos, 1), native->Retain), properties);
-        _messages.Writer.TryWrite(message);
+        // libmosquitto frees its copy when the callback returns, so the payload goes into a pooled buffer that the
+        // consumer returns by disposing the message (no large-object-heap array per 128 KiB chunk). The topic and
+        // content type strings of the previous message are reused when they repeat.
+        var topic = TopicOf(native->Topic);
+        _received.Read(properties);
+        var message = MqttMessage.CreateReceived(
+            topic,
+            new ReadOnlySpan<byte>((void*)native->Payload, native->PayloadLength),
+            (MqttQos)Math.Min(native->Qos, 1),
+            native->Retain,
+            _options.ReceiveBufferPool,
+            _received.ContentType,
+            _received.MessageExpirySeconds,
+            _received.UserProperties);
+        if (!_messages.Writer.TryWrite(message))
+        {
+            // The session is closed: nobody will read it.
+            message.Dispose();
+        }
+    }
+
+    private unsafe string TopicOf(nint native)
+    {
+        if (native == 0)
+        {
+            return string.Empty;
+        }
+
+        var utf8 = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)native);
+        if (_lastTopic is null || !ReceivedProperties.Utf8Equals(utf8, _lastTopic))
+        {
+            _lastTopic = System.Text.Encoding.UTF8.GetString(utf8);
+        }
+
+        return _lastTopic;
     }
 
     private void OnSubscribe(int mid, int grantedQos)

@@ -32,6 +32,10 @@ public sealed partial class MosquittoConnection : IMqttConnection
     private readonly PendingAcknowledgements<int> _unsubscribes = new();
     private readonly ConcurrentDictionary<string, MqttQos> _subscriptions = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource<bool> _firstConnack = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Touched only on libmosquitto's network thread (the message callback).
+    private readonly ReceivedProperties _received = new();
+    private string? _lastTopic;
     private GCHandle _self;
     private volatile bool _isConnected;
     private volatile bool _sessionPresent;

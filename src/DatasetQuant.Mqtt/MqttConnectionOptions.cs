@@ -46,6 +46,12 @@ public sealed class MqttConnectionOptions
     /// </summary>
     public int MaxInFlight { get; set; } = 32;
 
+    /// <summary>
+    /// Where received payloads are rented from (<see cref="System.Buffers.ArrayPool{T}.Shared"/> when null); each goes
+    /// back when the consumer disposes its <see cref="MqttMessage"/>.
+    /// </summary>
+    public System.Buffers.ArrayPool<byte>? ReceiveBufferPool { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option that is wrong.</summary>
     public MqttBrokerAddress Validate()
     {

@@ -3,14 +3,28 @@ using DatasetQuant.Mqtt.Interop;
 
 namespace DatasetQuant.Mqtt;
 
-/// <summary>Copies the MQTT 5 properties of a received PUBLISH into the managed message.</summary>
-internal static unsafe class ReceivedProperties
+/// <summary>
+/// The MQTT 5 properties of a received PUBLISH, read on the network thread. The content type of the previous message
+/// is kept, so a stream of messages with one content type (chunk frames) does not make a string each.
+/// </summary>
+internal sealed unsafe class ReceivedProperties
 {
-    public static MqttMessage Read(MqttMessage message, nint properties)
+    private string? _lastContentType;
+
+    public string? ContentType { get; private set; }
+
+    public uint? MessageExpirySeconds { get; private set; }
+
+    public List<KeyValuePair<string, string>>? UserProperties { get; private set; }
+
+    public void Read(nint properties)
     {
+        ContentType = null;
+        MessageExpirySeconds = null;
+        UserProperties = null;
         if (properties == 0)
         {
-            return message;
+            return;
         }
 
         string? contentType = null;
@@ -24,7 +38,7 @@ internal static unsafe class ReceivedProperties
                 case MosquittoConstants.MQTT_PROP_CONTENT_TYPE:
                     byte* value = null;
                     LibMosquitto.mosquitto_property_read_string(property, identifier, &value, skipFirst: false);
-                    contentType = Take(value);
+                    contentType = TakeContentType(value);
                     break;
                 case MosquittoConstants.MQTT_PROP_MESSAGE_EXPIRY_INTERVAL:
                     uint seconds = 0;
@@ -43,12 +57,43 @@ internal static unsafe class ReceivedProperties
             }
         }
 
-        return message with
+        ContentType = contentType;
+        MessageExpirySeconds = expiry;
+        UserProperties = userProperties;
+    }
+
+    private string? TakeContentType(byte* value)
+    {
+        if (value is null)
         {
-            ContentType = contentType,
-            MessageExpirySeconds = expiry,
-            UserProperties = (IReadOnlyList<KeyValuePair<string, string>>?)userProperties ?? [],
-        };
+            return null;
+        }
+
+        try
+        {
+            var utf8 = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(value);
+            if (_lastContentType is null || !Utf8Equals(utf8, _lastContentType))
+            {
+                _lastContentType = System.Text.Encoding.UTF8.GetString(utf8);
+            }
+
+            return _lastContentType;
+        }
+        finally
+        {
+            NativeMemory.Free(value);
+        }
+    }
+
+    /// <summary>Whether <paramref name="utf8"/> encodes <paramref name="text"/> (ASCII compared without decoding).</summary>
+    internal static bool Utf8Equals(ReadOnlySpan<byte> utf8, string text)
+    {
+        if (utf8.Length == text.Length && System.Text.Ascii.Equals(utf8, text))
+        {
+            return true;
+        }
+
+        return !System.Text.Ascii.IsValid(utf8) && System.Text.Encoding.UTF8.GetString(utf8) == text;
     }
 
     /// <summary>A string libmosquitto allocated for the caller, converted and freed.</summary>

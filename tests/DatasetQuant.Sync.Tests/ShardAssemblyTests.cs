@@ -112,6 +112,48 @@ public sealed class ShardAssemblyTests
         Assert.True(assembly.TryCommit(out _));
     }
 
+    [Fact]
+    public void Shards_committed_together_share_one_directory_fsync_and_a_forged_one_is_never_renamed()
+    {
+        using var dir = new TempDirectory();
+        const int chunkSize = 4096;
+        var sources = new[] { RandomBytes((3 * chunkSize) + 7, seed: 10), RandomBytes(2 * chunkSize, seed: 11), RandomBytes(chunkSize + 1, seed: 12) };
+        var assemblies = new List<ShardAssembly>();
+        for (var s = 0; s < sources.Length; s++)
+        {
+            var shard = new ManifestShard { Id = s, Name = $"s{s}.dqs", Size = sources[s].Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(sources[s])) };
+            var assembly = ShardAssembly.Open("d", shard, 1, chunkSize, dir.File(shard.Name), out _);
+            for (var i = 0; i < shard.ChunkCount(chunkSize); i++)
+            {
+                if (s == 1 && i == 1)
+                {
+                    // Bytes with a valid CRC that are not the published ones: only the SHA-256 check can catch them.
+                    var forged = sources[s].AsSpan(i * chunkSize, chunkSize).ToArray();
+                    forged[5] ^= 0x20;
+                    Assert.True(assembly.Write(i * chunkSize, forged, Crc32C.Compute(forged)));
+                }
+                else
+                {
+                    Assert.True(Write(assembly, sources[s], i, chunkSize));
+                }
+            }
+
+            Assert.True(assembly.IsComplete);
+            assemblies.Add(assembly);
+        }
+
+        var batch = ShardAssembly.CommitTogether(assemblies);
+
+        Assert.Equal(1, batch.DirectorySyncs);
+        Assert.Equal([true, false, true], batch.Outcomes.Select(o => o.Committed));
+        Assert.All(batch.Outcomes, o => Assert.Null(o.Error));
+        Assert.NotEqual(assemblies[1].Shard.Sha256, batch.Outcomes[1].ActualSha256);
+        Assert.Equal(sources[0], File.ReadAllBytes(dir.File("s0.dqs")));
+        Assert.Equal(sources[2], File.ReadAllBytes(dir.File("s2.dqs")));
+        Assert.False(File.Exists(dir.File("s1.dqs")), "a shard that fails its SHA-256 check is never renamed into place");
+        Assert.Equal(["s0.dqs", "s2.dqs"], Directory.EnumerateFiles(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
     private static bool Write(ShardAssembly assembly, byte[] source, int chunk, int chunkSize)
     {
         var offset = chunk * chunkSize;

@@ -128,7 +128,8 @@ public sealed class TopicHandlerTests
 
         public void Handle(MqttMessage message)
         {
-            _received.Enqueue(message);
+            // The engine disposes the message when Handle returns: keep a copy of the payload, as a handler must.
+            _received.Enqueue(message with { Payload = message.Payload.ToArray() });
             if (Encoding.UTF8.GetString(message.Payload.Span) == ThrowOn)
             {
                 throw new InvalidOperationException("handler failure for the test");

@@ -95,7 +95,11 @@ public sealed class CoordinatorService(
         {
             await foreach (var message in connection.Messages.ReadAllAsync(stoppingToken))
             {
-                await DispatchAsync(message, topics, states, catalog, repairs, stoppingToken);
+                // Pulls go to the repair worker, which then owns (and disposes) them; everything else is done here.
+                if (!await DispatchAsync(message, topics, states, catalog, repairs, stoppingToken))
+                {
+                    message.Dispose();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -110,7 +114,8 @@ public sealed class CoordinatorService(
         }
     }
 
-    private async Task DispatchAsync(
+    /// <returns>True when the message was handed to another owner (a pull queued for the repair worker).</returns>
+    private async Task<bool> DispatchAsync(
         MqttMessage message, SyncTopics topics, FleetStateHandler states, StoreDatasetCatalog catalog, RepairWorker repairs, CancellationToken cancellationToken)
     {
         var topic = topics.Parse(message.Topic);
@@ -125,8 +130,7 @@ public sealed class CoordinatorService(
                     await states.HandleBudgetReportedAsync(topic.Name, message, cancellationToken);
                     break;
                 case SyncTopicKind.DevicePull:
-                    repairs.TryEnqueue(message);
-                    break;
+                    return repairs.TryEnqueue(message);
                 case SyncTopicKind.DatasetManifest:
                     await catalog.RefreshAsync(cancellationToken);
                     break;
@@ -139,6 +143,8 @@ public sealed class CoordinatorService(
         {
             _logger.LogError("Message on {Topic} not handled: {Error}", message.Topic, ex.Message);
         }
+
+        return false;
     }
 
     private void OnStateChanged(object? sender, MqttConnectionStateChangedEventArgs e)

@@ -37,24 +37,32 @@ public sealed class RepairWorker
         _logger = logger;
         _pulls = Channel.CreateBounded<MqttMessage>(
             new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
-            dropped => _logger.LogWarning("Dropped a pull on {Topic}: {Capacity} pulls already wait (the device asks again)", dropped.Topic, capacity));
+            dropped =>
+            {
+                _logger.LogWarning("Dropped a pull on {Topic}: {Capacity} pulls already wait (the device asks again)", dropped.Topic, capacity);
+                dropped.Dispose();
+            });
     }
 
     public long PullsAnswered { get; private set; }
 
+    /// <summary>Queues a received pull; on success the worker owns the message and disposes it once answered.</summary>
     public bool TryEnqueue(MqttMessage pull) => _pulls.Writer.TryWrite(pull);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await foreach (var pull in _pulls.Reader.ReadAllAsync(cancellationToken))
         {
-            try
+            using (pull)
             {
-                await AnswerAsync(pull, cancellationToken);
-            }
-            catch (Exception ex) when (ex is MqttException or IOException or InvalidDataException or FleetStoreException or UnauthorizedAccessException)
-            {
-                _logger.LogError("Pull on {Topic} not answered: {Error}", pull.Topic, ex.Message);
+                try
+                {
+                    await AnswerAsync(pull, cancellationToken);
+                }
+                catch (Exception ex) when (ex is MqttException or IOException or InvalidDataException or FleetStoreException or UnauthorizedAccessException)
+                {
+                    _logger.LogError("Pull on {Topic} not answered: {Error}", pull.Topic, ex.Message);
+                }
             }
         }
     }

@@ -89,6 +89,7 @@ public sealed class DatasetPush(
             {
                 while (connection.Messages.TryRead(out var message))
                 {
+                    using var owned = message;
                     if (message.Topic != topic)
                     {
                         continue;

@@ -54,19 +54,23 @@ internal sealed class DeviceStore
     }
 
     /// <summary>Whether <see cref="State"/> holds a change that <see cref="Save"/> has not written yet.</summary>
-    public bool HasUnsavedChanges { get; private set; }
+    public bool HasUnsavedChanges => UnsavedSince is not null;
+
+    /// <summary>When the oldest change not yet written was made; null when the file is up to date.</summary>
+    public DateTimeOffset? UnsavedSince { get; private set; }
 
     public void Save()
     {
         State.Save(_statePath);
-        HasUnsavedChanges = false;
+        UnsavedSince = null;
     }
 
     /// <summary>
-    /// Records that <see cref="State"/> changed without writing it now, for changes a restart recovers by itself
-    /// (a shard renamed into place is adopted by <see cref="Reconcile"/>), so that several of them cost one write.
+    /// Records that <see cref="State"/> changed at <paramref name="at"/> without writing it now, for changes a restart
+    /// recovers by itself (a shard renamed into place is adopted by <see cref="Reconcile"/>), so that several of them
+    /// cost one write.
     /// </summary>
-    public void MarkUnsaved() => HasUnsavedChanges = true;
+    public void MarkUnsaved(DateTimeOffset at) => UnsavedSince ??= at;
 
     public void SaveIfChanged()
     {

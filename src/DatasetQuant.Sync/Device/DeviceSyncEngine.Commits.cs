@@ -5,19 +5,84 @@ namespace DatasetQuant.Sync.Device;
 
 /// <summary>
 /// Committing a complete shard (SHA-256 over the partial file, fsync, rename, fsync of the directory) waits for the
-/// flash, so it runs beside the loop: the next shard's chunks keep being stored meanwhile. The loop takes the result
-/// and alone updates the holdings; chunks and pulls leave a committing shard alone (<see cref="NeedsFetch"/>).
+/// flash, so it runs beside the loop: the next shard's chunks keep being stored meanwhile. One committer per engine
+/// takes every shard that completed while it was busy as one group (<see cref="ShardAssembly.CommitTogether"/>: one
+/// directory fsync for all their renames), so shards that complete together do not queue their fsyncs one by one
+/// on the flash. The loop takes the results and alone updates the holdings; chunks and pulls leave a committing shard
+/// alone (<see cref="NeedsFetch"/>).
 /// </summary>
 public sealed partial class DeviceSyncEngine
 {
     private readonly Dictionary<(string Dataset, int Shard), PendingCommit> _commits = [];
 
+    // Complete shards not yet taken by the committer, shared with it under its own lock.
+    private readonly List<(ShardAssembly Assembly, TaskCompletionSource<string?> Result)> _commitQueue = [];
+    private bool _committerRunning;
+
     private void StartCommit(DatasetHoldings holdings, ManifestShard shard, ShardAssembly assembly)
     {
         var key = (holdings.Signed.Manifest.Dataset, shard.Id);
         _assemblies.Remove(key);
-        var commit = Task.Run(() => assembly.TryCommit(out var actual) ? null : actual);
-        _commits[key] = new PendingCommit(holdings, shard, commit);
+        var result = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool startCommitter;
+        lock (_commitQueue)
+        {
+            _commitQueue.Add((assembly, result));
+            startCommitter = !_committerRunning;
+            _committerRunning = true;
+        }
+
+        if (startCommitter)
+        {
+            _ = Task.Run(CommitQueued);
+        }
+
+        _commits[key] = new PendingCommit(holdings, shard, result.Task);
+    }
+
+    /// <summary>The committer: commits what is queued, as one group, until the queue is empty.</summary>
+    private void CommitQueued()
+    {
+        while (true)
+        {
+            (ShardAssembly Assembly, TaskCompletionSource<string?> Result)[] group;
+            lock (_commitQueue)
+            {
+                if (_commitQueue.Count == 0)
+                {
+                    _committerRunning = false;
+                    return;
+                }
+
+                group = [.. _commitQueue];
+                _commitQueue.Clear();
+            }
+
+            try
+            {
+                var batch = ShardAssembly.CommitTogether(group.Select(g => g.Assembly).ToArray());
+                for (var i = 0; i < group.Length; i++)
+                {
+                    var outcome = batch.Outcomes[i];
+                    if (outcome.Error is { } error)
+                    {
+                        group[i].Result.TrySetException(error);
+                    }
+                    else
+                    {
+                        group[i].Result.TrySetResult(outcome.Committed ? null : outcome.ActualSha256);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                // Not an I/O error of one shard (those are in the outcomes): fail the group, keep the committer going.
+                foreach (var (_, result) in group)
+                {
+                    result.TrySetException(ex);
+                }
+            }
+        }
     }
 
     /// <summary>A task that completes when any commit does; null when none is running.</summary>
@@ -90,17 +155,23 @@ public sealed partial class DeviceSyncEngine
         holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = shard.Size, Precision = HeldShard.Full });
 
         // The shard file is durable already (fsynced, renamed, directory fsynced); a power cut before the state file
-        // records it costs a hash on start-up (DeviceStore adopts it), so the state is written once afterwards.
-        _store.MarkUnsaved();
+        // records it costs a hash on start-up (DeviceStore adopts it), so the state is written once the dataset is
+        // complete (or the transfer pauses: SaveHoldings), not after every shard.
+        _store.MarkUnsaved(_time.GetUtcNow());
         _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
 
         // A budget below the full size: requantize the fresh copy down to its share.
         ShapeShard(holdings, shard, TargetOf(shard));
-        _stateDirty = true;
         if (IsComplete(holdings) && !HasPendingFetch(dataset))
         {
             RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
-            SaveHoldings();
+            SaveHoldings(force: true);
+            _stateDirty = true;
+        }
+        else
+        {
+            // Shards of one push complete a few hundred milliseconds apart: one report soon covers several of them.
+            ReportProgressSoon();
         }
 
         if (wasRefetch && _refetch.Count == 0)

@@ -24,7 +24,15 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private readonly TimeProvider _time;
     private readonly SyncTopics _topics;
     private readonly DeviceStore _store;
+
+    /// <summary>How long holdings changed by a committed shard may wait for the state file during a transfer.</summary>
+    internal static readonly TimeSpan MaxStateWriteDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>How soon a state report follows a stored shard while the rest of its dataset is still arriving.</summary>
+    internal static readonly TimeSpan ProgressReportDelay = TimeSpan.FromSeconds(1);
+
     private IMqttConnection? _connection;
+    private Task<bool>? _stateReport;
     private volatile bool _republish;
     private bool _overloaded;
     private bool _stateDirty = true;
@@ -109,7 +117,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
     public void Dispose()
     {
         FinishCommits(wait: true);
-        SaveHoldings();
+        SaveHoldings(force: true);
         CloseAssemblies();
     }
 
@@ -122,8 +130,14 @@ public sealed partial class DeviceSyncEngine : IDisposable
             var handled = 0;
             while (handled < 256 && reader.TryRead(out var message))
             {
-                _overloaded = reader.CanCount && reader.Count > _options.MaxQueuedMessages;
-                await HandleAsync(message, cancellationToken).ConfigureAwait(false);
+                // The loop owns each message it reads: nothing below keeps its payload, so its pooled buffer goes back
+                // as soon as the message is handled (chunks are written to the partial file, the rest is parsed).
+                using (message)
+                {
+                    _overloaded = reader.CanCount && reader.Count > _options.MaxQueuedMessages;
+                    await HandleAsync(message, cancellationToken).ConfigureAwait(false);
+                }
+
                 handled++;
             }
 
@@ -198,9 +212,20 @@ public sealed partial class DeviceSyncEngine : IDisposable
         }
     }
 
-    /// <summary>Writes holdings changed since the last write; a failure is logged and retried at the next tick.</summary>
-    private void SaveHoldings()
+    /// <summary>
+    /// Writes holdings changed since the last write: at once with <paramref name="force"/>; otherwise once no shard is
+    /// being received or committed, or the oldest change waited <see cref="MaxStateWriteDelay"/>, so that the shards of
+    /// one transfer cost one write of the state file rather than one each. A failure is logged and retried at the
+    /// next tick.
+    /// </summary>
+    private void SaveHoldings(bool force = false)
     {
+        if (_store.UnsavedSince is not { } since
+            || (!force && _assemblies.Count + _commits.Count > 0 && _time.GetUtcNow() - since < MaxStateWriteDelay))
+        {
+            return;
+        }
+
         try
         {
             _store.SaveIfChanged();
@@ -236,12 +261,60 @@ public sealed partial class DeviceSyncEngine : IDisposable
             _stateDirty = true;
         }
 
-        if (_stateDirty || now >= _nextStateReport)
+        if (_stateReport is { IsCompleted: true } report)
         {
-            await PublishStateAsync(cancellationToken).ConfigureAwait(false);
+            // A report that did not reach the broker is sent again with the state as it is now.
+            _stateReport = null;
+            _stateDirty |= !await report.ConfigureAwait(false);
+        }
+
+        if ((_stateDirty || now >= _nextStateReport) && _stateReport is null)
+        {
+            // The loop does not wait for the broker's acknowledgement: chunks keep being stored meanwhile. One report
+            // at a time, so they arrive in order; a change made while one is on its way is sent by the next tick.
+            _stateReport = StartStateReport();
         }
 
         await SendDuePullsAsync(now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The next periodic report comes within <see cref="ProgressReportDelay"/> (unless one is due sooner).</summary>
+    private void ReportProgressSoon()
+    {
+        var soon = _time.GetUtcNow() + ProgressReportDelay;
+        if (soon < _nextStateReport)
+        {
+            _nextStateReport = soon;
+        }
+    }
+
+    private Task<bool>? StartStateReport()
+    {
+        var connection = _connection;
+        if (connection is null)
+        {
+            return null;
+        }
+
+        var message = BuildStateMessage();
+        _stateDirty = false;
+        _nextStateReport = _time.GetUtcNow() + _options.StateReportInterval;
+        return PublishStateReportAsync(connection, message);
+    }
+
+    /// <returns>False when the broker did not take the report (logged).</returns>
+    private async Task<bool> PublishStateReportAsync(IMqttConnection connection, MqttMessage message)
+    {
+        try
+        {
+            await connection.PublishAsync(message).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is MqttException or ObjectDisposedException)
+        {
+            _logger.LogWarning("State report of device {Device} not published: {Error}", DeviceId, ex.Message);
+            return false;
+        }
     }
 
     private async Task PublishStateAsync(CancellationToken cancellationToken)
@@ -251,6 +324,22 @@ public sealed partial class DeviceSyncEngine : IDisposable
         {
             return;
         }
+
+        var message = BuildStateMessage();
+        try
+        {
+            await connection.PublishAsync(message, cancellationToken).ConfigureAwait(false);
+            _stateDirty = false;
+            _nextStateReport = _time.GetUtcNow() + _options.StateReportInterval;
+        }
+        catch (MqttException ex)
+        {
+            _logger.LogWarning("State report of device {Device} not published: {Error}", DeviceId, ex.Message);
+        }
+    }
+
+    private MqttMessage BuildStateMessage()
+    {
 
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var contributor in _contributors)
@@ -266,20 +355,10 @@ public sealed partial class DeviceSyncEngine : IDisposable
         }
 
         var state = BuildState(metrics.Count > 0 ? metrics : null);
-        var message = new MqttMessage(_topics.DeviceState(DeviceId), SyncMessageCodec.Serialize(state), MqttQos.AtLeastOnce, Retain: true)
+        return new MqttMessage(_topics.DeviceState(DeviceId), SyncMessageCodec.Serialize(state), MqttQos.AtLeastOnce, Retain: true)
         {
             ContentType = "application/json",
         };
-        try
-        {
-            await connection.PublishAsync(message, cancellationToken).ConfigureAwait(false);
-            _stateDirty = false;
-            _nextStateReport = _time.GetUtcNow() + _options.StateReportInterval;
-        }
-        catch (MqttException ex)
-        {
-            _logger.LogWarning("State report of device {Device} not published: {Error}", DeviceId, ex.Message);
-        }
     }
 
     private DeviceStateMessage BuildState(Dictionary<string, double>? metrics)

@@ -15,7 +15,8 @@ public interface IDeviceTopicHandler
 
     /// <summary>
     /// Called on the sync loop for each message on one of <see cref="Topics"/>. Must return quickly (queue the work);
-    /// an exception it throws is logged and the message dropped.
+    /// an exception it throws is logged and the message dropped. The message is disposed (its payload returned to
+    /// the receive pool) when the call returns: copy anything that must outlive it.
     /// </summary>
     void Handle(MqttMessage message);
 }

@@ -126,19 +126,81 @@ internal sealed class ShardAssembly : IDisposable
     /// </summary>
     public bool TryCommit(out string actualSha256)
     {
-        actualSha256 = HashPartial();
-        if (actualSha256 != Shard.Sha256)
+        var outcome = CommitTogether([this]).Outcomes[0];
+        if (outcome.Error is { } error)
         {
-            Discard();
-            return false;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
 
-        RandomAccess.FlushToDisk(_partial);
-        Dispose();
+        actualSha256 = outcome.ActualSha256;
+        return outcome.Committed;
+    }
 
-        DurableFile.CommitTemp(PartialPath, FinalPath);
-        File.Delete(JournalPath);
-        return true;
+    /// <summary>
+    /// Group commit of complete assemblies: each is checked against its SHA-256 (a mismatch is discarded, never
+    /// renamed) and its partial file fsynced; then every verified one is renamed to its final name, and each directory
+    /// holding one is fsynced once, after all its renames. Every shard is still temp file, fsync, rename, directory
+    /// fsync; shards that complete together share the directory fsync. A failure affects the shards it touches: an
+    /// I/O error before the rename leaves that shard's partial file and journal for the next try; a failed directory
+    /// fsync is reported for every shard renamed into that directory (the file is in place, maybe not durable).
+    /// </summary>
+    public static ShardCommitBatch CommitTogether(IReadOnlyList<ShardAssembly> assemblies)
+    {
+        var outcomes = new ShardCommitOutcome[assemblies.Count];
+        var renamed = new List<int>(assemblies.Count);
+        for (var i = 0; i < assemblies.Count; i++)
+        {
+            var assembly = assemblies[i];
+            try
+            {
+                var actual = assembly.HashPartial();
+                if (actual != assembly.Shard.Sha256)
+                {
+                    assembly.Discard();
+                    outcomes[i] = new ShardCommitOutcome(false, actual, null);
+                    continue;
+                }
+
+                RandomAccess.FlushToDisk(assembly._partial);
+                assembly.Dispose();
+                File.Move(assembly.PartialPath, assembly.FinalPath, overwrite: true);
+                outcomes[i] = new ShardCommitOutcome(true, actual, null);
+                renamed.Add(i);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                assembly.Dispose();
+                outcomes[i] = new ShardCommitOutcome(false, string.Empty, ex);
+            }
+        }
+
+        var directorySyncs = 0;
+        foreach (var directory in renamed.Select(i => Path.GetDirectoryName(Path.GetFullPath(assemblies[i].FinalPath))!).Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                DurableFile.SyncDirectory(directory);
+                directorySyncs++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                foreach (var i in renamed.Where(i => Path.GetDirectoryName(Path.GetFullPath(assemblies[i].FinalPath)) == directory))
+                {
+                    outcomes[i] = outcomes[i] with { Committed = false, Error = ex };
+                }
+            }
+        }
+
+        foreach (var i in renamed)
+        {
+            if (outcomes[i].Committed)
+            {
+                // Only once the rename is durable: a journal without its partial file is deleted on the next open anyway.
+                File.Delete(assemblies[i].JournalPath);
+            }
+        }
+
+        return new ShardCommitBatch(outcomes, directorySyncs);
     }
 
     /// <summary>Deletes the partial file and the journal (after <see cref="Dispose"/>).</summary>
@@ -212,3 +274,12 @@ internal sealed class ShardAssembly : IDisposable
         }
     }
 }
+
+/// <summary>What <see cref="ShardAssembly.CommitTogether"/> did with one shard.</summary>
+/// <param name="Committed">Verified, renamed into place and the rename made durable.</param>
+/// <param name="ActualSha256">The SHA-256 of the received bytes (empty when they could not be read).</param>
+/// <param name="Error">The I/O error that stopped the commit, or null.</param>
+internal readonly record struct ShardCommitOutcome(bool Committed, string ActualSha256, Exception? Error);
+
+/// <summary>The outcome per shard, in the order given, and how many directory fsyncs the batch took.</summary>
+internal sealed record ShardCommitBatch(ShardCommitOutcome[] Outcomes, int DirectorySyncs);

@@ -116,7 +116,8 @@ public class MqttThroughputBenchmarks
         long bytes = 0;
         for (var i = 0; i < count; i++)
         {
-            bytes += (await subscriber.Messages.ReadAsync()).Payload.Length;
+            using var message = await subscriber.Messages.ReadAsync();
+            bytes += message.Payload.Length;
         }
 
         return bytes;

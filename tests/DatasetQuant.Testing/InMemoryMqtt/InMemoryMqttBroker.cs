@@ -69,7 +69,7 @@ public sealed class InMemoryMqttBroker
         {
             var session = _sessions.Find(s => s.ClientId == clientId)
                 ?? throw new InvalidOperationException($"no session '{clientId}' is connected");
-            session.Enqueue(message with { Payload = message.Payload.ToArray() });
+            session.Enqueue(message);
         }
     }
 
@@ -93,11 +93,14 @@ public sealed class InMemoryMqttBroker
                 }
                 else
                 {
-                    _retained[message.Topic] = message;
+                    // The publisher may reuse its buffer once the publish completes.
+                    _retained[message.Topic] = message with { Payload = message.Payload.ToArray() };
                 }
             }
 
             // Subscribers see retain = false on live traffic, as MQTT 5 without retain-as-published does.
+            // The broker's own copy (the publisher may reuse its buffer; Deliver hooks may hold messages); each session
+            // then receives its own pooled copy of it.
             var live = message with { Retain = false, Payload = message.Payload.ToArray() };
             foreach (var session in _sessions)
             {
@@ -117,7 +120,7 @@ public sealed class InMemoryMqttBroker
             {
                 if (MqttTopicFilter.Matches(filter, retained.Topic))
                 {
-                    Enqueue(session, retained with { Payload = retained.Payload.ToArray() });
+                    Enqueue(session, retained);
                 }
             }
         }

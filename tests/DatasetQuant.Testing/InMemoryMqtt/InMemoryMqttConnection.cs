@@ -91,7 +91,19 @@ public sealed class InMemoryMqttConnection : IMqttConnection
         return false;
     }
 
-    internal void Enqueue(MqttMessage message) => _messages.Writer.TryWrite(message);
+    /// <summary>
+    /// Delivers a copy in a pooled buffer, as a libmosquitto session does: the reader owns it and disposes it, and
+    /// no two sessions (or the publisher) share payload memory.
+    /// </summary>
+    internal void Enqueue(MqttMessage message)
+    {
+        var received = MqttMessage.CreateReceived(
+            message.Topic, message.Payload.Span, message.Qos, message.Retain, pool: null, message.ContentType, message.MessageExpirySeconds, message.UserProperties);
+        if (!_messages.Writer.TryWrite(received))
+        {
+            received.Dispose();
+        }
+    }
 
     internal void Close(string reason)
     {
