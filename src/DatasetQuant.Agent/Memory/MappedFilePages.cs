@@ -13,8 +13,9 @@ namespace DatasetQuant.Agent.Memory;
 /// Why: start-up runs code that idle never runs again (configuration, DI, logging set-up, PEM import, manifest checks,
 /// OpenSSL's initialisation), and the kernel maps each page of a file together with up to 15 neighbours it already
 /// holds in the page cache (fault-around, 64 KiB; madvise(MADV_RANDOM) does not turn it off). After start-up nearly
-/// every page of the 6.8 MB binary and of libcrypto is mapped, and stays so: about 8 MB of an idle agent's 17.5 MB
-/// RSS. Unmapping them brought idle RSS to about 10 MB (docs/results.md, dq-agent).
+/// every page of the 6.8 MB binary and of libcrypto is mapped, and stays so: about 10 MB of an idle agent's 17.7 MB
+/// RSS. Unmapping them brought idle RSS to 9.9 MB 10 s after READY and 11.3 MB after 75 s, once the idle path had
+/// mapped back what it runs (docs/results.md, dq-agent).
 /// </para>
 /// <para>
 /// Why it is safe: only private mappings that are not writable and hold no page of their own (smaps "Anonymous: 0")
