@@ -2,6 +2,11 @@ using DatasetQuant.Agent.Memory;
 
 namespace DatasetQuant.Agent.Tests;
 
+/// <summary>
+/// Runs with the trimmer's tests, alone: releasing the test host's code makes every thread map it back, which would
+/// blur the timing of tests running beside it.
+/// </summary>
+[Collection(nameof(IdleMemoryTrimmerTests))]
 public sealed class MappedFilePagesTests
 {
     private const string Smaps = """
