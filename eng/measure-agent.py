@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Measures a dq-agent binary as systemd would see it: time from exec to READY=1 on a NOTIFY_SOCKET this script
 opens, RSS once idle, and that SIGTERM brings STOPPING=1 and exit 0. Runs it N times and prints medians.
-idle_median splits the idle RSS into anonymous and file-backed pages (kiB) and counts threads; DQ_MEASURE_SMAPS=FILE
-keeps /proc/PID/smaps of the last run. With --train PORT TOPIC REPORT it then publishes a fine-tune command
+idle_median splits the idle RSS into anonymous and file-backed pages (kiB) and counts threads; pss_idle_kib is the
+proportional set size at the same moment (shared library pages divided among the processes that map them, the
+better measure on a board where other programs use libc and OpenSSL too); DQ_MEASURE_SMAPS=FILE keeps
+/proc/PID/smaps of the last run. With --train PORT TOPIC REPORT it then publishes a fine-tune command
 (mosquitto_pub to 127.0.0.1:PORT) and samples RSS every 50 ms until the REPORT file is rewritten: the peak is the
 RSS while training; RSS is read again once the agent has been idle for --idle seconds after the run.
 
@@ -28,6 +30,14 @@ def memory_breakdown(pid):
             if name in ("RssAnon", "RssFile", "RssShmem", "Threads"):
                 fields[name] = int(value.split()[0])
     return fields
+
+
+def pss_kib(pid):
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return None
 
 
 def train_peak(pid, train, settle):
@@ -65,6 +75,7 @@ def one_run(binary, agent_args, idle, train=None):
         time.sleep(idle)
         rss = rss_kib(proc.pid)
         breakdown = memory_breakdown(proc.pid)
+        breakdown["Pss"] = pss_kib(proc.pid)
         if os.environ.get("DQ_MEASURE_SMAPS"):
             with open(f"/proc/{proc.pid}/smaps") as smaps, open(os.environ["DQ_MEASURE_SMAPS"], "w") as out:
                 out.write(smaps.read())
@@ -107,6 +118,7 @@ def main():
         "ready_ms_all": [round(x, 1) for x in ready],
         "rss_idle_kib_median": statistics.median(rss),
         "rss_idle_kib_all": rss,
+        "pss_idle_kib_median": statistics.median(r[5]["Pss"] for r in results),
         "idle_median": {key: statistics.median(r[5][key] for r in results) for key in results[0][5]},
         "stopping_seen": all(r[2] for r in results),
         "exit_codes": [r[3] for r in results],

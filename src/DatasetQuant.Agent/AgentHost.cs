@@ -48,8 +48,8 @@ public static class AgentHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FineTuneService>());
         builder.Services.AddSingleton<IDeviceTopicHandler, FineTuneCommandHandler>();
         builder.Services.AddSingleton<IDeviceStateContributor, FineTuneStateContributor>();
-        builder.Services.AddSingleton<ManagedHeapTrimmer>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ManagedHeapTrimmer>());
+        builder.Services.AddSingleton<IdleMemoryTrimmer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IdleMemoryTrimmer>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
         return builder;
     }

@@ -26,7 +26,7 @@ public sealed partial class FineTuneService(
     IOptions<AgentSyncOptions> syncOptions,
     IOptions<DeviceOptions> deviceOptions,
     DeviceSyncEvents syncEvents,
-    ManagedHeapTrimmer heapTrimmer,
+    IdleMemoryTrimmer memoryTrimmer,
     TimeProvider time,
     ILogger<FineTuneService> logger) : BackgroundService
 {
@@ -87,7 +87,7 @@ public sealed partial class FineTuneService(
                 lastRunEnded = time.GetTimestamp();
 
                 // The run's batches, model and shard views are garbage now; the agent idles until the next request.
-                heapTrimmer.Trim("fine-tune");
+                memoryTrimmer.Trim("fine-tune");
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

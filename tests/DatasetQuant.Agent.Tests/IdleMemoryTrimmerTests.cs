@@ -7,16 +7,16 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace DatasetQuant.Agent.Tests;
 
 /// <summary>Runs alone: other tests' allocations would blur what one collection gives back.</summary>
-[CollectionDefinition(nameof(ManagedHeapTrimmerTests), DisableParallelization = true)]
-public sealed class ManagedHeapTrimmerCollection;
+[CollectionDefinition(nameof(IdleMemoryTrimmerTests), DisableParallelization = true)]
+public sealed class IdleMemoryTrimmerCollection;
 
-[Collection(nameof(ManagedHeapTrimmerTests))]
-public sealed class ManagedHeapTrimmerTests
+[Collection(nameof(IdleMemoryTrimmerTests))]
+public sealed class IdleMemoryTrimmerTests
 {
     [Fact]
     public void A_trim_gives_freed_heap_memory_back_instead_of_keeping_it_committed()
     {
-        var trimmer = new ManagedHeapTrimmer(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), TimeProvider.System, NullLogger<ManagedHeapTrimmer>.Instance);
+        var trimmer = new IdleMemoryTrimmer(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), TimeProvider.System, NullLogger<IdleMemoryTrimmer>.Instance);
         var committedWhileHeld = CommitAndDrop(40 << 20);
 
         trimmer.Trim("test");
@@ -49,21 +49,21 @@ public sealed class ManagedHeapTrimmerTests
     public async Task The_start_up_trim_runs_once_the_host_has_started_and_settled()
     {
         var lifetime = new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance);
-        using var trimmer = new ManagedHeapTrimmer(lifetime, TimeProvider.System, NullLogger<ManagedHeapTrimmer>.Instance);
+        using var trimmer = new IdleMemoryTrimmer(lifetime, TimeProvider.System, NullLogger<IdleMemoryTrimmer>.Instance);
         await trimmer.StartAsync(CancellationToken.None);
         await Task.Delay(300);
         Assert.Equal(0, trimmer.Trims); // not before the host said it started
 
         var clock = Stopwatch.StartNew();
         lifetime.NotifyStarted();
-        var deadline = ManagedHeapTrimmer.StartupSettleTime + TimeSpan.FromSeconds(15);
+        var deadline = IdleMemoryTrimmer.StartupSettleTime + TimeSpan.FromSeconds(15);
         while (trimmer.Trims == 0)
         {
             Assert.True(clock.Elapsed < deadline, "the start-up trim did not run");
             await Task.Delay(50);
         }
 
-        Assert.True(clock.Elapsed >= ManagedHeapTrimmer.StartupSettleTime - TimeSpan.FromMilliseconds(50), $"trimmed after {clock.Elapsed}");
+        Assert.True(clock.Elapsed >= IdleMemoryTrimmer.StartupSettleTime - TimeSpan.FromMilliseconds(50), $"trimmed after {clock.Elapsed}");
         await trimmer.StopAsync(CancellationToken.None);
         Assert.Equal(1, trimmer.Trims);
     }
