@@ -75,6 +75,7 @@ internal static class MappedFilePages
             }
             else if (current is null)
             {
+                continue; // field lines before the first mapping header: nothing to attach them to
             }
             else if (line.StartsWith("Rss:", StringComparison.Ordinal))
             {
