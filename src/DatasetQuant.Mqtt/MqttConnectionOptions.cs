@@ -47,7 +47,7 @@ public sealed class MqttConnectionOptions
     public int MaxInFlight { get; set; } = 32;
 
     /// <summary>
-    /// Where received payloads are rented from (<see cref="System.Buffers.ArrayPool{T}.Shared"/> when null); each goes
+    /// Where received payloads are rented from (<see cref="Mqtt.ReceiveBufferPool.Shared"/> when null); each goes
     /// back when the consumer disposes its <see cref="MqttMessage"/>.
     /// </summary>
     public System.Buffers.ArrayPool<byte>? ReceiveBufferPool { get; set; }

@@ -60,7 +60,7 @@ public sealed record MqttMessage(
 
     /// <summary>
     /// A received message: <paramref name="payload"/> copied into a buffer rented from <paramref name="pool"/>
-    /// (<see cref="ArrayPool{T}.Shared"/> when null), which <see cref="Dispose"/> returns. For transports: the
+    /// (<see cref="ReceiveBufferPool.Shared"/> when null), which <see cref="Dispose"/> returns. For transports: the
     /// libmosquitto session and the in-memory test broker hand their subscribers these.
     /// </summary>
     public static MqttMessage CreateReceived(
@@ -81,7 +81,7 @@ public sealed record MqttMessage(
             };
         }
 
-        var buffer = new ReceiveBuffer(pool ?? ArrayPool<byte>.Shared, payload.Length);
+        var buffer = new ReceiveBuffer(pool ?? ReceiveBufferPool.Shared, payload.Length);
         payload.CopyTo(buffer.Array);
         return new MqttMessage(topic, buffer, payload.Length, qos, retain)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using DatasetQuant.Agent.Memory;
+using DatasetQuant.Mqtt;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -25,6 +26,22 @@ public sealed class IdleMemoryTrimmerTests
         Assert.True(committedAfter < committedWhileHeld - (30L << 20),
             $"committed {committedWhileHeld >> 20} MiB while 40 MiB were live, {committedAfter >> 20} MiB after the trim");
         Assert.Equal(1, trimmer.Trims);
+    }
+
+    [Fact]
+    public void A_trim_empties_the_receive_buffer_pool_a_push_filled()
+    {
+        var trimmer = new IdleMemoryTrimmer(new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), TimeProvider.System, NullLogger<IdleMemoryTrimmer>.Instance);
+        ReceiveBufferPool.Shared.Trim(); // what earlier tests' messages left
+        var chunks = Enumerable.Range(0, 8)
+            .Select(_ => MqttMessage.CreateReceived("dq/v1/lab/datasets/d/chunks", new byte[131_112], MqttQos.AtLeastOnce, retain: false))
+            .ToList();
+        chunks.ForEach(chunk => chunk.Dispose());
+        Assert.Equal(8 * 256 * 1024, ReceiveBufferPool.Shared.RetainedBytes);
+
+        trimmer.Trim("test");
+
+        Assert.Equal(0, ReceiveBufferPool.Shared.RetainedBytes);
     }
 
     /// <summary>Fills <paramref name="bytes"/> of small-object arrays, returns what the heap committed while they lived.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DatasetQuant.Mqtt;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +14,9 @@ namespace DatasetQuant.Agent.Memory;
 /// garbage a moment later, a fine-tune tens of MB, and an idle agent allocates so little that no collection would come
 /// for hours;</item>
 /// <item>mapped code: nearly every page of the binary and of libcrypto is mapped after start-up although the idle agent
-/// runs a small part of them (<see cref="MappedFilePages"/>).</item>
+/// runs a small part of them (<see cref="MappedFilePages"/>);</item>
+/// <item>receive buffers: the MQTT session's pool keeps up to 2 MiB of payload arrays after a dataset push
+/// (<see cref="ReceiveBufferPool"/>).</item>
 /// </list>
 /// </summary>
 /// <remarks>
@@ -37,19 +40,20 @@ public sealed partial class IdleMemoryTrimmer(IHostApplicationLifetime lifetime,
     private int _trims;
 
     /// <summary>
-    /// Runs one aggressive, compacting, blocking collection of every generation, then unmaps the read-only file pages of
-    /// the program and its libraries, and logs what it gave back.
+    /// Empties the receive-buffer pool, runs one aggressive, compacting, blocking collection of every generation, then
+    /// unmaps the read-only file pages of the program and its libraries, and logs what it gave back.
     /// </summary>
     public void Trim(string reason)
     {
         var residentBefore = Environment.WorkingSet;
         var clock = Stopwatch.StartNew();
+        var pooledKiB = ReceiveBufferPool.Shared.Trim() >> 10;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var unmappedKiB = MappedFilePages.Unmap();
         var elapsed = clock.Elapsed;
         var heap = GC.GetGCMemoryInfo();
         Interlocked.Increment(ref _trims);
-        LogTrimmed(logger, reason, residentBefore >> 10, Environment.WorkingSet >> 10, unmappedKiB, heap.HeapSizeBytes >> 10, heap.TotalCommittedBytes >> 10, elapsed.TotalMilliseconds);
+        LogTrimmed(logger, reason, residentBefore >> 10, Environment.WorkingSet >> 10, unmappedKiB, pooledKiB, heap.HeapSizeBytes >> 10, heap.TotalCommittedBytes >> 10, elapsed.TotalMilliseconds);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -73,6 +77,6 @@ public sealed partial class IdleMemoryTrimmer(IHostApplicationLifetime lifetime,
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Memory trimmed after {Reason}: resident {BeforeKiB} KiB -> {AfterKiB} KiB ({UnmappedKiB} KiB of code and read-only data unmapped), heap {LiveKiB} KiB live in {CommittedKiB} KiB committed, {Milliseconds:F1} ms")]
-    private static partial void LogTrimmed(ILogger logger, string reason, long beforeKiB, long afterKiB, long unmappedKiB, long liveKiB, long committedKiB, double milliseconds);
+        Message = "Memory trimmed after {Reason}: resident {BeforeKiB} KiB -> {AfterKiB} KiB ({UnmappedKiB} KiB of code and read-only data unmapped, {PooledKiB} KiB of receive buffers released), heap {LiveKiB} KiB live in {CommittedKiB} KiB committed, {Milliseconds:F1} ms")]
+    private static partial void LogTrimmed(ILogger logger, string reason, long beforeKiB, long afterKiB, long unmappedKiB, long pooledKiB, long liveKiB, long committedKiB, double milliseconds);
 }
