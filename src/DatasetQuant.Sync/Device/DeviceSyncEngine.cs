@@ -98,7 +98,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
                 await connection.SubscribeAsync(topic, MqttQos.AtLeastOnce, cancellationToken).ConfigureAwait(false);
             }
 
-            await PublishStateAsync(cancellationToken).ConfigureAwait(false);
+            await PublishStateAsync().ConfigureAwait(false);
             await PublishBudgetReportedAsync(cancellationToken).ConfigureAwait(false);
             SchedulePullsForIncompleteDatasets();
             await LoopAsync(connection.Messages, cancellationToken).ConfigureAwait(false);
@@ -317,30 +317,17 @@ public sealed partial class DeviceSyncEngine : IDisposable
         }
     }
 
-    private async Task PublishStateAsync(CancellationToken cancellationToken)
+    /// <summary>The report a new session starts with, awaited; one the broker did not take is sent again by the next tick.</summary>
+    private async Task PublishStateAsync()
     {
-        var connection = _connection;
-        if (connection is null)
+        if (StartStateReport() is { } report)
         {
-            return;
-        }
-
-        var message = BuildStateMessage();
-        try
-        {
-            await connection.PublishAsync(message, cancellationToken).ConfigureAwait(false);
-            _stateDirty = false;
-            _nextStateReport = _time.GetUtcNow() + _options.StateReportInterval;
-        }
-        catch (MqttException ex)
-        {
-            _logger.LogWarning("State report of device {Device} not published: {Error}", DeviceId, ex.Message);
+            _stateDirty |= !await report.ConfigureAwait(false);
         }
     }
 
     private MqttMessage BuildStateMessage()
     {
-
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var contributor in _contributors)
         {

@@ -135,8 +135,6 @@ public sealed unsafe class DqsReader : IDisposable
 
     public int Bits(int sample) => Record(sample).Bits;
 
-    public float Scale(int sample) => Record(sample).Scale;
-
     public QuantizationParameters Parameters(int sample) => Record(sample).Parameters;
 
     /// <summary>The packed codes of a sample, checksum verified; valid while the reader is open.</summary>
