@@ -60,6 +60,57 @@ public sealed class CoverageSelectionTests
         Assert.Contains(kept, i => i >= 96);
     }
 
+    /// <summary>
+    /// 100 labelled samples of 8 pixels (1 byte per bit of width), 4 classes. Every third one is "easy" the way a model
+    /// measure sees it: dropping it costs less than keeping it at 1 bit misleads (D(0) &lt; D(1)).
+    /// </summary>
+    private static (double[] Distortion, int[] Labels) SetWithEasySamples()
+    {
+        var labels = new int[100];
+        var distortion = new double[100 * SampleQuantizer.WidthCount];
+        for (var i = 0; i < 100; i++)
+        {
+            labels[i] = i % 4;
+            var easy = i % 3 == 0;
+            distortion[i * SampleQuantizer.WidthCount] = easy ? 0.001 : 10 + i;
+            for (var b = 1; b < SampleQuantizer.WidthCount; b++)
+            {
+                distortion[i * SampleQuantizer.WidthCount + b] = (easy ? 0.5 : 1.0 + (i / 100.0)) / (1 << (2 * (b - 1)));
+            }
+        }
+
+        return (distortion, labels);
+    }
+
+    [Fact]
+    public void A_drop_cost_that_ranks_samples_keeps_the_optimum_when_the_budget_affords_every_sample()
+    {
+        var (distortion, labels) = SetWithEasySamples();
+        byte[] Allocate(long budget, bool labelled, bool ranks)
+        {
+            var bits = new byte[100];
+            new AdaptiveAllocator().Allocate(new AllocationProblem(100, 8, budget)
+            {
+                Distortion = distortion,
+                Labels = labelled ? labels : ReadOnlyMemory<int>.Empty,
+                DropCostRanksSamples = ranks,
+            }, bits);
+            return bits;
+        }
+
+        // 1 bit per pixel: the optimum drops the 34 easy samples and widens others; with a ranking drop cost it stands.
+        var optimum = Allocate(100, labelled: false, ranks: false);
+        Assert.All(Enumerable.Range(0, 100).Where(i => i % 3 == 0), i => Assert.Equal(0, optimum[i]));
+        Assert.Contains(optimum, b => b >= 2);
+        Assert.Equal(optimum, Allocate(100, labelled: true, ranks: true));
+        Assert.NotEqual(optimum, Allocate(100, labelled: true, ranks: false));
+
+        // Half a bit per pixel forces 50 samples out: coverage chooses which, ranking drop cost or not.
+        var forced = Allocate(50, labelled: true, ranks: true);
+        Assert.Equal(Allocate(50, labelled: true, ranks: false), forced);
+        Assert.NotEqual(Allocate(50, labelled: false, ranks: false), forced);
+    }
+
     [Fact]
     public void Labels_keep_the_optimums_count_or_as_many_as_the_budget_affords_at_one_bit()
     {

@@ -13,6 +13,14 @@ namespace DatasetQuant.Core.Quantization;
 /// same greedy spends the rest of the budget on widths 2..8. The optimum's count and the largest count the budget
 /// affords at 1 bit are both tried, and the one with the lower Σ w_i·D_i(b_i) is kept.
 /// </para>
+/// <para>
+/// A measure whose D_i(0) is a reference model's loss on the sample (<see cref="AllocationProblem.DropCostRanksSamples"/>)
+/// knows which samples the data can spare: the ones the model already gets right. Dropping those is what data-pruning
+/// studies find best while most of the data stays, and worst when little does (a model trained on the hard tail alone
+/// misses the typical test images). So when the budget affords every sample at 1 bit, and a drop is the optimum's
+/// choice rather than the budget's, the optimum stands; coverage decides only the drops the budget forces
+/// (docs/results.md, "Budget sweep", has the measurements behind both halves).
+/// </para>
 /// </summary>
 public sealed class AdaptiveAllocator : IBitAllocator
 {
@@ -51,7 +59,8 @@ public sealed class AdaptiveAllocator : IBitAllocator
             keep += bits[i] > 0 ? 1 : 0;
         }
 
-        if (keep == 0 || keep == n)
+        var affordable = (int)Math.Min(n, problem.BudgetBytes / Math.Max(1, problem.BytesAt(1)));
+        if (keep == 0 || keep == n || (problem.DropCostRanksSamples && affordable == n))
         {
             return;
         }
@@ -66,7 +75,6 @@ public sealed class AdaptiveAllocator : IBitAllocator
 
         // The optimum's count assumed its cheapest samples would go; under coverage they are not the ones dropped, so
         // keeping every sample the budget affords at 1 bit can cost less. Both counts are tried; the lower Σ w·D wins.
-        var affordable = (int)Math.Min(n, problem.BudgetBytes / Math.Max(1, problem.BytesAt(1)));
         int[] counts = affordable > keep ? [keep, affordable] : [keep];
         var candidate = new byte[n];
         var best = double.PositiveInfinity;

@@ -43,6 +43,12 @@ public sealed class AllocationProblem
     /// </summary>
     public ReadOnlyMemory<double> CoverageScore { get; init; }
 
+    /// <summary>
+    /// D_i(0) is a drop cost that ranks the samples (<see cref="IDistortionMeasure.DropCostRanksSamples"/>): when the
+    /// budget affords every sample at 1 bit, the optimum's own choice of which to drop stands over coverage.
+    /// </summary>
+    public bool DropCostRanksSamples { get; init; }
+
     public int Seed { get; init; }
 
     public int MaxBitsOf(int index) => MaxBits.IsEmpty ? SampleQuantizer.MaxBits : MaxBits.Span[index];

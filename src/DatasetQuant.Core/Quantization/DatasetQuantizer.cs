@@ -24,7 +24,8 @@ public static class DatasetQuantizer
         var pixels = source.Channels * source.Height * source.Width;
         progress?.Report(new QuantizeProgress(QuantizeStage.Statistics, 0, n));
         var statistics = ChannelStatistics.Compute(source);
-        var table = DistortionTable.Measure(source, statistics, options.DistortionMeasure ?? PixelMseDistortion.Instance, options.ClipSearch,
+        var measure = options.DistortionMeasure ?? PixelMseDistortion.Instance;
+        var table = DistortionTable.Measure(source, statistics, measure, options.ClipSearch,
             options.MaxDegreeOfParallelism, progress, cancellationToken);
 
         progress?.Report(new QuantizeProgress(QuantizeStage.Allocating, 0, n));
@@ -41,6 +42,7 @@ public static class DatasetQuantizer
             Labels = options.ClassCoverage ? labels : ReadOnlyMemory<int>.Empty,
             CoverageScore = options.ClassCoverage ? ClassTypicality.Measure(source, labels) : ReadOnlyMemory<double>.Empty,
             Importance = options.Importance,
+            DropCostRanksSamples = measure.DropCostRanksSamples,
             Seed = options.Seed,
         };
         var bits = new byte[n];

@@ -18,4 +18,11 @@ public interface IDistortionMeasure
     /// finite and non-negative; smaller is better. Called from one thread at a time.
     /// </summary>
     void Measure(DistortionBatch batch, Span<double> distortion);
+
+    /// <summary>
+    /// True when D_i(0) is what training loses without sample i (a reference model's loss on it), so the samples the
+    /// optimum drops are the ones the data can spare; false when D_i(0) only says how far the sample is from the mean
+    /// image, a ranking that keeps the atypical tail (see <see cref="AdaptiveAllocator"/>).
+    /// </summary>
+    bool DropCostRanksSamples => false;
 }

@@ -6,10 +6,12 @@ using DatasetQuant.Training.Data;
 namespace DatasetQuant.Training.Evaluation;
 
 /// <summary>
-/// D_i(b) as a reference classifier sees it: KL(p(x_i) ‖ p(x̂_i at b bits)), the information about the class the
-/// model loses when it is given the b-bit sample instead of the original (b = 0: the dataset mean image). A sample
-/// the model still reads the same way at 2 bits needs no more; a sample near a decision boundary does. The classifier
-/// runs through ONNX Runtime on whole batches, once on the originals and once per width.
+/// D_i(b) as a reference classifier sees it. For b ≥ 1, KL(p(x_i) ‖ p(x̂_i at b bits)): the information about the class
+/// the model loses when it is given the b-bit sample instead of the original. A sample the model still reads the same
+/// way at 2 bits needs no more; a sample near a decision boundary does. For b = 0, the model's cross-entropy on the
+/// original, −log p(y_i | x_i): what is left to learn from the sample, next to nothing for one the model already gets right
+/// with confidence, so the allocator may drop such samples first (<see cref="DropCostRanksSamples"/>). The classifier runs
+/// through ONNX Runtime on whole batches, once on the originals and once per width 1..8.
 /// </summary>
 public sealed class ModelDistortionMeasure : IDistortionMeasure, IDisposable
 {
@@ -39,6 +41,8 @@ public sealed class ModelDistortionMeasure : IDistortionMeasure, IDisposable
 
     public int BatchSize { get; }
 
+    public bool DropCostRanksSamples => true;
+
     public void Measure(DistortionBatch batch, Span<double> distortion)
     {
         ArgumentNullException.ThrowIfNull(batch);
@@ -59,7 +63,20 @@ public sealed class ModelDistortionMeasure : IDistortionMeasure, IDisposable
         var samples = _samples.AsSpan(0, count * batch.PixelsPerSample);
         batch.Original.CopyTo(samples);
         LogSoftmax(samples, count, normalization, batch.PixelsPerSample, _reference);
-        for (var bits = 0; bits < SampleQuantizer.WidthCount; bits++)
+        for (var k = 0; k < count; k++)
+        {
+            var label = batch.Labels[k];
+            if ((uint)label >= (uint)classes)
+            {
+                throw new InvalidDataException(
+                    $"sample {batch.FirstIndex + k} has label {label}; importance model '{Source}' has {classes} classes.");
+            }
+
+            var crossEntropy = -_reference[(k * classes) + label];
+            distortion[k * SampleQuantizer.WidthCount] = float.IsFinite(crossEntropy) ? Math.Max(0, crossEntropy) : 1e6;
+        }
+
+        for (var bits = 1; bits < SampleQuantizer.WidthCount; bits++)
         {
             batch.Reconstruct(bits, samples);
             LogSoftmax(samples, count, normalization, batch.PixelsPerSample, _logits);
