@@ -29,6 +29,7 @@ public sealed class DataCommandTests
         Assert.InRange(payload * 8.0 / (10000 * 784), 1.9, 2.0);
         Assert.All(shardsJson, s => Assert.Matches("^[0-9a-f]{64}$", s.GetProperty("sha256").GetString()!));
         Assert.All(shardsJson, s => Assert.True(s.GetProperty("bytes").GetInt64() <= 1 << 20));
+        Assert.All(shardsJson, s => Assert.Equal((1, 1), (s.GetProperty("version").GetInt32(), s.GetProperty("versionMinor").GetInt32())));
 
         var verify = await DqProcess.RunAsync("verify", shards);
         Assert.True(verify.ExitCode == 0, verify.StdErr + verify.StdOut);

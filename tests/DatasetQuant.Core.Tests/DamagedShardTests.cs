@@ -181,6 +181,23 @@ public sealed class DamagedShardTests : IDisposable
         _ = field;
     }
 
+    [Fact]
+    public void The_minor_version_is_read_from_the_file_and_an_older_one_still_opens()
+    {
+        using (var reader = DqsReader.Open(_path))
+        {
+            Assert.Equal(((int)DqsConstants.VersionMajor, (int)DqsConstants.VersionMinor), (reader.Header.VersionMajor, reader.Header.VersionMinor));
+        }
+
+        var older = (byte[])_original.Clone();
+        BinaryPrimitives.WriteUInt16LittleEndian(older.AsSpan(6), 0);
+        Reseal(older);
+        File.WriteAllBytes(_path, older);
+        using var olderReader = DqsReader.Open(_path);
+        Assert.Equal(0, olderReader.Header.VersionMinor);
+        Assert.Equal(_count, olderReader.Count);
+    }
+
     [Theory]
     [InlineData("offset", 0, 12345u)]
     [InlineData("bits", 10, 9u)]

@@ -75,7 +75,7 @@ internal static class InspectCommand
         var h = s.Header;
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(s.Path);
-        Console.WriteLine(string.Create(inv, $"  format      dqs {h.VersionMajor}, codec symmetric-linear, shard {h.ShardIndex + 1} of {h.ShardCount}"));
+        Console.WriteLine(string.Create(inv, $"  format      dqs {h.VersionMajor}.{h.VersionMinor}, codec symmetric-linear, shard {h.ShardIndex + 1} of {h.ShardCount}"));
         Console.WriteLine(string.Create(inv, $"  samples     {h.SampleCount} stored of {h.SourceCount} (source {h.FirstSourceIndex}..{h.FirstSourceIndex + h.SourceCount - 1}), {h.Channels}x{h.Height}x{h.Width}, {h.ClassCount} classes"));
         Console.WriteLine(string.Create(inv, $"  channels    mean {string.Join(", ", h.ChannelMean.Select(m => m.ToString("F3", inv)))}; std {string.Join(", ", h.ChannelStandardDeviation.Select(m => m.ToString("F3", inv)))} (0-255)"));
         Console.WriteLine(string.Create(inv, $"  widths      {string.Join("  ", s.Histogram.Select((count, bits) => $"{bits}:{count}"))}"));
@@ -100,6 +100,7 @@ internal static class InspectCommand
                 writer.WriteStartObject();
                 writer.WriteString("path", s.Path);
                 writer.WriteNumber("version", h.VersionMajor);
+                writer.WriteNumber("versionMinor", h.VersionMinor);
                 writer.WriteNumber("samples", h.SampleCount);
                 writer.WriteNumber("sourceSamples", h.SourceCount);
                 writer.WriteNumber("firstSourceIndex", h.FirstSourceIndex);

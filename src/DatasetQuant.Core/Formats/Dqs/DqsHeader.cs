@@ -24,6 +24,9 @@ public readonly struct DqsHeader
 
     public int VersionMajor => DqsConstants.VersionMajor;
 
+    /// <summary>The minor version the file was written with (a header made in memory has this writer's).</summary>
+    public int VersionMinor { get; init; } = DqsConstants.VersionMinor;
+
     public int Channels { get; }
 
     public int Height { get; }
@@ -208,7 +211,10 @@ public readonly struct DqsHeader
         }
 
         return new DqsHeader(channels, height, width, (int)classCount, (int)sampleCount, (int)shardIndex, (int)shardCount,
-            (long)firstSource, (int)sourceCount, (long)payloadLength, mean, std);
+            (long)firstSource, (int)sourceCount, (long)payloadLength, mean, std)
+        {
+            VersionMinor = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]),
+        };
     }
 
     private static void Expect(string path, string field, uint actual, uint expected)
