@@ -41,7 +41,7 @@ public static class AgentHost
         builder.Services.AddHostedService<AgentStartupLog>();
         builder.Services.AddHostedService<SystemdNotifyService>();
         builder.Services.AddGpio(builder.Configuration.GetSection(GpioOptions.SectionName));
-        builder.Services.AddDeviceSync(builder.Configuration.GetSection(AgentSyncOptions.SectionName));
+        builder.Services.AddDeviceSync(builder.Configuration.GetSection(DeviceSyncOptions.SectionName));
         builder.Services.TryAddSingleton<IDeviceTrainer, ShardFineTuner>();
         builder.Services.AddSingleton<FineTuneRequests>();
         builder.Services.AddSingleton<FineTuneService>();
@@ -61,18 +61,11 @@ public static class AgentHost
     public static IReadOnlyList<string> ValidateOptions(IServiceProvider services)
     {
         var failures = new List<string>();
-        Check<AgentSyncOptions>(services, failures);
+        Check<DeviceSyncOptions>(services, failures);
         Check<DeviceOptions>(services, failures);
         Check<OnnxRuntimeOptions>(services, failures);
         Check<FineTuneOptions>(services, failures);
         Check<GpioOptions>(services, failures);
-
-        // The sync library checks the same section again; its messages would repeat ours, so ask it only when ours pass.
-        if (failures.Count == 0)
-        {
-            Check<DeviceSyncOptions>(services, failures);
-        }
-
         return failures;
     }
 

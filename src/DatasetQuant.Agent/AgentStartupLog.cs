@@ -1,6 +1,7 @@
 using System.Reflection;
 using DatasetQuant.Agent.Configuration;
 using DatasetQuant.Agent.Onnx;
+using DatasetQuant.Sync.Device;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace DatasetQuant.Agent;
 /// <summary>One line at start saying who this device is and how it is set up, for whoever reads the journal.</summary>
 public sealed partial class AgentStartupLog(
     IOptions<DeviceOptions> device,
-    IOptions<AgentSyncOptions> sync,
+    IOptions<DeviceSyncOptions> sync,
     EffectiveOnnxRuntimeSettings onnxRuntime,
     ILogger<AgentStartupLog> logger) : IHostedService
 {

@@ -12,7 +12,7 @@ public static class DeviceSyncServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the device side of fleet sync: <see cref="DeviceSyncOptions"/> bound from <paramref name="section"/>
-    /// (the <c>Sync</c> section) and validated at start, <see cref="DeviceSyncEvents"/> for the host's hooks, and
+    /// (the <c>Sync</c> section) and validated at start (its shape, and that the files it names exist), <see cref="DeviceSyncEvents"/> for the host's hooks, and
     /// <see cref="DeviceSyncService"/> over the libmosquitto <see cref="IMqttConnectionFactory"/> (unless one is
     /// registered already, as tests do). The .dqs <see cref="DqsShardRequantizer"/> shrinks shards unless another
     /// <see cref="IShardRequantizer"/> is registered; the host may add any number of
@@ -23,6 +23,7 @@ public static class DeviceSyncServiceCollectionExtensions
     {
         services.AddOptions<DeviceSyncOptions>().Bind(section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceSyncOptions>, DeviceSyncOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceSyncOptions>, DeviceSyncFilesValidator>());
         services.AddMqtt();
         services.TryAddSingleton<DeviceSyncEvents>();
         services.TryAddSingleton<IShardRequantizer, DqsShardRequantizer>();

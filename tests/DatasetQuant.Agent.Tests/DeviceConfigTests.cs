@@ -1,5 +1,6 @@
 using DatasetQuant.Agent.Configuration;
 using DatasetQuant.Gpio;
+using DatasetQuant.Sync.Device;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,11 @@ public sealed class DeviceConfigTests
             .Build();
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddAgentOptions(configuration, checkFilesExist: false);
+        services.AddAgentOptions(configuration);
+
+        // The sync library's shape checks, without the start-time check that the named files exist on this machine.
+        services.AddOptions<DeviceSyncOptions>().Bind(configuration.GetSection(DeviceSyncOptions.SectionName));
+        services.AddSingleton<IValidateOptions<DeviceSyncOptions>, DeviceSyncOptionsValidator>();
         services.AddOptions<GpioOptions>().Bind(configuration.GetSection(GpioOptions.SectionName));
         services.AddSingleton<IValidateOptions<GpioOptions>, GpioOptionsValidator>();
         return services.BuildServiceProvider();
@@ -47,7 +52,7 @@ public sealed class DeviceConfigTests
 
         Assert.Empty(failures);
         var device = services.GetRequiredService<IOptions<DeviceOptions>>().Value;
-        var sync = services.GetRequiredService<IOptions<AgentSyncOptions>>().Value;
+        var sync = services.GetRequiredService<IOptions<DeviceSyncOptions>>().Value;
         var onnx = services.GetRequiredService<IOptions<OnnxRuntimeOptions>>().Value;
         var gpio = services.GetRequiredService<IOptions<GpioOptions>>().Value;
         Assert.Equal(board, device.Board);
@@ -115,7 +120,7 @@ public sealed class DeviceConfigTests
     [Fact]
     public void Plain_mqtt_with_certificates_is_a_contradiction()
     {
-        var result = new AgentSyncOptionsValidator().Validate(null, new AgentSyncOptions
+        var result = new DeviceSyncOptionsValidator().Validate(null, new DeviceSyncOptions
         {
             BrokerUrl = "mqtt://broker:1883", Fleet = "lab", DeviceId = "pi-1", DataDirectory = "/d", CoordinatorKeyPath = "/k",
             CertFile = "/etc/dq-agent/device.crt",
@@ -127,7 +132,7 @@ public sealed class DeviceConfigTests
     [Fact]
     public void At_start_missing_files_are_named()
     {
-        var result = new AgentSyncFilesValidator().Validate(null, new AgentSyncOptions
+        var result = new DeviceSyncFilesValidator().Validate(null, new DeviceSyncOptions
         {
             CoordinatorKeyPath = "/nonexistent/coordinator.pub.pem", CaFile = typeof(DeviceConfigTests).Assembly.Location,
         });

@@ -98,30 +98,54 @@ public sealed class StorageTests
     [Fact]
     public void Options_validation_names_each_wrong_setting()
     {
-        var result = new DeviceSyncOptionsValidator().Validate(null, new DeviceSyncOptions
+        var shape = new DeviceSyncOptionsValidator().Validate(null, new DeviceSyncOptions
         {
-            BrokerUrl = "http://x",
+            BrokerUrl = "mqtts://broker:8883",
             Fleet = "a/b",
             DeviceId = "",
             DataDirectory = "",
-            CoordinatorKeyPath = "/nonexistent.pem",
+            CoordinatorKeyPath = "",
             FlashQuotaBytes = -1,
             CertFile = "/nonexistent.crt",
+            MaxChunksPerPull = 0,
         });
 
-        Assert.True(result.Failed);
-        foreach (var name in new[] { "Sync:BrokerUrl", "Sync:Fleet", "Sync:DeviceId", "Sync:DataDirectory", "Sync:CoordinatorKeyPath", "Sync:FlashQuotaBytes", "Sync:CertFile", "Sync:KeyFile" })
-        {
-            Assert.Contains(name, result.FailureMessage);
-        }
+        Assert.Equal(
+            [
+                "Sync:Fleet 'a/b' must be 1..64 characters of A-Z a-z 0-9 . _ - (not starting with '.').",
+                "Sync:DeviceId is required.",
+                "Sync:DataDirectory is required (for example /var/lib/dq-agent).",
+                "Sync:CoordinatorKeyPath is required: the PEM public key that dataset manifests are signed with.",
+                "Sync:FlashQuotaBytes is -1; give at least 1048576 (1 MiB), or leave it out for no limit.",
+                "Sync:CaFile is required with an mqtts:// broker (mutual TLS: the CA, this device's certificate and key).",
+                "Sync:KeyFile is required with an mqtts:// broker (mutual TLS: the CA, this device's certificate and key).",
+                "Sync:MaxQueuedMessages and Sync:MaxChunksPerPull must be at least 1.",
+            ],
+            shape.Failures);
+        Assert.Equal(
+            ["Sync:BrokerUrl 'http://x' has scheme 'http'; use mqtt:// or mqtts://."],
+            new DeviceSyncOptionsValidator().Validate(null, new DeviceSyncOptions
+            {
+                BrokerUrl = "http://x", Fleet = "lab", DeviceId = "pi-1", DataDirectory = "/d", CoordinatorKeyPath = "/k",
+            }).Failures);
 
-        Assert.Equal(ValidateOptionsResult.Success.Succeeded, new DeviceSyncOptionsValidator().Validate(null, new DeviceSyncOptions
+        // Whether the named files exist is the start-time check's question, not the shape's.
+        var files = new DeviceSyncFilesValidator().Validate(null, new DeviceSyncOptions
+        {
+            CoordinatorKeyPath = "/nonexistent.pem",
+            CertFile = typeof(StorageTests).Assembly.Location,
+        });
+        Assert.Equal(["Sync:CoordinatorKeyPath: file '/nonexistent.pem' does not exist or cannot be read."], files.Failures);
+
+        var good = new DeviceSyncOptions
         {
             BrokerUrl = "mqtt://127.0.0.1:1883",
             Fleet = "lab",
             DeviceId = "pi-1",
             DataDirectory = "/tmp/x",
             CoordinatorKeyPath = typeof(StorageTests).Assembly.Location,
-        }).Succeeded);
+        };
+        Assert.True(new DeviceSyncOptionsValidator().Validate(null, good).Succeeded);
+        Assert.True(new DeviceSyncFilesValidator().Validate(null, good).Succeeded);
     }
 }

@@ -23,7 +23,7 @@ public sealed partial class FineTuneService(
     DeviceStatusBoard status,
     EffectiveOnnxRuntimeSettings onnxRuntime,
     IOptions<FineTuneOptions> fineTuneOptions,
-    IOptions<AgentSyncOptions> syncOptions,
+    IOptions<DeviceSyncOptions> syncOptions,
     IOptions<DeviceOptions> deviceOptions,
     DeviceSyncEvents syncEvents,
     IdleMemoryTrimmer memoryTrimmer,

@@ -1,5 +1,4 @@
 using DatasetQuant.Mqtt;
-using Microsoft.Extensions.Options;
 
 namespace DatasetQuant.Sync.Device;
 
@@ -8,14 +7,15 @@ public sealed class DeviceSyncOptions
 {
     public const string SectionName = "Sync";
 
-    /// <summary><c>mqtt://host:port</c> or <c>mqtts://host:port</c>.</summary>
+    /// <summary><c>mqtt://host:port</c>, or <c>mqtts://host:port</c> with <see cref="CaFile"/>, <see cref="CertFile"/> and <see cref="KeyFile"/>.</summary>
     public string BrokerUrl { get; set; } = "";
 
     public string Fleet { get; set; } = "";
 
+    /// <summary>This device's id; with TLS it must equal the certificate's CN, which the broker uses as the username.</summary>
     public string DeviceId { get; set; } = "";
 
-    /// <summary>Where shards, partial files and <c>sync-state.json</c> live.</summary>
+    /// <summary>Where shards, partial files and <c>sync-state.json</c> live (on a board, the service's only writable directory).</summary>
     public string DataDirectory { get; set; } = "";
 
     /// <summary>PEM file of the coordinator's ECDSA P-256 public key, pinned: manifests signed otherwise are refused.</summary>
@@ -61,67 +61,4 @@ public sealed class DeviceSyncOptions
         TlsCertificateFile = string.IsNullOrEmpty(CertFile) ? null : CertFile,
         TlsKeyFile = string.IsNullOrEmpty(KeyFile) ? null : KeyFile,
     };
-}
-
-/// <summary>Checks <see cref="DeviceSyncOptions"/> at start and says which setting is wrong and how.</summary>
-internal sealed class DeviceSyncOptionsValidator : IValidateOptions<DeviceSyncOptions>
-{
-    public ValidateOptionsResult Validate(string? name, DeviceSyncOptions options)
-    {
-        var failures = new List<string>();
-        if (!Uri.TryCreate(options.BrokerUrl, UriKind.Absolute, out var broker) || broker.Scheme is not ("mqtt" or "mqtts") || broker.Host.Length == 0)
-        {
-            failures.Add($"Sync:BrokerUrl '{options.BrokerUrl}' must be mqtt://HOST:PORT or mqtts://HOST:PORT (--broker).");
-        }
-
-        if (!SyncNames.IsValid(options.Fleet))
-        {
-            failures.Add($"Sync:Fleet '{options.Fleet}' must be 1..64 characters of A-Z a-z 0-9 . _ - (--fleet).");
-        }
-
-        if (!SyncNames.IsValid(options.DeviceId))
-        {
-            failures.Add($"Sync:DeviceId '{options.DeviceId}' must be 1..64 characters of A-Z a-z 0-9 . _ - (--device-id).");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.DataDirectory))
-        {
-            failures.Add("Sync:DataDirectory is required (--data-dir).");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.CoordinatorKeyPath) || !File.Exists(options.CoordinatorKeyPath))
-        {
-            failures.Add($"Sync:CoordinatorKeyPath '{options.CoordinatorKeyPath}' must name the coordinator's public key PEM file (--coordinator-key).");
-        }
-
-        if (options.FlashQuotaBytes is <= 0)
-        {
-            failures.Add($"Sync:FlashQuotaBytes must be positive when set ({options.FlashQuotaBytes}).");
-        }
-
-        foreach (var (key, path) in new[] { ("CaFile", options.CaFile), ("CertFile", options.CertFile), ("KeyFile", options.KeyFile) })
-        {
-            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
-            {
-                failures.Add($"Sync:{key} '{path}' does not exist.");
-            }
-        }
-
-        if (string.IsNullOrEmpty(options.CertFile) != string.IsNullOrEmpty(options.KeyFile))
-        {
-            failures.Add("Sync:CertFile and Sync:KeyFile go together: give both or neither.");
-        }
-
-        if (options.MaxQueuedMessages < 1 || options.MaxChunksPerPull < 1)
-        {
-            failures.Add("Sync:MaxQueuedMessages and Sync:MaxChunksPerPull must be at least 1.");
-        }
-
-        if (options.PullQuietPeriod <= TimeSpan.Zero || options.PullRetryInterval <= TimeSpan.Zero || options.StateReportInterval <= TimeSpan.Zero)
-        {
-            failures.Add("Sync:PullQuietPeriod, Sync:PullRetryInterval and Sync:StateReportInterval must be positive.");
-        }
-
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
 }

@@ -1,19 +1,22 @@
 using Microsoft.Extensions.Options;
 
-namespace DatasetQuant.Agent.Configuration;
+namespace DatasetQuant.Sync.Device;
 
-/// <summary>Checks the shape of the <c>Sync</c> section; every message names the field as it is written in a config.</summary>
-public sealed class AgentSyncOptionsValidator : IValidateOptions<AgentSyncOptions>
+/// <summary>
+/// Checks the shape of the <c>Sync</c> section (<see cref="DeviceSyncOptions"/>); every message names the field as it is
+/// written in a config. Whether the files it names exist is <see cref="DeviceSyncFilesValidator"/>'s question, so a
+/// config can be checked away from the board it is for.
+/// </summary>
+public sealed class DeviceSyncOptionsValidator : IValidateOptions<DeviceSyncOptions>
 {
-    private const string S = AgentSyncOptions.SectionName;
+    private const string S = DeviceSyncOptions.SectionName;
 
-    public ValidateOptionsResult Validate(string? name, AgentSyncOptions options)
+    public ValidateOptionsResult Validate(string? name, DeviceSyncOptions options)
     {
         var failures = new List<string>();
         var tls = ValidateBrokerUrl(options.BrokerUrl, failures);
-        ValidateTopicSegment("Fleet", options.Fleet, failures);
-        ValidateTopicSegment("DeviceId", options.DeviceId, failures);
-
+        ValidateName("Fleet", options.Fleet, failures);
+        ValidateName("DeviceId", options.DeviceId, failures);
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
             failures.Add($"{S}:DataDirectory is required (for example /var/lib/dq-agent).");
@@ -40,6 +43,16 @@ public sealed class AgentSyncOptionsValidator : IValidateOptions<AgentSyncOption
             {
                 failures.Add($"{S}:{field} is set but {S}:BrokerUrl is plain mqtt://; use mqtts:// or remove {field}.");
             }
+        }
+
+        if (options.MaxQueuedMessages < 1 || options.MaxChunksPerPull < 1)
+        {
+            failures.Add($"{S}:MaxQueuedMessages and {S}:MaxChunksPerPull must be at least 1.");
+        }
+
+        if (options.PullQuietPeriod <= TimeSpan.Zero || options.PullRetryInterval <= TimeSpan.Zero || options.StateReportInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{S}:PullQuietPeriod, {S}:PullRetryInterval and {S}:StateReportInterval must be positive.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -74,29 +87,27 @@ public sealed class AgentSyncOptionsValidator : IValidateOptions<AgentSyncOption
         return uri.Scheme == "mqtts";
     }
 
-    /// <summary>Fleet and device ids become MQTT topic levels and certificate names: no wildcards, no separators.</summary>
-    private static void ValidateTopicSegment(string field, string value, List<string> failures)
+    /// <summary>Fleet and device ids become MQTT topic levels and certificate names (<see cref="SyncNames"/>).</summary>
+    private static void ValidateName(string field, string value, List<string> failures)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             failures.Add($"{S}:{field} is required.");
-            return;
         }
-
-        if (value.Length > 64 || !value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || !char.IsAsciiLetterOrDigit(value[0]))
+        else if (!SyncNames.IsValid(value))
         {
-            failures.Add($"{S}:{field} '{value}' must be 1-64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit.");
+            failures.Add($"{S}:{field} '{value}' must be 1..{SyncNames.MaxLength} characters of A-Z a-z 0-9 . _ - (not starting with '.').");
         }
     }
 }
 
 /// <summary>
-/// At start (not when a config file is merely checked): the files the <c>Sync</c> section names must exist, so a
-/// missing certificate is a clear line in the journal instead of a TLS error later.
+/// At start: the files the <c>Sync</c> section names must exist, so a missing certificate is a clear line in the journal
+/// instead of a TLS error later.
 /// </summary>
-public sealed class AgentSyncFilesValidator : IValidateOptions<AgentSyncOptions>
+public sealed class DeviceSyncFilesValidator : IValidateOptions<DeviceSyncOptions>
 {
-    public ValidateOptionsResult Validate(string? name, AgentSyncOptions options)
+    public ValidateOptionsResult Validate(string? name, DeviceSyncOptions options)
     {
         var failures = new List<string>();
         (string Field, string? Path)[] files =
@@ -108,7 +119,7 @@ public sealed class AgentSyncFilesValidator : IValidateOptions<AgentSyncOptions>
         {
             if (!string.IsNullOrWhiteSpace(path) && !File.Exists(path))
             {
-                failures.Add($"{AgentSyncOptions.SectionName}:{field}: file '{Path.GetFullPath(path)}' does not exist or cannot be read.");
+                failures.Add($"{DeviceSyncOptions.SectionName}:{field}: file '{Path.GetFullPath(path)}' does not exist or cannot be read.");
             }
         }
 
