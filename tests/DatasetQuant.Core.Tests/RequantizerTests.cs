@@ -53,6 +53,47 @@ public sealed class RequantizerTests
     }
 
     [Fact]
+    public void A_shard_rewritten_at_lower_widths_decodes_as_the_codes_shifted_and_refuses_wider_ones()
+    {
+        using var dir = new TempDirectory();
+        var original = Samples.Quantize(dir.Path, 50, "4bpp", allocator: "uniform");
+        using var shard = DqsReader.Open(original.ShardPaths[0]);
+        var widths = Enumerable.Range(0, shard.Count).Select(i => (byte)(i % 3 == 0 ? 0 : i % 3 == 1 ? 1 : 3)).ToArray();
+        var output = Path.Combine(dir.Path, "rewritten.dqs");
+
+        DqsShardRewriter.Write(shard, widths, output);
+
+        using var rewritten = DqsReader.Open(output);
+        Assert.Equal(widths.Count(b => b > 0), rewritten.Count);
+        Assert.Equal((shard.Header.ShardIndex, shard.Header.FirstSourceIndex, shard.Header.SourceCount),
+            (rewritten.Header.ShardIndex, rewritten.Header.FirstSourceIndex, rewritten.Header.SourceCount));
+        var codes = new byte[784];
+        var expected = new byte[784];
+        var kept = 0;
+        for (var i = 0; i < shard.Count; i++)
+        {
+            if (widths[i] == 0)
+            {
+                continue;
+            }
+
+            shard.ReadCodes(i, expected);
+            var parameters = SampleQuantizer.Requantize(expected, shard.Bits(i), widths[i], shard.Parameters(i), expected);
+            rewritten.ReadCodes(kept, codes);
+            Assert.Equal(expected, codes);
+            Assert.Equal((shard.Label(i), (int)widths[i], parameters), (rewritten.Label(kept), rewritten.Bits(kept), rewritten.Parameters(kept)));
+            kept++;
+        }
+
+        widths[1] = 5;
+        Assert.Throws<ArgumentOutOfRangeException>(() => DqsShardRewriter.Write(shard, widths, output));
+        Assert.Throws<ArgumentException>(() => DqsShardRewriter.Write(shard, widths.AsSpan(1), output));
+        using var unchanged = DqsReader.Open(output);
+        Assert.Equal(kept, unchanged.Count);
+        Assert.Equal(new[] { original.ShardPaths[0], output }.Order(), Directory.GetFiles(dir.Path).Order());
+    }
+
+    [Fact]
     public void A_budget_above_the_current_size_changes_nothing()
     {
         using var dir = new TempDirectory();

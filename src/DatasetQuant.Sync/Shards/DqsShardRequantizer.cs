@@ -5,11 +5,11 @@ using DatasetQuant.Sync.Device;
 namespace DatasetQuant.Sync.Shards;
 
 /// <summary>
-/// Shrinks a .dqs shard to a byte count from its codes alone (<see cref="SampleQuantizer.Requantize"/>): widths are
+/// Shrinks a .dqs shard to a byte count from its codes alone (<see cref="DqsShardRewriter"/>): widths are
 /// capped at the largest C for which the file fits, then as many samples as still fit (in index order) keep C + 1.
 /// When even 1 bit for every sample is too much, samples are dropped evenly across the shard (b = 0, pruning).
 /// Lowering the widest samples first bounds the worst per-sample error. Core's <c>Requantizer</c> can instead measure
-/// each sample's distortion from its codes and allocate adaptively over a whole shard set; this per-shard form fits
+/// each sample's distortion from its codes and allocate adaptively over a whole shard set; this per-shard plan fits
 /// the device's byte target for one file exactly.
 /// </summary>
 public sealed class DqsShardRequantizer : IShardRequantizer
@@ -28,32 +28,7 @@ public sealed class DqsShardRequantizer : IShardRequantizer
 
         var keep = PlanWidths(widths, pixels, header.Channels, maxBytes)
             ?? throw new InvalidDataException($"{sourcePath}: even an empty shard does not fit in {maxBytes} bytes.");
-        var kept = keep.Count(b => b > 0);
-        var template = new DqsHeader(header.Channels, header.Height, header.Width, header.ClassCount, kept, header.ShardIndex, header.ShardCount,
-            header.FirstSourceIndex, header.SourceCount, 0, [.. header.ChannelMean], [.. header.ChannelStandardDeviation]);
-        var codes = new byte[pixels];
-        var packed = new byte[pixels];
-        using (var writer = new DqsShardWriter(destinationPath, template))
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var to = keep[i];
-                if (to == 0)
-                {
-                    continue;
-                }
-
-                var from = widths[i];
-                reader.ReadCodes(i, codes);
-                var parameters = SampleQuantizer.Requantize(codes, from, to, reader.Parameters(i), codes);
-                var length = SampleQuantizer.PackedBytes(pixels, to);
-                DqsBitPacking.Pack(codes, to, packed.AsSpan(0, length));
-                writer.Append(reader.Label(i), to, parameters, packed.AsSpan(0, length));
-            }
-
-            writer.Commit();
-        }
-
+        DqsShardRewriter.Write(reader, Array.ConvertAll(keep, b => (byte)b), destinationPath);
         return new FileInfo(destinationPath).Length;
     }
 

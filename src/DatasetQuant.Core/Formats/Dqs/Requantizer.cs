@@ -72,44 +72,14 @@ public static class Requantizer
 
         Directory.CreateDirectory(outputDirectory);
         var outputs = new List<string>();
-        var packed = new byte[pixels];
-        var done = 0;
-        var next = 0;
+        var written = 0;
         foreach (var shard in set.Shards)
         {
-            var kept = 0;
-            for (var k = 0; k < shard.Count; k++)
-            {
-                kept += bits[next + k] > 0 ? 1 : 0;
-            }
-
-            var h = shard.Header;
-            var template = new DqsHeader(h.Channels, h.Height, h.Width, h.ClassCount, kept, h.ShardIndex, h.ShardCount, h.FirstSourceIndex,
-                h.SourceCount, 0, h.ChannelMean.ToArray(), h.ChannelStandardDeviation.ToArray());
             var output = Path.Combine(outputDirectory, Path.GetFileName(shard.Path));
-            using (var writer = new DqsShardWriter(output, template))
-            {
-                for (var k = 0; k < shard.Count; k++, next++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    if (bits[next] == 0)
-                    {
-                        continue;
-                    }
-
-                    var record = shard.Record(k);
-                    shard.ReadCodes(k, codes);
-                    var parameters = SampleQuantizer.Requantize(codes, record.Bits, bits[next], record.Parameters, codes);
-                    DqsBitPacking.Pack(codes, bits[next], packed);
-                    writer.Append(record.Label, bits[next], parameters, packed.AsSpan(0, SampleQuantizer.PackedBytes(pixels, bits[next])));
-                }
-
-                writer.Commit();
-            }
-
+            DqsShardRewriter.Write(shard, bits.AsSpan(written, shard.Count), output, cancellationToken);
             outputs.Add(output);
-            done += shard.Count;
-            progress?.Report(new QuantizeProgress(QuantizeStage.Writing, done, n));
+            written += shard.Count;
+            progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
         }
 
         return new RequantizeResult(outputs, budgetBytes, before, after, n, bits.Count(b => b > 0), n == 0 ? 0 : added / n);

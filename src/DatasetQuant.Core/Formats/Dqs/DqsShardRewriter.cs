@@ -1,0 +1,56 @@
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Core.Formats.Dqs;
+
+/// <summary>
+/// Writes a copy of a shard at lower widths from its codes alone (u' = u &gt;&gt; (b − b'), s' = s·2^(b−b'), the same shift;
+/// docs/format.md §6), dropping the samples whose new width is 0. The copy keeps the shard's place in its set: index,
+/// source range and channel statistics. Both ways a shard shrinks (<see cref="Requantizer"/> over a set under a budget,
+/// a device's per-file byte target) end here.
+/// </summary>
+public static class DqsShardRewriter
+{
+    /// <param name="shard">The shard as it is.</param>
+    /// <param name="widths">The new width of each of its samples, at most the current one; 0 drops the sample.</param>
+    /// <param name="destinationPath">Written atomically (<see cref="DqsShardWriter"/>); may be the shard's own path.</param>
+    public static void Write(DqsReader shard, ReadOnlySpan<byte> widths, string destinationPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(shard);
+        if (widths.Length != shard.Count)
+        {
+            throw new ArgumentException($"{widths.Length} widths for the {shard.Count} samples of {shard.Path}.", nameof(widths));
+        }
+
+        var kept = 0;
+        foreach (var width in widths)
+        {
+            kept += width > 0 ? 1 : 0;
+        }
+
+        var h = shard.Header;
+        var template = new DqsHeader(h.Channels, h.Height, h.Width, h.ClassCount, kept, h.ShardIndex, h.ShardCount, h.FirstSourceIndex,
+            h.SourceCount, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation]);
+        var pixels = shard.PixelsPerSample;
+        var codes = new byte[pixels];
+        var packed = new byte[pixels];
+        using var writer = new DqsShardWriter(destinationPath, template);
+        for (var i = 0; i < widths.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var to = widths[i];
+            if (to == 0)
+            {
+                continue;
+            }
+
+            var record = shard.Record(i);
+            shard.ReadCodes(i, codes);
+            var parameters = SampleQuantizer.Requantize(codes, record.Bits, to, record.Parameters, codes);
+            var length = SampleQuantizer.PackedBytes(pixels, to);
+            DqsBitPacking.Pack(codes, to, packed.AsSpan(0, length));
+            writer.Append(record.Label, to, parameters, packed.AsSpan(0, length));
+        }
+
+        writer.Commit();
+    }
+}
