@@ -85,7 +85,7 @@ public sealed class ModelDistortionMeasureTests
         Assert.True(histogram[0] > 0 && histogram.Skip(2).Sum() > 0, $"widths 0..8: {string.Join(' ', histogram)}");
         Assert.True(model.PayloadBytes <= model.BudgetBytes);
 
-        // The dropped ones are those the reference is surest of: their mean cross-entropy is below the kept samples'.
+        // The dropped ones are those the reference is surest of: their mean cross-entropy is under a tenth of the kept samples'.
         var table = DistortionTable.Measure(dataset, ChannelStatistics.Compute(dataset), measure, 1, 1, null, CancellationToken.None);
         double MeanLoss(Func<byte, bool> which) => Enumerable.Range(0, 800).Where(i => which(model.Bits[i])).Average(i => table.Distortion[i * 9]);
         Assert.True(MeanLoss(b => b == 0) * 10 < MeanLoss(b => b > 0), $"mean D(0) dropped {MeanLoss(b => b == 0)}, kept {MeanLoss(b => b > 0)}");
@@ -94,26 +94,27 @@ public sealed class ModelDistortionMeasureTests
     [Fact]
     public void A_reference_model_of_another_input_size_is_refused_by_name()
     {
-        using var temp = new TempDirectory("dq-kl");
-        var path = temp.File("small.onnx");
-        MlpOnnxExporter.Save(MlpModel.CreateRandom(new MlpShape(64, 10), 1), path);
-        var dataset = DatasetSource.Load("fashion-mnist:test").Take(10);
-        using var measure = new ModelDistortionMeasure(path);
-        var ex = Assert.Throws<InvalidDataException>(() =>
-            DistortionTable.Measure(dataset, ChannelStatistics.Compute(dataset), measure, 1, 1, null, CancellationToken.None));
-        Assert.Equal($"importance model '{path}' takes 64 values per sample, the dataset's samples have 784 (1x28x28).", ex.Message);
+        var (path, error) = MeasureWithUntrainedReference(new MlpShape(64, 10));
+        Assert.Equal($"importance model '{path}' takes 64 values per sample, the dataset's samples have 784 (1x28x28).", error.Message);
     }
 
     [Fact]
     public void A_reference_model_with_fewer_classes_than_the_labels_is_refused_by_name()
     {
+        var (path, error) = MeasureWithUntrainedReference(new MlpShape(784, 5));
+        Assert.Equal($"sample 0 has label {DatasetSource.Load("fashion-mnist:test").Label(0)}; importance model '{path}' has 5 classes.", error.Message);
+    }
+
+    /// <summary>Measures 10 test images with a random model of <paramref name="shape"/>; the error it must give.</summary>
+    private static (string Path, InvalidDataException Error) MeasureWithUntrainedReference(MlpShape shape)
+    {
         using var temp = new TempDirectory("dq-kl");
-        var path = temp.File("five.onnx");
-        MlpOnnxExporter.Save(MlpModel.CreateRandom(new MlpShape(784, 5), 1), path);
+        var path = temp.File("reference.onnx");
+        MlpOnnxExporter.Save(MlpModel.CreateRandom(shape, 1), path);
         var dataset = DatasetSource.Load("fashion-mnist:test").Take(10);
         using var measure = new ModelDistortionMeasure(path);
-        var ex = Assert.Throws<InvalidDataException>(() =>
+        var error = Assert.Throws<InvalidDataException>(() =>
             DistortionTable.Measure(dataset, ChannelStatistics.Compute(dataset), measure, 1, 1, null, CancellationToken.None));
-        Assert.Equal($"sample 0 has label {dataset.Label(0)}; importance model '{path}' has 5 classes.", ex.Message);
+        return (path, error);
     }
 }
