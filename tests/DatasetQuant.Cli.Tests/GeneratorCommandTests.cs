@@ -57,7 +57,7 @@ public sealed class GeneratorCommandTests
         var cuda = await DqProcess.RunAsync("sample", "--generator", model, "--count", "3", "--out", dir.File("c.npy"), "--provider", "cuda");
 
         Assert.True(bench.ExitCode == 0, bench.StdErr);
-        Assert.Contains("binding overhead 1.", bench.StdOut, StringComparison.Ordinal);
+        Assert.Contains("API overhead 1.", bench.StdOut, StringComparison.Ordinal);
         Assert.Contains("managed bytes allocated while timing: 0", bench.StdOut, StringComparison.Ordinal);
         Assert.True(cuda.ExitCode == 0, cuda.StdErr);
         var line = Assert.Single(cuda.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)); // exactly one log line
