@@ -1,7 +1,6 @@
 // DatasetQuant build: ./build.sh --target=<Bootstrap|Build|Test|Publish|Bench|Demo> [--configuration=Release]
 // Publish takes --rid=linux-x64|linux-arm64 and --aot. Test and Demo run Bootstrap first, so a fresh machine needs
 // nothing else. See docs/building.md.
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
 var target = Argument("target", "Test");
@@ -14,18 +13,6 @@ var root = MakeAbsolute(Directory("."));
 var solution = root.CombineWithFilePath("DatasetQuant.sln");
 var artifacts = root.Combine("artifacts");
 var testResults = artifacts.Combine("test-results");
-const string OnnxRuntimeVersion = "1.30.0";
-var onnxRuntimeRids = new[] { "linux-x64", "linux-arm64" };
-
-// Same rule as NativeLibraryResolver.CacheRoot.
-string CacheRoot()
-{
-    var explicitRoot = EnvironmentVariable("DQ_CACHE_DIR");
-    if (!string.IsNullOrEmpty(explicitRoot)) return explicitRoot;
-    var xdg = EnvironmentVariable("XDG_CACHE_HOME");
-    var baseDir = string.IsNullOrEmpty(xdg) ? System.IO.Path.Combine(EnvironmentVariable("HOME"), ".cache") : xdg;
-    return System.IO.Path.Combine(baseDir, "datasetquant");
-}
 
 int Run(string tool, string arguments, string workingDirectory = null, IDictionary<string, string> env = null)
 {
@@ -49,21 +36,12 @@ void RunChecked(string tool, string arguments, string workingDirectory = null, I
 
 bool IsRoot() => Capture("id", "-u").Output.Trim() == "0";
 
-bool HasCommand(string name) => Run("sh", $"-c \"command -v {name} >/dev/null 2>&1\"") == 0;
-
-string Sha256(string path)
-{
-    using var stream = System.IO.File.OpenRead(path);
-    return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
-}
-
 Task("Bootstrap")
-    .Description("Installs the Debian packages and the ONNX Runtime native library the project needs; skips what is present.")
+    .Description("Installs the Debian packages the tests and the demo need; skips what is present. ONNX Runtime comes from NuGet.")
     .Does(() =>
 {
     var wanted = System.IO.File.ReadAllLines(root.CombineWithFilePath("eng/apt-packages.txt").FullPath)
         .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("#")).ToList();
-    if (!HasCommand("npm")) wanted.Add("npm");
     var missing = wanted.Where(p => !Capture("dpkg-query", $"-W -f=${{Status}} {p}").Output.Contains("install ok installed")).ToList();
     if (missing.Count == 0)
     {
@@ -76,45 +54,6 @@ Task("Bootstrap")
         var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
         RunChecked("sh", $"-c \"{sudo}apt-get update -qq\"", env: env);
         RunChecked("sh", $"-c \"{sudo}apt-get install -y -qq --no-install-recommends {string.Join(" ", missing)}\"", env: env);
-    }
-
-    var expected = System.IO.File.ReadAllLines(root.CombineWithFilePath("eng/onnxruntime.sha256").FullPath)
-        .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("#"))
-        .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        .ToDictionary(p => p[1], p => p[0]);
-    string CachedPath(string r) => System.IO.Path.Combine(CacheRoot(), "onnxruntime", OnnxRuntimeVersion, r, "libonnxruntime.so.1");
-    var stale = onnxRuntimeRids.Where(r => !System.IO.File.Exists(CachedPath(r)) || Sha256(CachedPath(r)) != expected[r]).ToList();
-    if (stale.Count == 0)
-    {
-        Information("ONNX Runtime {0}: cached for {1}.", OnnxRuntimeVersion, string.Join(", ", onnxRuntimeRids));
-        return;
-    }
-
-    var work = System.IO.Directory.CreateTempSubdirectory("dq-ort-").FullName;
-    try
-    {
-        Information("ONNX Runtime {0}: fetching onnxruntime-node@{0} from npm for {1}.", OnnxRuntimeVersion, string.Join(", ", stale));
-        RunChecked("npm", $"pack --silent onnxruntime-node@{OnnxRuntimeVersion}", work);
-        var tarball = System.IO.Path.Combine(work, $"onnxruntime-node-{OnnxRuntimeVersion}.tgz");
-        foreach (var r in stale)
-        {
-            var arch = r == "linux-x64" ? "x64" : "arm64";
-            var member = $"package/bin/napi-v6/linux/{arch}/libonnxruntime.so.1";
-            RunChecked("tar", $"-xzf {tarball} {member}", work);
-            var extracted = System.IO.Path.Combine(work, member);
-            var actual = Sha256(extracted);
-            if (actual != expected[r])
-                throw new CakeException($"{member} from onnxruntime-node@{OnnxRuntimeVersion} has SHA-256 {actual}, expected {expected[r]} (eng/onnxruntime.sha256). Refusing to install it.");
-            var destination = CachedPath(r);
-            System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(destination));
-            System.IO.File.Copy(extracted, destination + ".tmp", overwrite: true);
-            System.IO.File.Move(destination + ".tmp", destination, overwrite: true);
-            Information("ONNX Runtime {0}: {1} installed and verified.", r, destination);
-        }
-    }
-    finally
-    {
-        System.IO.Directory.Delete(work, recursive: true);
     }
 });
 

@@ -5,45 +5,14 @@ using System.Runtime.InteropServices;
 namespace DatasetQuant.Native;
 
 /// <summary>
-/// The one place every binding finds its native library. Order: the spec's environment variable (if set, nothing
-/// else is tried), the folder of the running binary, the DatasetQuant cache that Bootstrap fills, then the system
-/// loader paths. A failure names everything it tried and the command that installs the library.
+/// The one place the libmosquitto and libgpiod bindings find their native library. Order: the spec's environment
+/// variable (if set, nothing else is tried), the folder of the running binary, then the system loader paths. A failure names everything it tried and the command that installs the library.
 /// </summary>
 public static class NativeLibraryResolver
 {
     private static readonly ConcurrentDictionary<string, nint> Loaded = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string> LoadedPaths = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<Assembly, NativeLibrarySpec[]> Registered = new();
-
-    /// <summary>
-    /// Root of the cache: <c>$DQ_CACHE_DIR</c>, else <c>$XDG_CACHE_HOME/datasetquant</c>, else <c>~/.cache/datasetquant</c>.
-    /// build.cake computes the same path.
-    /// </summary>
-    public static string CacheRoot
-    {
-        get
-        {
-            var explicitRoot = Environment.GetEnvironmentVariable("DQ_CACHE_DIR");
-            if (!string.IsNullOrEmpty(explicitRoot))
-            {
-                return explicitRoot;
-            }
-
-            var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            var baseDir = !string.IsNullOrEmpty(xdg)
-                ? xdg
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-            return Path.Combine(baseDir, "datasetquant");
-        }
-    }
-
-    /// <summary>The runtime identifier of this process, as the cache lays folders out: linux-x64 or linux-arm64.</summary>
-    public static string CurrentRid => RuntimeInformation.ProcessArchitecture switch
-    {
-        Architecture.X64 => "linux-x64",
-        Architecture.Arm64 => "linux-arm64",
-        var other => "linux-" + other.ToString().ToLowerInvariant(),
-    };
 
     /// <summary>Routes the <c>LibraryImport</c>s of <paramref name="assembly"/> that name one of the specs here.</summary>
     public static void Register(Assembly assembly, params NativeLibrarySpec[] specs)
@@ -96,15 +65,6 @@ public static class NativeLibraryResolver
         foreach (var file in spec.FileNames)
         {
             candidates.Add(Path.Combine(AppContext.BaseDirectory, file));
-        }
-
-        if (spec.CacheSubdirectory is not null)
-        {
-            var cacheDir = Path.Combine(CacheRoot, spec.CacheSubdirectory.Replace("{rid}", CurrentRid, StringComparison.Ordinal));
-            foreach (var file in spec.FileNames)
-            {
-                candidates.Add(Path.Combine(cacheDir, file));
-            }
         }
 
         // Bare names go to dlopen, which searches LD_LIBRARY_PATH, the ld.so cache and the default directories.

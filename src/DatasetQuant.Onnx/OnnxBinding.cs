@@ -1,45 +1,49 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
-using DatasetQuant.Onnx.Interop;
+using DatasetQuant.Onnx.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace DatasetQuant.Onnx;
 
 /// <summary>
-/// Caller buffers bound to a session's inputs and outputs. The buffers are pinned for the binding's lifetime and
-/// wrapped in ORT values once; <see cref="Run"/> then only calls the native Run, so a batch allocates nothing.
-/// <see cref="SetBatchSize"/> changes the leading dimension of every bound tensor (the last, short batch) and
-/// re-wraps the same memory. One binding is for one thread at a time.
+/// Caller buffers bound to a session's inputs and outputs through ONNX Runtime's <see cref="OrtIoBinding"/>. The
+/// buffers are pinned for the binding's lifetime and wrapped in <see cref="OrtValue"/>s once; <see cref="Run"/> then
+/// only calls <c>RunWithBinding</c>, so a batch allocates nothing. <see cref="SetBatchSize"/> changes the leading
+/// dimension of every bound tensor (the last, short batch) and re-binds the same memory. One binding is for one
+/// thread at a time.
 /// </summary>
-public sealed unsafe class OnnxBinding : IDisposable
+public sealed class OnnxBinding : IDisposable
 {
     private readonly OnnxSession _session;
+    private readonly OrtIoBinding _binding;
     private readonly List<Entry> _inputs = [];
     private readonly List<Entry> _outputs = [];
-    private nint[] _inputNames = [];
-    private nint[] _inputValues = [];
-    private nint[] _outputNames = [];
-    private nint[] _outputValues = [];
     private bool _dirty = true;
     private bool _disposed;
 
-    internal OnnxBinding(OnnxSession session) => _session = session;
+    internal OnnxBinding(OnnxSession session, OrtIoBinding binding)
+    {
+        _session = session;
+        _binding = binding;
+    }
 
     public OnnxSession Session => _session;
 
     public OnnxBinding BindInput(string name, Memory<float> buffer, params long[] shape) =>
-        Bind(_inputs, _session.InputIndex(name), name, buffer.Pin(), buffer.Length, OnnxElementType.Float, sizeof(float), shape);
+        Bind(_inputs, _session.InputIndex(name), name, buffer.Pin(), buffer.Length, TensorElementType.Float, sizeof(float), shape);
 
     public OnnxBinding BindInput(string name, Memory<long> buffer, params long[] shape) =>
-        Bind(_inputs, _session.InputIndex(name), name, buffer.Pin(), buffer.Length, OnnxElementType.Int64, sizeof(long), shape);
+        Bind(_inputs, _session.InputIndex(name), name, buffer.Pin(), buffer.Length, TensorElementType.Int64, sizeof(long), shape);
 
     public OnnxBinding BindInput(string name, Memory<int> buffer, params long[] shape) =>
-        Bind(_inputs, _session.InputIndex(name), name, buffer.Pin(), buffer.Length, OnnxElementType.Int32, sizeof(int), shape);
+        Bind(_inputs, _session.InputIndex(name), name, buffer.Pin(), buffer.Length, TensorElementType.Int32, sizeof(int), shape);
 
     public OnnxBinding BindOutput(string name, Memory<float> buffer, params long[] shape) =>
-        Bind(_outputs, _session.OutputIndex(name), name, buffer.Pin(), buffer.Length, OnnxElementType.Float, sizeof(float), shape);
+        Bind(_outputs, _session.OutputIndex(name), name, buffer.Pin(), buffer.Length, TensorElementType.Float, sizeof(float), shape);
 
     public OnnxBinding BindOutput(string name, Memory<long> buffer, params long[] shape) =>
-        Bind(_outputs, _session.OutputIndex(name), name, buffer.Pin(), buffer.Length, OnnxElementType.Int64, sizeof(long), shape);
+        Bind(_outputs, _session.OutputIndex(name), name, buffer.Pin(), buffer.Length, TensorElementType.Int64, sizeof(long), shape);
 
     /// <summary>Sets dimension 0 of every bound tensor to <paramref name="batch"/>; the buffers must hold that many rows.</summary>
     public void SetBatchSize(int batch)
@@ -70,16 +74,10 @@ public sealed unsafe class OnnxBinding : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_dirty)
         {
-            Rewrap();
+            Rebind();
         }
 
-        fixed (nint* inNames = _inputNames)
-        fixed (nint* inValues = _inputValues)
-        fixed (nint* outNames = _outputNames)
-        fixed (nint* outValues = _outputValues)
-        {
-            _session.RunNative(inNames, inValues, _inputValues.Length, outNames, outValues, _outputValues.Length);
-        }
+        _session.RunWithBinding(_binding);
     }
 
     public void Dispose()
@@ -90,14 +88,14 @@ public sealed unsafe class OnnxBinding : IDisposable
         }
 
         _disposed = true;
-        ReleaseValues();
+        _binding.Dispose();
         foreach (var entry in _inputs.Concat(_outputs))
         {
-            entry.Pin.Dispose();
+            entry.Release();
         }
     }
 
-    private OnnxBinding Bind(List<Entry> list, int index, string name, MemoryHandle pin, int capacity, OnnxElementType type, int elementSize, long[] shape)
+    private OnnxBinding Bind(List<Entry> list, int index, string name, MemoryHandle pin, int capacity, TensorElementType type, int elementSize, long[] shape)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var entry = new Entry(name, index, pin, capacity, type, elementSize, (long[])shape.Clone());
@@ -110,7 +108,7 @@ public sealed unsafe class OnnxBinding : IDisposable
         var existing = list.FindIndex(e => e.Index == index);
         if (existing >= 0)
         {
-            list[existing].Pin.Dispose();
+            list[existing].Release();
             list[existing] = entry;
         }
         else
@@ -122,55 +120,54 @@ public sealed unsafe class OnnxBinding : IDisposable
         return this;
     }
 
-    private void Rewrap()
+    private void Rebind()
     {
-        ReleaseValues();
-        _inputNames = new nint[_inputs.Count];
-        _inputValues = new nint[_inputs.Count];
-        _outputNames = new nint[_outputs.Count];
-        _outputValues = new nint[_outputs.Count];
-        for (var i = 0; i < _inputs.Count; i++)
+        try
         {
-            _inputNames[i] = _session.InputNamePointer(_inputs[i].Index);
-            _inputValues[i] = Wrap(_inputs[i]);
-        }
+            foreach (var entry in _inputs)
+            {
+                _binding.BindInput(entry.Name, entry.Wrap());
+            }
 
-        for (var i = 0; i < _outputs.Count; i++)
+            foreach (var entry in _outputs)
+            {
+                _binding.BindOutput(entry.Name, entry.Wrap());
+            }
+        }
+        catch (Ort.OnnxRuntimeException ex)
         {
-            _outputNames[i] = _session.OutputNamePointer(_outputs[i].Index);
-            _outputValues[i] = Wrap(_outputs[i]);
+            throw OrtErrors.Translate(ex, $"binding buffers to '{_session.Source}'");
         }
 
         _dirty = false;
     }
 
-    private static nint Wrap(Entry entry)
+    private sealed class Entry(string name, int index, MemoryHandle pin, int capacity, TensorElementType type, int elementSize, long[] shape)
     {
-        var bytes = (nuint)(OnnxTensor.ElementCountOf(entry.Shape) * entry.ElementSize);
-        nint value;
-        fixed (long* shape = entry.Shape)
+        private MemoryHandle _pin = pin;
+        private OrtValue? _value;
+
+        public string Name => name;
+
+        public int Index => index;
+
+        public int Capacity => capacity;
+
+        public long[] Shape => shape;
+
+        /// <summary>A tensor value over the pinned buffer with the current shape (the previous one, if any, is released).</summary>
+        public unsafe OrtValue Wrap()
         {
-            OrtStatus.Check(OrtApi.CreateTensorWithDataAsOrtValue(OnnxRuntime.CpuMemoryInfo, entry.Pin.Pointer, bytes, shape,
-                (nuint)entry.Shape.Length, (int)entry.Type, &value), $"binding '{entry.Name}'");
+            _value?.Dispose();
+            _value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, (nint)_pin.Pointer, (long)capacity * elementSize);
+            return _value;
         }
 
-        return value;
-    }
-
-    private void ReleaseValues()
-    {
-        foreach (var values in new[] { _inputValues, _outputValues })
+        public void Release()
         {
-            for (var i = 0; i < values.Length; i++)
-            {
-                if (values[i] != 0)
-                {
-                    OrtApi.ReleaseValue(values[i]);
-                    values[i] = 0;
-                }
-            }
+            _value?.Dispose();
+            _value = null;
+            _pin.Dispose();
         }
     }
-
-    private sealed record Entry(string Name, int Index, MemoryHandle Pin, int Capacity, OnnxElementType Type, int ElementSize, long[] Shape);
 }

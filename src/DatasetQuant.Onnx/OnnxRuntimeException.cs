@@ -15,6 +15,12 @@ public sealed class OnnxRuntimeException : Exception
         ErrorCode = code;
     }
 
+    public OnnxRuntimeException(OrtErrorCode code, string message, Exception inner)
+        : base($"ONNX Runtime {code}: {message}", inner)
+    {
+        ErrorCode = code;
+    }
+
     public OnnxRuntimeException(string message, Exception inner)
         : base(message, inner)
     {

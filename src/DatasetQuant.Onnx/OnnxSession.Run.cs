@@ -1,14 +1,18 @@
-using System.Runtime.InteropServices;
-using System.Text;
-using DatasetQuant.Onnx.Interop;
+using DatasetQuant.Onnx.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace DatasetQuant.Onnx;
 
-public sealed unsafe partial class OnnxSession
+public sealed partial class OnnxSession
 {
+    // One reusable span binding, taken by the thread that runs and put back after; concurrent span runs make their own.
+    private SpanBinding? _spanRunner;
+
     /// <summary>
     /// Runs a model with one float input and reads its first output into <paramref name="output"/> (e.g. a classifier:
-    /// [N,784] → logits [N,10]). Nothing managed is allocated; the caller's memory is handed to ONNX Runtime as is.
+    /// [N,784] → logits [N,10]). The caller's memory is handed to ONNX Runtime as is; while the caller keeps passing
+    /// the same buffers and shapes, nothing managed is allocated.
     /// </summary>
     public void Run(ReadOnlySpan<float> input, ReadOnlySpan<long> inputShape, Span<float> output, ReadOnlySpan<long> outputShape) =>
         Run(0, input, inputShape, 0, output, outputShape);
@@ -17,39 +21,22 @@ public sealed unsafe partial class OnnxSession
     public void Run(int inputIndex, ReadOnlySpan<float> input, ReadOnlySpan<long> inputShape,
         int outputIndex, Span<float> output, ReadOnlySpan<long> outputShape)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)inputIndex, (uint)Inputs.Count, nameof(inputIndex));
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)outputIndex, (uint)Outputs.Count, nameof(outputIndex));
         CheckLength(input.Length, inputShape, Inputs[inputIndex].Name);
         CheckLength(output.Length, outputShape, Outputs[outputIndex].Name);
 
-        var memoryInfo = OnnxRuntime.CpuMemoryInfo;
-        nint inputValue = 0, outputValue = 0;
+        var runner = Interlocked.Exchange(ref _spanRunner, null) ?? new SpanBinding(_session.CreateIoBinding());
         try
         {
-            fixed (float* inPtr = input)
-            fixed (long* inShape = inputShape)
-            fixed (float* outPtr = output)
-            fixed (long* outShape = outputShape)
-            {
-                OrtStatus.Check(OrtApi.CreateTensorWithDataAsOrtValue(memoryInfo, inPtr, (nuint)input.Length * sizeof(float),
-                    inShape, (nuint)inputShape.Length, (int)OnnxElementType.Float, &inputValue));
-                OrtStatus.Check(OrtApi.CreateTensorWithDataAsOrtValue(memoryInfo, outPtr, (nuint)output.Length * sizeof(float),
-                    outShape, (nuint)outputShape.Length, (int)OnnxElementType.Float, &outputValue));
-                var inName = _inputNames[inputIndex];
-                var outName = _outputNames[outputIndex];
-                RunNative(&inName, &inputValue, 1, &outName, &outputValue, 1);
-            }
+            runner.Run(this, Inputs[inputIndex].Name, input, inputShape, Outputs[outputIndex].Name, output, outputShape);
         }
         finally
         {
-            if (inputValue != 0)
+            if (_disposed || Interlocked.CompareExchange(ref _spanRunner, runner, null) is not null)
             {
-                OrtApi.ReleaseValue(inputValue);
-            }
-
-            if (outputValue != 0)
-            {
-                OrtApi.ReleaseValue(outputValue);
+                runner.Dispose();
             }
         }
     }
@@ -81,49 +68,57 @@ public sealed unsafe partial class OnnxSession
     public OnnxValue[] RunValues(IReadOnlyList<OnnxValue> inputs, IReadOnlyList<string>? outputNames = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         outputNames ??= Outputs.Select(o => o.Name).ToArray();
         var fed = inputs.Where(v => v is not OnnxOptional { HasValue: false }).ToArray();
-        var inputValues = new nint[fed.Length];
-        var inputNamePtrs = new nint[fed.Length];
-        var outputNamePtrs = new nint[outputNames.Count];
-        var outputValues = new nint[outputNames.Count];
-        var outputInfos = new OnnxTensorInfo[outputNames.Count];
+        var outputInfos = outputNames.Select(Output).ToArray();
+        var inputValues = new List<OrtValue>(fed.Length);
         try
         {
-            for (var i = 0; i < fed.Length; i++)
+            foreach (var value in fed)
             {
-                var index = InputIndex(fed[i].Name);
-                inputNamePtrs[i] = _inputNames[index];
-                inputValues[i] = OrtValues.CreateCopy(fed[i], Inputs[index]);
+                inputValues.Add(OrtValueConversion.Create(value, Input(value.Name)));
             }
 
-            for (var i = 0; i < outputNames.Count; i++)
+            var inputNames = fed.Select(v => v.Name).ToArray();
+            try
             {
-                var index = OutputIndex(outputNames[i]);
-                outputNamePtrs[i] = _outputNames[index];
-                outputInfos[i] = Outputs[index];
-            }
+                // A None optional output must not be fetched (see OptionalOutputProbe): ask first which are present.
+                var optional = outputInfos.Where(o => o.Kind == OnnxValueKind.Optional).Select(o => o.Name).ToArray();
+                var present = optional.Length == 0 ? [] : _optionalProbe!.Value.Present(inputNames, inputValues, optional);
+                var absent = optional.Where((_, i) => !present[i]).ToHashSet(StringComparer.Ordinal);
+                var fetched = outputNames.Where(n => !absent.Contains(n)).ToArray();
+                using var results = fetched.Length == 0 ? new DisposableList() : _session.Run(_runOptions, inputNames, inputValues, fetched);
+                var read = new OnnxValue[outputInfos.Length];
+                using var next = results.GetEnumerator();
+                for (var i = 0; i < read.Length; i++)
+                {
+                    read[i] = absent.Contains(outputInfos[i].Name)
+                        ? OnnxOptional.None(outputInfos[i].Name)
+                        : OrtValueConversion.Read(next.MoveNext() ? next.Current : throw new OnnxRuntimeException($"'{Source}' returned fewer outputs than asked for."), outputInfos[i]);
+                }
 
-            fixed (nint* inNames = inputNamePtrs)
-            fixed (nint* inValues = inputValues)
-            fixed (nint* outNames = outputNamePtrs)
-            fixed (nint* outValues = outputValues)
+                return read;
+            }
+            catch (Ort.OnnxRuntimeException ex)
             {
-                RunNative(inNames, inValues, fed.Length, outNames, outValues, outputNames.Count);
+                throw OrtErrors.Translate(ex, $"running '{Source}'");
             }
-
-            var results = new OnnxValue[outputNames.Count];
-            for (var i = 0; i < results.Length; i++)
-            {
-                results[i] = OrtValues.ReadCopy(outputValues[i], outputInfos[i]);
-            }
-
-            return results;
         }
         finally
         {
-            OrtValues.ReleaseAll(inputValues);
-            OrtValues.ReleaseAll(outputValues);
+            foreach (var value in inputValues)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The results of a run that fetched nothing (every requested output a None optional).</summary>
+    private sealed class DisposableList : List<OrtValue>, IDisposableReadOnlyCollection<OrtValue>
+    {
+        public void Dispose()
+        {
         }
     }
 

@@ -1,33 +1,36 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
-using DatasetQuant.Onnx.Interop;
+using DatasetQuant.Onnx.Runtime;
+using Microsoft.ML.OnnxRuntime;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace DatasetQuant.Onnx;
 
 /// <summary>
-/// A loaded ONNX model: its inputs and outputs, and the ways to run it. <see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{long}, Span{float}, ReadOnlySpan{long})"/>
-/// and <see cref="CreateBinding"/> run on caller memory and allocate nothing managed per call; the
-/// <see cref="OnnxTensor"/> overload allocates and suits tests and tools. Runs may come from several threads at once.
+/// A loaded ONNX model on ONNX Runtime's <see cref="InferenceSession"/>: its inputs and outputs, and the ways to run
+/// it. <see cref="Run(ReadOnlySpan{float}, ReadOnlySpan{long}, Span{float}, ReadOnlySpan{long})"/> and
+/// <see cref="CreateBinding"/> run on caller memory and allocate nothing managed per call after the first; the
+/// <see cref="OnnxValue"/> overloads allocate and suit tests and tools. Runs may come from several threads at once.
 /// </summary>
-public sealed unsafe partial class OnnxSession : IDisposable
+public sealed partial class OnnxSession : IDisposable
 {
-    private readonly OrtSessionHandle _handle;
-    private readonly nint* _inputNames;
-    private readonly nint* _outputNames;
-    private long _runCount;
-    private long _runTicks;
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly OnnxSessionOptions _options;
+    private readonly Lazy<OptionalOutputProbe>? _optionalProbe;
+    private bool _disposed;
 
-    private OnnxSession(OrtSessionHandle handle, string source, string provider)
+    private OnnxSession(InferenceSession session, string source, string provider, OnnxSessionOptions options, Func<byte[]> modelBytes)
     {
-        _handle = handle;
+        _session = session;
+        _options = options;
         Source = source;
         ExecutionProvider = provider;
-        var session = handle.DangerousGetHandle();
-        Inputs = ReadInfos(session, input: true);
-        Outputs = ReadInfos(session, input: false);
-        _inputNames = AllocateNames(Inputs);
-        _outputNames = AllocateNames(Outputs);
+        Inputs = MetadataReader.Describe(session.InputNames, session.InputMetadata);
+        Outputs = MetadataReader.Describe(session.OutputNames, session.OutputMetadata);
+        var optionalOutputs = Outputs.Where(o => o.Kind == OnnxValueKind.Optional).Select(o => o.Name).ToArray();
+        if (optionalOutputs.Length > 0)
+        {
+            _optionalProbe = new Lazy<OptionalOutputProbe>(() => new OptionalOutputProbe(modelBytes(), optionalOutputs, _options));
+        }
     }
 
     /// <summary>The file the model came from, or the name given to an in-memory model.</summary>
@@ -40,12 +43,6 @@ public sealed unsafe partial class OnnxSession : IDisposable
 
     public IReadOnlyList<OnnxTensorInfo> Outputs { get; }
 
-    /// <summary>Calls into the native Run so far.</summary>
-    public long RunCount => Interlocked.Read(ref _runCount);
-
-    /// <summary>Total time spent inside the native Run, the denominator of the binding-overhead ratio.</summary>
-    public TimeSpan TimeInRun => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _runTicks));
-
     public static OnnxSession Load(string path, OnnxSessionOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -54,17 +51,8 @@ public sealed unsafe partial class OnnxSession : IDisposable
             throw new FileNotFoundException($"ONNX model '{path}' does not exist.", path);
         }
 
-        var env = OnnxRuntime.Environment;
-        options ??= OnnxSessionOptions.Default;
-        using var sessionOptions = OrtSessionOptionsBuilder.Create(options, out var provider);
-        var pathBytes = Encoding.UTF8.GetBytes(Path.GetFullPath(path) + "\0");
-        nint session;
-        fixed (byte* p = pathBytes)
-        {
-            OrtStatus.Check(OrtApi.CreateSession(env, p, sessionOptions.DangerousGetHandle(), &session), $"loading model '{path}'");
-        }
-
-        return Wrap(session, path, provider);
+        var fullPath = Path.GetFullPath(path);
+        return Create(options, path, o => new InferenceSession(fullPath, o), () => File.ReadAllBytes(fullPath));
     }
 
     public static OnnxSession Load(ReadOnlySpan<byte> model, OnnxSessionOptions? options = null, string name = "(in-memory model)")
@@ -74,74 +62,89 @@ public sealed unsafe partial class OnnxSession : IDisposable
             throw new ArgumentException($"ONNX model '{name}' is empty.", nameof(model));
         }
 
-        var env = OnnxRuntime.Environment;
-        options ??= OnnxSessionOptions.Default;
-        using var sessionOptions = OrtSessionOptionsBuilder.Create(options, out var provider);
-        nint session;
-        fixed (byte* p = model)
-        {
-            OrtStatus.Check(
-                OrtApi.CreateSessionFromArray(env, p, (nuint)model.Length, sessionOptions.DangerousGetHandle(), &session),
-                $"loading model '{name}'");
-        }
-
-        return Wrap(session, name, provider);
+        var bytes = model.ToArray();
+        return Create(options, name, o => new InferenceSession(bytes, o), () => bytes);
     }
 
-    public OnnxTensorInfo Input(string name) => Find(Inputs, name, "input");
+    public OnnxTensorInfo Input(string name) => Inputs[InputIndex(name)];
 
-    public OnnxTensorInfo Output(string name) => Find(Outputs, name, "output");
+    public OnnxTensorInfo Output(string name) => Outputs[OutputIndex(name)];
 
     public int InputIndex(string name) => IndexOf(Inputs, name, "input");
 
     public int OutputIndex(string name) => IndexOf(Outputs, name, "output");
 
     /// <summary>A binding of caller buffers to this session's inputs and outputs, for repeated zero-allocation runs.</summary>
-    public OnnxBinding CreateBinding() => new(this);
+    public OnnxBinding CreateBinding()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new OnnxBinding(this, _session.CreateIoBinding());
+    }
+
+    /// <summary>
+    /// Ends profiling (see <see cref="OnnxSessionOptions.ProfilePrefix"/>) and returns the file ONNX Runtime wrote.
+    /// </summary>
+    public string EndProfiling()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _session.EndProfiling();
+    }
 
     public void Dispose()
     {
-        if (_handle.IsClosed)
+        if (_disposed)
         {
             return;
         }
 
-        _handle.Dispose();
-        FreeNames(_inputNames, Inputs.Count);
-        FreeNames(_outputNames, Outputs.Count);
+        _disposed = true;
+        Interlocked.Exchange(ref _spanRunner, null)?.Dispose();
+        _session.Dispose();
+        _runOptions.Dispose();
+        if (_optionalProbe is { IsValueCreated: true })
+        {
+            _optionalProbe.Value.Dispose();
+        }
     }
 
-    internal nint InputNamePointer(int index) => _inputNames[index];
-
-    internal nint OutputNamePointer(int index) => _outputNames[index];
-
-    /// <summary>The one place every run path calls the native Run, so the time inside it is measured the same way.</summary>
-    internal void RunNative(nint* inputNames, nint* inputs, int inputCount, nint* outputNames, nint* outputs, int outputCount)
+    /// <summary>Runs on a binding whose values are already bound; the one place bound runs enter ONNX Runtime.</summary>
+    internal void RunWithBinding(OrtIoBinding binding)
     {
-        ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
-        var start = Stopwatch.GetTimestamp();
-        var status = OrtApi.Run(_handle.DangerousGetHandle(), 0, inputNames, inputs, (nuint)inputCount, outputNames, (nuint)outputCount, outputs);
-        var elapsed = Stopwatch.GetTimestamp() - start;
-        Interlocked.Increment(ref _runCount);
-        Interlocked.Add(ref _runTicks, elapsed);
-        OrtStatus.Check(status);
-    }
-
-    private static OnnxSession Wrap(nint session, string source, string provider)
-    {
-        var handle = new OrtSessionHandle(session);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         try
         {
-            return new OnnxSession(handle, source, provider);
+            _session.RunWithBinding(_runOptions, binding);
+        }
+        catch (Ort.OnnxRuntimeException ex)
+        {
+            throw OrtErrors.Translate(ex, $"running '{Source}'");
+        }
+    }
+
+    private static OnnxSession Create(OnnxSessionOptions? options, string source, Func<SessionOptions, InferenceSession> open, Func<byte[]> modelBytes)
+    {
+        options ??= OnnxSessionOptions.Default;
+        using var sessionOptions = SessionOptionsFactory.Create(options, out var provider);
+        InferenceSession session;
+        try
+        {
+            session = open(sessionOptions);
+        }
+        catch (Ort.OnnxRuntimeException ex)
+        {
+            throw OrtErrors.Translate(ex, $"loading model '{source}'");
+        }
+
+        try
+        {
+            return new OnnxSession(session, source, provider, options, modelBytes);
         }
         catch
         {
-            handle.Dispose();
+            session.Dispose();
             throw;
         }
     }
-
-    private OnnxTensorInfo Find(IReadOnlyList<OnnxTensorInfo> list, string name, string what) => list[IndexOf(list, name, what)];
 
     private int IndexOf(IReadOnlyList<OnnxTensorInfo> list, string name, string what)
     {
@@ -154,58 +157,5 @@ public sealed unsafe partial class OnnxSession : IDisposable
         }
 
         throw new ArgumentException($"Model '{Source}' has no {what} named '{name}' (it has: {string.Join(", ", list.Select(x => x.Name))}).", nameof(name));
-    }
-
-    private static IReadOnlyList<OnnxTensorInfo> ReadInfos(nint session, bool input)
-    {
-        nuint count;
-        OrtStatus.Check(input ? OrtApi.SessionGetInputCount(session, &count) : OrtApi.SessionGetOutputCount(session, &count));
-        var allocator = OnnxRuntime.DefaultAllocator;
-        var infos = new OnnxTensorInfo[(int)count];
-        for (nuint i = 0; i < count; i++)
-        {
-            nint namePtr;
-            OrtStatus.Check(input
-                ? OrtApi.SessionGetInputName(session, i, allocator, &namePtr)
-                : OrtApi.SessionGetOutputName(session, i, allocator, &namePtr));
-            var name = Marshal.PtrToStringUTF8(namePtr) ?? string.Empty;
-            OrtStatus.Check(OrtApi.AllocatorFree(allocator, namePtr));
-
-            nint typeInfo;
-            OrtStatus.Check(input
-                ? OrtApi.SessionGetInputTypeInfo(session, i, &typeInfo)
-                : OrtApi.SessionGetOutputTypeInfo(session, i, &typeInfo));
-            try
-            {
-                infos[(int)i] = OrtTypeInfo.Describe(name, typeInfo);
-            }
-            finally
-            {
-                OrtApi.ReleaseTypeInfo(typeInfo);
-            }
-        }
-
-        return infos;
-    }
-
-    private static nint* AllocateNames(IReadOnlyList<OnnxTensorInfo> infos)
-    {
-        var names = (nint*)NativeMemory.AllocZeroed((nuint)Math.Max(1, infos.Count), (nuint)sizeof(nint));
-        for (var i = 0; i < infos.Count; i++)
-        {
-            names[i] = Marshal.StringToCoTaskMemUTF8(infos[i].Name);
-        }
-
-        return names;
-    }
-
-    private static void FreeNames(nint* names, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            Marshal.FreeCoTaskMem(names[i]);
-        }
-
-        NativeMemory.Free(names);
     }
 }

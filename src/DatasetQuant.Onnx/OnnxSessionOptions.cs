@@ -37,6 +37,13 @@ public sealed class OnnxSessionOptions
     /// <summary>Extra <c>AddSessionConfigEntry</c> keys, e.g. <c>session.intra_op.allow_spinning=0</c>.</summary>
     public IReadOnlyDictionary<string, string>? ConfigEntries { get; init; }
 
+    /// <summary>
+    /// When set, ONNX Runtime profiles the session into <c>PREFIX_&lt;date&gt;.json</c> (Chrome trace format; one
+    /// <c>model_run</c> event per run with the time spent inside Run), written when the session ends profiling
+    /// (<see cref="OnnxSession.EndProfiling"/>) or is disposed. For measurements, not for the device.
+    /// </summary>
+    public string? ProfilePrefix { get; init; }
+
     /// <summary>Where the provider fallback line goes; standard error when null.</summary>
     public Action<string>? Log { get; init; }
 

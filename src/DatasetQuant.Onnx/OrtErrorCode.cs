@@ -14,6 +14,6 @@ public enum OrtErrorCode
     ModelLoaded = 8,
     NotImplemented = 9,
     InvalidGraph = 10,
-    ExecutionProviderFailure = 11,
-    ModelRequiresCompilation = 12,
+    ShapeInferenceNotRegistered = 11,
+    RequirementNotRegistered = 12,
 }

@@ -13,7 +13,7 @@ public sealed class ExecutionProviderSelectionTests
     public void Cuda_without_the_provider_libraries_falls_back_to_cpu_with_the_reason()
     {
         using var runtime = new TempDirectory("ort");
-        File.WriteAllBytes(runtime.File("libonnxruntime.so.1"), []);
+        File.WriteAllBytes(runtime.File("libonnxruntime.so"), []);
 
         var settings = ExecutionProviderSelection.Resolve(Cuda, [runtime.Path], NullLogger.Instance);
 
@@ -39,7 +39,7 @@ public sealed class ExecutionProviderSelectionTests
     }
 
     [Fact]
-    public void The_cached_cpu_runtime_of_this_machine_has_no_cuda_provider()
+    public void The_packaged_cpu_runtime_is_found_and_has_no_cuda_provider()
     {
         var directories = ExecutionProviderSelection.OnnxRuntimeDirectories();
         var settings = ExecutionProviderSelection.Resolve(Cuda, directories, NullLogger.Instance);

@@ -12,12 +12,13 @@ public sealed class EnvironmentCommandTests
     }
 
     [Fact]
-    public async Task Env_finds_onnxruntime_and_mosquitto()
+    public async Task Env_reports_the_onnx_runtime_it_loads_and_finds_mosquitto()
     {
         var result = await DqProcess.RunAsync("env");
 
-        Assert.Contains("onnxruntime", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("libonnxruntime.so.1", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("onnxruntime   1.32.", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("/libonnxruntime.so", result.StdOut, StringComparison.Ordinal);
+        Assert.Contains("providers:  CPUExecutionProvider", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("libmosquitto.so.1", result.StdOut, StringComparison.Ordinal);
     }
 

@@ -43,8 +43,6 @@ public sealed class OnnxBindingTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(21, session.RunCount);
-        Assert.True(session.TimeInRun > TimeSpan.Zero);
     }
 
     [Fact]

@@ -5,9 +5,11 @@ namespace DatasetQuant.Onnx.Tests;
 public sealed class OnnxSessionTests
 {
     [Fact]
-    public void Runtime_reports_version_1_30_and_cpu_provider()
+    public void Runtime_reports_the_package_version_1_32_its_library_file_and_cpu_provider()
     {
-        Assert.StartsWith("1.30.", OnnxRuntime.Version, StringComparison.Ordinal);
+        Assert.StartsWith("1.32.", OnnxRuntime.Version, StringComparison.Ordinal);
+        Assert.EndsWith("/libonnxruntime.so", OnnxRuntime.LibraryPath, StringComparison.Ordinal);
+        Assert.True(File.Exists(OnnxRuntime.LibraryPath));
         Assert.Contains(ExecutionProviders.Cpu, OnnxRuntime.AvailableProviders);
     }
 
@@ -108,7 +110,6 @@ public sealed class OnnxSessionTests
         using var session = OnnxSession.Load(OnnxModelWriter.Write(model));
 
         Assert.Throws<ArgumentException>(() => session.Run(new float[3], [1, 4], new float[2], [1, 2]));
-        Assert.Equal(0, session.RunCount);
     }
 
     [Fact]

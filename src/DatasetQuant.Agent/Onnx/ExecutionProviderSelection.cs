@@ -1,5 +1,6 @@
+using System.Runtime.InteropServices;
 using DatasetQuant.Agent.Configuration;
-using DatasetQuant.Native;
+using DatasetQuant.Onnx;
 using Microsoft.Extensions.Logging;
 
 namespace DatasetQuant.Agent.Onnx;
@@ -20,9 +21,6 @@ public sealed record EffectiveOnnxRuntimeSettings(
 public static partial class ExecutionProviderSelection
 {
     public static readonly string[] CudaProviderFiles = ["libonnxruntime_providers_cuda.so", "libonnxruntime_providers_shared.so"];
-
-    private static readonly string[] SystemLibraryDirectories =
-        ["/usr/local/lib", "/usr/lib", "/usr/lib/aarch64-linux-gnu", "/usr/lib/x86_64-linux-gnu"];
 
     public static EffectiveOnnxRuntimeSettings Resolve(OnnxRuntimeOptions options, ILogger logger) =>
         Resolve(options, OnnxRuntimeDirectories(), logger);
@@ -47,21 +45,24 @@ public static partial class ExecutionProviderSelection
         return new EffectiveOnnxRuntimeSettings(provider, options.IntraOpThreads, options.InterOpThreads, options.EnableCpuMemArena, fallback);
     }
 
-    /// <summary>The directories holding a libonnxruntime this process would load, in the resolver's order.</summary>
+    /// <summary>
+    /// The directories holding the libonnxruntime.so this process loads, without loading it (it maps tens of MB): the
+    /// one already loaded, else beside the program (a publish) or the package's runtimes/&lt;rid&gt;/native (a build).
+    /// </summary>
     public static IReadOnlyList<string> OnnxRuntimeDirectories()
     {
-        var directories = new List<string>();
-        foreach (var candidate in NativeLibraryResolver.Candidates(KnownNativeLibraries.OnnxRuntime))
+        var candidates = new[]
         {
-            var paths = candidate.Contains('/', StringComparison.Ordinal)
-                ? [candidate]
-                : SystemLibraryDirectories.Select(dir => Path.Combine(dir, candidate));
-            foreach (var path in paths)
+            OnnxRuntime.LibraryPath is { } loaded ? Path.GetDirectoryName(loaded) : null,
+            AppContext.BaseDirectory,
+            Path.Combine(AppContext.BaseDirectory, "runtimes", RuntimeInformation.RuntimeIdentifier, "native"),
+        };
+        var directories = new List<string>();
+        foreach (var dir in candidates)
+        {
+            if (dir is not null && File.Exists(Path.Combine(dir, "libonnxruntime.so")) && Path.GetFullPath(dir) is var full && !directories.Contains(full))
             {
-                if (File.Exists(path) && Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir && !directories.Contains(dir))
-                {
-                    directories.Add(dir);
-                }
+                directories.Add(full);
             }
         }
 

@@ -1,30 +1,43 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using DatasetQuant.Native;
+using DatasetQuant.Onnx;
 
 namespace DatasetQuant.Cli.Commands;
 
-/// <summary><c>dq env</c>: where each native library is found on this machine, or why it is not.</summary>
+/// <summary><c>dq env</c>: the ONNX Runtime dq runs on and the native libraries it finds on this machine, or why not.</summary>
 internal static class EnvironmentCommand
 {
     public static Command Create()
     {
-        var command = new Command("env", "Show where dq finds ONNX Runtime, libmosquitto and libgpiod, and the cache folder.");
+        var command = new Command("env", "Show the ONNX Runtime dq loads (version, file, execution providers) and where libmosquitto and libgpiod are found.");
         command.SetAction(_ =>
         {
-            Console.WriteLine($"cache: {NativeLibraryResolver.CacheRoot}");
-            Console.WriteLine($"rid:   {NativeLibraryResolver.CurrentRid}");
+            Console.WriteLine($"rid:          {RuntimeInformation.RuntimeIdentifier}");
             var missing = 0;
-            foreach (var spec in new[] { KnownNativeLibraries.OnnxRuntime, KnownNativeLibraries.Mosquitto, KnownNativeLibraries.Gpiod })
+            try
+            {
+                var version = OnnxRuntime.Version;
+                Console.WriteLine($"onnxruntime   {version} {OnnxRuntime.LibraryPath}");
+                Console.WriteLine($"  providers:  {string.Join(", ", OnnxRuntime.AvailableProviders)}");
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                missing++;
+                Console.Error.WriteLine($"onnxruntime   missing: {ex.Message}");
+            }
+
+            foreach (var spec in new[] { KnownNativeLibraries.Mosquitto, KnownNativeLibraries.Gpiod })
             {
                 try
                 {
                     NativeLibraryResolver.Load(spec);
-                    Console.WriteLine($"{spec.ImportName,-12} {NativeLibraryResolver.LoadedFrom(spec)}");
+                    Console.WriteLine($"{spec.ImportName,-12}  {NativeLibraryResolver.LoadedFrom(spec)}");
                 }
                 catch (NativeLibraryNotFoundException ex)
                 {
                     missing++;
-                    Console.Error.WriteLine($"{spec.ImportName,-12} missing: {ex.Message}");
+                    Console.Error.WriteLine($"{spec.ImportName,-12}  missing: {ex.Message}");
                 }
             }
 

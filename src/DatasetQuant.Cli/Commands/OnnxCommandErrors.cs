@@ -1,4 +1,3 @@
-using DatasetQuant.Native;
 using DatasetQuant.Onnx;
 using DatasetQuant.Onnx.Generators;
 
@@ -13,8 +12,7 @@ internal static class OnnxCommandErrors
         {
             return action();
         }
-        catch (Exception ex) when (ex is OnnxRuntimeException or OnnxFormatException or GeneratorManifestException
-                                       or NativeLibraryNotFoundException or NotSupportedException)
+        catch (Exception ex) when (ex is OnnxRuntimeException or OnnxFormatException or GeneratorManifestException or NotSupportedException)
         {
             Console.Error.WriteLine($"error: {ex.Message}");
             return CommandErrors.BadInput;

@@ -84,7 +84,7 @@ internal static class SampleCommand
             var total = clock.Elapsed - loaded;
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv, $"{n} samples of {m.Channels}x{m.Height}x{m.Width} from {m.Kind} generator ({m.Dataset}) on {sampler.Session.ExecutionProvider}, batch {sampler.BatchSize}"));
-            Console.WriteLine(string.Create(inv, $"load {loaded.TotalMilliseconds:F0} ms, sampling+writing {total.TotalSeconds:F3} s, {n / total.TotalSeconds:F1} images/s, inside Run {sampler.Session.TimeInRun.TotalSeconds:F3} s ({sampler.Session.RunCount} runs)"));
+            Console.WriteLine(string.Create(inv, $"load {loaded.TotalMilliseconds:F0} ms, sampling+writing {total.TotalSeconds:F3} s, {n / total.TotalSeconds:F1} images/s"));
             Console.WriteLine(string.Create(inv, $"peak RSS {PeakRssMiB():F1} MiB"));
             Console.WriteLine(path);
             return 0;

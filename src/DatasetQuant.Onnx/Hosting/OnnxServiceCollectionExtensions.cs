@@ -1,4 +1,3 @@
-using DatasetQuant.Native;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,7 +21,7 @@ public static class OnnxServiceCollectionExtensions
         options.Validate(o => o.IntraOpThreads >= 0 && o.InterOpThreads >= 0, "Onnx:IntraOpThreads and Onnx:InterOpThreads must be 0 (automatic) or positive.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ExecutionProvider), "Onnx:ExecutionProvider must name a provider (cpu, cuda, tensorrt).")
             .Validate(o => Enum.IsDefined(o.OptimizationLevel), "Onnx:OptimizationLevel must be Disabled, Basic, Extended or All.")
-            .Validate(o => LibraryLoads(out _), "ONNX Runtime could not be loaded; run `dq env` for the paths tried and the install command.")
+            .Validate(o => LibraryLoads(out _), "ONNX Runtime could not be loaded (libonnxruntime.so beside the program, from the Microsoft.ML.OnnxRuntime package); run `dq env` for details.")
             .ValidateOnStart();
         services.AddSingleton<OnnxSessionFactory>();
         return services;
@@ -36,7 +35,7 @@ public static class OnnxServiceCollectionExtensions
             error = null;
             return true;
         }
-        catch (Exception ex) when (ex is NativeLibraryNotFoundException or OnnxRuntimeException or DllNotFoundException)
+        catch (Exception ex) when (ex is OnnxRuntimeException or DllNotFoundException)
         {
             error = ex.Message;
             return false;

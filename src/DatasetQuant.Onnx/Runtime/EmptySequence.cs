@@ -1,36 +1,40 @@
 using System.Collections.Concurrent;
 using DatasetQuant.Onnx.Protobuf;
+using Microsoft.ML.OnnxRuntime;
 using F = DatasetQuant.Onnx.Model.OnnxProtoFields;
 
-namespace DatasetQuant.Onnx.Interop;
+namespace DatasetQuant.Onnx.Runtime;
 
 /// <summary>
-/// Empty sequence values. The C API's <c>CreateValue</c> refuses zero elements, so an empty sequence is made the one
-/// way the C API does allow: by running a one-node <c>SequenceEmpty</c> model (one small session per element type,
-/// kept for the life of the process).
+/// Empty sequence values. ONNX Runtime's <c>CreateValue</c> (behind <see cref="OrtValue.CreateSequence"/>) refuses zero
+/// elements, so an empty sequence is made the one way the API does allow: as the output of a one-node
+/// <c>SequenceEmpty</c> model (one small session per element type, kept for the life of the process).
 /// </summary>
-internal static unsafe class OrtEmptySequence
+internal static class EmptySequence
 {
     private const int IrVersion = 8;
     private const int SequenceEmptyOpset = 11;
     private const int AttributeTypeInt = 2;
+    private static readonly string[] OutputNames = ["empty"];
 
-    private static readonly ConcurrentDictionary<OnnxElementType, Lazy<OnnxSession>> Sessions = new();
+    private static readonly ConcurrentDictionary<OnnxElementType, Lazy<InferenceSession>> Sessions = new();
 
-    /// <summary>A new empty sequence of <paramref name="elementType"/> tensors; the caller releases it.</summary>
-    public static nint Create(OnnxElementType elementType, string name)
+    /// <summary>A new empty sequence of <paramref name="elementType"/> tensors; the caller disposes it.</summary>
+    public static OrtValue Create(OnnxElementType elementType, string name)
     {
         if (elementType == OnnxElementType.Undefined)
         {
             throw new ArgumentException($"Empty sequence '{name}' has no element type; give the one the model declares.", nameof(elementType));
         }
 
-        var session = Sessions.GetOrAdd(elementType, t => new Lazy<OnnxSession>(() => OnnxSession.Load(
-            Model(t), new OnnxSessionOptions { IntraOpThreads = 1, InterOpThreads = 1 }, $"SequenceEmpty({OnnxElementTypes.Name(t)})"))).Value;
-        var outputName = session.OutputNamePointer(0);
-        nint value = 0;
-        session.RunNative(null, null, 0, &outputName, &value, 1);
-        return value;
+        var session = Sessions.GetOrAdd(elementType, t => new Lazy<InferenceSession>(() =>
+        {
+            using var options = SessionOptionsFactory.Create(new OnnxSessionOptions { IntraOpThreads = 1, InterOpThreads = 1 }, out _);
+            return new InferenceSession(Model(t), options);
+        })).Value;
+        using var runOptions = new RunOptions();
+        var results = session.Run(runOptions, [], [], OutputNames);
+        return results.Single(); // the one output, handed to the caller with its ownership
     }
 
     private static byte[] Model(OnnxElementType elementType)
