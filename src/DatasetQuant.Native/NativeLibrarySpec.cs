@@ -25,13 +25,6 @@ public static class KnownNativeLibraries
         $"onnxruntime/{OnnxRuntimeVersion}/{{rid}}",
         "./build.sh --target=bootstrap (fetches onnxruntime-node@" + OnnxRuntimeVersion + " from npm into the cache)");
 
-    public static NativeLibrarySpec Mosquitto { get; } = new(
-        "mosquitto",
-        ["libmosquitto.so.1", "libmosquitto.so"],
-        "DQ_MOSQUITTO_PATH",
-        null,
-        "apt-get install libmosquitto1 (or ./build.sh --target=bootstrap)");
-
     public static NativeLibrarySpec Gpiod { get; } = new(
         "gpiod",
         ["libgpiod.so.2"],

@@ -12,13 +12,12 @@ public sealed class EnvironmentCommandTests
     }
 
     [Fact]
-    public async Task Env_finds_onnxruntime_and_mosquitto()
+    public async Task Env_finds_onnxruntime()
     {
         var result = await DqProcess.RunAsync("env");
 
         Assert.Contains("onnxruntime", result.StdOut, StringComparison.Ordinal);
         Assert.Contains("libonnxruntime.so.1", result.StdOut, StringComparison.Ordinal);
-        Assert.Contains("libmosquitto.so.1", result.StdOut, StringComparison.Ordinal);
     }
 
     [Fact]
