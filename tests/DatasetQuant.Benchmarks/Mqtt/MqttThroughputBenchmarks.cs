@@ -24,10 +24,10 @@ public class MqttThroughputBenchmarks
     private RawMqttConnection? _rawSubscriber;
     private byte[] _payload = [];
 
-    [Params(64 * 1024, 128 * 1024)]
+    [Params(256, 64 * 1024, 128 * 1024)]
     public int PayloadBytes { get; set; }
 
-    /// <summary>Messages per operation: 128 MiB at 64 KiB, 256 MiB at 128 KiB.</summary>
+    /// <summary>Messages per operation: 0.5 MiB at 256 B, 128 MiB at 64 KiB, 256 MiB at 128 KiB.</summary>
     [Params(2048)]
     public int Messages { get; set; }
 
