@@ -122,8 +122,10 @@ public sealed partial class MqttConnection : IMqttConnection
         {
             await _supervisor.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException || _closing.IsCancellationRequested)
         {
+            // Stopped mid-reconnect: whatever the interrupted attempt threw no longer matters.
+            _logger.LogDebug(ex, "MQTT client {ClientId} stopped reconnecting", ClientId);
         }
 
         _isConnected = false;
@@ -175,6 +177,13 @@ public sealed partial class MqttConnection : IMqttConnection
         while (true)
         {
             await _lost.WaitAsync(stopping).ConfigureAwait(false);
+            if (_client.IsConnected)
+            {
+                // A loss already made good by the previous round; let anything it paused go.
+                _publishes.Resume();
+                continue;
+            }
+
             await _publishes.Suspend().WaitAsync(stopping).ConfigureAwait(false);
             var delay = _options.ReconnectDelayMin;
             while (true)
