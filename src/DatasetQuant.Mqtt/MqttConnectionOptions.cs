@@ -48,8 +48,9 @@ public sealed class MqttConnectionOptions
 
     /// <summary>
     /// Received messages this session holds for the reader of <c>Messages</c>, and QoS 1 messages the broker may send
-    /// before this session acknowledges them (MQTT 5 Receive Maximum). A reader that falls behind stops the
-    /// acknowledgements, so the backlog waits at the broker instead of in this process.
+    /// before this session acknowledges them (MQTT 5 Receive Maximum; a broker may cap it lower with its own in-flight
+    /// limit, or, as mosquitto 2.0.11 was seen to, send up to that limit regardless). A reader that falls behind stops
+    /// the acknowledgements, so the backlog waits at the broker instead of in this process.
     /// </summary>
     public int ReceiveMaximum { get; set; } = 32;
 

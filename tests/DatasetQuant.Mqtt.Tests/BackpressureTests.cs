@@ -9,6 +9,9 @@ public sealed class BackpressureTests
     private const int Count = 200;
     private const int PayloadBytes = 64 * 1024;
 
+    /// <summary>mosquitto's default max_inflight_messages: QoS 1 messages it sends one client unacknowledged.</summary>
+    private const int BrokerInflightLimit = 20;
+
     [Fact]
     public async Task A_reader_that_stops_reading_stops_the_broker_after_the_receive_window_and_then_gets_everything_in_order()
     {
@@ -20,10 +23,11 @@ public sealed class BackpressureTests
         await PublishNumberedAsync(publisher, "backlog");
         await Task.Delay(500);
 
-        // The queue for the reader, the message waiting for room in it, and what the broker may send unacknowledged:
-        // about 2 × Window messages have crossed the wire, not the 200 (12.5 MiB) published.
+        // The queue for the reader, the message waiting for room in it, and what the broker sends unacknowledged: at
+        // most Receive Maximum by MQTT 5, though mosquitto 2.0.11 was seen to send up to its own max_inflight_messages
+        // (20) instead. Either way a few dozen messages have crossed the wire, not the 200 (12.5 MiB) published.
         Assert.InRange(reader.QueuedMessages, 1, Window);
-        Assert.InRange(reader.BytesReceived, 1, (2 * Window + 2) * (PayloadBytes + 64L));
+        Assert.InRange(reader.BytesReceived, 1, (Window + BrokerInflightLimit + 2) * (PayloadBytes + 64L));
 
         for (var expected = 0; expected < Count; expected++)
         {
@@ -66,7 +70,7 @@ public sealed class BackpressureTests
             }
         }
 
-        Assert.InRange(duplicates, 0, 2 * Window);
+        Assert.InRange(duplicates, 0, Window + BrokerInflightLimit);
     }
 
     private static async Task PublishNumberedAsync(IMqttConnection publisher, string topic)
