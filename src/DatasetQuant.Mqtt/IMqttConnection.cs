@@ -4,8 +4,7 @@ namespace DatasetQuant.Mqtt;
 
 /// <summary>
 /// An MQTT 5 session as the sync protocol sees it: publish, subscribe, and a channel of what arrives. The protocol and
-/// the agent depend on this alone, so they run over the in-memory broker in unit tests and over libmosquitto
-/// everywhere else.
+/// the agent depend on this alone; <see cref="MqttConnection"/> implements it over MQTTnet.
 /// </summary>
 public interface IMqttConnection : IAsyncDisposable
 {

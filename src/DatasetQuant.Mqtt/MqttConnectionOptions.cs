@@ -41,10 +41,18 @@ public sealed class MqttConnectionOptions
     public TimeSpan ReconnectDelayMax { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Publishes handed to the library and not yet acknowledged (QoS 1) or written (QoS 0). <c>PublishAsync</c> waits
-    /// for a free slot, so memory held for outgoing messages stays bounded.
+    /// Publishes on the wire and not yet acknowledged (QoS 1) or written (QoS 0). <c>PublishAsync</c> waits for a
+    /// free slot, so memory held for outgoing messages stays bounded.
     /// </summary>
     public int MaxInFlight { get; set; } = 32;
+
+    /// <summary>
+    /// Received messages this session holds for the reader of <c>Messages</c>, and QoS 1 messages the broker may send
+    /// before this session acknowledges them (MQTT 5 Receive Maximum; a broker may cap it lower with its own in-flight
+    /// limit, or, as mosquitto 2.0.11 was seen to, send up to that limit regardless). A reader that falls behind stops
+    /// the acknowledgements, so the backlog waits at the broker instead of in this process.
+    /// </summary>
+    public int ReceiveMaximum { get; set; } = 32;
 
     /// <summary>
     /// Where received payloads are rented from (<see cref="Mqtt.ReceiveBufferPool.Shared"/> when null); each goes
@@ -74,6 +82,11 @@ public sealed class MqttConnectionOptions
         if (MaxInFlight is < 1 or > 65535)
         {
             throw Invalid(nameof(MaxInFlight), $"is {MaxInFlight}; it must be between 1 and 65535");
+        }
+
+        if (ReceiveMaximum is < 1 or > 65535)
+        {
+            throw Invalid(nameof(ReceiveMaximum), $"is {ReceiveMaximum}; it must be between 1 and 65535");
         }
 
         if (Will is { } will && (string.IsNullOrEmpty(will.Topic) || will.Topic.AsSpan().IndexOfAny('+', '#') >= 0))

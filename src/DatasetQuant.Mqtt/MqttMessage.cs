@@ -60,8 +60,8 @@ public sealed record MqttMessage(
 
     /// <summary>
     /// A received message: <paramref name="payload"/> copied into a buffer rented from <paramref name="pool"/>
-    /// (<see cref="ReceiveBufferPool.Shared"/> when null), which <see cref="Dispose"/> returns. For transports: the
-    /// libmosquitto session and the in-memory test broker hand their subscribers these.
+    /// (<see cref="ReceiveBufferPool.Shared"/> when null), which <see cref="Dispose"/> returns. For transports:
+    /// <see cref="MqttConnection"/> hands its reader these.
     /// </summary>
     public static MqttMessage CreateReceived(
         string topic,

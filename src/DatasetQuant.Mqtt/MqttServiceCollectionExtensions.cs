@@ -6,12 +6,12 @@ namespace DatasetQuant.Mqtt;
 
 public static class MqttServiceCollectionExtensions
 {
-    /// <summary>Registers <see cref="IMqttConnectionFactory"/> over libmosquitto (kept if one is already registered).</summary>
+    /// <summary>Registers <see cref="IMqttConnectionFactory"/> over MQTTnet (kept if one is already registered).</summary>
     public static IServiceCollection AddMqtt(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton<IMqttConnectionFactory>(static provider =>
-            new MosquittoConnectionFactory(provider.GetService<ILoggerFactory>()));
+            new MqttConnectionFactory(provider.GetService<ILoggerFactory>()));
         return services;
     }
 }

@@ -1,27 +1,33 @@
+using System.Net.Sockets;
+using MQTTnet;
+using MQTTnet.Exceptions;
+
 namespace DatasetQuant.Mqtt;
 
 /// <summary>
-/// At most <c>capacity</c> publishes handed to libmosquitto and not yet acknowledged (QoS 1) or written (QoS 0); the
-/// rest wait here and go out in the order they were submitted, so one producer's messages keep their order and the
-/// native queue stays bounded. The network thread refills the window as acknowledgements arrive. libmosquitto
-/// refuses new messages while the broker is away; then the window holds them (QoS 1) until <see cref="Resume"/>.
+/// At most <c>capacity</c> publishes on the wire and not yet acknowledged (QoS 1) or written (QoS 0); the rest wait
+/// here and go out in the order they were submitted, so one producer's messages keep their order and memory held
+/// for outgoing messages stays bounded. While the broker is away the window holds QoS 1 messages, including those the
+/// lost connection never had acknowledged, and sends them again, oldest first, on <see cref="Resume"/>.
 /// </summary>
 /// <remarks>
-/// <c>trySend</c> queues a packet and returns its message id, or returns false when not connected (it throws
-/// instead for a message that must not wait, such as QoS 0). It runs under this window's lock, and the network thread
-/// takes the same lock to complete ids; that cannot deadlock because libmosquitto runs its callbacks holding only its
-/// callback mutex, which the queueing calls never take. Holding the lock across the call closes the race where an
-/// acknowledgement arrives before the id is recorded.
+/// <c>send</c> hands a message to MQTTnet and returns the task of its acknowledgement. It runs under this window's
+/// lock, so the order of the calls is the order of the packets: MQTTnet takes its send lock, which is first come first
+/// served, before the first await of its publish. Acknowledgements are handled on the thread pool, never inline, so
+/// nothing re-enters the lock from within <c>send</c>.
 /// </remarks>
-internal sealed class PublishWindow(int capacity, PublishWindow.TrySend trySend)
+internal sealed class PublishWindow(int capacity, PublishWindow.Send send, Func<MqttMessage, Exception, Exception> describeFailure)
 {
     private readonly object _gate = new();
-    private readonly Dictionary<int, Operation> _inFlight = [];
-    private readonly LinkedList<Operation> _waiting = new();
+    private readonly PriorityQueue<Operation, long> _waiting = new();
+    private readonly HashSet<Operation> _inFlight = [];
+    private long _submitted;
     private bool _paused;
     private Exception? _closed;
+    private TaskCompletionSource? _settled;
 
-    public delegate bool TrySend(MqttMessage message, out int mid);
+    /// <summary>Starts one publish; the returned task completes with the broker's answer (QoS 1) or once written (QoS 0).</summary>
+    public delegate Task<MqttClientPublishResult> Send(MqttMessage message);
 
     public int InFlight
     {
@@ -34,51 +40,62 @@ internal sealed class PublishWindow(int capacity, PublishWindow.TrySend trySend)
         }
     }
 
-    /// <summary>Completes with the broker's reason code once the message is acknowledged or written.</summary>
-    public Task<int> Submit(MqttMessage message, CancellationToken cancellationToken)
+    /// <summary>Completes with the broker's answer once the message is acknowledged (QoS 1) or written (QoS 0).</summary>
+    public Task<MqttClientPublishResult> Submit(MqttMessage message, CancellationToken cancellationToken)
     {
-        var operation = new Operation(message);
+        Operation operation;
         lock (_gate)
         {
             if (_closed is not null)
             {
-                return Task.FromException<int>(_closed);
+                return Task.FromException<MqttClientPublishResult>(_closed);
             }
 
-            // Throws straight to the caller when libmosquitto refuses the message.
-            if (!_paused && _waiting.Count == 0 && _inFlight.Count < capacity && Send(operation))
+            operation = new Operation(this, message, _submitted++);
+            if (_paused && message.Qos == MqttQos.AtMostOnce)
             {
+                // Offline: a QoS 0 message would be stale by the time the broker is back, so it fails now.
+                return Task.FromException<MqttClientPublishResult>(describeFailure(message, new MqttClientNotConnectedException()));
+            }
+
+            if (!_paused && _waiting.Count == 0 && _inFlight.Count < capacity)
+            {
+                SendLocked(operation);
                 return operation.Completion.Task;
             }
 
-            _waiting.AddLast(operation);
-        }
-
-        if (cancellationToken.CanBeCanceled)
-        {
-            operation.CancelRegistration = cancellationToken.Register(
-                static state => ((Operation)state!).Completion.TrySetCanceled(), operation);
+            // Registered under the lock, so that a send cannot come between queueing and registering.
+            _waiting.Enqueue(operation, operation.Sequence);
+            if (cancellationToken.CanBeCanceled)
+            {
+                operation.CancelRegistration = cancellationToken.Register(
+                    static state => ((Operation)state!).Completion.TrySetCanceled(), operation);
+            }
         }
 
         return operation.Completion.Task;
     }
 
-    /// <summary>The broker answered <paramref name="mid"/> (or libmosquitto wrote a QoS 0 packet).</summary>
-    public void Complete(int mid, int reasonCode)
+    /// <summary>
+    /// The connection was lost: nothing more is sent until <see cref="Resume"/>. Completes once every publish that was
+    /// on the lost connection has settled (acknowledged, failed, or queued again to be resent).
+    /// </summary>
+    public Task Suspend()
     {
         lock (_gate)
         {
-            if (_inFlight.Remove(mid, out var operation))
+            _paused = true;
+            if (_inFlight.Count == 0)
             {
-                operation.Finish();
-                operation.Completion.TrySetResult(reasonCode);
+                return Task.CompletedTask;
             }
 
-            Refill();
+            _settled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _settled.Task;
         }
     }
 
-    /// <summary>The session is connected again: send what waited.</summary>
+    /// <summary>The session is connected again: send what waited, oldest first.</summary>
     public void Resume()
     {
         lock (_gate)
@@ -88,90 +105,127 @@ internal sealed class PublishWindow(int capacity, PublishWindow.TrySend trySend)
         }
     }
 
-    /// <summary>Fails the in-flight messages <paramref name="lost"/> selects, whose packets libmosquitto dropped.</summary>
-    public void FailInFlight(Func<MqttMessage, bool> lost, Func<MqttMessage, Exception> error)
-    {
-        lock (_gate)
-        {
-            foreach (var (mid, operation) in _inFlight)
-            {
-                if (lost(operation.Message))
-                {
-                    _inFlight.Remove(mid);
-                    operation.Finish();
-                    operation.Completion.TrySetException(error(operation.Message));
-                }
-            }
-
-            Refill();
-        }
-    }
-
     /// <summary>Fails everything, in flight or waiting; nothing is sent after this.</summary>
     public void Close(Exception error)
     {
         lock (_gate)
         {
-            foreach (var operation in _inFlight.Values.Concat(_waiting))
+            _closed = error;
+            foreach (var operation in _inFlight)
+            {
+                operation.Completion.TrySetException(error);
+            }
+
+            while (_waiting.TryDequeue(out var operation, out _))
             {
                 operation.Finish();
                 operation.Completion.TrySetException(error);
             }
 
             _inFlight.Clear();
-            _waiting.Clear();
-            _closed = error;
+            _settled?.TrySetResult();
         }
     }
 
     private void Refill()
     {
-        while (!_paused && _closed is null && _inFlight.Count < capacity && _waiting.First is { } node)
+        while (!_paused && _closed is null && _inFlight.Count < capacity && _waiting.TryDequeue(out var next, out _))
         {
-            var next = node.Value;
-            _waiting.RemoveFirst();
-            if (next.Completion.Task.IsCompleted)
+            if (!next.Completion.Task.IsCompleted)
             {
-                continue;
+                SendLocked(next);
+            }
+        }
+    }
+
+    private void SendLocked(Operation operation)
+    {
+        Task<MqttClientPublishResult> sent;
+        try
+        {
+            sent = send(operation.Message);
+        }
+        catch (MqttClientNotConnectedException) when (operation.Message.Qos == MqttQos.AtLeastOnce)
+        {
+            // Offline between the loss and its event: this one, and everything after it, waits for the reconnect.
+            _paused = true;
+            _waiting.Enqueue(operation, operation.Sequence);
+            return;
+        }
+        catch (Exception ex)
+        {
+            operation.Finish();
+            operation.Completion.TrySetException(describeFailure(operation.Message, ex));
+            return;
+        }
+
+        // From here on the message is MQTTnet's: cancelling the caller's wait must not mark it cancelled.
+        operation.Finish();
+        _inFlight.Add(operation);
+        _ = sent.ContinueWith(
+            static (task, state) => ((Operation)state!).Window.OnSent(task, (Operation)state!),
+            operation,
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+    }
+
+    private void OnSent(Task<MqttClientPublishResult> sent, Operation operation)
+    {
+        lock (_gate)
+        {
+            if (!_inFlight.Remove(operation))
+            {
+                // Closed meanwhile: already failed.
+                return;
             }
 
-            try
+            if (sent.IsCompletedSuccessfully)
             {
-                if (!Send(next))
+                operation.Completion.TrySetResult(sent.Result);
+            }
+            else
+            {
+                var error = sent.Exception?.GetBaseException() ?? new OperationCanceledException();
+                if (IsConnectionLoss(error) && operation.Message.Qos == MqttQos.AtLeastOnce)
                 {
-                    _waiting.AddFirst(next);
+                    // At least once: the lost connection may or may not have delivered it, so it goes again.
+                    _paused = true;
+                    _waiting.Enqueue(operation, operation.Sequence);
+                }
+                else
+                {
+                    operation.Completion.TrySetException(describeFailure(operation.Message, error));
                 }
             }
-            catch (Exception ex)
+
+            if (_inFlight.Count == 0 && _settled is { } settled)
             {
-                next.Finish();
-                next.Completion.TrySetException(ex);
+                _settled = null;
+                settled.TrySetResult();
             }
+
+            Refill();
         }
     }
 
-    /// <summary>True when libmosquitto took the message; false (and paused) when the session is offline.</summary>
-    private bool Send(Operation operation)
-    {
-        if (!trySend(operation.Message, out var mid))
-        {
-            _paused = true;
-            return false;
-        }
+    /// <summary>What MQTTnet fails a pending publish with when its connection ends.</summary>
+    internal static bool IsConnectionLoss(Exception error) =>
+        error is MqttCommunicationException or ObjectDisposedException or OperationCanceledException or IOException or SocketException;
 
-        _inFlight.Add(mid, operation);
-        return true;
-    }
-
-    private sealed class Operation(MqttMessage message)
+    private sealed class Operation(PublishWindow window, MqttMessage message, long sequence)
     {
+        public PublishWindow Window { get; } = window;
+
         public MqttMessage Message { get; } = message;
 
-        public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Submission order: a message sent again goes before everything submitted after it.</summary>
+        public long Sequence { get; } = sequence;
+
+        public TaskCompletionSource<MqttClientPublishResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public CancellationTokenRegistration CancelRegistration { get; set; }
 
-        /// <summary>Once libmosquitto holds the message, cancelling the caller's wait must not mark it cancelled.</summary>
         public void Finish() => CancelRegistration.Dispose();
     }
 }

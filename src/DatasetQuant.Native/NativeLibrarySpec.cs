@@ -13,12 +13,6 @@ public sealed record NativeLibrarySpec(
 /// <summary>The native libraries DatasetQuant binds.</summary>
 public static class KnownNativeLibraries
 {
-    public static NativeLibrarySpec Mosquitto { get; } = new(
-        "mosquitto",
-        ["libmosquitto.so.1", "libmosquitto.so"],
-        "DQ_MOSQUITTO_PATH",
-        "apt-get install libmosquitto1 (or ./build.sh --target=bootstrap)");
-
     public static NativeLibrarySpec Gpiod { get; } = new(
         "gpiod",
         ["libgpiod.so.2"],

@@ -13,7 +13,7 @@ public static class DeviceSyncServiceCollectionExtensions
     /// <summary>
     /// Registers the device side of fleet sync: <see cref="DeviceSyncOptions"/> bound from <paramref name="section"/>
     /// (the <c>Sync</c> section) and validated at start (its shape, and that the files it names exist), <see cref="DeviceSyncEvents"/> for the host's hooks, and
-    /// <see cref="DeviceSyncService"/> over the libmosquitto <see cref="IMqttConnectionFactory"/> (unless one is
+    /// <see cref="DeviceSyncService"/> over the MQTTnet <see cref="IMqttConnectionFactory"/> (unless one is
     /// registered already, as tests do). The .dqs <see cref="DqsShardRequantizer"/> shrinks shards unless another
     /// <see cref="IShardRequantizer"/> is registered; the host may add any number of
     /// <see cref="IDeviceStateContributor"/>s, and of <see cref="IDeviceTopicHandler"/>s to receive its own topics over

@@ -161,17 +161,17 @@ internal static class FleetPushMeasurement
         }
 
         var topic = $"bench/raw/{Guid.NewGuid():N}";
-        var sessions = new List<MosquittoConnection>();
+        var sessions = new List<MqttConnection>();
         try
         {
             for (var i = 0; i < subscribers; i++)
             {
-                var session = await MosquittoConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = $"raw-sub-{i}-{topic[^6..]}" });
+                var session = await MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = $"raw-sub-{i}-{topic[^6..]}" });
                 await session.SubscribeAsync(topic, MqttQos.AtLeastOnce);
                 sessions.Add(session);
             }
 
-            var publisher = await MosquittoConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = $"raw-pub-{topic[^6..]}", MaxInFlight = 64 });
+            var publisher = await MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = $"raw-pub-{topic[^6..]}", MaxInFlight = 64 });
             sessions.Add(publisher);
             var payload = new byte[sizes.Max()];
             Random.Shared.NextBytes(payload);
@@ -201,7 +201,7 @@ internal static class FleetPushMeasurement
         }
     }
 
-    private static async Task DrainAsync(MosquittoConnection session, int count)
+    private static async Task DrainAsync(MqttConnection session, int count)
     {
         for (var received = 0; received < count; received++)
         {

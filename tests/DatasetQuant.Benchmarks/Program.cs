@@ -12,6 +12,16 @@ internal static class Program
             return await FleetPushMeasurement.RunAsync(args);
         }
 
+        if (args is ["mqtt-throughput", ..])
+        {
+            return await Mqtt.ThroughputMeasurement.RunAsync(args);
+        }
+
+        if (args is ["mqtt-transport", ..])
+        {
+            return await Mqtt.TransportMeasurement.RunAsync(args);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -1,4 +1,4 @@
 using System.Runtime.Versioning;
 
-// The client binds libmosquitto and the tests start Debian's mosquitto: Linux only.
+// The tests start Debian's mosquitto and mint certificates with openssl: Linux only.
 [assembly: SupportedOSPlatform("linux")]

@@ -8,7 +8,7 @@ public sealed class ConnectTests
     public async Task Connecting_where_no_broker_listens_names_the_broker_and_the_reason()
     {
         var port = MosquittoBroker.FreeLoopbackPort();
-        var error = await Assert.ThrowsAsync<MqttException>(() => MosquittoConnection.ConnectAsync(
+        var error = await Assert.ThrowsAsync<MqttException>(() => MqttConnection.ConnectAsync(
             new MqttConnectionOptions { BrokerUri = $"mqtt://127.0.0.1:{port}" }));
         Assert.Contains($"mqtt://127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
         Assert.Contains("refused", error.Message, StringComparison.OrdinalIgnoreCase);
@@ -29,7 +29,7 @@ public sealed class ConnectTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await using var broker = new ScriptedBroker();
         var accepting = broker.AcceptWithoutAnswerAsync(timeout.Token);
-        var error = await Assert.ThrowsAsync<MqttException>(() => MosquittoConnection.ConnectAsync(
+        var error = await Assert.ThrowsAsync<MqttException>(() => MqttConnection.ConnectAsync(
             new MqttConnectionOptions { BrokerUri = broker.Url, ConnectTimeout = TimeSpan.FromMilliseconds(500) }));
         await accepting;
         Assert.Contains(broker.Url, error.Message, StringComparison.Ordinal);

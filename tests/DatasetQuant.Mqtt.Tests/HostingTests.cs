@@ -15,7 +15,7 @@ public sealed class HostingTests
         using var host = builder.Build();
 
         var factory = host.Services.GetRequiredService<IMqttConnectionFactory>();
-        Assert.IsType<MosquittoConnectionFactory>(factory);
+        Assert.IsType<MqttConnectionFactory>(factory);
         await using var connection = await factory.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url });
         await connection.SubscribeAsync("h", MqttQos.AtLeastOnce);
         await connection.PublishAsync(new MqttMessage("h", "hosted"u8.ToArray()));

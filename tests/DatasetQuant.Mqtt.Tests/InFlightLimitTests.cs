@@ -12,7 +12,7 @@ public sealed class InFlightLimitTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await using var broker = new ScriptedBroker();
         var accepting = broker.AcceptAsync(timeout.Token);
-        await using var client = await MosquittoConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, MaxInFlight = limit });
+        await using var client = await MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, MaxInFlight = limit });
         await accepting;
 
         var publishes = Enumerable.Range(0, total)
@@ -52,7 +52,7 @@ public sealed class InFlightLimitTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         await using var broker = new ScriptedBroker();
         var accepting = broker.AcceptAsync(timeout.Token);
-        await using var client = await MosquittoConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, MaxInFlight = 1 });
+        await using var client = await MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, MaxInFlight = 1 });
         await accepting;
 
         var first = client.PublishAsync(new MqttMessage("w", new byte[] { 1 })).AsTask();

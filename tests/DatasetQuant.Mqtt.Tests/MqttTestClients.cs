@@ -7,11 +7,11 @@ internal static class MqttTestClients
 {
     public static readonly TimeSpan ReceiveTimeout = TimeSpan.FromSeconds(10);
 
-    public static Task<MosquittoConnection> ConnectAsync(MosquittoBroker broker, Action<MqttConnectionOptions>? configure = null)
+    public static Task<MqttConnection> ConnectAsync(MosquittoBroker broker, Action<MqttConnectionOptions>? configure = null)
     {
         var options = new MqttConnectionOptions { BrokerUri = broker.Url, ReconnectDelayMin = TimeSpan.FromSeconds(1), ReconnectDelayMax = TimeSpan.FromSeconds(2) };
         configure?.Invoke(options);
-        return MosquittoConnection.ConnectAsync(options);
+        return MqttConnection.ConnectAsync(options);
     }
 
     public static async Task<MqttMessage> ReceiveAsync(this IMqttConnection connection, TimeSpan? timeout = null)

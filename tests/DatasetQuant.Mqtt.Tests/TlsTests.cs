@@ -34,7 +34,7 @@ public sealed class TlsTests
     {
         using var certificates = await TestCertificates.CreateAsync("dev-42");
         await using var broker = await StartTlsBrokerAsync(certificates);
-        await using var device = await MosquittoConnection.ConnectAsync(TlsOptions(broker, certificates));
+        await using var device = await MqttConnection.ConnectAsync(TlsOptions(broker, certificates));
 
         await device.SubscribeAsync("devices/dev-42/#", MqttQos.AtLeastOnce);
         await device.PublishAsync(new MqttMessage("devices/dev-42/state", "online"u8.ToArray()) { ContentType = "text/plain" });
@@ -53,7 +53,7 @@ public sealed class TlsTests
         using var certificates = await TestCertificates.CreateAsync("dev-42");
         await using var broker = await StartTlsBrokerAsync(certificates);
         var error = await Assert.ThrowsAsync<MqttException>(() =>
-            MosquittoConnection.ConnectAsync(TlsOptions(broker, certificates, withClientCertificate: false)));
+            MqttConnection.ConnectAsync(TlsOptions(broker, certificates, withClientCertificate: false)));
         Assert.Contains($"mqtts://127.0.0.1:{broker.Port}", error.Message, StringComparison.Ordinal);
         Assert.Contains("TlsCertificateFile", error.Message, StringComparison.Ordinal);
     }

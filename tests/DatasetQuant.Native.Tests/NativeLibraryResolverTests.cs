@@ -5,12 +5,6 @@ namespace DatasetQuant.Native.Tests;
 public sealed class NativeLibraryResolverTests
 {
     [Fact]
-    public void Loads_libmosquitto_from_the_system_paths()
-    {
-        Assert.NotEqual(0, NativeLibraryResolver.Load(KnownNativeLibraries.Mosquitto));
-    }
-
-    [Fact]
     public void Missing_library_names_every_place_tried_and_the_install_command()
     {
         var spec = new NativeLibrarySpec(
@@ -28,13 +22,13 @@ public sealed class NativeLibraryResolverTests
     public void Environment_variable_overrides_the_search_and_a_wrong_path_fails_clearly()
     {
         const string variable = "DQ_TEST_OVERRIDE_PATH";
-        var spec = new NativeLibrarySpec("dq-test-override", ["libmosquitto.so.1"], variable, "hint");
-        Environment.SetEnvironmentVariable(variable, "/nonexistent/libmosquitto.so.1");
+        var spec = new NativeLibrarySpec("dq-test-override", ["libdq-test-override.so.1"], variable, "hint");
+        Environment.SetEnvironmentVariable(variable, "/nonexistent/libdq-test-override.so.1");
         try
         {
-            Assert.Equal(["/nonexistent/libmosquitto.so.1"], NativeLibraryResolver.Candidates(spec));
+            Assert.Equal(["/nonexistent/libdq-test-override.so.1"], NativeLibraryResolver.Candidates(spec));
             var ex = Assert.Throws<NativeLibraryNotFoundException>(() => NativeLibraryResolver.Load(spec));
-            Assert.Contains("/nonexistent/libmosquitto.so.1", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("/nonexistent/libdq-test-override.so.1", ex.Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -11,7 +11,7 @@ public sealed class AgentProcessTests
     public async Task Two_agent_processes_receive_a_push_and_one_killed_mid_transfer_resumes_after_restart()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        var coordinator = await new MosquittoConnectionFactory().ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, ClientId = "dq-lab-coordinator" });
+        var coordinator = await new MqttConnectionFactory().ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, ClientId = "dq-lab-coordinator" });
         await using var bed = new SyncTestBed(coordinatorConnection: coordinator);
         var steady = StartAgent(bed, broker, "agent-a");
         var killed = StartAgent(bed, broker, "agent-b");

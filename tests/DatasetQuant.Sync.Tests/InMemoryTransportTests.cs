@@ -3,7 +3,7 @@ using DatasetQuant.Testing.InMemoryMqtt;
 
 namespace DatasetQuant.Sync.Tests;
 
-/// <summary>The in-memory broker hands its subscribers messages under the same ownership rules as a libmosquitto session.</summary>
+/// <summary>The in-memory broker hands its subscribers messages under the same ownership rules as an MQTTnet session.</summary>
 public sealed class InMemoryTransportTests
 {
     [Fact]

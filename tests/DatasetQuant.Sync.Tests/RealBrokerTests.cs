@@ -6,14 +6,14 @@ using Xunit.Abstractions;
 
 namespace DatasetQuant.Sync.Tests;
 
-/// <summary>The protocol over Debian's mosquitto on loopback and the libmosquitto client.</summary>
+/// <summary>The protocol over Debian's mosquitto on loopback and the MQTTnet client.</summary>
 public sealed class RealBrokerTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task One_publisher_and_four_devices_over_mosquitto_get_the_dataset_and_a_late_device_is_repaired()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        var factory = new MosquittoConnectionFactory();
+        var factory = new MqttConnectionFactory();
         var coordinator = await factory.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, ClientId = "dq-lab-coordinator" });
         await using var bed = new SyncTestBed(coordinatorConnection: coordinator);
         var devices = new List<TestDevice>();

@@ -17,7 +17,7 @@ public sealed class TopicHandlerTests
     public async Task A_host_topic_arrives_over_the_sync_session_and_again_after_the_broker_restarts()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        var factory = new MosquittoConnectionFactory();
+        var factory = new MqttConnectionFactory();
         await using var bed = new SyncTestBed(
             coordinatorConnection: await factory.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, ClientId = "dq-lab-coordinator" }));
         var options = bed.AddDevice("pi-cmd").Options;
@@ -48,7 +48,7 @@ public sealed class TopicHandlerTests
     public async Task A_handler_that_throws_loses_that_message_only()
     {
         await using var broker = await MosquittoBroker.StartAsync();
-        var factory = new MosquittoConnectionFactory();
+        var factory = new MqttConnectionFactory();
         await using var bed = new SyncTestBed(
             coordinatorConnection: await factory.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, ClientId = "dq-lab-coordinator" }));
         var options = bed.AddDevice("pi-cmd").Options;

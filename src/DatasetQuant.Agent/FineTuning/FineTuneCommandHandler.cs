@@ -8,8 +8,8 @@ namespace DatasetQuant.Agent.FineTuning;
 
 /// <summary>
 /// Turns a fine-tune command on this device's command topic into a request. The topic rides on the sync session
-/// (<see cref="IDeviceTopicHandler"/>): a second session would cost the device another libmosquitto client, network
-/// thread and TLS context, about a third of the agent's idle memory, for a message that comes rarely.
+/// (<see cref="IDeviceTopicHandler"/>): a second session would cost the device another MQTT client, socket and TLS
+/// context, about a third of the agent's idle memory, for a message that comes rarely.
 /// </summary>
 public sealed partial class FineTuneCommandHandler : IDeviceTopicHandler
 {

@@ -5,7 +5,7 @@ namespace DatasetQuant.Agent.Memory;
 
 /// <summary>
 /// Unmaps the resident pages of the read-only mappings of dq-agent's binary and shared libraries (its own code and
-/// read-only data, libc, libm, OpenSSL, libmosquitto, ONNX Runtime after a fine-tune), so that only the pages the
+/// read-only data, libc, libm, OpenSSL, ONNX Runtime after a fine-tune), so that only the pages the
 /// agent touches again come back.
 /// </summary>
 /// <remarks>
@@ -140,7 +140,7 @@ internal static class MappedFilePages
         return candidate;
     }
 
-    // libc.so.6, libcrypto.so.3, libonnxruntime.so.1, libmosquitto.so.2.0.11, ld-linux-x86-64.so.2.
+    // libc.so.6, libcrypto.so.3, libonnxruntime.so.1, libssl.so.3, ld-linux-x86-64.so.2.
     private static bool IsSharedLibrary(string path) => Path.GetFileName(path.AsSpan()).Contains(".so", StringComparison.Ordinal);
 
     private static long ParseKiB(ReadOnlySpan<char> value)

@@ -10,7 +10,7 @@ internal static class EnvironmentCommand
 {
     public static Command Create()
     {
-        var command = new Command("env", "Show the ONNX Runtime dq loads (version, file, execution providers) and where libmosquitto and libgpiod are found.");
+        var command = new Command("env", "Show the ONNX Runtime dq loads (version, file, execution providers) and where libgpiod is found.");
         command.SetAction(_ =>
         {
             Console.WriteLine($"rid:          {RuntimeInformation.RuntimeIdentifier}");
@@ -27,7 +27,7 @@ internal static class EnvironmentCommand
                 Console.Error.WriteLine($"onnxruntime   missing: {ex.Message}");
             }
 
-            foreach (var spec in new[] { KnownNativeLibraries.Mosquitto, KnownNativeLibraries.Gpiod })
+            foreach (var spec in new[] { KnownNativeLibraries.Gpiod })
             {
                 try
                 {

@@ -68,7 +68,7 @@ internal static class PublishCommand
                 var options = CoordinatorConnection.CreateOptions(
                     parseResult.GetValue(broker)!, $"dq-coordinator-publish-{fleetName}-{Environment.ProcessId}",
                     parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey));
-                await using var connection = await MosquittoConnection.ConnectAsync(options, loggerFactory.CreateLogger<MosquittoConnection>(), cancellationToken);
+                await using var connection = await MqttConnection.ConnectAsync(options, loggerFactory.CreateLogger<MqttConnection>(), cancellationToken);
                 var push = new DatasetPush(connection, new SyncTopics(fleetName), signer, store, new DqsShardDescriber(), TimeProvider.System, loggerFactory);
                 var result = await push.RunAsync(parseResult.GetValue(dataset)!, parseResult.GetValue(shards)!, parseResult.GetValue(version), cancellationToken);
                 var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);

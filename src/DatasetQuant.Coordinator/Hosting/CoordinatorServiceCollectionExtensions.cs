@@ -9,7 +9,7 @@ namespace DatasetQuant.Coordinator.Hosting;
 public static class CoordinatorServiceCollectionExtensions
 {
     /// <summary>
-    /// The serving coordinator: options (validated at start), the SQLite fleet store, libmosquitto sessions (unless an
+    /// The serving coordinator: options (validated at start), the SQLite fleet store, MQTTnet sessions (unless an
     /// <see cref="IMqttConnectionFactory"/> is registered already, as tests do) and <see cref="CoordinatorService"/>.
     /// </summary>
     public static IServiceCollection AddCoordinator(this IServiceCollection services, Action<CoordinatorOptions> configure)

@@ -49,7 +49,9 @@ public sealed class DeviceSyncOptions
 
     /// <summary>
     /// The MQTT session: client id <c>dq-{fleet}-{device}</c>, a clean start (what a device missed while away it
-    /// pulls), the offline state as will, and the TLS files.
+    /// pulls), the offline state as will, and the TLS files. The session holds up to twice
+    /// <see cref="MaxQueuedMessages"/> received messages, so the engine sees a backlog beyond that limit and sheds
+    /// chunks (pulled later) before the session makes the broker wait.
     /// </summary>
     public MqttConnectionOptions ToConnectionOptions(MqttMessage will) => new()
     {
@@ -57,6 +59,7 @@ public sealed class DeviceSyncOptions
         ClientId = $"dq-{Fleet}-{DeviceId}",
         CleanStart = true,
         Will = will,
+        ReceiveMaximum = Math.Min(2 * MaxQueuedMessages, ushort.MaxValue),
         TlsCaFile = string.IsNullOrEmpty(CaFile) ? null : CaFile,
         TlsCertificateFile = string.IsNullOrEmpty(CertFile) ? null : CertFile,
         TlsKeyFile = string.IsNullOrEmpty(KeyFile) ? null : KeyFile,

@@ -4,7 +4,7 @@ namespace DatasetQuant.Sync.Device;
 
 /// <summary>
 /// Receives messages on topics of the host's own (for example the device's command topic) over the sync session, so
-/// that a device keeps one MQTT connection: one libmosquitto client, one network thread, one TLS context. Register any
+/// that a device keeps one MQTT connection: one MQTT client, one socket, one TLS context. Register any
 /// number as singletons. The engine subscribes to <see cref="Topics"/> with every session it runs, after its own
 /// topics, and the session re-subscribes after a reconnect.
 /// </summary>

@@ -9,8 +9,8 @@ using DatasetQuant.Testing;
 namespace DatasetQuant.Benchmarks.Mqtt;
 
 /// <summary>
-/// QoS 1 messages through a real mosquitto on loopback to one subscriber: this client (libmosquitto under
-/// MosquittoConnection, both ends) against raw MQTT framing over sockets, with the same in-flight window.
+/// QoS 1 messages through a real mosquitto on loopback to one subscriber: this client (MqttConnection over MQTTnet,
+/// both ends) against raw MQTT framing over sockets, with the same in-flight window.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(Config))]
@@ -18,16 +18,16 @@ public class MqttThroughputBenchmarks
 {
     private const int Window = 64;
     private MosquittoBroker? _broker;
-    private MosquittoConnection? _publisher;
-    private MosquittoConnection? _subscriber;
+    private MqttConnection? _publisher;
+    private MqttConnection? _subscriber;
     private RawMqttConnection? _rawPublisher;
     private RawMqttConnection? _rawSubscriber;
     private byte[] _payload = [];
 
-    [Params(64 * 1024, 128 * 1024)]
+    [Params(256, 64 * 1024, 128 * 1024)]
     public int PayloadBytes { get; set; }
 
-    /// <summary>Messages per operation: 128 MiB at 64 KiB, 256 MiB at 128 KiB.</summary>
+    /// <summary>Messages per operation: 0.5 MiB at 256 B, 128 MiB at 64 KiB, 256 MiB at 128 KiB.</summary>
     [Params(2048)]
     public int Messages { get; set; }
 
@@ -48,7 +48,7 @@ public class MqttThroughputBenchmarks
     }
 
     [Benchmark]
-    public async Task<long> MosquittoConnection()
+    public async Task<long> ClientBothEnds()
     {
         var receiving = ReceiveAsync(_subscriber!, Messages);
         var message = new MqttMessage("bench/dq", _payload);
@@ -94,8 +94,8 @@ public class MqttThroughputBenchmarks
     {
         _broker = await MosquittoBroker.StartAsync();
         var options = new MqttConnectionOptions { BrokerUri = _broker.Url, MaxInFlight = Window };
-        _publisher = await DatasetQuant.Mqtt.MosquittoConnection.ConnectAsync(options);
-        _subscriber = await DatasetQuant.Mqtt.MosquittoConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = _broker.Url });
+        _publisher = await DatasetQuant.Mqtt.MqttConnection.ConnectAsync(options);
+        _subscriber = await DatasetQuant.Mqtt.MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = _broker.Url });
         await _subscriber.SubscribeAsync("bench/dq", MqttQos.AtLeastOnce);
         _rawPublisher = await RawMqttConnection.ConnectAsync(_broker.Host, _broker.Port, "raw-pub");
         _rawSubscriber = await RawMqttConnection.ConnectAsync(_broker.Host, _broker.Port, "raw-sub");
@@ -111,7 +111,7 @@ public class MqttThroughputBenchmarks
         await (_broker?.DisposeAsync() ?? ValueTask.CompletedTask);
     }
 
-    private static async Task<long> ReceiveAsync(MosquittoConnection subscriber, int count)
+    private static async Task<long> ReceiveAsync(MqttConnection subscriber, int count)
     {
         long bytes = 0;
         for (var i = 0; i < count; i++)

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Options;
 namespace DatasetQuant.Integration.Tests.Fleet;
 
 /// <summary>
-/// A fleet on loopback: Debian's mosquitto, a serving coordinator (real SQLite store, libmosquitto session) and
+/// A fleet on loopback: Debian's mosquitto, a serving coordinator (real SQLite store, MQTTnet session) and
 /// devices running the real sync service, each on its own data directory. Set DQ_TEST_LOG=1 to see every log line.
 /// </summary>
 public sealed class FleetBed : IAsyncDisposable
@@ -77,7 +77,7 @@ public sealed class FleetBed : IAsyncDisposable
             Policy = Policy,
             HousekeepingInterval = TimeSpan.FromMilliseconds(500),
         });
-        _coordinator = new CoordinatorService(new MosquittoConnectionFactory(LoggerFactory), Store, options, TimeProvider.System, LoggerFactory);
+        _coordinator = new CoordinatorService(new MqttConnectionFactory(LoggerFactory), Store, options, TimeProvider.System, LoggerFactory);
         await _coordinator.StartAsync(CancellationToken.None);
         await _coordinator.Ready.WaitAsync(TimeSpan.FromSeconds(20));
     }
@@ -107,7 +107,7 @@ public sealed class FleetBed : IAsyncDisposable
     public async Task<DatasetPushResult> PublishAsync(string dataset, string shardDirectory, CancellationToken cancellationToken = default)
     {
         var options = CoordinatorConnection.CreateOptions(Broker.Url, $"publisher-{Guid.NewGuid():N}", null, null, null);
-        await using var connection = await MosquittoConnection.ConnectAsync(options, LoggerFactory.CreateLogger<MosquittoConnection>(), cancellationToken);
+        await using var connection = await MqttConnection.ConnectAsync(options, LoggerFactory.CreateLogger<MqttConnection>(), cancellationToken);
         using var signer = ManifestSigner.FromPemFile(KeyPath);
         var push = new DatasetPush(connection, Topics, signer, Store, new DqsShardDescriber(), TimeProvider.System, LoggerFactory)
         {

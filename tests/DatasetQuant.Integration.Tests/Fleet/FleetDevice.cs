@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace DatasetQuant.Integration.Tests.Fleet;
 
-/// <summary>One device in the test process: the real sync service (engine, reconnect with backoff) over libmosquitto.</summary>
+/// <summary>One device in the test process: the real sync service (engine, reconnect with backoff) over MQTTnet.</summary>
 public sealed class FleetDevice : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggerFactory;
@@ -54,7 +54,7 @@ public sealed class FleetDevice : IAsyncDisposable
     {
         var options = Microsoft.Extensions.Options.Options.Create(Options);
         var engines = new DeviceSyncEngineFactory(options, Events, [], _loggerFactory);
-        _service = new DeviceSyncService(options, new MosquittoConnectionFactory(_loggerFactory), engines, _loggerFactory.CreateLogger<DeviceSyncService>());
+        _service = new DeviceSyncService(options, new MqttConnectionFactory(_loggerFactory), engines, _loggerFactory.CreateLogger<DeviceSyncService>());
         StartedAt = DateTimeOffset.UtcNow;
         await _service.StartAsync(CancellationToken.None);
     }

@@ -39,7 +39,7 @@ public sealed class KillResumeTests(ITestOutputHelper output)
 
         var deviceId = "pi-kill";
         var options = bed.DeviceOptions(deviceId);
-        await using var observer = await MosquittoConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = "observer" });
+        await using var observer = await MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = "observer" });
         await observer.SubscribeAsync(bed.Topics.DevicePull(deviceId), MqttQos.AtLeastOnce);
         await observer.SubscribeAsync(bed.Topics.DeviceChunks(deviceId), MqttQos.AtLeastOnce);
 
@@ -188,7 +188,7 @@ public sealed class KillResumeTests(ITestOutputHelper output)
         set.Files.All(f => File.Exists(Path.Combine(dataDirectory, "datasets", Dataset, Path.GetFileName(f))));
 
     /// <summary>Drops what the observer still holds from the killed run (answers to its last pull keep coming for a moment).</summary>
-    private static async Task DrainAsync(MosquittoConnection observer)
+    private static async Task DrainAsync(MqttConnection observer)
     {
         await Task.Delay(300);
         while (observer.Messages.TryRead(out _))

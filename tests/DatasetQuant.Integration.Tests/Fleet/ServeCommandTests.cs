@@ -24,7 +24,7 @@ public sealed class ServeCommandTests
         var stderr = serve.StandardError.ReadToEndAsync();
         try
         {
-            await using var client = await MosquittoConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = "pi-1-stand-in" });
+            await using var client = await MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = "pi-1-stand-in" });
             await client.SubscribeAsync(bed.Topics.BudgetDesired("pi-1"), MqttQos.AtLeastOnce);
             var state = new DeviceStateMessage { Device = "pi-1", FreeFlashBytes = 400L << 20, HeldBytes = 0, UpdatedUtc = DateTimeOffset.UtcNow };
             await client.PublishAsync(new MqttMessage(bed.Topics.DeviceState("pi-1"), SyncMessageCodec.Serialize(state), Retain: true));

@@ -92,7 +92,7 @@ public sealed class InMemoryMqttConnection : IMqttConnection
     }
 
     /// <summary>
-    /// Delivers a copy in a pooled buffer, as a libmosquitto session does: the reader owns it and disposes it, and
+    /// Delivers a copy in a pooled buffer, as an MqttConnection does: the reader owns it and disposes it, and
     /// no two sessions (or the publisher) share payload memory.
     /// </summary>
     internal void Enqueue(MqttMessage message)
