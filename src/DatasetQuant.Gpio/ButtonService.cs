@@ -1,4 +1,6 @@
+using System.Device.Gpio;
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,7 +25,9 @@ public sealed class GpioButton
 }
 
 /// <summary>
-/// Watches the button line on its own thread (libgpiod's wait blocks) and turns its edges into debounced presses.
+/// Watches the button line through the controller's edge callbacks and turns its edges into debounced presses. The
+/// callback only stamps and queues an edge; debouncing runs here, so a slow subscriber cannot hold up the driver's
+/// event thread.
 /// </summary>
 public sealed partial class ButtonService(
     GpioConnection gpio,
@@ -31,59 +35,83 @@ public sealed partial class ButtonService(
     IOptions<GpioOptions> options,
     ILogger<ButtonService> logger) : BackgroundService
 {
-    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan SettlingWait = TimeSpan.FromMilliseconds(5);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        if (settings.ButtonLine is null)
-        {
-            return Task.CompletedTask;
-        }
-
-        return Task.Factory.StartNew(() => Watch(settings, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-    }
-
-    private void Watch(GpioOptions settings, CancellationToken stoppingToken)
-    {
-        if (gpio.Driver is not { } driver)
+        if (settings.ButtonLine is not int line)
         {
             return;
         }
 
-        IGpioEdgeLine line;
+        // Yield first: the host must not wait on the chip being opened or the line requested.
+        await Task.Yield();
+        if (gpio.Controller is not { } controller)
+        {
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var edges = Channel.CreateBounded<(PinEventTypes Edge, TimeSpan At)>(
+            new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
+        void OnEdge(object sender, PinValueChangedEventArgs e) => edges.Writer.TryWrite((e.ChangeType, clock.Elapsed));
         try
         {
-            line = driver.OpenEdgeInput(settings.ButtonLine!.Value);
+            var mode = settings.ButtonActiveLow ? PinMode.InputPullUp : PinMode.InputPullDown;
+            GpioConnection.OpenLine(controller, line, controller.IsPinModeSupported(line, mode) ? mode : PinMode.Input);
+            controller.RegisterCallbackForPinValueChangedEvent(line, PinEventTypes.Rising | PinEventTypes.Falling, OnEdge);
         }
-        catch (GpioException ex)
+        catch (Exception ex) when (ex is GpioException or IOException or InvalidOperationException)
         {
             LogLineFailed(logger, ex.Message);
             return;
         }
 
-        using (line)
+        try
         {
-            var clock = Stopwatch.StartNew();
-            var debouncer = new ButtonDebouncer(TimeSpan.FromMilliseconds(settings.ButtonDebounceMilliseconds), settings.ButtonActiveLow);
-            while (!stoppingToken.IsCancellationRequested)
+            await WatchAsync(edges.Reader, clock, new ButtonDebouncer(TimeSpan.FromMilliseconds(settings.ButtonDebounceMilliseconds), settings.ButtonActiveLow), line, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            controller.UnregisterCallbackForPinValueChangedEvent(line, OnEdge);
+            controller.ClosePin(line);
+        }
+    }
+
+    private async Task WatchAsync(
+        ChannelReader<(PinEventTypes Edge, TimeSpan At)> edges, Stopwatch clock, ButtonDebouncer debouncer, int line, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            // Idle: sleep until an edge. Settling: wake after a short wait to see whether the level held.
+            if (debouncer.IsSettling)
             {
+                using var settle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                settle.CancelAfter(SettlingWait);
                 try
                 {
-                    if (line.TryWaitForEdge(debouncer.IsSettling ? SettlingWait : IdleWait, out var edge))
-                    {
-                        Report(debouncer.OnEdge(edge.Edge, edge.Timestamp, clock.Elapsed), settings.ButtonLine!.Value);
-                    }
+                    await edges.WaitToReadAsync(settle.Token);
                 }
-                catch (GpioException ex)
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
-                    LogLineFailed(logger, ex.Message);
-                    return;
                 }
-
-                Report(debouncer.Poll(clock.Elapsed), settings.ButtonLine!.Value);
             }
+            else
+            {
+                await edges.WaitToReadAsync(stoppingToken);
+            }
+
+            while (edges.TryRead(out var edge))
+            {
+                // The driver reports edges as it reads them: the time it called back stands for the edge's time.
+                Report(debouncer.OnEdge(edge.Edge, edge.At, edge.At), line);
+            }
+
+            Report(debouncer.Poll(clock.Elapsed), line);
         }
     }
 

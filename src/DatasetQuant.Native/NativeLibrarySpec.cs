@@ -31,11 +31,4 @@ public static class KnownNativeLibraries
         "DQ_MOSQUITTO_PATH",
         null,
         "apt-get install libmosquitto1 (or ./build.sh --target=bootstrap)");
-
-    public static NativeLibrarySpec Gpiod { get; } = new(
-        "gpiod",
-        ["libgpiod.so.2"],
-        "DQ_GPIOD_PATH",
-        null,
-        "apt-get install libgpiod2 (or ./build.sh --target=bootstrap)");
 }

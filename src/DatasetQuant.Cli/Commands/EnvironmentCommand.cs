@@ -8,13 +8,13 @@ internal static class EnvironmentCommand
 {
     public static Command Create()
     {
-        var command = new Command("env", "Show where dq finds ONNX Runtime, libmosquitto and libgpiod, and the cache folder.");
+        var command = new Command("env", "Show where dq finds ONNX Runtime and libmosquitto, and the cache folder.");
         command.SetAction(_ =>
         {
             Console.WriteLine($"cache: {NativeLibraryResolver.CacheRoot}");
             Console.WriteLine($"rid:   {NativeLibraryResolver.CurrentRid}");
             var missing = 0;
-            foreach (var spec in new[] { KnownNativeLibraries.OnnxRuntime, KnownNativeLibraries.Mosquitto, KnownNativeLibraries.Gpiod })
+            foreach (var spec in new[] { KnownNativeLibraries.OnnxRuntime, KnownNativeLibraries.Mosquitto })
             {
                 try
                 {
