@@ -13,8 +13,8 @@ public enum ButtonChange
 /// Turns raw edges from a bouncing contact into clean presses: a new level counts only once it has held for the
 /// debounce interval. Two clocks, because edges can be read late and in bursts: between two edges the edges' own
 /// timestamps decide how long a level held; after the last edge, the caller's monotonic clock (when the edge was
-/// received and now) decides. (System.Device.Gpio reports no kernel timestamp, so ButtonService passes the time its
-/// callback ran for both.) The class keeps no clock of its own.
+/// received and now) decides. (ButtonService samples the line, so it passes the time of the sample that saw the
+/// change for both.) The class keeps no clock of its own.
 /// </summary>
 public sealed class ButtonDebouncer
 {

@@ -1,6 +1,5 @@
 using System.Device.Gpio;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,18 +24,20 @@ public sealed class GpioButton
 }
 
 /// <summary>
-/// Watches the button line through the controller's edge callbacks and turns its edges into debounced presses. The
-/// callback only stamps and queues an edge; debouncing runs here, so a slow subscriber cannot hold up the driver's
-/// event thread.
+/// Samples the button line and turns its level changes into debounced presses.
 /// </summary>
+/// <remarks>
+/// Sampled rather than woken by edge events: System.Device.Gpio 4.2.0's libgpiod v2 edge path (LineRequest's epoll
+/// wait, through <c>UnmanagedArray&lt;T&gt;</c>) fails the trim analysis NativeAOT runs (IL2091), and dq-agent publishes
+/// with none. The package's own edge paths poll too (v1 every 50 ms, v2 every 100 ms); sampling at a third of the
+/// debounce interval sees every press that holds long enough to count.
+/// </remarks>
 public sealed partial class ButtonService(
     GpioConnection gpio,
     GpioButton button,
     IOptions<GpioOptions> options,
     ILogger<ButtonService> logger) : BackgroundService
 {
-    private static readonly TimeSpan SettlingWait = TimeSpan.FromMilliseconds(5);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -52,66 +53,55 @@ public sealed partial class ButtonService(
             return;
         }
 
-        var clock = Stopwatch.StartNew();
-        var edges = Channel.CreateBounded<(PinEventTypes Edge, TimeSpan At)>(
-            new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
-        void OnEdge(object sender, PinValueChangedEventArgs e) => edges.Writer.TryWrite((e.ChangeType, clock.Elapsed));
         try
         {
             var mode = settings.ButtonActiveLow ? PinMode.InputPullUp : PinMode.InputPullDown;
             GpioConnection.OpenLine(controller, line, controller.IsPinModeSupported(line, mode) ? mode : PinMode.Input);
-            controller.RegisterCallbackForPinValueChangedEvent(line, PinEventTypes.Rising | PinEventTypes.Falling, OnEdge);
         }
-        catch (Exception ex) when (ex is GpioException or IOException or InvalidOperationException)
+        catch (GpioException ex)
         {
             LogLineFailed(logger, ex.Message);
             return;
         }
 
+        var debounce = TimeSpan.FromMilliseconds(settings.ButtonDebounceMilliseconds);
         try
         {
-            await WatchAsync(edges.Reader, clock, new ButtonDebouncer(TimeSpan.FromMilliseconds(settings.ButtonDebounceMilliseconds), settings.ButtonActiveLow), line, stoppingToken);
+            await WatchAsync(controller, line, new ButtonDebouncer(debounce, settings.ButtonActiveLow), SamplePeriod(debounce), stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        catch (IOException ex)
+        {
+            LogLineFailed(logger, $"reading GPIO line {line} failed: {ex.Message}");
+        }
         finally
         {
-            controller.UnregisterCallbackForPinValueChangedEvent(line, OnEdge);
             controller.ClosePin(line);
         }
     }
 
-    private async Task WatchAsync(
-        ChannelReader<(PinEventTypes Edge, TimeSpan At)> edges, Stopwatch clock, ButtonDebouncer debouncer, int line, CancellationToken stoppingToken)
+    /// <summary>A third of the debounce interval, kept within 5..25 ms.</summary>
+    internal static TimeSpan SamplePeriod(TimeSpan debounce) =>
+        TimeSpan.FromMilliseconds(Math.Clamp(debounce.TotalMilliseconds / 3, 5, 25));
+
+    private async Task WatchAsync(GpioController controller, int line, ButtonDebouncer debouncer, TimeSpan period, CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        var clock = Stopwatch.StartNew();
+        var level = controller.Read(line);
+        using var timer = new PeriodicTimer(period);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            // Idle: sleep until an edge. Settling: wake after a short wait to see whether the level held.
-            if (debouncer.IsSettling)
+            var now = clock.Elapsed;
+            var read = controller.Read(line);
+            if (read != level)
             {
-                using var settle = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                settle.CancelAfter(SettlingWait);
-                try
-                {
-                    await edges.WaitToReadAsync(settle.Token);
-                }
-                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-                {
-                }
-            }
-            else
-            {
-                await edges.WaitToReadAsync(stoppingToken);
+                level = read;
+                Report(debouncer.OnEdge(read == PinValue.High ? PinEventTypes.Rising : PinEventTypes.Falling, now, now), line);
             }
 
-            while (edges.TryRead(out var edge))
-            {
-                // The driver reports edges as it reads them: the time it called back stands for the edge's time.
-                Report(debouncer.OnEdge(edge.Edge, edge.At, edge.At), line);
-            }
-
-            Report(debouncer.Poll(clock.Elapsed), line);
+            Report(debouncer.Poll(now), line);
         }
     }
 

@@ -39,7 +39,7 @@ public sealed class FineTuneServiceTests : IDisposable
 
     private async Task PressButtonAsync()
     {
-        await WaitUntil(() => _gpio.ListenersOn(ButtonLine) == 1);
+        await WaitUntil(() => _gpio.ReadsOf(ButtonLine) >= 2);
         _gpio.Drive(ButtonLine, PinEventTypes.Falling);
         await Task.Delay(80);
         _gpio.Drive(ButtonLine, PinEventTypes.Rising);

@@ -33,8 +33,8 @@ public sealed class SimulatedGpioChip(int lineCount = 54, bool biasSupported = t
     public IReadOnlyList<(TimeSpan At, PinValue Value)> WritesTo(int line) =>
         _lines.TryGetValue(line, out var open) ? open.Writes : _closed.TryGetValue(line, out var closed) ? closed.Writes : Line(line).Writes;
 
-    /// <summary>The number of edge callbacks registered on <paramref name="line"/>.</summary>
-    public int ListenersOn(int line) => _lines.TryGetValue(line, out var l) ? l.Listeners : 0;
+    /// <summary>How often <paramref name="line"/> was read since it was opened: a sampling reader is watching once this grows.</summary>
+    public int ReadsOf(int line) => _lines.TryGetValue(line, out var l) ? l.Reads : 0;
 
     /// <summary>Moves an input line's level the way <paramref name="edge"/> says and reports it as the chip would.</summary>
     public void Drive(int line, PinEventTypes edge) => Line(line).Drive(edge, line);
@@ -62,7 +62,7 @@ public sealed class SimulatedGpioChip(int lineCount = 54, bool biasSupported = t
     protected override bool IsPinModeSupported(int pinNumber, PinMode mode) =>
         mode is PinMode.Input or PinMode.Output || (biasSupported && mode is PinMode.InputPullUp or PinMode.InputPullDown);
 
-    protected override PinValue Read(int pinNumber) => Line(pinNumber).Level;
+    protected override PinValue Read(int pinNumber) => Line(pinNumber).Read();
 
     protected override void Write(int pinNumber, PinValue value) => Line(pinNumber).Write(value, pinNumber);
 
@@ -120,6 +120,7 @@ public sealed class SimulatedGpioChip(int lineCount = 54, bool biasSupported = t
         private readonly List<(PinEventTypes Types, PinChangeEventHandler Callback)> _listeners = [];
         private PinMode _mode = PinMode.Input;
         private PinValue _level = PinValue.Low;
+        private int _reads;
 
         public PinMode Mode
         {
@@ -154,15 +155,12 @@ public sealed class SimulatedGpioChip(int lineCount = 54, bool biasSupported = t
             }
         }
 
-        public int Listeners
+        public int Reads => Volatile.Read(ref _reads);
+
+        public PinValue Read()
         {
-            get
-            {
-                lock (_gate)
-                {
-                    return _listeners.Count;
-                }
-            }
+            Interlocked.Increment(ref _reads);
+            return Level;
         }
 
         public void SetMode(PinMode mode, PinValue? initialValue)
