@@ -19,7 +19,7 @@ public static class SystemdServiceCollectionExtensions
     /// the parent process is systemd (or the process is PID 1 with NOTIFY_SOCKET set). A supervisor that is not
     /// systemd but speaks its notify protocol, such as the test harnesses and eng/measure-agent.py, sets
     /// NOTIFY_SOCKET and must see the same READY=1 and STOPPING=1: there the same two library types are registered
-    /// here. Later versions of the package decide the same way (NOTIFY_SOCKET set is enough for the lifetime).
+    /// here. The package's later SystemdHelpers (dotnet/runtime main) registers the lifetime on NOTIFY_SOCKET alone too.
     /// </remarks>
     public static IServiceCollection AddAgentSystemd(this IServiceCollection services)
     {
