@@ -46,10 +46,9 @@ internal static class LibgpiodChip
         try
         {
             var chips = useV2 ? LibGpiodV2Driver.GetAvailableChips() : LibGpiodDriver.GetAvailableChips();
-            var found = chips.FirstOrDefault(spec.Value.Matches)
-                ?? throw new GpioException($"GPIO chip '{chip}' is not present; chips here: {Describe(chips)}");
+            var found = chips.FirstOrDefault(spec.Value.Matches) ?? throw NotFound(chip, spec.Value, chips);
+            var api = useV2 ? $"libgpiod API {LibGpiodV2Driver.GetApiVersion()}" : "libgpiod v1";
             GpioDriver driver = useV2 ? new LibGpiodV2Driver(found.Id) : new LibGpiodDriver(found.Id);
-            var api = useV2 ? $"libgpiod API {LibGpiodV2Driver.GetApiVersion()}" : $"libgpiod {V1Version(driver)}";
             return (driver, $"{api}, {found.Name} '{found.Label}' ({found.NumLines} lines)");
         }
         catch (Exception ex) when (ex is IOException or GpiodException or PlatformNotSupportedException or TypeInitializationException
@@ -70,8 +69,14 @@ internal static class LibgpiodChip
         return true;
     }
 
-    private static string V1Version(GpioDriver driver) =>
-        driver.QueryComponentInformation().Properties.TryGetValue("LibGpiodVersion", out var version) ? version : "v1";
+    /// <summary>
+    /// The drivers list only the chips they could open, so a chip node that is there but not readable (the service's
+    /// user lacks the gpio group) would otherwise be reported as missing.
+    /// </summary>
+    private static GpioException NotFound(string chip, GpioChipSpec spec, IList<GpioChipInfo> chips) =>
+        spec.Number is int number && File.Exists($"/dev/gpiochip{number}")
+            ? new GpioException($"GPIO chip '{chip}': /dev/gpiochip{number} is there but could not be opened (access rights: the user needs the gpio group)")
+            : new GpioException($"GPIO chip '{chip}' is not present; chips here: {Describe(chips)}");
 
     private static string Describe(IList<GpioChipInfo> chips) =>
         chips.Count == 0 ? "none" : string.Join(", ", chips.Select(c => $"{c.Name} '{c.Label}'"));
