@@ -125,9 +125,8 @@ Task("Publish")
         var args = $"publish {project.FullPath} -c {configuration} -r {rid} -o {output}";
         if (agent && aot)
         {
-            // The NativeAOT pack for net10.0 is not on the package feed here; the same sources publish as net9.0.
-            // DqAotTargetFramework (Directory.Build.props) reaches the referenced libraries; TargetFramework would not.
-            args += " -p:PublishAot=true -p:DqAotTargetFramework=net9.0 -p:StripSymbols=true -p:CopyOutputSymbolsToPublishDirectory=false";
+            // Symbols stripped and managed .pdb files left out: DatasetQuant.Agent.csproj, under PublishAot.
+            args += " -p:PublishAot=true";
         }
         else
         {
@@ -143,12 +142,6 @@ Task("Publish")
                 throw new CakeException($"Publishing {name} for {rid} needs {string.Join(", ", missing)}, which the package feed here does not have. " +
                     $"Publish for {rid} on a machine whose feed has the .NET runtime and ILCompiler packs for {rid} (see docs/building.md).");
             throw new CakeException($"dotnet publish {name} for {rid} failed (exit {code}).");
-        }
-
-        if (agent && aot)
-        {
-            // The libraries' managed .pdb files are published beside the native binary but describe nothing in it.
-            DeleteFiles(output.FullPath + "/*.pdb");
         }
 
         Information("{0} published to {1}", name, output);

@@ -7,6 +7,8 @@ better measure on a board where other programs use libc and OpenSSL too); DQ_MEA
 /proc/PID/smaps of the last run. With --train PORT TOPIC REPORT it then publishes a fine-tune command
 (mosquitto_pub to 127.0.0.1:PORT) and samples RSS every 50 ms until the REPORT file is rewritten: the peak is the
 RSS while training; RSS is read again once the agent has been idle for --idle seconds after the run.
+idle_median.ReadyCpuMs is the CPU time (user + system) the agent had used when READY=1 arrived: unlike the wall
+time, it hardly grows when other processes load the machine (resolution: one clock tick, 10 ms).
 
     eng/measure-agent.py BINARY [--runs N] [--idle SECONDS] [--train PORT TOPIC REPORT] -- AGENT ARGS...
 """
@@ -30,6 +32,13 @@ def memory_breakdown(pid):
             if name in ("RssAnon", "RssFile", "RssShmem", "Threads"):
                 fields[name] = int(value.split()[0])
     return fields
+
+
+def cpu_ms(pid):
+    """User + system CPU time the process has used so far (/proc/PID/stat, clock ticks)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def pss_kib(pid):
@@ -66,12 +75,13 @@ def one_run(binary, agent_args, idle, train=None):
     started = time.monotonic()
     proc = subprocess.Popen([binary, *agent_args], env=env, stdout=log, stderr=log)
     sock.settimeout(30)
-    ready_ms = None
+    ready_ms, ready_cpu_ms = None, None
     try:
         while ready_ms is None:
             message = sock.recv(4096).decode()
             if "READY=1" in message:
                 ready_ms = (time.monotonic() - started) * 1000
+                ready_cpu_ms = cpu_ms(proc.pid)
         time.sleep(idle)
         rss = rss_kib(proc.pid)
         breakdown = memory_breakdown(proc.pid)
@@ -93,6 +103,7 @@ def one_run(binary, agent_args, idle, train=None):
         if proc.poll() is None:
             proc.kill()
         sock.close()
+    breakdown["ReadyCpuMs"] = ready_cpu_ms
     return ready_ms, rss, stopping, code, training, breakdown
 
 

@@ -36,10 +36,9 @@ public static class AgentHost
 
         ConfigureLogging(builder.Logging, builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(SystemdEnvironment.FromProcess());
         builder.Services.AddAgentOptions(builder.Configuration);
         builder.Services.AddHostedService<AgentStartupLog>();
-        builder.Services.AddHostedService<SystemdNotifyService>();
+        builder.Services.AddAgentSystemd();
         builder.Services.AddGpio(builder.Configuration.GetSection(GpioOptions.SectionName));
         builder.Services.AddDeviceSync(builder.Configuration.GetSection(DeviceSyncOptions.SectionName));
         builder.Services.TryAddSingleton<IDeviceTrainer, ShardFineTuner>();
@@ -83,23 +82,19 @@ public static class AgentHost
         }
     }
 
+    /// <remarks>
+    /// One line per entry with a timestamp on a terminal; under systemd, AddAgentSystemd switches the console to the
+    /// journal's "&lt;6&gt;category[0] message" lines (journald reads the priority and adds its own timestamp).
+    /// </remarks>
     private static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)
     {
         logging.AddConfiguration(configuration.GetSection("Logging"));
-        if (SystemdEnvironment.IsUnderJournal)
+        logging.AddSimpleConsole(o =>
         {
-            // "<6>category[0] message" lines: journald reads the priority, and adds its own timestamp.
-            logging.AddSystemdConsole(o => o.UseUtcTimestamp = true);
-        }
-        else
-        {
-            logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
-                o.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
-        }
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
 
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
     }

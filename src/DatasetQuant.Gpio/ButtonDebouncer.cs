@@ -1,3 +1,5 @@
+using System.Device.Gpio;
+
 namespace DatasetQuant.Gpio;
 
 public enum ButtonChange
@@ -9,9 +11,10 @@ public enum ButtonChange
 
 /// <summary>
 /// Turns raw edges from a bouncing contact into clean presses: a new level counts only once it has held for the
-/// debounce interval. Two clocks, because edges can be read late and in bursts: between two edges the kernel's edge
+/// debounce interval. Two clocks, because edges can be read late and in bursts: between two edges the edges' own
 /// timestamps decide how long a level held; after the last edge, the caller's monotonic clock (when the edge was
-/// received and now) decides. The class keeps no clock of its own.
+/// received and now) decides. (ButtonService samples the line, so it passes the time of the sample that saw the
+/// change for both.) The class keeps no clock of its own.
 /// </summary>
 public sealed class ButtonDebouncer
 {
@@ -34,13 +37,13 @@ public sealed class ButtonDebouncer
     public bool IsSettling => _rawPressed != _stablePressed;
 
     /// <summary>
-    /// Records an edge the kernel stamped <paramref name="edgeTime"/> and the caller read at <paramref name="receivedAt"/>.
+    /// Records an edge that happened at <paramref name="edgeTime"/> and the caller read at <paramref name="receivedAt"/>.
     /// Returns the change this edge completes: the level before it, if that level held long enough by edge time.
     /// </summary>
-    public ButtonChange OnEdge(GpioEdge edge, TimeSpan edgeTime, TimeSpan receivedAt)
+    public ButtonChange OnEdge(PinEventTypes edge, TimeSpan edgeTime, TimeSpan receivedAt)
     {
         var change = IsSettling && edgeTime - _rawSinceEdge >= _stableFor ? Commit() : ButtonChange.None;
-        var pressed = (edge == GpioEdge.Rising) != _activeLow;
+        var pressed = (edge == PinEventTypes.Rising) != _activeLow;
         if (pressed != _rawPressed)
         {
             _rawPressed = pressed;

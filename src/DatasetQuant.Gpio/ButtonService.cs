@@ -1,3 +1,4 @@
+using System.Device.Gpio;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,39 +24,39 @@ public sealed class GpioButton
 }
 
 /// <summary>
-/// Watches the button line on its own thread (libgpiod's wait blocks) and turns its edges into debounced presses.
+/// Samples the button line and turns its level changes into debounced presses.
 /// </summary>
+/// <remarks>
+/// Sampled rather than woken by edge events: System.Device.Gpio 4.2.0's libgpiod v2 edge path (LineRequest's epoll
+/// wait, through <c>UnmanagedArray&lt;T&gt;</c>) fails the trim analysis NativeAOT runs (IL2091), and dq-agent publishes
+/// with none. The package's own edge paths poll too (v1 every 50 ms, v2 every 100 ms); sampling at a third of the
+/// debounce interval sees every press that holds long enough to count.
+/// </remarks>
 public sealed partial class ButtonService(
     GpioConnection gpio,
     GpioButton button,
     IOptions<GpioOptions> options,
     ILogger<ButtonService> logger) : BackgroundService
 {
-    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan SettlingWait = TimeSpan.FromMilliseconds(5);
-
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        if (settings.ButtonLine is null)
-        {
-            return Task.CompletedTask;
-        }
-
-        return Task.Factory.StartNew(() => Watch(settings, stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-    }
-
-    private void Watch(GpioOptions settings, CancellationToken stoppingToken)
-    {
-        if (gpio.Driver is not { } driver)
+        if (settings.ButtonLine is not int line)
         {
             return;
         }
 
-        IGpioEdgeLine line;
+        // Yield first: the host must not wait on the chip being opened or the line requested.
+        await Task.Yield();
+        if (gpio.Controller is not { } controller)
+        {
+            return;
+        }
+
         try
         {
-            line = driver.OpenEdgeInput(settings.ButtonLine!.Value);
+            var mode = settings.ButtonActiveLow ? PinMode.InputPullUp : PinMode.InputPullDown;
+            GpioConnection.OpenLine(controller, line, controller.IsPinModeSupported(line, mode) ? mode : PinMode.Input);
         }
         catch (GpioException ex)
         {
@@ -63,27 +64,44 @@ public sealed partial class ButtonService(
             return;
         }
 
-        using (line)
+        var debounce = TimeSpan.FromMilliseconds(settings.ButtonDebounceMilliseconds);
+        try
         {
-            var clock = Stopwatch.StartNew();
-            var debouncer = new ButtonDebouncer(TimeSpan.FromMilliseconds(settings.ButtonDebounceMilliseconds), settings.ButtonActiveLow);
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    if (line.TryWaitForEdge(debouncer.IsSettling ? SettlingWait : IdleWait, out var edge))
-                    {
-                        Report(debouncer.OnEdge(edge.Edge, edge.Timestamp, clock.Elapsed), settings.ButtonLine!.Value);
-                    }
-                }
-                catch (GpioException ex)
-                {
-                    LogLineFailed(logger, ex.Message);
-                    return;
-                }
+            await WatchAsync(controller, line, new ButtonDebouncer(debounce, settings.ButtonActiveLow), SamplePeriod(debounce), stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (IOException ex)
+        {
+            LogLineFailed(logger, $"reading GPIO line {line} failed: {ex.Message}");
+        }
+        finally
+        {
+            controller.ClosePin(line);
+        }
+    }
 
-                Report(debouncer.Poll(clock.Elapsed), settings.ButtonLine!.Value);
+    /// <summary>A third of the debounce interval, kept within 5..25 ms.</summary>
+    internal static TimeSpan SamplePeriod(TimeSpan debounce) =>
+        TimeSpan.FromMilliseconds(Math.Clamp(debounce.TotalMilliseconds / 3, 5, 25));
+
+    private async Task WatchAsync(GpioController controller, int line, ButtonDebouncer debouncer, TimeSpan period, CancellationToken stoppingToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var level = controller.Read(line);
+        using var timer = new PeriodicTimer(period);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var now = clock.Elapsed;
+            var read = controller.Read(line);
+            if (read != level)
+            {
+                level = read;
+                Report(debouncer.OnEdge(read == PinValue.High ? PinEventTypes.Rising : PinEventTypes.Falling, now, now), line);
             }
+
+            Report(debouncer.Poll(now), line);
         }
     }
 

@@ -1,16 +1,10 @@
-using System.Runtime.InteropServices;
-
 namespace DatasetQuant.Gpio;
 
-/// <summary>A GPIO operation failed; the message names the chip or line and the system error.</summary>
+/// <summary>The GPIO chip or a line could not be used; the message names the chip or line and the reason.</summary>
 public sealed class GpioException : IOException
 {
-    public GpioException(string message, int errno = 0)
-        : base(errno == 0 ? message : $"{message}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})")
+    public GpioException(string message, Exception? innerException = null)
+        : base(message, innerException)
     {
-        Errno = errno;
     }
-
-    /// <summary>The C errno behind the failure, or 0.</summary>
-    public int Errno { get; }
 }

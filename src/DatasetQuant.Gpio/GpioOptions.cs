@@ -7,10 +7,16 @@ public sealed class GpioOptions
 {
     public const string SectionName = "Gpio";
 
-    /// <summary><c>libgpiod</c> (the board's chip), <c>simulated</c> (in memory) or <c>none</c>.</summary>
+    /// <summary>
+    /// <c>libgpiod</c> (the board's chip through whichever libgpiod the board has: the v2 API, libgpiod.so.3, when
+    /// present, else v1, libgpiod.so.2), <c>libgpiod-v1</c> or <c>libgpiod-v2</c> to insist on one, or <c>none</c>.
+    /// </summary>
     public string Driver { get; set; } = GpioDriverKinds.Libgpiod;
 
-    /// <summary>Chip name under /dev (<c>gpiochip0</c>; <c>gpiochip4</c> on a Pi 5) or a full path.</summary>
+    /// <summary>
+    /// The chip: <c>gpiochip0</c>, <c>/dev/gpiochip4</c>, or <c>label:pinctrl-rp1</c> for a chip whose number changes
+    /// between kernels.
+    /// </summary>
     public string? Chip { get; set; }
 
     /// <summary>Line offset of the status LED on <see cref="Chip"/>; null for no LED.</summary>
@@ -22,7 +28,10 @@ public sealed class GpioOptions
     /// <summary>Line offset of the fine-tune button; null for no button.</summary>
     public int? ButtonLine { get; set; }
 
-    /// <summary>True when pressing pulls the line low (button to ground, pull-up), the usual wiring.</summary>
+    /// <summary>
+    /// True when pressing pulls the line low (button to ground), the usual wiring: the line is then requested with
+    /// the chip's pull-up, and with its pull-down when false, where the chip and libgpiod can set a bias.
+    /// </summary>
     public bool ButtonActiveLow { get; set; } = true;
 
     public int ButtonDebounceMilliseconds { get; set; } = 30;
@@ -31,7 +40,8 @@ public sealed class GpioOptions
 public static class GpioDriverKinds
 {
     public const string Libgpiod = "libgpiod";
-    public const string Simulated = "simulated";
+    public const string LibgpiodV1 = "libgpiod-v1";
+    public const string LibgpiodV2 = "libgpiod-v2";
     public const string None = "none";
 }
 
@@ -42,15 +52,22 @@ public sealed class GpioOptionsValidator : IValidateOptions<GpioOptions>
     {
         var failures = new List<string>();
         const string S = GpioOptions.SectionName;
-        if (options.Driver is not (GpioDriverKinds.Libgpiod or GpioDriverKinds.Simulated or GpioDriverKinds.None))
+        if (options.Driver is not (GpioDriverKinds.Libgpiod or GpioDriverKinds.LibgpiodV1 or GpioDriverKinds.LibgpiodV2 or GpioDriverKinds.None))
         {
-            failures.Add($"{S}:Driver is '{options.Driver}'; use libgpiod, simulated or none.");
+            failures.Add($"{S}:Driver is '{options.Driver}'; use libgpiod, libgpiod-v1, libgpiod-v2 or none.");
         }
 
         var usesLines = options.StatusLedLine is not null || options.ButtonLine is not null;
-        if (options.Driver == GpioDriverKinds.Libgpiod && usesLines && string.IsNullOrWhiteSpace(options.Chip))
+        if (options.Driver != GpioDriverKinds.None && usesLines)
         {
-            failures.Add($"{S}:Chip is required when StatusLedLine or ButtonLine is set (for example gpiochip0).");
+            if (string.IsNullOrWhiteSpace(options.Chip))
+            {
+                failures.Add($"{S}:Chip is required when StatusLedLine or ButtonLine is set (for example gpiochip0).");
+            }
+            else if (!GpioChipSpec.TryParse(options.Chip, out _))
+            {
+                failures.Add($"{S}:Chip is '{options.Chip}'; use gpiochipN, /dev/gpiochipN or label:LABEL.");
+            }
         }
 
         if (options.StatusLedLine is < 0 or > 1023)

@@ -1,3 +1,4 @@
+using System.Device.Gpio;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,8 +10,8 @@ namespace DatasetQuant.Gpio;
 public static class GpioServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the status LED and the button from the <c>Gpio</c> section. A driver registered as
-    /// <see cref="IGpioDriver"/> beforehand (a <see cref="SimulatedGpioDriver"/> in tests) is used instead of the chip.
+    /// Adds the status LED and the button from the <c>Gpio</c> section. A <see cref="GpioDriver"/> registered
+    /// beforehand (a simulated board in tests) is used instead of the board's chip, and disposed with the controller.
     /// </summary>
     public static IServiceCollection AddGpio(this IServiceCollection services, IConfiguration section)
     {
@@ -21,7 +22,7 @@ public static class GpioServiceCollectionExtensions
         services.TryAddSingleton(sp => new GpioConnection(
             sp.GetRequiredService<IOptions<GpioOptions>>(),
             sp.GetRequiredService<ILogger<GpioConnection>>(),
-            sp.GetService<IGpioDriver>()));
+            sp.GetService<GpioDriver>()));
         services.AddHostedService<StatusLedService>();
         services.AddHostedService<ButtonService>();
         return services;

@@ -1,3 +1,4 @@
+using System.Device.Gpio;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,17 +15,22 @@ public sealed partial class StatusLedService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        if (settings.StatusLedLine is not int offset || gpio.Driver is not { } driver)
+        if (settings.StatusLedLine is not int line)
         {
             return;
         }
 
         // Yield first: the host must not wait on the chip being opened or the line requested.
         await Task.Yield();
-        IGpioOutputLine led;
+        if (gpio.Controller is not { } controller)
+        {
+            return;
+        }
+
+        var off = Level(on: false, settings.StatusLedActiveLow);
         try
         {
-            led = driver.OpenOutput(offset, settings.StatusLedActiveLow);
+            GpioConnection.OpenLine(controller, line, PinMode.Output, off);
         }
         catch (GpioException ex)
         {
@@ -32,27 +38,28 @@ public sealed partial class StatusLedService(
             return;
         }
 
-        using (led)
+        var led = new Led(controller, line, settings.StatusLedActiveLow);
+        var changed = new SemaphoreSlim(0);
+        void OnChanged(object? sender, DeviceStatus s) => changed.Release();
+        status.Changed += OnChanged;
+        try
         {
-            var changed = new SemaphoreSlim(0);
-            void OnChanged(object? sender, DeviceStatus s) => changed.Release();
-            status.Changed += OnChanged;
-            try
-            {
-                await BlinkAsync(led, settings.StatusLedActiveLow, changed, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-            }
-            finally
-            {
-                status.Changed -= OnChanged;
-                led.Write(settings.StatusLedActiveLow);
-            }
+            await BlinkAsync(led, changed, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            status.Changed -= OnChanged;
+            led.Write(on: false);
+            controller.ClosePin(line);
         }
     }
 
-    private async Task BlinkAsync(IGpioOutputLine led, bool activeLow, SemaphoreSlim changed, CancellationToken stoppingToken)
+    private static PinValue Level(bool on, bool activeLow) => on != activeLow ? PinValue.High : PinValue.Low;
+
+    private async Task BlinkAsync(Led led, SemaphoreSlim changed, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -60,7 +67,7 @@ public sealed partial class StatusLedService(
             var interrupted = false;
             foreach (var (on, duration) in pattern.Steps)
             {
-                led.Write(on != activeLow);
+                led.Write(on);
 
                 // A status change cuts the current step short so the new pattern shows at once.
                 if (await changed.WaitAsync(duration, stoppingToken))
@@ -75,6 +82,12 @@ public sealed partial class StatusLedService(
                 await changed.WaitAsync(stoppingToken);
             }
         }
+    }
+
+    /// <summary>The LED's line, written as lit or dark whatever its wiring.</summary>
+    private readonly record struct Led(GpioController Controller, int Line, bool ActiveLow)
+    {
+        public void Write(bool on) => Controller.Write(Line, Level(on, ActiveLow));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Status LED unavailable: {Reason}")]

@@ -22,7 +22,7 @@ public sealed class AgentProcessTests
             startInfo.ArgumentList.Add(arg);
         }
 
-        foreach (var name in new[] { "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "INVOCATION_ID", "JOURNAL_STREAM" })
+        foreach (var name in new[] { "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID" })
         {
             startInfo.Environment.Remove(name);
         }
@@ -51,14 +51,17 @@ public sealed class AgentProcessTests
         using var data = new TempDirectory("agent");
         using var socket = NotifySocket.Abstract();
         var key = TestKeys.WriteCoordinatorKey(data.Path);
+
+        // Started by this test, not by systemd: NOTIFY_SOCKET alone must be enough for READY=1 and STOPPING=1.
         using var process = Start(
             ["--device-config", DevConfig, "--data-dir", data.Path, "--coordinator-key", key, "--device-id", "dev-proc"],
-            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socket.Address, ["WATCHDOG_USEC"] = "2000000", ["INVOCATION_ID"] = "0123abcd" });
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socket.Address, ["WATCHDOG_USEC"] = "2000000", ["JOURNAL_STREAM"] = "8:12345" });
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
 
         var ready = await socket.ReceiveUntilAsync("READY=1", TimeSpan.FromSeconds(20));
-        Assert.Contains(ready, m => m.Message.Contains($"MAINPID={process.Id}", StringComparison.Ordinal));
+        Assert.Equal("READY=1", ready[^1].Message);
+        Assert.Contains(ready, m => m.Message.StartsWith("STATUS=idle", StringComparison.Ordinal));
         await socket.ReceiveUntilAsync("WATCHDOG=1", TimeSpan.FromSeconds(5));
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
         {
@@ -74,6 +77,34 @@ public sealed class AgentProcessTests
         // journald format: "<priority>category[event] message", no timestamp of our own, one line per entry.
         Assert.Matches(@"(?m)^<6>DatasetQuant\.Agent\.AgentStartupLog\[\d+\] dq-agent .* on dev-x64: device dev-proc in fleet dev", log);
         Assert.Matches(@"(?m)^<4>DatasetQuant\.Gpio\.GpioConnection\[\d+\] GPIO unavailable, running without status LED and button: GPIO chip 'gpiochip0'", log);
+    }
+
+    [Fact]
+    public async Task A_notify_socket_on_a_path_gets_ready_and_stopping_and_a_terminal_gets_plain_lines()
+    {
+        using var data = new TempDirectory("agent");
+        using var socket = NotifySocket.OnPath();
+        var key = TestKeys.WriteCoordinatorKey(data.Path);
+        using var process = Start(
+            ["--device-config", DevConfig, "--data-dir", data.Path, "--coordinator-key", key, "--device-id", "dev-path"],
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socket.Address });
+        var stdout = process.StandardOutput.ReadToEndAsync();
+
+        await socket.ReceiveUntilAsync("READY=1", TimeSpan.FromSeconds(20));
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        var stopping = await socket.ReceiveUntilAsync("STOPPING=1", TimeSpan.FromSeconds(10));
+        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+
+        // No WATCHDOG_USEC: no pings. No JOURNAL_STREAM: timestamped single lines, no journal priorities.
+        Assert.DoesNotContain(stopping, m => m.Message.Contains("WATCHDOG=1", StringComparison.Ordinal));
+        Assert.Equal(0, process.ExitCode);
+        var log = await stdout;
+        Assert.Matches(@"(?m)^\d\d:\d\d:\d\d\.\d{3} info: DatasetQuant\.Agent\.AgentStartupLog\[\d+\] dq-agent .* device dev-path", log);
+        Assert.DoesNotMatch(@"(?m)^<\d>", log);
     }
 
     [Fact]

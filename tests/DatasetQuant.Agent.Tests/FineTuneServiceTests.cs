@@ -1,3 +1,4 @@
+using System.Device.Gpio;
 using DatasetQuant.Agent.FineTuning;
 using DatasetQuant.Gpio;
 using DatasetQuant.Testing;
@@ -11,7 +12,7 @@ public sealed class FineTuneServiceTests : IDisposable
 {
     private const int ButtonLine = 27;
     private readonly TempDirectory _data = new("agent");
-    private readonly SimulatedGpioDriver _gpio = new();
+    private readonly SimulatedGpioChip _gpio = new();
 
     public void Dispose()
     {
@@ -25,9 +26,9 @@ public sealed class FineTuneServiceTests : IDisposable
         var builder = AgentHost.CreateBuilder(
         [
             "--device-config", Path.Combine(AppContext.BaseDirectory, "device-configs", "dev-x64.json"),
-            "--data-dir", _data.Path, "--coordinator-key", key, "--device-id", "dev-test", "--Gpio:Driver", "simulated",
+            "--data-dir", _data.Path, "--coordinator-key", key, "--device-id", "dev-test",
         ]);
-        builder.Services.AddSingleton<IGpioDriver>(_gpio);
+        builder.Services.AddSingleton<GpioDriver>(_gpio);
         if (trainer is not null)
         {
             builder.Services.AddSingleton(trainer);
@@ -38,11 +39,10 @@ public sealed class FineTuneServiceTests : IDisposable
 
     private async Task PressButtonAsync()
     {
-        await WaitUntil(() => _gpio.IsRequested(ButtonLine));
-        var line = _gpio.Input(ButtonLine);
-        line.Inject(GpioEdge.Falling, TimeSpan.FromMilliseconds(1000));
+        await WaitUntil(() => _gpio.ReadsOf(ButtonLine) >= 2);
+        _gpio.Drive(ButtonLine, PinEventTypes.Falling);
         await Task.Delay(80);
-        line.Inject(GpioEdge.Rising, TimeSpan.FromMilliseconds(1080));
+        _gpio.Drive(ButtonLine, PinEventTypes.Rising);
     }
 
     [Fact]

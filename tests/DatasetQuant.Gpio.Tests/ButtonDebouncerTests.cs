@@ -1,3 +1,5 @@
+using System.Device.Gpio;
+
 namespace DatasetQuant.Gpio.Tests;
 
 public sealed class ButtonDebouncerTests
@@ -11,10 +13,10 @@ public sealed class ButtonDebouncerTests
         var changes = new List<ButtonChange>();
 
         // Contact bounce: falling (press), rising, falling within 3 ms, then held; release bounces the same way.
-        (GpioEdge Edge, double At)[] edges =
+        (PinEventTypes Edge, double At)[] edges =
         [
-            (GpioEdge.Falling, 0), (GpioEdge.Rising, 1), (GpioEdge.Falling, 2.5),
-            (GpioEdge.Rising, 200), (GpioEdge.Falling, 201), (GpioEdge.Rising, 203),
+            (PinEventTypes.Falling, 0), (PinEventTypes.Rising, 1), (PinEventTypes.Falling, 2.5),
+            (PinEventTypes.Rising, 200), (PinEventTypes.Falling, 201), (PinEventTypes.Rising, 203),
         ];
         var next = 0;
         for (double now = 0; now <= 400; now += 0.5)
@@ -41,9 +43,9 @@ public sealed class ButtonDebouncerTests
     {
         var debouncer = new ButtonDebouncer(Ms(30), activeLow: true);
 
-        debouncer.OnEdge(GpioEdge.Falling, Ms(10), Ms(10));
+        debouncer.OnEdge(PinEventTypes.Falling, Ms(10), Ms(10));
         Assert.Equal(ButtonChange.None, debouncer.Poll(Ms(20)));
-        Assert.Equal(ButtonChange.None, debouncer.OnEdge(GpioEdge.Rising, Ms(25), Ms(25)));
+        Assert.Equal(ButtonChange.None, debouncer.OnEdge(PinEventTypes.Rising, Ms(25), Ms(25)));
 
         Assert.Equal(ButtonChange.None, debouncer.Poll(Ms(100)));
         Assert.False(debouncer.IsSettling);
@@ -54,7 +56,7 @@ public sealed class ButtonDebouncerTests
     {
         var debouncer = new ButtonDebouncer(Ms(5), activeLow: false);
 
-        debouncer.OnEdge(GpioEdge.Rising, Ms(0), Ms(0));
+        debouncer.OnEdge(PinEventTypes.Rising, Ms(0), Ms(0));
 
         Assert.Equal(ButtonChange.None, debouncer.Poll(Ms(4)));
         Assert.Equal(ButtonChange.Pressed, debouncer.Poll(Ms(5)));
@@ -66,8 +68,8 @@ public sealed class ButtonDebouncerTests
         var debouncer = new ButtonDebouncer(Ms(30), activeLow: true);
 
         // A 80 ms press, but the reader was busy: both edges arrive at 200 ms.
-        Assert.Equal(ButtonChange.None, debouncer.OnEdge(GpioEdge.Falling, Ms(0), Ms(200)));
-        Assert.Equal(ButtonChange.Pressed, debouncer.OnEdge(GpioEdge.Rising, Ms(80), Ms(200)));
+        Assert.Equal(ButtonChange.None, debouncer.OnEdge(PinEventTypes.Falling, Ms(0), Ms(200)));
+        Assert.Equal(ButtonChange.Pressed, debouncer.OnEdge(PinEventTypes.Rising, Ms(80), Ms(200)));
 
         Assert.Equal(ButtonChange.None, debouncer.Poll(Ms(220)));
         Assert.Equal(ButtonChange.Released, debouncer.Poll(Ms(230)));

@@ -1,3 +1,5 @@
+using System.Device.Gpio;
+using DatasetQuant.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,13 +8,16 @@ using Microsoft.Extensions.Options;
 
 namespace DatasetQuant.Gpio.Tests;
 
-/// <summary>AddGpio inside a real host: the LED service, the button service and the no-chip path.</summary>
+/// <summary>
+/// AddGpio inside a real host, the services driving a real <see cref="GpioController"/> over a simulated chip: the LED,
+/// the button, lines the chip lacks, and the no-chip path through System.Device.Gpio's libgpiod drivers.
+/// </summary>
 public sealed class GpioHostTests
 {
     private const int Led = 17;
     private const int Button = 27;
 
-    private static IHost BuildHost(Dictionary<string, string?> settings, IGpioDriver? driver, CapturingLoggerProvider? logs = null)
+    private static IHost BuildHost(Dictionary<string, string?> settings, GpioDriver? driver, CapturingLoggerProvider? logs = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(settings);
@@ -32,7 +37,7 @@ public sealed class GpioHostTests
 
     private static Dictionary<string, string?> Lines() => new()
     {
-        ["Gpio:Driver"] = "simulated",
+        ["Gpio:Chip"] = "gpiochip0",
         ["Gpio:StatusLedLine"] = Led.ToString(),
         ["Gpio:ButtonLine"] = Button.ToString(),
     };
@@ -40,17 +45,21 @@ public sealed class GpioHostTests
     [Fact]
     public async Task The_led_follows_the_pattern_of_the_status_and_is_off_after_stop()
     {
-        using var gpio = new SimulatedGpioDriver();
+        var gpio = new SimulatedGpioChip();
         using var host = BuildHost(Lines(), gpio);
         var status = host.Services.GetRequiredService<DeviceStatusBoard>();
         status.Set(DeviceStatus.Syncing, "receiving");
         await host.StartAsync();
 
-        await WaitUntil(() => gpio.IsRequested(Led) && gpio.Output(Led).Writes.Count >= 5);
+        await WaitUntil(() => gpio.IsOpen(Led) && gpio.WritesTo(Led).Count >= 5);
+        Assert.Equal(PinMode.Output, gpio.ModeOf(Led));
         await host.StopAsync();
 
-        var writes = gpio.Output(Led).Writes;
-        Assert.False(writes[^1].Value);
+        // Requested dark, and dark again when the service stopped and released the line.
+        var writes = gpio.WritesTo(Led);
+        Assert.Equal(PinValue.Low, writes[0].Value);
+        Assert.Equal(PinValue.Low, writes[^1].Value);
+        Assert.False(gpio.IsOpen(Led));
 
         // Syncing blinks evenly at 250 ms: values alternate and no step is cut short.
         var steps = writes.Skip(1).SkipLast(1).ToArray();
@@ -64,42 +73,45 @@ public sealed class GpioHostTests
     [Fact]
     public async Task A_status_change_switches_the_pattern_at_once()
     {
-        using var gpio = new SimulatedGpioDriver();
+        var gpio = new SimulatedGpioChip();
         using var host = BuildHost(Lines(), gpio);
         var status = host.Services.GetRequiredService<DeviceStatusBoard>();
         await host.StartAsync();
-        await WaitUntil(() => gpio.IsRequested(Led) && gpio.Output(Led).Writes.Count >= 3);
+        await WaitUntil(() => gpio.IsOpen(Led) && gpio.WritesTo(Led).Count >= 3);
 
         // Idle is on for 100 ms then off for 1.9 s; Error flashes within 100 ms of the change.
-        var before = gpio.Output(Led).Writes.Count;
+        var before = gpio.WritesTo(Led).Count;
         status.Set(DeviceStatus.Error, "disk full");
-        await WaitUntil(() => gpio.Output(Led).Writes.Count >= before + 4, TimeSpan.FromSeconds(1.5));
+        await WaitUntil(() => gpio.WritesTo(Led).Count >= before + 4, TimeSpan.FromSeconds(1.5));
         await host.StopAsync();
     }
 
     [Fact]
     public async Task A_bouncing_button_press_is_reported_once()
     {
-        using var gpio = new SimulatedGpioDriver();
+        var gpio = new SimulatedGpioChip();
         using var host = BuildHost(Lines(), gpio);
         var button = host.Services.GetRequiredService<GpioButton>();
         var pressed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         button.Pressed += (_, _) => pressed.TrySetResult();
         await host.StartAsync();
-        await WaitUntil(() => gpio.IsRequested(Button));
+        await WaitUntil(() => gpio.ReadsOf(Button) >= 2);
 
-        var line = gpio.Input(Button);
-        line.Inject(GpioEdge.Falling, TimeSpan.FromMilliseconds(0));
-        line.Inject(GpioEdge.Rising, TimeSpan.FromMilliseconds(1));
-        line.Inject(GpioEdge.Falling, TimeSpan.FromMilliseconds(2));
+        // A button to ground: the line is pulled up, and a press bounces low-high-low before it holds.
+        Assert.Equal(PinMode.InputPullUp, gpio.ModeOf(Button));
+        gpio.Drive(Button, PinEventTypes.Falling);
+        gpio.Drive(Button, PinEventTypes.Rising);
+        gpio.Drive(Button, PinEventTypes.Falling);
         await pressed.Task.WaitAsync(TimeSpan.FromSeconds(5));
-        line.Inject(GpioEdge.Rising, TimeSpan.FromMilliseconds(500));
-        line.Inject(GpioEdge.Falling, TimeSpan.FromMilliseconds(501));
-        line.Inject(GpioEdge.Rising, TimeSpan.FromMilliseconds(502));
+        await Task.Delay(100);
+        gpio.Drive(Button, PinEventTypes.Rising);
+        gpio.Drive(Button, PinEventTypes.Falling);
+        gpio.Drive(Button, PinEventTypes.Rising);
         await Task.Delay(200);
         await host.StopAsync();
 
         Assert.Equal(1, button.PressCount);
+        Assert.False(gpio.IsOpen(Button));
     }
 
     [Fact]
@@ -116,7 +128,7 @@ public sealed class GpioHostTests
             driver: null,
             logs);
         await host.StartAsync();
-        Assert.Null(host.Services.GetRequiredService<GpioConnection>().Driver);
+        Assert.Null(host.Services.GetRequiredService<GpioConnection>().Controller);
         host.Services.GetRequiredService<DeviceStatusBoard>().Set(DeviceStatus.Training, "epoch 1");
         await Task.Delay(100);
         await host.StopAsync();
@@ -136,7 +148,7 @@ public sealed class GpioHostTests
                 ["Gpio:StatusLedLine"] = "5",
                 ["Gpio:ButtonLine"] = "5",
             },
-            new SimulatedGpioDriver());
+            new SimulatedGpioChip());
 
         var ex = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<GpioOptions>>().Value);
 
@@ -151,6 +163,79 @@ public sealed class GpioHostTests
 
         Assert.True(result.Failed);
         Assert.Contains("Gpio:Chip is required", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_glitch_shorter_than_the_debounce_interval_is_not_a_press()
+    {
+        var gpio = new SimulatedGpioChip();
+        using var host = BuildHost(new Dictionary<string, string?>(Lines()) { ["Gpio:ButtonDebounceMilliseconds"] = "100" }, gpio);
+        var button = host.Services.GetRequiredService<GpioButton>();
+        await host.StartAsync();
+        await WaitUntil(() => gpio.ReadsOf(Button) >= 2);
+
+        gpio.Drive(Button, PinEventTypes.Falling);
+        await Task.Delay(20);
+        gpio.Drive(Button, PinEventTypes.Rising);
+        await Task.Delay(300);
+        await host.StopAsync();
+
+        Assert.Equal(0, button.PressCount);
+    }
+
+    [Fact]
+    public async Task An_active_high_button_is_pulled_down_or_left_floating_where_the_chip_has_no_bias()
+    {
+        var settings = new Dictionary<string, string?>(Lines()) { ["Gpio:ButtonActiveLow"] = "false" };
+        var withBias = new SimulatedGpioChip();
+        var withoutBias = new SimulatedGpioChip(biasSupported: false);
+        var modes = new List<PinMode>();
+        foreach (var gpio in new[] { withBias, withoutBias })
+        {
+            using var host = BuildHost(settings, gpio);
+            var button = host.Services.GetRequiredService<GpioButton>();
+            await host.StartAsync();
+            await WaitUntil(() => gpio.ReadsOf(Button) >= 2);
+            modes.Add(gpio.ModeOf(Button));
+
+            gpio.Drive(Button, PinEventTypes.Rising);
+            await WaitUntil(() => button.PressCount == 1);
+            await host.StopAsync();
+        }
+
+        Assert.Equal([PinMode.InputPullDown, PinMode.Input], modes);
+    }
+
+    [Fact]
+    public async Task A_line_the_chip_does_not_have_is_refused_with_one_log_line_and_the_other_line_still_works()
+    {
+        var logs = new CapturingLoggerProvider();
+        var gpio = new SimulatedGpioChip(lineCount: 28);
+        using var host = BuildHost(new Dictionary<string, string?>(Lines()) { ["Gpio:StatusLedLine"] = "40" }, gpio, logs);
+        var button = host.Services.GetRequiredService<GpioButton>();
+        await host.StartAsync();
+        await WaitUntil(() => gpio.ReadsOf(Button) >= 2);
+        gpio.Drive(Button, PinEventTypes.Falling);
+        await WaitUntil(() => button.PressCount == 1);
+        await host.StopAsync();
+
+        var refused = Assert.Single(logs.Messages, m => m.StartsWith("Status LED unavailable", StringComparison.Ordinal));
+        Assert.Contains("GPIO line 40 is not on the chip, which has lines 0..27", refused, StringComparison.Ordinal);
+        Assert.False(gpio.IsOpen(40));
+    }
+
+    [Fact]
+    public async Task The_controller_and_its_driver_are_disposed_with_the_host()
+    {
+        var gpio = new SimulatedGpioChip();
+        using (var host = BuildHost(Lines(), gpio))
+        {
+            await host.StartAsync();
+            await WaitUntil(() => gpio.IsOpen(Led));
+            await host.StopAsync();
+        }
+
+        Assert.True(gpio.IsDisposed);
     }
 
     private static async Task WaitUntil(Func<bool> condition, TimeSpan? timeout = null)

@@ -1,0 +1,79 @@
+using System.Net.Sockets;
+using DatasetQuant.Gpio;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Agent.Systemd;
+
+/// <summary>
+/// What the library's <see cref="SystemdLifetime"/> does not send: WATCHDOG=1 at half the WatchdogSec interval, and a
+/// STATUS= line (shown by <c>systemctl status</c>) once started and whenever the device's status changes. Does
+/// nothing where the notifier is disabled (no NOTIFY_SOCKET). A failed send is logged, never thrown: a manager that
+/// went away must not take the service down with it.
+/// </summary>
+public sealed partial class SystemdStatusService(
+    ISystemdNotifier notifier,
+    SystemdWatchdog watchdog,
+    IHostApplicationLifetime lifetime,
+    DeviceStatusBoard status,
+    ILogger<SystemdStatusService> logger) : BackgroundService
+{
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (notifier.IsEnabled)
+        {
+            lifetime.ApplicationStarted.Register(() => Send($"STATUS={Describe()}"));
+            lifetime.ApplicationStopping.Register(() => Send("STATUS=stopping"));
+            status.Changed += OnStatusChanged;
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        status.Changed -= OnStatusChanged;
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!notifier.IsEnabled || watchdog.PingEvery is not { } period)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(period);
+        Send("WATCHDOG=1");
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                Send("WATCHDOG=1");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private string Describe() => $"{status.Status.ToString().ToLowerInvariant()}: {status.Detail}";
+
+    private void OnStatusChanged(object? sender, DeviceStatus e) => Send($"STATUS={Describe()}");
+
+    private void Send(string state)
+    {
+        try
+        {
+            notifier.Notify(new ServiceState(state));
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            LogSendFailed(logger, state, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "systemd notify '{State}' failed: {Error}")]
+    private static partial void LogSendFailed(ILogger logger, string state, string error);
+}
