@@ -9,42 +9,47 @@ using Microsoft.Extensions.Logging;
 namespace DatasetQuant.Coordinator.Hosting;
 
 /// <summary>
-/// Answers pulls one at a time, apart from the message loop so that a large repair does not hold up state reports,
-/// and records each repair (chunks and bytes it cost) in the store under a key derived from the pull's bytes: a
-/// redelivered pull is answered again but counted once.
+/// Answers pulls one at a time, apart from the message loop so that a large repair does not hold up state reports.
+/// Each repair is recorded in the store before its chunks go out, under a key derived from the pull's bytes: a
+/// redelivered pull, or the same pull answered again by another coordinator after this one died, is counted once, and
+/// a repair a device received always has its row.
 /// </summary>
 public sealed class RepairWorker
 {
     private readonly Channel<MqttMessage> _pulls;
     private readonly RepairResponder _responder;
-    private readonly PublishMeter _meter;
     private readonly StoreDatasetCatalog _catalog;
     private readonly IFleetStore _store;
     private readonly string _fleet;
     private readonly TimeProvider _time;
+    private readonly CoordinatorCounters _counters;
     private readonly ILogger<RepairWorker> _logger;
 
     public RepairWorker(
-        RepairResponder responder, PublishMeter meter, StoreDatasetCatalog catalog, IFleetStore store, string fleet, int capacity,
-        TimeProvider time, ILogger<RepairWorker> logger)
+        RepairResponder responder, StoreDatasetCatalog catalog, IFleetStore store, string fleet, int capacity,
+        TimeProvider time, CoordinatorCounters counters, ILogger<RepairWorker> logger)
     {
         _responder = responder;
-        _meter = meter;
         _catalog = catalog;
         _store = store;
         _fleet = fleet;
         _time = time;
+        _counters = counters;
         _logger = logger;
         _pulls = Channel.CreateBounded<MqttMessage>(
             new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             dropped =>
             {
+                _counters.PullDropped();
                 _logger.LogWarning("Dropped a pull on {Topic}: {Capacity} pulls already wait (the device asks again)", dropped.Topic, capacity);
                 dropped.Dispose();
             });
     }
 
     public long PullsAnswered { get; private set; }
+
+    /// <summary>Pulls waiting for an answer.</summary>
+    public int Queued => _pulls.Reader.Count;
 
     /// <summary>Queues a received pull; on success the worker owns the message and disposes it once answered.</summary>
     public bool TryEnqueue(MqttMessage pull) => _pulls.Writer.TryWrite(pull);
@@ -61,6 +66,7 @@ public sealed class RepairWorker
                 }
                 catch (Exception ex) when (ex is MqttException or IOException or InvalidDataException or FleetStoreException or UnauthorizedAccessException)
                 {
+                    _counters.PullFailed();
                     _logger.LogError("Pull on {Topic} not answered: {Error}", pull.Topic, ex.Message);
                 }
             }
@@ -75,19 +81,17 @@ public sealed class RepairWorker
             await _catalog.RefreshAsync(cancellationToken);
         }
 
-        var messagesBefore = _meter.Messages;
-        var bytesBefore = _meter.PayloadBytes;
-        await _responder.HandleAsync(pull, cancellationToken);
-        var chunks = _meter.Messages - messagesBefore;
-        if (request is null || chunks == 0)
+        if (_responder.TryPlan(pull) is not { } plan)
         {
             return;
         }
 
-        PullsAnswered++;
         var key = Convert.ToHexStringLower(SHA256.HashData(pull.Payload.Span)[..16]);
         await _store.RecordRepairAsync(
-            new RepairRecord(_fleet, request.Device, request.Dataset, request.ManifestVersion, key, _time.GetUtcNow(), chunks, _meter.PayloadBytes - bytesBefore),
+            new RepairRecord(_fleet, plan.Pull.Device, plan.Pull.Dataset, plan.Pull.ManifestVersion, key, _time.GetUtcNow(), plan.Chunks, plan.Bytes),
             cancellationToken);
+        await _responder.AnswerAsync(plan, cancellationToken);
+        PullsAnswered++;
+        _counters.RepairAnswered(plan.Chunks, plan.Bytes);
     }
 }

@@ -71,13 +71,13 @@ public sealed class FleetBed : IAsyncDisposable
         {
             BrokerUrl = Broker.Url,
             Fleet = FleetName,
-            DatabasePath = Store.Path,
+            Database = Store.Path,
             SigningKeyPath = KeyPath,
             ClientId = "coordinator",
             Policy = Policy,
             HousekeepingInterval = TimeSpan.FromMilliseconds(500),
         });
-        _coordinator = new CoordinatorService(new MosquittoConnectionFactory(LoggerFactory), Store, options, TimeProvider.System, LoggerFactory);
+        _coordinator = new CoordinatorService(new MosquittoConnectionFactory(LoggerFactory), Store, options, TimeProvider.System, new CoordinatorCounters(), LoggerFactory);
         await _coordinator.StartAsync(CancellationToken.None);
         await _coordinator.Ready.WaitAsync(TimeSpan.FromSeconds(20));
     }
