@@ -4,15 +4,6 @@ using DatasetQuant.Testing;
 namespace DatasetQuant.Coordinator.Tests;
 
 /// <summary>One PostgreSQL server for every test of the collection; each test class instance gets a database of its own.</summary>
-public sealed class PostgresFixture : IAsyncLifetime
-{
-    public PostgresServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await PostgresServer.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
-}
-
 [CollectionDefinition(Name)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
 {

@@ -69,7 +69,7 @@ public static class FleetPage
             var d = view.Device;
             var desired = view.Desired is { } b ? $"{Size(b.Bytes)} v{b.Version}{(b.IsPublished ? "" : " <span class=\"pending\">(pending)</span>")}" : "–";
             var reported = d.ReportedBudgetBytes is { } r ? $"{Size(r)} v{d.ReportedBudgetVersion}{(view.BudgetApplied ? " ✓" : "")}" : "–";
-            var holdings = view.Holdings.Count == 0 ? "–" : string.Join("<br>", view.Holdings.Select(h => $"{Html.Encode(h.Dataset)} v{h.ManifestVersion}: {h.Shards} shards, {Size(h.Bytes)}"));
+            var holdings = view.Holdings.Count == 0 ? "–" : string.Join("<br>", view.Holdings.Select(h => $"{Html.Encode(h.Dataset)} v{h.ManifestVersion}: {h.Shards} shard{(h.Shards == 1 ? "" : "s")}, {Size(h.Bytes)}"));
             var transfers = view.Transfers.Count == 0 ? "–" : string.Join("<br>", view.Transfers.Select(t =>
                 $"{Html.Encode(t.Dataset)} v{t.Version} <progress max=\"{t.Shards}\" value=\"{t.ShardsHeld}\"></progress> {t.ShardsHeld}/{t.Shards}"));
             page.Append(CultureInfo.InvariantCulture, $"""
