@@ -33,7 +33,7 @@ public sealed partial class FleetPageTests(FashionMnistShardSet shards, Postgres
 
         // A dataset recorded in the same store and broadcast; then three devices report, one of them holding it all.
         await using var store = await PostgresFleetStore.OpenAsync(db);
-        var push = await PublishAsync(bed, store);
+        var push = await FleetBed.PushAsync(bed.Broker.Url, bed.Topics, bed.KeyPath, store, "fmnist", shards.Directory, bed.LoggerFactory);
         var manifest = (await store.GetDatasetAsync(FleetBed.FleetName, "fmnist"))!;
         await using var devices = await MosquittoConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = "stand-ins" });
         var now = DateTimeOffset.UtcNow;
@@ -139,18 +139,6 @@ public sealed partial class FleetPageTests(FashionMnistShardSet shards, Postgres
             using var fleet = JsonDocument.Parse(await http.GetStringAsync("api/fleet"));
             return condition(fleet.RootElement);
         }, TimeSpan.FromSeconds(60), () => serve.Output);
-
-    private async Task<Coordinator.Publishing.DatasetPushResult> PublishAsync(FleetBed bed, IFleetStore store)
-    {
-        var options = Coordinator.Hosting.CoordinatorConnection.CreateOptions(bed.Broker.Url, "publisher", null, null, null);
-        await using var connection = await MosquittoConnection.ConnectAsync(options);
-        using var signer = Sync.Security.ManifestSigner.FromPemFile(bed.KeyPath);
-        var push = new Coordinator.Publishing.DatasetPush(connection, bed.Topics, signer, store, new Sync.Shards.DqsShardDescriber(), TimeProvider.System, bed.LoggerFactory)
-        {
-            RetainedManifestWait = TimeSpan.FromMilliseconds(300),
-        };
-        return await push.RunAsync("fmnist", shards.Directory, requestedVersion: null, CancellationToken.None);
-    }
 
     private static async Task ReportAsync(MosquittoConnection devices, FleetBed bed, string id, long available, DateTimeOffset at, DatasetRecord dataset, int shardsHeld)
     {
