@@ -12,6 +12,11 @@ internal static class Program
             return await FleetPushMeasurement.RunAsync(args);
         }
 
+        if (args is ["coordinator-scale", ..])
+        {
+            return await CoordinatorScaleMeasurement.RunAsync(args);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -214,10 +214,54 @@ public sealed class CoordinatorServiceTests : IAsyncLifetime
         Assert.True((await _store.GetDesiredBudgetAsync("lab", "pi-9"))!.IsPublished);
     }
 
+    [Fact]
+    public async Task Two_coordinators_on_one_store_give_each_budget_one_version_and_publish_it_once()
+    {
+        var options = Options.Create(new CoordinatorOptions
+        {
+            BrokerUrl = "mqtt://127.0.0.1:1883",
+            Fleet = "lab",
+            Database = _store.Path,
+            SigningKeyPath = _keyPath,
+            ClientId = "coordinator-2",
+            Policy = Policy,
+            HousekeepingInterval = TimeSpan.FromMilliseconds(200),
+        });
+        using var second = new CoordinatorService(new InMemoryFactory(_broker), _store, options, TimeProvider.System, new CoordinatorCounters(), NullLoggerFactory.Instance);
+        await second.StartAsync(CancellationToken.None);
+        await second.Ready.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var observer = _broker.Connect("observer");
+        await observer.SubscribeAsync(_topics.BudgetDesired("pi-1"), MqttQos.AtLeastOnce);
+
+        // Both coordinators handle each report; the budget moves three times.
+        var t0 = DateTimeOffset.UtcNow;
+        long[] available = [100 * MiB, 300 * MiB, 40 * MiB];
+        for (var i = 0; i < available.Length; i++)
+        {
+            await PublishStateAsync(freeFlash: available[i], held: 0, t0.AddSeconds(i));
+            var expected = i + 1;
+            await Eventually(() => Task.FromResult(RetainedBudget() is { } b && b.Version == expected), $"budget v{expected}");
+        }
+
+        await Task.Delay(600); // a housekeeping tick or two of each
+        await second.StopAsync(CancellationToken.None);
+        var seen = new List<(long, long)>();
+        while (observer.Messages.TryRead(out var message))
+        {
+            using (message)
+            {
+                Assert.True(SyncMessageCodec.TryReadBudgetDesired(message.Payload.Span, out var budget, out _));
+                seen.Add((budget.Version, budget.Bytes));
+            }
+        }
+
+        Assert.Equal([(1L, 50 * MiB), (2L, 150 * MiB), (3L, 20 * MiB)], seen);
+    }
+
     private sealed class InMemoryFactory(InMemoryMqttBroker broker) : IMqttConnectionFactory
     {
         public Task<IMqttConnection> ConnectAsync(MqttConnectionOptions options, CancellationToken cancellationToken) =>
-            Task.FromResult<IMqttConnection>(broker.Connect("coordinator"));
+            Task.FromResult<IMqttConnection>(broker.Connect(options.ClientId ?? "coordinator"));
     }
 
     private sealed class FixedDescriber : IShardDescriber

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace DatasetQuant.Testing;
@@ -30,37 +29,12 @@ public static class HeadlessChromium
     private static async Task<ToolResult> RunAsync(string[] args, CancellationToken cancellationToken)
     {
         using var profile = new TempDirectory("chromium");
-        var startInfo = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-        {
+        string[] flags =
+        [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--disable-extensions", "--mute-audio", $"--user-data-dir={profile.Path}",
-        }.Concat(args))
-        {
-            startInfo.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(90));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"chromium {string.Join(' ', args)} did not finish within 90 s.");
-        }
-
-        var result = new ToolResult(process.ExitCode, await stdout, await stderr);
+        ];
+        var result = await ExternalProgram.RunAsync(Executable, [.. flags, .. args], TimeSpan.FromSeconds(90), cancellationToken);
         return result.ExitCode == 0 ? result : throw new InvalidOperationException($"chromium {string.Join(' ', args)} failed: {result}");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace DatasetQuant.Testing;
@@ -26,6 +25,9 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The postmaster's process id, from postmaster.pid (its backends are its children).</summary>
+    public int ProcessId => int.Parse(File.ReadLines(Path.Combine(_directory.Path, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
 
     public string DataDirectory => _directory.Path;
 
@@ -118,40 +120,13 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private static async Task<string> RunAsync(string program, string[] args, bool asPostgres, CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo(asPostgres ? "su" : program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (asPostgres)
-        {
-            // su runs one shell command; every argument is single-quoted for it.
-            var command = "exec " + string.Join(' ', new[] { program }.Concat(args).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
-            foreach (var arg in new[] { "postgres", "-s", "/bin/sh", "-c", command })
-            {
-                startInfo.ArgumentList.Add(arg);
-            }
-        }
-        else
-        {
-            foreach (var arg in args)
-            {
-                startInfo.ArgumentList.Add(arg);
-            }
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{Path.GetFileName(program)} {string.Join(' ', args)} exited with {process.ExitCode}: {await stderr}{await stdout}");
-        }
-
-        return await stdout;
+        // su runs one shell command; every argument is single-quoted for it.
+        string[] command = asPostgres
+            ? ["postgres", "-s", "/bin/sh", "-c", "exec " + string.Join(' ', new[] { program }.Concat(args).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"))]
+            : args;
+        var result = await ExternalProgram.RunAsync(asPostgres ? "su" : program, command, TimeSpan.FromSeconds(120), cancellationToken);
+        return result.ExitCode == 0
+            ? result.StdOut
+            : throw new InvalidOperationException($"{Path.GetFileName(program)} {string.Join(' ', args)} exited with {result.ExitCode}: {result.StdErr}{result.StdOut}");
     }
 }

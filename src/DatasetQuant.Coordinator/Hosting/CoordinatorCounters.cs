@@ -16,6 +16,7 @@ public sealed class CoordinatorCounters
     private long _repairBytes;
     private long _pullsDropped;
     private long _pullsFailed;
+    private long _pullsDuplicate;
     private long _budgetPlans;
     private long _budgetDecisions;
     private long _budgetPublishes;
@@ -43,6 +44,9 @@ public sealed class CoordinatorCounters
     public long PullsDropped => Interlocked.Read(ref _pullsDropped);
 
     public long PullsFailed => Interlocked.Read(ref _pullsFailed);
+
+    /// <summary>Pulls dropped because the very same pull was waiting in the queue already (a device asking again).</summary>
+    public long PullsDuplicate => Interlocked.Read(ref _pullsDuplicate);
 
     /// <summary>Times a device's budget was planned (after each report that changed the device's row).</summary>
     public long BudgetPlans => Interlocked.Read(ref _budgetPlans);
@@ -73,6 +77,8 @@ public sealed class CoordinatorCounters
     public void PullDropped() => Interlocked.Increment(ref _pullsDropped);
 
     public void PullFailed() => Interlocked.Increment(ref _pullsFailed);
+
+    public void PullDuplicate() => Interlocked.Increment(ref _pullsDuplicate);
 
     public void BudgetPlanned() => Interlocked.Increment(ref _budgetPlans);
 

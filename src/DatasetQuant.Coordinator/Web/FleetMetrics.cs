@@ -63,6 +63,7 @@ public sealed class FleetMetrics
         var answered = factory.CreateCounter("dq_coordinator_pulls_answered_total", "Pulls this coordinator answered.", self);
         var dropped = factory.CreateCounter("dq_coordinator_pulls_dropped_total", "Pulls dropped because the repair queue was full.", self);
         var pullsFailed = factory.CreateCounter("dq_coordinator_pulls_failed_total", "Pulls whose answer failed.", self);
+        var duplicates = factory.CreateCounter("dq_coordinator_pulls_duplicate_total", "Pulls dropped because the same pull already waited in the queue.", self);
         var chunks = factory.CreateCounter("dq_coordinator_repair_chunks_total", "Chunks this coordinator sent in repairs.", self);
         var bytes = factory.CreateCounter("dq_coordinator_repair_bytes_total", "Payload bytes this coordinator sent in repairs.", self);
         var plans = factory.CreateCounter("dq_coordinator_budget_plans_total", "Budget plans this coordinator made.", self);
@@ -80,6 +81,7 @@ public sealed class FleetMetrics
             answered.WithLabels(fleet, coordinator).IncTo(counters.PullsAnswered);
             dropped.WithLabels(fleet, coordinator).IncTo(counters.PullsDropped);
             pullsFailed.WithLabels(fleet, coordinator).IncTo(counters.PullsFailed);
+            duplicates.WithLabels(fleet, coordinator).IncTo(counters.PullsDuplicate);
             chunks.WithLabels(fleet, coordinator).IncTo(counters.RepairChunks);
             bytes.WithLabels(fleet, coordinator).IncTo(counters.RepairBytes);
             plans.WithLabels(fleet, coordinator).IncTo(counters.BudgetPlans);

@@ -48,10 +48,15 @@ public sealed class ScaleBed : IAsyncDisposable
 
     public IReadOnlyList<ServeProcess> Coordinators => _coordinators;
 
-    public static async Task<ScaleBed> StartAsync(PostgresServer postgres)
+    /// <summary>
+    /// A bed on a new database of <paramref name="postgres"/>. The broker is set up as deploy/mosquitto/dq-broker.conf
+    /// sets it up, acknowledgements not held back by Nagle, unless <paramref name="tcpNoDelay"/> is false.
+    /// </summary>
+    public static async Task<ScaleBed> StartAsync(PostgresServer postgres, bool tcpNoDelay = true)
     {
         var database = await postgres.CreateDatabaseAsync();
-        return new ScaleBed(await MosquittoBroker.StartAsync(), database, await PostgresFleetStore.OpenAsync(database), new TempDirectory("scale"));
+        var broker = await MosquittoBroker.StartAsync(tcpNoDelay ? "set_tcp_nodelay true" : null);
+        return new ScaleBed(broker, database, await PostgresFleetStore.OpenAsync(database), new TempDirectory("scale"));
     }
 
     /// <summary>Starts coordinators <c>coordinator-a</c>, <c>-b</c>, … and waits until each serves its page (it is running then).</summary>

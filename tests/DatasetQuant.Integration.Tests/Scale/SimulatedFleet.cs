@@ -34,7 +34,8 @@ public sealed class SimulatedFleet : IAsyncDisposable
 
     public TimeSpan PullInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    public TimeSpan PullRetry { get; init; } = TimeSpan.FromSeconds(3);
+    /// <summary>As <c>DeviceSyncOptions.PullRetryInterval</c>'s default.</summary>
+    public TimeSpan PullRetry { get; init; } = TimeSpan.FromSeconds(5);
 
     public long PullsSent => Interlocked.Read(ref _pullsSent);
 
