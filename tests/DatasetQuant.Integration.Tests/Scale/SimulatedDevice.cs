@@ -16,6 +16,7 @@ public sealed class SimulatedDevice(string id, long availableBytes)
     private readonly object _gate = new();
     private readonly List<(long Version, long Bytes)> _applied = [];
     private readonly List<PullRecord> _pulls = [];
+    private readonly HashSet<(long Version, int Shard, int Chunk)> _repaired = [];
     private long _lastReportMs;
     private DatasetManifest? _manifest;
     private ChunkBitmap[] _have = [];
@@ -56,6 +57,18 @@ public sealed class SimulatedDevice(string id, long availableBytes)
             lock (_gate)
             {
                 return [.. _pulls];
+            }
+        }
+    }
+
+    /// <summary>Every chunk that arrived as a repair answer: (manifest version, shard id, chunk index).</summary>
+    public IReadOnlyCollection<(long Version, int Shard, int Chunk)> RepairedChunks
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _repaired];
             }
         }
     }
@@ -187,6 +200,11 @@ public sealed class SimulatedDevice(string id, long availableBytes)
             _have[index].Set(chunk);
 
             // Only a repair answers a pull: a late broadcast chunk fills the bitmap but says nothing about the coordinator.
+            if (header.IsRepair)
+            {
+                _repaired.Add((header.ManifestVersion, header.ShardId, chunk));
+            }
+
             foreach (var pull in header.IsRepair ? _pulls : [])
             {
                 if (pull.Waiting.Remove((header.ShardId, chunk)) && pull.Waiting.Count == 0)
@@ -240,9 +258,14 @@ public sealed class SimulatedDevice(string id, long availableBytes)
     }
 }
 
-/// <summary>A pull a device sent: its key (as coordinators record it), the chunks still awaited, when it was fully answered.</summary>
+/// <summary>
+/// A pull a device sent: its key (as coordinators record it), the chunks it asked for, those still awaited, and when
+/// the last of them arrived as a repair (possibly answering an earlier pull: frames do not say which pull they answer).
+/// </summary>
 public sealed class PullRecord(string key, long version, DateTimeOffset sentAt, HashSet<(int Shard, int Chunk)> waiting)
 {
+    public IReadOnlySet<(int Shard, int Chunk)> Wanted { get; } = new HashSet<(int Shard, int Chunk)>(waiting);
+
     public string Key { get; } = key;
 
     public long Version { get; } = version;
