@@ -22,6 +22,11 @@ internal static class Program
             return await Mqtt.TransportMeasurement.RunAsync(args);
         }
 
+        if (args is ["coordinator-scale", ..])
+        {
+            return await CoordinatorScaleMeasurement.RunAsync(args);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

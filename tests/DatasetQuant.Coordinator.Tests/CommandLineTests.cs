@@ -123,7 +123,7 @@ public sealed class CommandLineTests : IDisposable
             await store.RecordDeviceReportAsync(new DeviceReport("lab", "pi-2", now, null, null, 0, []));
             await store.RecordDeviceOfflineAsync("lab", "pi-2", now.AddSeconds(1));
             await store.SetDesiredBudgetAsync("lab", "pi-1", 768L << 20, now);
-            await store.MarkBudgetPublishedAsync("lab", "pi-1", 1);
+            await store.CompleteBudgetPublishAsync("lab", "pi-1", "coordinator", 1);
             await store.RecordReportedBudgetAsync("lab", "pi-1", 1, 768L << 20);
             await store.RecordDatasetAsync(new DatasetRecord("lab", "fmnist", 2, now, "/srv/fmnist/v2",
                 [new DatasetShard(0, "a.dqs", 3L << 20, "aa", 100), new DatasetShard(1, "b.dqs", 2L << 20, "bb", 50)]));

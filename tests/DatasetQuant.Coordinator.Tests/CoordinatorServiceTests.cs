@@ -57,12 +57,12 @@ public sealed class CoordinatorServiceTests : IAsyncLifetime
         {
             BrokerUrl = "mqtt://127.0.0.1:1883",
             Fleet = "lab",
-            DatabasePath = _store.Path,
+            Database = _store.Path,
             SigningKeyPath = _keyPath,
             Policy = Policy,
             HousekeepingInterval = TimeSpan.FromMilliseconds(200),
         });
-        _service = new CoordinatorService(new InMemoryFactory(_broker), _store, options, TimeProvider.System, NullLoggerFactory.Instance);
+        _service = new CoordinatorService(new InMemoryFactory(_broker), _store, options, TimeProvider.System, new CoordinatorCounters(), NullLoggerFactory.Instance);
         await _service.StartAsync(CancellationToken.None);
         await _service.Ready.WaitAsync(TimeSpan.FromSeconds(10));
     }
@@ -96,7 +96,9 @@ public sealed class CoordinatorServiceTests : IAsyncLifetime
         Assert.Equal(50 * MiB, RetainedBudget()!.Bytes);
         var device = await _store.GetDeviceAsync("lab", "pi-1");
         Assert.Equal(100 * MiB, device!.FreeFlashBytes);
-        Assert.True((await _store.GetDesiredBudgetAsync("lab", "pi-1"))!.IsPublished);
+
+        // The retained message is out before the store records it published (a crash in between publishes it again).
+        await Eventually(async () => (await _store.GetDesiredBudgetAsync("lab", "pi-1"))!.IsPublished, "budget v1 marked published");
 
         // The device fills 40 MiB of its budget: free + held is the same, so the budget stays v1.
         var published = _broker.PublishedMessages;
@@ -177,15 +179,19 @@ public sealed class CoordinatorServiceTests : IAsyncLifetime
         }
 
         // Chunk 0 and 2 of shard 0 missing: bits 0b101.
+        // The pull, and once it is answered the same pull again (a redelivery, or the device asking once more).
         var pull = new PullRequestMessage { Device = "pi-1", Dataset = "fmnist", ManifestVersion = 1, Shards = [new PullShard { Id = 0, Missing = Convert.ToBase64String([0b101]) }] };
         var payload = SyncMessageCodec.Serialize(pull);
-        await _device.PublishAsync(new MqttMessage(_topics.DevicePull("pi-1"), payload));
-        await _device.PublishAsync(new MqttMessage(_topics.DevicePull("pi-1"), payload));
-
         var offsets = new List<long>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await _device.PublishAsync(new MqttMessage(_topics.DevicePull("pi-1"), payload));
         while (offsets.Count < 4)
         {
+            if (offsets.Count == 2)
+            {
+                await _device.PublishAsync(new MqttMessage(_topics.DevicePull("pi-1"), payload));
+            }
+
             var message = await _device.Messages.ReadAsync(timeout.Token);
             Assert.True(ChunkFrameReader.TryRead(message.Payload, out var header, out var chunk, out var error), error);
             Assert.True(header.IsRepair);
@@ -198,7 +204,32 @@ public sealed class CoordinatorServiceTests : IAsyncLifetime
         var totals = Assert.Single(await _store.ListRepairTotalsAsync("lab"));
         Assert.Equal(1, totals.Repairs);
         Assert.Equal(2, totals.Chunks);
-        Assert.True(totals.Bytes > 131_072 + (300_000 - 262_144), $"{totals.Bytes} bytes recorded");
+        Assert.Equal(131_072 + (300_000 - 262_144), totals.Bytes); // the shard bytes the two chunks carry
+    }
+
+    [Fact]
+    public async Task A_pull_that_waits_in_the_queue_already_is_not_queued_again()
+    {
+        var counters = new CoordinatorCounters();
+        var catalog = new StoreDatasetCatalog(_store, "lab", null, NullLogger<StoreDatasetCatalog>.Instance);
+        await using var connection = _broker.Connect("worker-under-test");
+        var worker = new RepairWorker(new RepairResponder(connection, _topics, catalog, NullLogger<RepairResponder>.Instance), catalog, _store, "lab",
+            capacity: 8, TimeProvider.System, counters, NullLogger<RepairWorker>.Instance);
+        var pull = SyncMessageCodec.Serialize(new PullRequestMessage { Device = "pi-1", Dataset = "d", ManifestVersion = 1, Shards = [new PullShard { Id = 0, Missing = "AQ==" }] });
+        var other = SyncMessageCodec.Serialize(new PullRequestMessage { Device = "pi-1", Dataset = "d", ManifestVersion = 1, Shards = [new PullShard { Id = 0, Missing = "Aw==" }] });
+
+        Assert.True(worker.TryEnqueue(new MqttMessage(_topics.DevicePull("pi-1"), pull)));
+        Assert.False(worker.TryEnqueue(new MqttMessage(_topics.DevicePull("pi-1"), pull)));
+        Assert.True(worker.TryEnqueue(new MqttMessage(_topics.DevicePull("pi-1"), other)));
+        Assert.Equal((2, 1L), (worker.Queued, counters.PullsDuplicate));
+
+        // Once the worker has taken it, the same pull may be queued again (it can come after the answer went out).
+        using var run = new CancellationTokenSource();
+        var running = worker.RunAsync(run.Token);
+        await Eventually(() => Task.FromResult(worker.Queued == 0), "queue drained");
+        Assert.True(worker.TryEnqueue(new MqttMessage(_topics.DevicePull("pi-1"), pull)));
+        await run.CancelAsync();
+        await running.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     [Fact]
@@ -214,10 +245,54 @@ public sealed class CoordinatorServiceTests : IAsyncLifetime
         Assert.True((await _store.GetDesiredBudgetAsync("lab", "pi-9"))!.IsPublished);
     }
 
+    [Fact]
+    public async Task Two_coordinators_on_one_store_give_each_budget_one_version_and_publish_it_once()
+    {
+        var options = Options.Create(new CoordinatorOptions
+        {
+            BrokerUrl = "mqtt://127.0.0.1:1883",
+            Fleet = "lab",
+            Database = _store.Path,
+            SigningKeyPath = _keyPath,
+            ClientId = "coordinator-2",
+            Policy = Policy,
+            HousekeepingInterval = TimeSpan.FromMilliseconds(200),
+        });
+        using var second = new CoordinatorService(new InMemoryFactory(_broker), _store, options, TimeProvider.System, new CoordinatorCounters(), NullLoggerFactory.Instance);
+        await second.StartAsync(CancellationToken.None);
+        await second.Ready.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var observer = _broker.Connect("observer");
+        await observer.SubscribeAsync(_topics.BudgetDesired("pi-1"), MqttQos.AtLeastOnce);
+
+        // Both coordinators handle each report; the budget moves three times.
+        var t0 = DateTimeOffset.UtcNow;
+        long[] available = [100 * MiB, 300 * MiB, 40 * MiB];
+        for (var i = 0; i < available.Length; i++)
+        {
+            await PublishStateAsync(freeFlash: available[i], held: 0, t0.AddSeconds(i));
+            var expected = i + 1;
+            await Eventually(() => Task.FromResult(RetainedBudget() is { } b && b.Version == expected), $"budget v{expected}");
+        }
+
+        await Task.Delay(600); // a housekeeping tick or two of each
+        await second.StopAsync(CancellationToken.None);
+        var seen = new List<(long, long)>();
+        while (observer.Messages.TryRead(out var message))
+        {
+            using (message)
+            {
+                Assert.True(SyncMessageCodec.TryReadBudgetDesired(message.Payload.Span, out var budget, out _));
+                seen.Add((budget.Version, budget.Bytes));
+            }
+        }
+
+        Assert.Equal([(1L, 50 * MiB), (2L, 150 * MiB), (3L, 20 * MiB)], seen);
+    }
+
     private sealed class InMemoryFactory(InMemoryMqttBroker broker) : IMqttConnectionFactory
     {
         public Task<IMqttConnection> ConnectAsync(MqttConnectionOptions options, CancellationToken cancellationToken) =>
-            Task.FromResult<IMqttConnection>(broker.Connect("coordinator"));
+            Task.FromResult<IMqttConnection>(broker.Connect(options.ClientId ?? "coordinator"));
     }
 
     private sealed class FixedDescriber : IShardDescriber

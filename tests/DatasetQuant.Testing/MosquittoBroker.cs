@@ -30,6 +30,9 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
     public string Url => $"mqtt://{Host}:{Port}";
 
+    /// <summary>The broker's process id while it runs (for measurements of its CPU time).</summary>
+    public int? ProcessId => _process?.Id;
+
     /// <summary>What the broker printed so far (useful in assertion messages).</summary>
     public string Log
     {

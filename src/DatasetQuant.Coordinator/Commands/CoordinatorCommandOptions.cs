@@ -24,10 +24,12 @@ internal static class CoordinatorCommandOptions
 
     public static Option<string> Database(bool mustExist) => new("--db")
     {
-        Description = mustExist ? "The coordinator's SQLite database." : "The coordinator's SQLite database (created when missing).",
-        HelpName = "PATH",
+        Description = (mustExist ? "The fleet database: a SQLite file" : "The fleet database: a SQLite file (created when missing)") +
+            ", or postgres://USER@HOST:PORT/DB for a PostgreSQL database several coordinators share " +
+            "(password from PGPASSWORD or ~/.pgpass; the schema is created on first use).",
+        HelpName = "PATH|URL",
         Required = true,
-        Validators = { result => Check(result, DatabaseProblem(result.GetValueOrDefault<string>(), mustExist)) },
+        Validators = { result => Check(result, Store.FleetDatabase.Problem(result.GetValueOrDefault<string>(), mustExist)) },
     };
 
     public static Option<string> SigningKey() => new("--key")
@@ -80,22 +82,6 @@ internal static class CoordinatorCommandOptions
         }
 
         return null;
-    }
-
-    private static string? DatabaseProblem(string? path, bool mustExist)
-    {
-        if (string.IsNullOrWhiteSpace(path))
-        {
-            return "the database path is empty.";
-        }
-
-        if (mustExist && !File.Exists(path))
-        {
-            return $"no database at '{path}'.";
-        }
-
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        return folder is not null && !Directory.Exists(folder) ? $"the folder of '{path}' does not exist." : null;
     }
 
     private static string? ExistingFileProblem(string? path, string what) =>

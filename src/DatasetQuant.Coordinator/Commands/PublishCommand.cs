@@ -41,8 +41,9 @@ internal static class PublishCommand
         };
         var db = new Option<string?>("--db")
         {
-            Description = "Record the dataset in this coordinator database, so 'serve' on it answers repairs (recommended).",
-            HelpName = "PATH",
+            Description = "Record the dataset in this fleet database (SQLite file or postgres://USER@HOST:PORT/DB), so 'serve' on it answers repairs (recommended).",
+            HelpName = "PATH|URL",
+            Validators = { r => AddError(r, r.GetValueOrDefault<string?>() is { } d ? FleetDatabase.Problem(d, mustExist: false) : null) },
         };
         var version = new Option<long?>("--version")
         {
@@ -64,7 +65,7 @@ internal static class PublishCommand
             try
             {
                 using var signer = ManifestSigner.FromPemFile(parseResult.GetValue(key)!);
-                await using var store = dbPath is null ? null : SqliteFleetStore.Open(dbPath);
+                await using var store = dbPath is null ? null : await FleetDatabase.OpenAsync(dbPath, cancellationToken: cancellationToken);
                 var options = CoordinatorConnection.CreateOptions(
                     parseResult.GetValue(broker)!, $"dq-coordinator-publish-{fleetName}-{Environment.ProcessId}",
                     parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey));
@@ -76,7 +77,7 @@ internal static class PublishCommand
                     $"published {result.Dataset} v{result.Version}: {result.Shards} shards, {ByteSize.Format(result.ShardBytes)}, " +
                     $"{result.Chunks} chunks ({ByteSize.Format(result.BytesPublished)} on the wire) in {seconds:F2} s, {result.ShardBytes / seconds / 1e6:F1} MB/s"));
                 stdout.WriteLine(result.Recorded
-                    ? $"recorded in {Path.GetFullPath(dbPath!)}: 'serve --db' on it answers repairs"
+                    ? $"recorded in {store!.Location}: 'serve --db' on it answers repairs"
                     : "not recorded in a database (no --db): no coordinator can answer repairs for this version");
                 return ExitCodes.Ok;
             }

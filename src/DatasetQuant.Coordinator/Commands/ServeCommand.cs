@@ -28,10 +28,17 @@ internal static class ServeCommand
             Description = "Take pulls through $share/GROUP/... so several coordinators on one store split the repairs.",
             HelpName = "GROUP",
         };
+        var http = new Option<string?>("--http")
+        {
+            Description = "Serve a read-only fleet page, its JSON API (api/...) and Prometheus metrics (/metrics) on [HOST:]PORT. " +
+                "HOST defaults to 127.0.0.1; another address shows the fleet to whoever can reach it.",
+            HelpName = "[HOST:]PORT",
+            Validators = { r => AddError(r, r.GetValueOrDefault<string?>() is { } value ? HttpProblem(value) : null) },
+        };
         var policy = new BudgetPolicyOptions();
         var command = new Command("serve", "Run the coordinator: record device state, plan and publish budgets, answer repair pulls.")
         {
-            broker, fleet, db, key, tlsCa, tlsCert, tlsKey, clientId, share,
+            broker, fleet, db, key, tlsCa, tlsCert, tlsKey, clientId, share, http,
         };
         foreach (var option in policy.All)
         {
@@ -52,7 +59,21 @@ internal static class ServeCommand
                 return ExitCodes.Usage;
             }
 
+            // The store is opened here, before the host, so that a database that cannot be used is one clear error.
+            Store.SqlFleetStore store;
+            try
+            {
+                store = await Store.FleetDatabase.OpenAsync(parseResult.GetValue(db)!, cancellationToken: cancellationToken);
+            }
+            catch (Store.FleetStoreException ex)
+            {
+                stderr.WriteLine($"error: {ex.Message}");
+                return ExitCodes.Failed;
+            }
+
+            await using var _ = store;
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false, Args = [] });
+            builder.Services.AddSingleton<Store.IFleetStore>(store);
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o =>
             {
@@ -64,13 +85,14 @@ internal static class ServeCommand
             {
                 o.BrokerUrl = parseResult.GetValue(broker)!;
                 o.Fleet = parseResult.GetValue(fleet)!;
-                o.DatabasePath = parseResult.GetValue(db)!;
+                o.Database = parseResult.GetValue(db)!;
                 o.SigningKeyPath = parseResult.GetValue(key)!;
                 o.TlsCaFile = parseResult.GetValue(tlsCa);
                 o.TlsCertificateFile = parseResult.GetValue(tlsCert);
                 o.TlsKeyFile = parseResult.GetValue(tlsKey);
                 o.ClientId = parseResult.GetValue(clientId);
                 o.ShareGroup = parseResult.GetValue(share);
+                o.Http = parseResult.GetValue(http);
                 o.Policy = budgetPolicy;
                 o.DeviceBoards = [.. parseResult.GetValue(policy.DeviceBoards) ?? []];
             });
@@ -91,12 +113,33 @@ internal static class ServeCommand
 
                 return ExitCodes.Usage;
             }
-            catch (Store.FleetStoreException ex)
+            catch (Exception ex) when (ex is Store.FleetStoreException or InvalidOperationException)
             {
                 stderr.WriteLine($"error: {ex.Message}");
                 return ExitCodes.Failed;
             }
         });
         return command;
+    }
+
+    private static string? HttpProblem(string value)
+    {
+        try
+        {
+            Web.HttpListenAddress.Parse(value);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    private static void AddError(System.CommandLine.Parsing.OptionResult result, string? problem)
+    {
+        if (problem is not null)
+        {
+            result.AddError($"{result.Option.Name}: {problem}");
+        }
     }
 }

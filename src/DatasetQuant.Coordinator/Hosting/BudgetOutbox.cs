@@ -6,23 +6,37 @@ using Microsoft.Extensions.Logging;
 namespace DatasetQuant.Coordinator.Hosting;
 
 /// <summary>
-/// Publishes the desired budgets the store holds as not yet published, then marks them published. A crash between
-/// the two publishes the same version again on restart, which devices ignore; nothing is lost in between.
+/// Publishes the desired budgets the store holds as not yet published, then marks them published. Each publish runs
+/// under a claim in the store (<see cref="IFleetStore.ClaimBudgetPublishAsync"/>), so of several coordinators sharing
+/// the store one publishes each budget, with the version current under the claim: the retained budget of a device only
+/// ever moves up, and the fleet is not sent every decision once per coordinator. A crash between publishing and
+/// marking publishes the same version again once the claim has expired, which devices ignore; nothing is lost.
 /// </summary>
-public sealed class BudgetOutbox(IFleetStore store, BudgetPublisher publisher, string fleet, ILogger<BudgetOutbox> logger)
+public sealed class BudgetOutbox(
+    IFleetStore store, BudgetPublisher publisher, string fleet, string owner, TimeProvider time, CoordinatorCounters counters, ILogger<BudgetOutbox> logger)
 {
+    /// <summary>
+    /// How long a claim holds: far above one publish (milliseconds), so a live coordinator never loses it midway, and
+    /// short enough that a budget whose coordinator died goes out on the next housekeeping tick after it. Coordinator
+    /// clocks must agree to well within this (NTP does).
+    /// </summary>
+    public static readonly TimeSpan ClaimLease = TimeSpan.FromSeconds(10);
+
+    /// <summary>A newer version decided while one was being published goes out in the same call, up to this many times.</summary>
+    private const int MaxRounds = 4;
+
     /// <summary>Publishes every pending budget; returns how many went out. A broker error leaves the rest pending.</summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
         var sent = 0;
         foreach (var budget in await store.ListUnpublishedBudgetsAsync(fleet, cancellationToken))
         {
-            if (!await TryPublishAsync(budget, cancellationToken))
+            if (await PublishAsync(budget.DeviceId, republish: false, cancellationToken) is not { } published)
             {
                 break;
             }
 
-            sent++;
+            sent += published;
         }
 
         return sent;
@@ -37,40 +51,59 @@ public sealed class BudgetOutbox(IFleetStore store, BudgetPublisher publisher, s
         var sent = 0;
         foreach (var budget in await store.ListDesiredBudgetsAsync(fleet, cancellationToken))
         {
-            if (!await TryPublishAsync(budget, cancellationToken))
+            if (await PublishAsync(budget.DeviceId, republish: true, cancellationToken) is not { } published)
             {
                 break;
             }
 
-            sent++;
+            sent += published;
         }
 
         return sent;
     }
 
-    /// <summary>Publishes one device's budget if it is pending.</summary>
-    public async Task FlushAsync(string deviceId, CancellationToken cancellationToken)
-    {
-        if (await store.GetDesiredBudgetAsync(fleet, deviceId, cancellationToken) is { IsPublished: false } budget)
-        {
-            await TryPublishAsync(budget, cancellationToken);
-        }
-    }
+    /// <summary>Publishes one device's budget if it is pending and no other coordinator is publishing it.</summary>
+    public Task FlushAsync(string deviceId, CancellationToken cancellationToken) => PublishAsync(deviceId, republish: false, cancellationToken);
 
-    private async Task<bool> TryPublishAsync(DesiredBudget budget, CancellationToken cancellationToken)
+    /// <returns>How many versions went out, or null when the broker refused (the budget stays pending).</returns>
+    private async Task<int?> PublishAsync(string deviceId, bool republish, CancellationToken cancellationToken)
     {
-        try
+        var sent = 0;
+        for (var round = 0; round < MaxRounds; round++)
         {
-            await publisher.PublishAsync(budget.DeviceId, budget.Version, budget.Bytes, cancellationToken);
-        }
-        catch (MqttException ex)
-        {
-            logger.LogWarning("Budget v{Version} for {Device} stays pending: {Error}", budget.Version, budget.DeviceId, ex.Message);
-            return false;
+            var claimed = await store.ClaimBudgetPublishAsync(fleet, deviceId, owner, time.GetUtcNow(), ClaimLease, republish && round == 0, cancellationToken);
+            if (claimed is null)
+            {
+                // Published already, or another coordinator holds the claim and publishes whatever is newest.
+                return sent;
+            }
+
+            long? published = null;
+            try
+            {
+                await publisher.PublishAsync(claimed.DeviceId, claimed.Version, claimed.Bytes, cancellationToken);
+                published = claimed.Version;
+                sent++;
+                counters.BudgetPublished();
+                logger.LogInformation("Published budget v{Version} for {Device}: {Bytes} bytes", claimed.Version, claimed.DeviceId, claimed.Bytes);
+            }
+            catch (MqttException ex)
+            {
+                logger.LogWarning("Budget v{Version} for {Device} stays pending: {Error}", claimed.Version, claimed.DeviceId, ex.Message);
+            }
+
+            var now = await store.CompleteBudgetPublishAsync(fleet, deviceId, owner, published, cancellationToken);
+            if (published is null)
+            {
+                return null;
+            }
+
+            if (now is null || now.IsPublished)
+            {
+                return sent;
+            }
         }
 
-        await store.MarkBudgetPublishedAsync(fleet, budget.DeviceId, budget.Version, cancellationToken);
-        logger.LogInformation("Published budget v{Version} for {Device}: {Bytes} bytes", budget.Version, budget.DeviceId, budget.Bytes);
-        return true;
+        return sent;
     }
 }

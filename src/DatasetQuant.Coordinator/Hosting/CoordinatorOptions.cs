@@ -10,7 +10,8 @@ public sealed class CoordinatorOptions
 
     public string Fleet { get; set; } = "";
 
-    public string DatabasePath { get; set; } = "";
+    /// <summary>The fleet store: a SQLite file, or a <c>postgres://</c> URL (see <see cref="Store.FleetDatabase"/>).</summary>
+    public string Database { get; set; } = "";
 
     /// <summary>The ECDSA P-256 private key; serve does not sign, but refuses to start without the key it would publish with.</summary>
     public string SigningKeyPath { get; set; } = "";
@@ -31,6 +32,9 @@ public sealed class CoordinatorOptions
     public string? TlsKeyFile { get; set; }
 
     public BudgetPolicy Policy { get; set; } = new();
+
+    /// <summary><c>[HOST:]PORT</c> of the read-only fleet page, JSON API and metrics; null for none. HOST defaults to loopback.</summary>
+    public string? Http { get; set; }
 
     /// <summary>Rules <c>PATTERN=BOARD</c> naming each device's board, for the policy's per-board caps.</summary>
     public List<string> DeviceBoards { get; set; } = [];
@@ -60,9 +64,9 @@ internal sealed class CoordinatorOptionsValidator : IValidateOptions<Coordinator
             failures.Add($"Fleet: {fleet}");
         }
 
-        if (string.IsNullOrWhiteSpace(options.DatabasePath))
+        if (Store.FleetDatabase.Problem(options.Database, mustExist: false) is { } database)
         {
-            failures.Add("DatabasePath: is empty.");
+            failures.Add($"Database: {database}");
         }
 
         if (!File.Exists(options.SigningKeyPath))
@@ -93,6 +97,18 @@ internal sealed class CoordinatorOptionsValidator : IValidateOptions<Coordinator
             catch (ArgumentException ex)
             {
                 failures.Add($"DeviceBoards: {ex.Message}");
+            }
+        }
+
+        if (options.Http is not null)
+        {
+            try
+            {
+                Web.HttpListenAddress.Parse(options.Http);
+            }
+            catch (ArgumentException ex)
+            {
+                failures.Add($"Http: {ex.Message}");
             }
         }
 

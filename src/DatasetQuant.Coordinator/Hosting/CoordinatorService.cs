@@ -20,14 +20,19 @@ public sealed class CoordinatorService(
     IFleetStore store,
     IOptions<CoordinatorOptions> options,
     TimeProvider time,
+    CoordinatorCounters counters,
     ILoggerFactory loggerFactory) : BackgroundService
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<CoordinatorService>();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reconnected;
+    private RepairWorker? _repairs;
 
     /// <summary>Completes once the subscriptions are in place and the first planning round is done.</summary>
     public Task Ready => _ready.Task;
+
+    /// <summary>Pulls waiting for an answer (0 before the service runs).</summary>
+    public int RepairQueueLength => _repairs?.Queued ?? 0;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -70,12 +75,14 @@ public sealed class CoordinatorService(
 
         var catalog = new StoreDatasetCatalog(store, o.Fleet, signer.KeyId, loggerFactory.CreateLogger<StoreDatasetCatalog>());
         var manifests = new DatasetPublisher(connection, topics, signer, loggerFactory.CreateLogger<DatasetPublisher>());
-        var outbox = new BudgetOutbox(store, new BudgetPublisher(connection, topics), o.Fleet, loggerFactory.CreateLogger<BudgetOutbox>());
-        var states = new FleetStateHandler(store, new BudgetPlanner(o.Policy), outbox, boards, o.Fleet, time, loggerFactory.CreateLogger<FleetStateHandler>());
-        var repairMeter = new PublishMeter(connection);
+        var outbox = new BudgetOutbox(
+            store, new BudgetPublisher(connection, topics), o.Fleet, connection.ClientId, time, counters, loggerFactory.CreateLogger<BudgetOutbox>());
+        var states = new FleetStateHandler(
+            store, new BudgetPlanner(o.Policy), outbox, boards, o.Fleet, time, counters, loggerFactory.CreateLogger<FleetStateHandler>());
         var repairs = new RepairWorker(
-            new RepairResponder(repairMeter, topics, catalog, loggerFactory.CreateLogger<RepairResponder>()),
-            repairMeter, catalog, store, o.Fleet, o.RepairQueueCapacity, time, loggerFactory.CreateLogger<RepairWorker>());
+            new RepairResponder(connection, topics, catalog, loggerFactory.CreateLogger<RepairResponder>()),
+            catalog, store, o.Fleet, o.RepairQueueCapacity, time, counters, loggerFactory.CreateLogger<RepairWorker>());
+        _repairs = repairs;
 
         var pullFilter = o.ShareGroup is null ? topics.AllPulls : $"$share/{o.ShareGroup}/{topics.AllPulls}";
         foreach (var filter in new[] { topics.AllDeviceStates, topics.AllBudgetsReported, pullFilter, topics.AllManifests })
@@ -124,14 +131,18 @@ public sealed class CoordinatorService(
             switch (topic.Kind)
             {
                 case SyncTopicKind.DeviceState:
+                    counters.StateReport();
                     await states.HandleStateAsync(topic.Name, message, cancellationToken);
                     break;
                 case SyncTopicKind.BudgetReported:
+                    counters.BudgetReport();
                     await states.HandleBudgetReportedAsync(topic.Name, message, cancellationToken);
                     break;
                 case SyncTopicKind.DevicePull:
+                    counters.PullReceived();
                     return repairs.TryEnqueue(message);
                 case SyncTopicKind.DatasetManifest:
+                    counters.ManifestAnnounced();
                     await catalog.RefreshAsync(cancellationToken);
                     break;
                 default:
@@ -141,6 +152,7 @@ public sealed class CoordinatorService(
         }
         catch (Exception ex) when (ex is FleetStoreException or MqttException or ArgumentException)
         {
+            counters.MessageFailed();
             _logger.LogError("Message on {Topic} not handled: {Error}", message.Topic, ex.Message);
         }
 

@@ -17,6 +17,7 @@ public sealed class FleetStateHandler(
     DeviceBoardMap boards,
     string fleet,
     TimeProvider time,
+    CoordinatorCounters counters,
     ILogger<FleetStateHandler> logger)
 {
     public async Task HandleStateAsync(string deviceId, MqttMessage message, CancellationToken cancellationToken)
@@ -99,8 +100,12 @@ public sealed class FleetStateHandler(
 
         var current = await store.GetDesiredBudgetAsync(fleet, deviceId, cancellationToken);
         var decision = planner.Decide(device, current);
+        counters.BudgetPlanned();
         if (decision.Changed)
         {
+            // Another coordinator handling the same report may write this same decision first; the store then keeps
+            // one version, and both count the decision.
+            counters.BudgetDecided();
             var budget = await store.SetDesiredBudgetAsync(fleet, deviceId, decision.Bytes, time.GetUtcNow(), cancellationToken);
             logger.LogInformation(
                 "Budget of {Device} set to {Bytes} bytes (v{Version}, was {Previous}): {Reason}",

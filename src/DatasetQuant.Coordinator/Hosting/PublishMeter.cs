@@ -5,7 +5,7 @@ namespace DatasetQuant.Coordinator.Hosting;
 
 /// <summary>
 /// Passes everything to the session it wraps and counts what is published through it, so the coordinator can
-/// record what a repair or a broadcast cost without the protocol code knowing about the store.
+/// record what a broadcast cost without the protocol code knowing about the store.
 /// </summary>
 public sealed class PublishMeter(IMqttConnection inner) : IMqttConnection
 {

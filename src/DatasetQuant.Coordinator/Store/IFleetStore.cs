@@ -3,7 +3,8 @@ namespace DatasetQuant.Coordinator.Store;
 /// <summary>
 /// Everything the coordinator knows about its fleet. Nothing lives only in a coordinator's memory: several
 /// coordinators may share one store (PostgreSQL behind MQTT 5 shared subscriptions), so every write is idempotent —
-/// applying the same message twice, or an older message after a newer one, leaves the store as it was.
+/// applying the same message twice, or an older message after a newer one, leaves the store as it was. Both engines
+/// implement it through <see cref="SqlFleetStore"/>; the contract tests run against each.
 /// </summary>
 public interface IFleetStore : IAsyncDisposable
 {
@@ -27,6 +28,9 @@ public interface IFleetStore : IAsyncDisposable
     /// <summary>Shards a device said it holds, ordered by dataset and shard.</summary>
     Task<IReadOnlyList<HeldShard>> ListHeldShardsAsync(string fleet, string deviceId, CancellationToken cancellationToken = default);
 
+    /// <summary>What every device of a fleet holds, per dataset version: shards and bytes, ordered by device, dataset and version.</summary>
+    Task<IReadOnlyList<DeviceHolding>> ListHoldingsAsync(string fleet, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Sets a device's desired budget. The version goes up by one only when <paramref name="bytes"/> differs from the
     /// desired bytes held; the same value again changes nothing. Returns the desired budget now held.
@@ -41,8 +45,22 @@ public interface IFleetStore : IAsyncDisposable
     /// <summary>Desired budgets whose current version has not been published yet (the outbox a restart resumes).</summary>
     Task<IReadOnlyList<DesiredBudget>> ListUnpublishedBudgetsAsync(string fleet, CancellationToken cancellationToken = default);
 
-    /// <summary>Records that <paramref name="version"/> of a desired budget is out; a lower version never overwrites a higher one.</summary>
-    Task MarkBudgetPublishedAsync(string fleet, string deviceId, long version, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Claims the publishing of a device's desired budget until <paramref name="now"/> + <paramref name="lease"/>, so that
+    /// of several coordinators only one publishes it and each publish carries the version current under the claim.
+    /// Returns the budget to publish, or null when there is nothing to publish (published already, unless
+    /// <paramref name="republish"/>) or another owner's claim has not expired. Claiming again as the same owner renews it.
+    /// </summary>
+    Task<DesiredBudget?> ClaimBudgetPublishAsync(
+        string fleet, string deviceId, string owner, DateTimeOffset now, TimeSpan lease, bool republish, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Ends <paramref name="owner"/>'s claim and records <paramref name="publishedVersion"/> as out (null: the publish
+    /// failed; a lower version never overwrites a higher one). Returns the desired budget now held, so the caller sees a
+    /// newer version decided while it published.
+    /// </summary>
+    Task<DesiredBudget?> CompleteBudgetPublishAsync(
+        string fleet, string deviceId, string owner, long? publishedVersion, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Records a dataset's manifest version and shards. A version lower than the one held is refused (returns false);
@@ -60,13 +78,17 @@ public interface IFleetStore : IAsyncDisposable
     Task<IReadOnlyList<BroadcastRecord>> ListBroadcastsAsync(string fleet, string dataset, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Records one repair answered. <see cref="RepairRecord.RequestKey"/> identifies the pull; the same key again is
-    /// ignored (returns false), so a redelivered pull is counted once.
+    /// Records one repair, before its chunks go out (so every repair a device received has its row).
+    /// <see cref="RepairRecord.RequestKey"/> identifies the pull; the same key again is ignored (returns false), so a
+    /// redelivered pull, or one answered again by another coordinator, is counted once.
     /// </summary>
     Task<bool> RecordRepairAsync(RepairRecord repair, CancellationToken cancellationToken = default);
 
     /// <summary>Repairs served per device: count, chunks and bytes, for one fleet.</summary>
     Task<IReadOnlyList<RepairTotals>> ListRepairTotalsAsync(string fleet, CancellationToken cancellationToken = default);
+
+    /// <summary>The last <paramref name="limit"/> repairs of a fleet, newest first.</summary>
+    Task<IReadOnlyList<RepairRecord>> ListRecentRepairsAsync(string fleet, int limit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One state report of a device. Sizes are bytes; free flash is null when the device could not tell.</summary>
@@ -132,6 +154,7 @@ public sealed record BroadcastRecord(
     long Chunks,
     long BytesPublished);
 
+/// <summary>One repair: the chunks it sends and the shard bytes they carry (frame headers not counted).</summary>
 public sealed record RepairRecord(
     string Fleet,
     string DeviceId,
@@ -141,5 +164,8 @@ public sealed record RepairRecord(
     DateTimeOffset ServedAt,
     long Chunks,
     long Bytes);
+
+/// <summary>The shards of one dataset version a device holds, counted and summed.</summary>
+public sealed record DeviceHolding(string DeviceId, string Dataset, long ManifestVersion, int Shards, long Bytes);
 
 public sealed record RepairTotals(string DeviceId, long Repairs, long Chunks, long Bytes);

@@ -4,11 +4,11 @@ using Microsoft.Data.Sqlite;
 namespace DatasetQuant.Coordinator.Store;
 
 /// <summary>
-/// <see cref="IFleetStore"/> in one SQLite file (WAL, synchronous=FULL). Every write is a single conditional statement
-/// or one transaction, so a message applied twice or out of order leaves the same rows behind; the statements are
-/// plain SQL that a PostgreSQL store can reuse almost word for word.
+/// The fleet store in one SQLite file (WAL, synchronous=FULL): the embedded default, for one coordinator or several
+/// processes on one host. The statements are <see cref="SqlFleetStore"/>'s; this class opens the file and keeps its
+/// schema (<see cref="SqliteSchema"/>).
 /// </summary>
-public sealed partial class SqliteFleetStore : IFleetStore
+public sealed class SqliteFleetStore : SqlFleetStore
 {
     private readonly string _connectionString;
 
@@ -20,6 +20,8 @@ public sealed partial class SqliteFleetStore : IFleetStore
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    public override string Location => Path;
 
     /// <summary>
     /// Opens (and with <paramref name="createIfMissing"/>, creates) the database at <paramref name="path"/> and
@@ -68,7 +70,7 @@ public sealed partial class SqliteFleetStore : IFleetStore
         return store;
     }
 
-    public ValueTask DisposeAsync()
+    public override ValueTask DisposeAsync()
     {
         // Pooled connections keep the file open (and the WAL un-checkpointed) until the pool lets go of them.
         using var connection = new SqliteConnection(_connectionString);
@@ -76,7 +78,7 @@ public sealed partial class SqliteFleetStore : IFleetStore
         return ValueTask.CompletedTask;
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    protected override async ValueTask<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         try
@@ -87,26 +89,10 @@ public sealed partial class SqliteFleetStore : IFleetStore
             await pragma.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
-        catch (SqliteException ex)
+        catch
         {
             await connection.DisposeAsync();
-            throw new FleetStoreException($"{Path}: {ex.Message}", ex);
+            throw;
         }
     }
-
-    private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = transaction;
-        return command;
-    }
-
-    private static long ToMs(DateTimeOffset at) => at.ToUnixTimeMilliseconds();
-
-    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static long? NullableInt64(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
-
-    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

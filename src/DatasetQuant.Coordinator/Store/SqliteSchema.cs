@@ -4,7 +4,8 @@ namespace DatasetQuant.Coordinator.Store;
 
 /// <summary>
 /// The store's schema as an ordered list of migrations. A database records the highest one applied in
-/// <c>PRAGMA user_version</c>; opening it applies the rest in one transaction each. Migrations are only ever appended.
+/// <c>PRAGMA user_version</c>; opening it applies the rest in one transaction each. Migrations are only ever appended,
+/// and <see cref="PostgresSchema"/> appends the same change under the same number.
 /// </summary>
 internal static class SqliteSchema
 {
@@ -87,6 +88,12 @@ internal static class SqliteSchema
         // 2: the signed manifest as published, so any coordinator sharing the store can serve repairs for it.
         """
         ALTER TABLE datasets ADD COLUMN signed_manifest BLOB;
+        """,
+
+        // 3: a claim on publishing a desired budget, so that of several coordinators one publishes each version.
+        """
+        ALTER TABLE desired_budgets ADD COLUMN publish_claim_owner TEXT;
+        ALTER TABLE desired_budgets ADD COLUMN publish_claim_until_ms INTEGER NOT NULL DEFAULT 0;
         """,
     ];
 

@@ -71,13 +71,13 @@ public sealed class FleetBed : IAsyncDisposable
         {
             BrokerUrl = Broker.Url,
             Fleet = FleetName,
-            DatabasePath = Store.Path,
+            Database = Store.Path,
             SigningKeyPath = KeyPath,
             ClientId = "coordinator",
             Policy = Policy,
             HousekeepingInterval = TimeSpan.FromMilliseconds(500),
         });
-        _coordinator = new CoordinatorService(new MqttConnectionFactory(LoggerFactory), Store, options, TimeProvider.System, LoggerFactory);
+        _coordinator = new CoordinatorService(new MqttConnectionFactory(LoggerFactory), Store, options, TimeProvider.System, new CoordinatorCounters(), LoggerFactory);
         await _coordinator.StartAsync(CancellationToken.None);
         await _coordinator.Ready.WaitAsync(TimeSpan.FromSeconds(20));
     }
@@ -104,12 +104,18 @@ public sealed class FleetBed : IAsyncDisposable
     }
 
     /// <summary>Pushes a shard folder as the next version of <paramref name="dataset"/>, recorded in the store (like publish --db).</summary>
-    public async Task<DatasetPushResult> PublishAsync(string dataset, string shardDirectory, CancellationToken cancellationToken = default)
+    public Task<DatasetPushResult> PublishAsync(string dataset, string shardDirectory, CancellationToken cancellationToken = default) =>
+        PushAsync(Broker.Url, Topics, KeyPath, Store, dataset, shardDirectory, LoggerFactory, cancellationToken);
+
+    /// <summary>What <c>publish --db</c> does, in the test process: the next version of a dataset, recorded in <paramref name="store"/> and broadcast.</summary>
+    public static async Task<DatasetPushResult> PushAsync(
+        string brokerUrl, SyncTopics topics, string keyPath, IFleetStore store, string dataset, string shardDirectory, ILoggerFactory loggerFactory,
+        CancellationToken cancellationToken = default)
     {
-        var options = CoordinatorConnection.CreateOptions(Broker.Url, $"publisher-{Guid.NewGuid():N}", null, null, null);
-        await using var connection = await MqttConnection.ConnectAsync(options, LoggerFactory.CreateLogger<MqttConnection>(), cancellationToken);
-        using var signer = ManifestSigner.FromPemFile(KeyPath);
-        var push = new DatasetPush(connection, Topics, signer, Store, new DqsShardDescriber(), TimeProvider.System, LoggerFactory)
+        var options = CoordinatorConnection.CreateOptions(brokerUrl, $"publisher-{Guid.NewGuid():N}", null, null, null);
+        await using var connection = await MqttConnection.ConnectAsync(options, loggerFactory.CreateLogger<MqttConnection>(), cancellationToken);
+        using var signer = ManifestSigner.FromPemFile(keyPath);
+        var push = new DatasetPush(connection, topics, signer, store, new DqsShardDescriber(), TimeProvider.System, loggerFactory)
         {
             RetainedManifestWait = TimeSpan.FromMilliseconds(300),
         };
