@@ -46,7 +46,7 @@ public sealed partial class MqttConnection : IMqttConnection
         _clientOptions = MqttNetClientOptions.Create(options, address, ClientId, _transport);
         _publishes = new PublishWindow(options.MaxInFlight, SendPublish, DescribePublishFailure);
         _received = new ReceivedMessageQueue(options.ReceiveMaximum);
-        _client = new MqttClient(new MqttClientAdapterFactory(), new MqttNetLogger(logger));
+        _client = new MqttClient(new TcpChannelAdapterFactory(), new MqttNetLogger(logger));
         _client.ApplicationMessageReceivedAsync += OnMessageReceivedAsync;
         _client.DisconnectedAsync += OnDisconnectedAsync;
     }
