@@ -7,12 +7,13 @@ using DatasetQuant.Sync.Chunks;
 namespace DatasetQuant.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/DatasetQuant.Benchmarks -- fleet-push [--rounds N] [--devices N] [--warmup N]</c>:
+/// <c>dotnet run -c Release --project tests/DatasetQuant.Benchmarks -- fleet-push [--rounds N] [--devices N] [--warmup N] [--pull-quiet-ms MS]</c>:
 /// push goodput to 1 and to N devices against the raw broker carrying the same messages in the same run, the time
 /// a late device needs to get the dataset by repair, and the bytes the coordinator publishes for one broadcast against
 /// N devices each fetching the dataset on its own (unicast). Prints a Markdown table for docs/results.md. A whole-fleet
 /// experiment of seconds per round, so a command rather than a BenchmarkDotNet class; medians over rounds, after
 /// <c>--warmup</c> rounds (default 1) that are not counted, since a coordinator and a NativeAOT device run warm code.
+/// <c>--pull-quiet-ms</c> sets the devices' pull quiet period (default 500 ms, the test bed's; a device's default is 2 s).
 /// </summary>
 internal static class FleetPushMeasurement
 {
@@ -21,6 +22,7 @@ internal static class FleetPushMeasurement
         var rounds = Option(args, "--rounds", 5);
         var fleetSize = Option(args, "--devices", 20);
         var warmup = Option(args, "--warmup", 1);
+        var pullQuiet = TimeSpan.FromMilliseconds(Option(args, "--pull-quiet-ms", 500));
 
         // On a fleet every device is a process with its own threads; here they share one pool, in which a device
         // waiting for an fsync must not hold up the others (or the publisher). Threads, not cores: they mostly wait.
@@ -35,6 +37,7 @@ internal static class FleetPushMeasurement
         foreach (var devices in new[] { 1, fleetSize })
         {
             await using var bed = await FleetBed.StartAsync();
+            bed.PullQuietPeriod = pullQuiet;
             await bed.StartCoordinatorAsync();
             var fleet = new List<FleetDevice>();
             for (var i = 0; i < devices; i++)

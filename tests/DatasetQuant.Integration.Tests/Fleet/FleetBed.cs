@@ -82,6 +82,9 @@ public sealed class FleetBed : IAsyncDisposable
         await _coordinator.Ready.WaitAsync(TimeSpan.FromSeconds(20));
     }
 
+    /// <summary>How long the bed's devices wait without a chunk before they pull (short, so tests repair quickly).</summary>
+    public TimeSpan PullQuietPeriod { get; set; } = TimeSpan.FromMilliseconds(500);
+
     public DeviceSyncOptions DeviceOptions(string id) => new()
     {
         BrokerUrl = Broker.Url,
@@ -90,7 +93,7 @@ public sealed class FleetBed : IAsyncDisposable
         DataDirectory = Directory.CreateDirectory(Dir.File($"device-{id}")).FullName,
         CoordinatorKeyPath = PublicKeyPath,
         FlashQuotaBytes = 64 * MiB,
-        PullQuietPeriod = TimeSpan.FromMilliseconds(500),
+        PullQuietPeriod = PullQuietPeriod,
         PullRetryInterval = TimeSpan.FromSeconds(1),
         StateReportInterval = TimeSpan.FromSeconds(2),
     };
