@@ -52,6 +52,13 @@ Task("Bootstrap")
         Information("Debian packages to install: {0}", string.Join(" ", missing));
         var sudo = IsRoot() ? "" : "sudo ";
         var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+        foreach (var arch in missing.Where(p => p.Contains(':')).Select(p => p.Split(':')[1]).Distinct())
+        {
+            // arm64 libraries for the emulated board tests come from the same mirrors as a foreign architecture.
+            if (!Capture("dpkg", "--print-foreign-architectures").Output.Split('\n').Contains(arch))
+                RunChecked("sh", $"-c \"{sudo}dpkg --add-architecture {arch}\"", env: env);
+        }
+
         RunChecked("sh", $"-c \"{sudo}apt-get update -qq\"", env: env);
         RunChecked("sh", $"-c \"{sudo}apt-get install -y -qq --no-install-recommends {string.Join(" ", missing)}\"", env: env);
     }
@@ -71,6 +78,15 @@ Task("Test")
     .Does(() =>
 {
     CleanDirectory(testResults);
+
+    // The board tests run the arm64 package's dq-agent and dq under qemu-user (tests/DatasetQuant.Integration.Tests/
+    // Board): cross-publish both first, and tell the tests that skipping them is a failure here.
+    var boardClock = System.Diagnostics.Stopwatch.StartNew();
+    PackAgent("linux-arm64", PublishHost("src/DatasetQuant.Agent/DatasetQuant.Agent.csproj", "linux-arm64", true));
+    PublishHost("src/DatasetQuant.Cli/DatasetQuant.Cli.csproj", "linux-arm64", true);
+    Information("arm64 dq-agent and dq published and packed in {0:F0} s", boardClock.Elapsed.TotalSeconds);
+    System.Environment.SetEnvironmentVariable("DQ_BOARD_TESTS", "required");
+
     var failures = 0;
     void RunTests(string project, string name, string filter, IDictionary<string, string> env)
     {
@@ -108,43 +124,66 @@ Task("Test")
     if (failures > 0 || totals[1] > 0) throw new CakeException($"{failures} test run(s) failed.");
 });
 
+string ProjectVersion() =>
+    XmlPeek(root.CombineWithFilePath("Directory.Build.props"), "/Project/PropertyGroup/Version");
+
+string DebianArchitecture(string runtimeId) => runtimeId switch
+{
+    "linux-arm64" => "arm64",
+    "linux-x64" => "amd64",
+    _ => throw new CakeException($"No Debian package for --rid={runtimeId}: linux-arm64 or linux-x64."),
+};
+
+/// <summary>artifacts/dq-agent_VERSION_ARCH.deb from a NativeAOT publish folder (eng/deb/build-deb.sh).</summary>
+FilePath PackAgent(string runtimeId, DirectoryPath published)
+{
+    var (code, log) = Capture("bash", $"eng/deb/build-deb.sh {published.FullPath} {DebianArchitecture(runtimeId)} {ProjectVersion()} {artifacts.FullPath}");
+    if (code != 0) throw new CakeException($"Packing dq-agent for {runtimeId} failed (exit {code}):\n{log}");
+    var deb = new FilePath(log.Trim().Split('\n').Last());
+    Information("{0}: {1:N0} bytes (binary {2:N0} bytes)", deb, new System.IO.FileInfo(deb.FullPath).Length,
+        new System.IO.FileInfo(published.CombineWithFilePath("dq-agent").FullPath).Length);
+    return deb;
+}
+
+/// <summary>
+/// Publishes one host for a RID under artifacts/publish/RID/NAME; with <paramref name="nativeAot"/> a trimmed NativeAOT
+/// binary (a linux-arm64 one is cross-linked on x64 with clang and lld: Directory.Build.props).
+/// </summary>
+DirectoryPath PublishHost(string projectPath, string runtimeId, bool nativeAot)
+{
+    var project = root.CombineWithFilePath(projectPath);
+    var name = project.GetFilenameWithoutExtension().FullPath.Replace("DatasetQuant.", "").ToLowerInvariant();
+    var output = artifacts.Combine($"publish/{runtimeId}/{name}");
+    // Symbols stripped and managed .pdb files left out under PublishAot: DatasetQuant.Agent.csproj.
+    var args = $"publish {project.FullPath} -c {configuration} -r {runtimeId} -o {output}"
+        + (nativeAot ? " -p:PublishAot=true" : " --self-contained false");
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    var (code, log) = Capture("dotnet", args);
+    Information(log);
+    if (code != 0)
+    {
+        var missing = Regex.Matches(log, @"Unable to find package ([\w\.\-]+)").Select(m => m.Groups[1].Value.TrimEnd('.')).Distinct().ToArray();
+        if (missing.Length > 0)
+            throw new CakeException($"Publishing {name} for {runtimeId} needs {string.Join(", ", missing)}, which the package feed here does not have. " +
+                $"Publish for {runtimeId} on a machine whose feed has the .NET runtime and ILCompiler packs for {runtimeId} (see docs/building.md).");
+        throw new CakeException($"dotnet publish {name} for {runtimeId} failed (exit {code}).");
+    }
+
+    Information("{0} published to {1} in {2:F0} s", name, output, clock.Elapsed.TotalSeconds);
+    return output;
+}
+
 Task("Publish")
-    .Description("Publishes dq, dq-coordinator and dq-agent for --rid under artifacts/publish; --aot makes dq-agent a NativeAOT binary.")
+    .Description("Publishes dq, dq-coordinator and dq-agent for --rid under artifacts/publish; --aot makes dq-agent a NativeAOT binary and packs artifacts/dq-agent_VERSION_ARCH.deb.")
     .IsDependentOn("Bootstrap")
     .Does(() =>
 {
-    var hosts = new[] { ("src/DatasetQuant.Cli/DatasetQuant.Cli.csproj", false),
-                        ("src/DatasetQuant.Coordinator/DatasetQuant.Coordinator.csproj", false),
-                        ("src/DatasetQuant.Agent/DatasetQuant.Agent.csproj", true) };
-    foreach (var (path, agent) in hosts)
+    PublishHost("src/DatasetQuant.Cli/DatasetQuant.Cli.csproj", rid, false);
+    PublishHost("src/DatasetQuant.Coordinator/DatasetQuant.Coordinator.csproj", rid, false);
+    var agent = PublishHost("src/DatasetQuant.Agent/DatasetQuant.Agent.csproj", rid, aot);
+    if (aot)
     {
-        var project = root.CombineWithFilePath(path);
-        if (!FileExists(project)) continue;
-        var name = project.GetFilenameWithoutExtension().FullPath.Replace("DatasetQuant.", "").ToLowerInvariant();
-        var output = artifacts.Combine($"publish/{rid}/{name}");
-        var args = $"publish {project.FullPath} -c {configuration} -r {rid} -o {output}";
-        if (agent && aot)
-        {
-            // Symbols stripped and managed .pdb files left out: DatasetQuant.Agent.csproj, under PublishAot.
-            args += " -p:PublishAot=true";
-        }
-        else
-        {
-            args += " --self-contained false";
-        }
-
-        var (code, log) = Capture("dotnet", args);
-        Information(log);
-        if (code != 0)
-        {
-            var missing = Regex.Matches(log, @"Unable to find package ([\w\.\-]+)").Select(m => m.Groups[1].Value.TrimEnd('.')).Distinct().ToArray();
-            if (missing.Length > 0)
-                throw new CakeException($"Publishing {name} for {rid} needs {string.Join(", ", missing)}, which the package feed here does not have. " +
-                    $"Publish for {rid} on a machine whose feed has the .NET runtime and ILCompiler packs for {rid} (see docs/building.md).");
-            throw new CakeException($"dotnet publish {name} for {rid} failed (exit {code}).");
-        }
-
-        Information("{0} published to {1}", name, output);
+        PackAgent(rid, agent);
     }
 });
 

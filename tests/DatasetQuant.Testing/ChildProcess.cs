@@ -14,7 +14,7 @@ public class ChildProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _output = [];
 
-    protected ChildProcess(string name, string program, IEnumerable<string> args)
+    protected ChildProcess(string name, string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         Name = name;
         var startInfo = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -24,6 +24,11 @@ public class ChildProcess : IDisposable
         }
 
         startInfo.Environment["NO_COLOR"] = "1";
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[variable] = value;
+        }
+
         _process = Process.Start(startInfo)!;
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);

@@ -1,10 +1,10 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace DatasetQuant.Agent.Tests;
+namespace DatasetQuant.Testing;
 
 /// <summary>The receiving end systemd would hold: a unix datagram socket, on a path or in the abstract namespace.</summary>
-internal sealed class NotifySocket : IDisposable
+public sealed class NotifySocket : IDisposable
 {
     private readonly Socket _socket;
     private readonly string? _file;
