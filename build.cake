@@ -1,5 +1,5 @@
 // DatasetQuant build: ./build.sh --target=<Bootstrap|Build|Test|Publish|Bench|Demo> [--configuration=Release]
-// Publish takes --rid=linux-x64|linux-arm64 and --aot. Test and Demo run Bootstrap first, so a fresh machine needs
+// Publish takes --rid=linux-x64|linux-arm64 and --aot (NativeAOT dq and dq-agent, and the dq-agent .deb). Test and Demo run Bootstrap first, so a fresh machine needs
 // nothing else. See docs/building.md.
 using System.Text.RegularExpressions;
 
@@ -154,6 +154,7 @@ DirectoryPath PublishHost(string projectPath, string runtimeId, bool nativeAot)
     var project = root.CombineWithFilePath(projectPath);
     var name = project.GetFilenameWithoutExtension().FullPath.Replace("DatasetQuant.", "").ToLowerInvariant();
     var output = artifacts.Combine($"publish/{runtimeId}/{name}");
+    CleanDirectory(output); // a NativeAOT folder and a framework-dependent one must not mix
     // Symbols stripped and managed .pdb files left out under PublishAot: DatasetQuant.Agent.csproj.
     var args = $"publish {project.FullPath} -c {configuration} -r {runtimeId} -o {output}"
         + (nativeAot ? " -p:PublishAot=true" : " --self-contained false");
@@ -174,11 +175,11 @@ DirectoryPath PublishHost(string projectPath, string runtimeId, bool nativeAot)
 }
 
 Task("Publish")
-    .Description("Publishes dq, dq-coordinator and dq-agent for --rid under artifacts/publish; --aot makes dq-agent a NativeAOT binary and packs artifacts/dq-agent_VERSION_ARCH.deb.")
+    .Description("Publishes dq, dq-coordinator and dq-agent for --rid under artifacts/publish; --aot makes dq and dq-agent NativeAOT binaries and packs artifacts/dq-agent_VERSION_ARCH.deb.")
     .IsDependentOn("Bootstrap")
     .Does(() =>
 {
-    PublishHost("src/DatasetQuant.Cli/DatasetQuant.Cli.csproj", rid, false);
+    PublishHost("src/DatasetQuant.Cli/DatasetQuant.Cli.csproj", rid, aot);
     PublishHost("src/DatasetQuant.Coordinator/DatasetQuant.Coordinator.csproj", rid, false);
     var agent = PublishHost("src/DatasetQuant.Agent/DatasetQuant.Agent.csproj", rid, aot);
     if (aot)

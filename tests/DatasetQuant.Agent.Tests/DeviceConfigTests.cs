@@ -75,6 +75,39 @@ public sealed class DeviceConfigTests
         }
     }
 
+    [Theory]
+    [InlineData("rpi-zero-2w", 4, 512L << 20)]
+    [InlineData("rpi-4", 4, 1L << 30)]
+    [InlineData("rpi-5", 4, 2L << 30)]
+    [InlineData("jetson-orin-nano", 6, 4L << 30)]
+    public void A_board_config_states_the_board_and_takes_a_share_of_it(string board, int cores, long memory)
+    {
+        var services = Load(Path.Combine(ConfigDirectory, board + ".json"));
+        var device = services.GetRequiredService<IOptions<DeviceOptions>>().Value;
+        var sync = services.GetRequiredService<IOptions<DeviceSyncOptions>>().Value;
+        var onnx = services.GetRequiredService<IOptions<OnnxRuntimeOptions>>().Value;
+
+        Assert.Equal(cores, device.Cores);
+        Assert.Equal(memory, device.MemoryBytes);
+        Assert.InRange(onnx.IntraOpThreads, 1, device.Cores);
+
+        // The OS, the page cache and the broker connection need the rest of RAM; the OS and logs the rest of flash.
+        Assert.InRange(device.MemoryLimitBytes, DeviceOptionsValidator.MinimumMemoryBytes, device.MemoryBytes / 2);
+        Assert.InRange(sync.FlashQuotaBytes!.Value, 1L << 30, device.FlashBytes * 3 / 4);
+    }
+
+    [Fact]
+    public void A_memory_limit_above_the_boards_memory_is_refused()
+    {
+        var failures = AgentHost.ValidateOptions(Load(Path.Combine(ConfigDirectory, "rpi-zero-2w.json"), new Dictionary<string, string?>
+        {
+            ["Sync:DeviceId"] = "zero-1",
+            ["Device:MemoryLimitBytes"] = (1L << 30).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+
+        Assert.Equal(["Device:MemoryLimitBytes is 1073741824, more than the board's Device:MemoryBytes 536870912."], failures);
+    }
+
     [Fact]
     public void Only_the_jetson_asks_for_cuda()
     {

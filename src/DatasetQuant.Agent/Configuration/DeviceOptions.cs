@@ -13,4 +13,13 @@ public sealed class DeviceOptions
     /// the ONNX Runtime arena to stay under it.
     /// </summary>
     public long MemoryLimitBytes { get; set; }
+
+    /// <summary>CPU cores of the board (0: not stated). The ONNX Runtime thread counts are chosen against it.</summary>
+    public int Cores { get; set; }
+
+    /// <summary>RAM of the smallest model of the board the config is written for (0: not stated).</summary>
+    public long MemoryBytes { get; set; }
+
+    /// <summary>Flash (SD card, eMMC or NVMe) the config assumes (0: not stated); Sync:FlashQuotaBytes is a share of it.</summary>
+    public long FlashBytes { get; set; }
 }

@@ -20,6 +20,15 @@ public sealed class DeviceOptionsValidator : IValidateOptions<DeviceOptions>
         {
             failures.Add($"{S}:MemoryLimitBytes is {options.MemoryLimitBytes}; the agent needs at least {MinimumMemoryBytes} (32 MiB).");
         }
+        else if (options.MemoryBytes > 0 && options.MemoryLimitBytes > options.MemoryBytes)
+        {
+            failures.Add($"{S}:MemoryLimitBytes is {options.MemoryLimitBytes}, more than the board's {S}:MemoryBytes {options.MemoryBytes}.");
+        }
+
+        if (options.Cores < 0 || options.MemoryBytes < 0 || options.FlashBytes < 0)
+        {
+            failures.Add($"{S}:Cores, {S}:MemoryBytes and {S}:FlashBytes are counts: 0 (not stated) or more.");
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -38,6 +38,12 @@ public sealed partial class BoardTests(Arm64Package package, FashionMnistShardSe
         var generator = bed.Dir.File("G.onnx");
         await DqPrograms.X64Async("generator", "fit", "--input", "fashion-mnist", "--limit", "2000", "--basis-samples", "1000", "--out", generator);
 
+        // The emulated CPU has the cores the packaged board config says the board has.
+        using (var config = JsonDocument.Parse(File.ReadAllBytes(package.BoardConfig(board.Name)), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip }))
+        {
+            Assert.Equal(board.Cores, config.RootElement.GetProperty("Device").GetProperty("Cores").GetInt32());
+        }
+
         var data = Directory.CreateDirectory(bed.Dir.File($"data-{board}")).FullName;
         using var notify = NotifySocket.OnPath();
         using var agent = EmulatedAgent.Start(board, package.Agent, notify.Address,
