@@ -1,6 +1,6 @@
 // DatasetQuant build: ./build.sh --target=<Bootstrap|Build|Test|Publish|Bench|Demo> [--configuration=Release]
-// Publish takes --rid=linux-x64|linux-arm64 and --aot (NativeAOT dq and dq-agent, and the dq-agent .deb). Test and Demo run Bootstrap first, so a fresh machine needs
-// nothing else. See docs/building.md.
+// Publish takes --rid=linux-x64|linux-arm64 and --aot (NativeAOT dq and dq-agent, and the dq-agent .deb).
+// Test and Demo run Bootstrap first, so a fresh machine needs nothing else. See docs/building.md.
 using System.Text.RegularExpressions;
 
 var target = Argument("target", "Test");
@@ -169,6 +169,11 @@ DirectoryPath PublishHost(string projectPath, string runtimeId, bool nativeAot)
                 $"Publish for {runtimeId} on a machine whose feed has the .NET runtime and ILCompiler packs for {runtimeId} (see docs/building.md).");
         throw new CakeException($"dotnet publish {name} for {runtimeId} failed (exit {code}).");
     }
+
+    // Trim and AOT analysis speaks as warnings during publish; a binary for boards is published with none.
+    var warnings = Regex.Matches(log, @"warning (IL\d+|CS\d+)[^\n]*").Select(m => m.Value).Distinct().ToArray();
+    if (warnings.Length > 0)
+        throw new CakeException($"dotnet publish {name} for {runtimeId} gave {warnings.Length} warning(s):\n{string.Join("\n", warnings)}");
 
     Information("{0} published to {1} in {2:F0} s", name, output, clock.Elapsed.TotalSeconds);
     return output;
