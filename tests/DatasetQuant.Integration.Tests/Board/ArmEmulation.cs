@@ -70,6 +70,11 @@ public static class ArmEmulation
             }
         }
 
+        if (File.Exists(Path.ChangeExtension(Dq, ".dll")))
+        {
+            return $"{Dq} is a framework-dependent build; the board tests need the NativeAOT one (publish with --aot).";
+        }
+
         // The namespace, the bind mount and the emulator, as every board test uses them.
         string[] prefix = IsRoot ? ["--mount"] : ["--map-root-user", "--mount"];
         var startInfo = new ProcessStartInfo("unshare")
