@@ -26,9 +26,17 @@ internal static class QuantizeCommand
             DefaultValueFactory = _ => "classes",
         };
         coverage.AcceptOnlyFromAmong("classes", "none");
+        var codes = new Option<string>("--codes")
+        {
+            Description = "refit = each width its own fitted scale and centre (least distortion); embedded = one scale and centre per " +
+                "sample, b-bit codes the top bits of the 8-bit ones, and the greedy increment order written as {prefix}.dqo (what a " +
+                "fleet serves budgets from as prefixes)",
+            DefaultValueFactory = _ => "refit",
+        };
+        codes.AcceptOnlyFromAmong("refit", "embedded");
         var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales and centres, bit widths chosen under one budget.")
         {
-            input, budget, allocator, output, shardSize, seed, importance, coverage,
+            input, budget, allocator, output, shardSize, seed, importance, coverage, codes,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -50,6 +58,7 @@ internal static class QuantizeCommand
                 Seed = parse.GetValue(seed),
                 DistortionMeasure = measure,
                 ClassCoverage = parse.GetValue(coverage) == "classes",
+                EmbeddedCodes = parse.GetValue(codes) == "embedded",
             };
             QuantizeResult? result = null;
             AnsiConsole.Progress()

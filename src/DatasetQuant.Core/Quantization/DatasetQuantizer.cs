@@ -26,7 +26,7 @@ public static class DatasetQuantizer
         var statistics = ChannelStatistics.Compute(source);
         var measure = options.DistortionMeasure ?? PixelMseDistortion.Instance;
         var table = DistortionTable.Measure(source, statistics, measure, options.ClipSearch,
-            options.MaxDegreeOfParallelism, progress, cancellationToken);
+            options.MaxDegreeOfParallelism, progress, cancellationToken, options.EmbeddedCodes);
 
         progress?.Report(new QuantizeProgress(QuantizeStage.Allocating, 0, n));
         var budgetBytes = options.Budget.PayloadBytes(n, pixels);
@@ -59,8 +59,9 @@ public static class DatasetQuantizer
             parameters[i] = table.Parameters[i * SampleQuantizer.WidthCount + bits[i]];
         }
 
+        var prefix = options.ShardPrefix ?? source.Name;
         var written = 0;
-        var paths = DqsSetWriter.Write(source, statistics, bits, parameters, options.OutputDirectory, options.ShardPrefix ?? source.Name,
+        var paths = DqsSetWriter.Write(source, statistics, bits, parameters, options.OutputDirectory, prefix,
             options.ShardSizeBytes, done =>
             {
                 written += done;
@@ -69,6 +70,18 @@ public static class DatasetQuantizer
                     progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
                 }
             }, cancellationToken);
+        var orderPath = Path.Combine(options.OutputDirectory, IncrementOrder.FileName(prefix));
+        if (options.EmbeddedCodes)
+        {
+            // The order is measured with the dataset's importance and written beside the shards: what a fleet serves from.
+            AdaptiveAllocator.Order(problem).Write(orderPath);
+        }
+        else if (File.Exists(orderPath))
+        {
+            // An order from an earlier embedded run would describe codes these shards no longer have.
+            File.Delete(orderPath);
+        }
+
         long fileBytes = 0;
         foreach (var path in paths)
         {
