@@ -104,6 +104,7 @@ public sealed class AdaptiveAllocator : IBitAllocator
             Distortion = problem.Distortion,
             Importance = problem.Importance,
             MaxBits = problem.MaxBits,
+            RecordBytes = problem.RecordBytes,
         };
         var increments = new List<Increment>(problem.Count * 4);
         Grow(unbounded, new byte[problem.Count], used: 0, fromDropped: true, increments);
