@@ -160,4 +160,10 @@ public sealed class IncrementOrder
     }
 
     public static string FileName(string prefix) => prefix + FileExtension;
+
+    /// <summary>Bytes of an order file with <paramref name="increments"/> increments.</summary>
+    public static long FileBytes(int increments) => HeaderSize + ((long)EntrySize * increments) + 4;
+
+    /// <summary>The order of the first <paramref name="count"/> increments only.</summary>
+    public IncrementOrder Prefix(int count) => new(SampleCount, PixelsPerSample, Increments.Take(count).ToArray());
 }
