@@ -19,7 +19,7 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 public static class LayerBuilder
 {
     public static IReadOnlyList<LayerInfo> Build(IReadOnlyList<string> shardPaths, IncrementOrder order, string outputDirectory, string prefix,
-        long minimumBytes = 16 * 1024, double growth = 0.05, CancellationToken cancellationToken = default)
+        long minimumBytes = 16 * 1024, double growth = 0.02, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(growth);
