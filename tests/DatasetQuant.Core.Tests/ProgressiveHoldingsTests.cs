@@ -86,7 +86,7 @@ public sealed class ProgressiveHoldingsTests
         Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
 
         var at05 = LayerBuilder.LayersWithin(layers, Bpp(0.5));
-        device.TruncateTo(layers[at05 - 1].FirstIncrement + layers[at05 - 1].IncrementCount);
+        device.TruncateTo(at05);
         Assert.Equal(layers[at05 - 1].HeldBytesAfter, device.HeldBytes);
         Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
 

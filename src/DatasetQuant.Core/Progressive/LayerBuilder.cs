@@ -41,8 +41,9 @@ public static class LayerBuilder
         var stored = 0;
         long payload = 0;
         var first = 0;
-        long HeldBytes(int increments) => DqsConstants.Overhead(h.Channels, stored) + payload + IncrementOrder.FileBytes(increments);
+        long HeldBytes(int increments) => DqsConstants.Overhead(h.Channels, stored) + payload + HeldIncrements.FileBytes(order.SampleCount, increments);
         var lastHeld = 0L;
+        var pendingBytes = 0L;
         for (var k = 0; k < order.Increments.Count; k++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -71,19 +72,31 @@ public static class LayerBuilder
             widths[sample] = to;
             var held = HeldBytes(k + 1);
             var last = k + 1 == order.Increments.Count;
-            if (last || held >= Math.Max(minimumBytes, lastHeld * (1 + growth)))
+            pendingBytes += LayerFile.EntrySize(pixels, from, to);
+            // A layer also ends no smaller than MinimumLayerBytes, so that its fixed 40 + 8·C bytes (and a chunk frame's)
+            // stay small beside it on tiny images.
+            if (last || (held >= Math.Max(minimumBytes, lastHeld * (1 + growth)) && pendingBytes >= MinimumLayerBytes))
             {
+                if (layers.Count == HeldIncrements.MaxLayers)
+                {
+                    throw new InvalidOperationException($"more than {HeldIncrements.MaxLayers} layers: raise the growth or the first layer's size.");
+                }
+
                 var path = Path.Combine(outputDirectory, FileName(prefix, layers.Count));
                 var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending);
                 AtomicFile.WriteAllBytes(path, bytes);
                 layers.Add(new LayerInfo(path, bytes.Length, first, pending.Count, held));
                 (first, lastHeld) = (k + 1, held);
                 pending.Clear();
+                pendingBytes = 0;
             }
         }
 
         return layers;
     }
+
+    /// <summary>The smallest layer file but the last.</summary>
+    public const int MinimumLayerBytes = 1024;
 
     public static string FileName(string prefix, int layer) => $"{prefix}-L{layer:D5}{LayerFile.FileExtension}";
 

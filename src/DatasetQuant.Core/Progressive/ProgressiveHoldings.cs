@@ -5,85 +5,81 @@ namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
 /// A device's copy of a progressively delivered dataset: one shard <c>{name}.dqs</c> (every source sample the prefix
-/// keeps, at its width there) and <c>{name}.dqo</c>, the increments of the order it holds. Applying the next layers
-/// merges their bit planes into the codes (u ← u·2^d + planes, s ← s / 2^d); shrinking to fewer increments shifts the
-/// codes right (docs/format.md §6, "Re-quantization") with no download. Each file is replaced atomically, the shard
-/// first: a shard whose widths differ from its order's is refused on open (<see cref="Open"/>), and the dataset is
-/// then fetched again.
+/// keeps, at its width there) and <c>{name}.dqh</c> (<see cref="HeldIncrements"/>: which layer brought each width).
+/// Applying the next layers merges their bit planes into the codes (u ← u·2^d + planes, s ← s / 2^d); keeping fewer
+/// layers shifts the codes right (docs/format.md §6, "Re-quantization") with no download. Each file is replaced
+/// atomically, the shard first; on open, held increments that do not match the shard's widths are refused, and the
+/// dataset is then fetched again.
 /// </summary>
 public sealed class ProgressiveHoldings
 {
-    private ProgressiveHoldings(string directory, string name, IncrementOrder? order)
-    {
-        (Directory, Name, Order) = (directory, name, order);
-    }
+    private ProgressiveHoldings(string directory, string name) => (Directory, Name) = (directory, name);
 
     public string Directory { get; }
 
     public string Name { get; }
 
-    /// <summary>The increments held; null before the first layer.</summary>
-    public IncrementOrder? Order { get; private set; }
+    /// <summary>What is held; null before the first layer.</summary>
+    public HeldIncrements? Held { get; private set; }
 
     public string ShardPath => Path.Combine(Directory, Name + DqsConstants.FileExtension);
 
-    public string OrderPath => Path.Combine(Directory, IncrementOrder.FileName(Name));
+    public string HeldPath => Path.Combine(Directory, Name + HeldIncrements.FileExtension);
 
-    public int IncrementCount => Order?.Increments.Count ?? 0;
+    public int IncrementCount => Held?.Count ?? 0;
 
-    /// <summary>Bytes on flash: the shard and the held order.</summary>
-    public long HeldBytes => Order is null ? 0 : new FileInfo(ShardPath).Length + new FileInfo(OrderPath).Length;
+    public int LayerCount => Held?.Layers ?? 0;
 
-    /// <summary>Opens what is held in <paramref name="directory"/>, checking that the shard's widths are its order's.</summary>
+    /// <summary>Bytes on flash: the shard and the held increments.</summary>
+    public long HeldBytes => Held is null ? 0 : new FileInfo(ShardPath).Length + new FileInfo(HeldPath).Length;
+
+    /// <summary>Opens what is held in <paramref name="directory"/>, checking the held increments against the shard's widths.</summary>
     public static ProgressiveHoldings Open(string directory, string name)
     {
-        var holdings = new ProgressiveHoldings(directory, name, null);
-        if (!File.Exists(holdings.OrderPath))
+        var holdings = new ProgressiveHoldings(directory, name);
+        if (!File.Exists(holdings.HeldPath))
         {
             return holdings;
         }
 
-        var order = IncrementOrder.Read(holdings.OrderPath);
         using var shard = DqsReader.Open(holdings.ShardPath);
-        var widths = new byte[order.SampleCount];
-        order.WidthsAfter(order.Increments.Count, widths);
-        var stored = 0;
+        var widths = new byte[shard.Count];
         for (var i = 0; i < widths.Length; i++)
         {
-            if (widths[i] > 0 && (stored >= shard.Count || shard.Bits(stored++) != widths[i]))
-            {
-                throw new DqsFormatException(holdings.ShardPath, "bits", stored - 1, $"the shard's widths are not those of its {order.Increments.Count} held increments.");
-            }
+            widths[i] = (byte)shard.Bits(i);
         }
 
-        if (stored != shard.Count || shard.Header.SourceCount != order.SampleCount)
+        var held = HeldIncrements.Read(holdings.HeldPath, widths);
+        if (held.SampleCount != shard.Header.SourceCount || held.PixelsPerSample != shard.PixelsPerSample)
         {
-            throw new DqsFormatException(holdings.ShardPath, "sampleCount", null, $"the shard stores {shard.Count} samples; its held increments keep {stored}.");
+            throw new DqsFormatException(holdings.HeldPath, "sampleCount", null, $"the held increments describe {held.SampleCount} samples; the shard covers {shard.Header.SourceCount}.");
         }
 
-        holdings.Order = order;
+        holdings.Held = held;
         return holdings;
     }
 
-    /// <summary>Merges the next layers (each must start where the holdings end) and rewrites the shard and the order.</summary>
+    /// <summary>Merges the next layers (each must start where the holdings end) and rewrites the shard and the held increments.</summary>
     public void Apply(IReadOnlyList<byte[]> layers, IReadOnlyList<string> names)
     {
         var parsed = new List<(LayerHeader Header, LayerIncrement[] Increments)>();
-        var expected = IncrementCount;
+        var (expectedIncrement, expectedLayer) = (IncrementCount, LayerCount);
         for (var l = 0; l < layers.Count; l++)
         {
             var (header, increments) = LayerFile.Decode(layers[l], names[l]);
-            if (header.FirstIncrement != expected)
+            if (header.FirstIncrement != expectedIncrement || header.LayerIndex != expectedLayer)
             {
-                throw new DqsFormatException(names[l], "firstIncrement", null, $"the layer starts at increment {header.FirstIncrement}; the holdings end at {expected}.");
+                throw new DqsFormatException(names[l], "firstIncrement",
+                    null, $"layer {header.LayerIndex} starts at increment {header.FirstIncrement}; the holdings end with layer {expectedLayer - 1} at increment {expectedIncrement}.");
             }
 
-            if (Order is not null && (header.SampleCount != Order.SampleCount || header.PixelsPerSample != Order.PixelsPerSample))
+            if ((Held ?? (parsed.Count > 0 ? new HeldIncrements(parsed[0].Header.SampleCount, parsed[0].Header.PixelsPerSample) : null)) is { } known
+                && (header.SampleCount != known.SampleCount || header.PixelsPerSample != known.PixelsPerSample))
             {
                 throw new DqsFormatException(names[l], "sampleCount", null, "the layer belongs to another dataset than the one held.");
             }
 
-            expected += increments.Length;
+            (expectedIncrement, expectedLayer) = (expectedIncrement + increments.Length, expectedLayer + 1);
             parsed.Add((header, increments));
         }
 
@@ -93,18 +89,24 @@ public sealed class ProgressiveHoldings
         }
 
         var first = parsed[0].Header;
-        var all = new List<Increment>(expected);
-        if (Order is not null)
+        var current = new byte[first.SampleCount];
+        for (var i = 0; i < current.Length && Held is not null; i++)
         {
-            all.AddRange(Order.Increments);
+            current[i] = (byte)Held.WidthOf(i);
         }
 
+        var widths = (byte[])current.Clone();
         var added = new Dictionary<int, List<LayerIncrement>>();
         foreach (var (_, increments) in parsed)
         {
             foreach (var increment in increments)
             {
-                all.Add(new Increment(increment.Sample, increment.To));
+                if (increment.From != widths[increment.Sample])
+                {
+                    throw new DqsFormatException(names[0], "increments", null, $"an increment raises sample {increment.Sample} from {increment.From} bits; it holds {widths[increment.Sample]}.");
+                }
+
+                widths[increment.Sample] = increment.To;
                 if (!added.TryGetValue(increment.Sample, out var list))
                 {
                     added[increment.Sample] = list = [];
@@ -114,64 +116,68 @@ public sealed class ProgressiveHoldings
             }
         }
 
-        // The constructor checks that every increment raises its sample: layers out of order or repeated cannot pass.
-        var order = new IncrementOrder(first.SampleCount, first.PixelsPerSample, all);
-        WriteShard(first, order, added);
-        order.Write(OrderPath);
-        Order = order;
+        WriteShard(first, current, widths, added);
+        var held = Held ?? new HeldIncrements(first.SampleCount, first.PixelsPerSample);
+        foreach (var (header, increments) in parsed)
+        {
+            foreach (var increment in increments)
+            {
+                held.Add(increment.Sample, increment.To, header.LayerIndex);
+            }
+        }
+
+        held.Write(HeldPath);
+        Held = held;
     }
 
-    /// <summary>Keeps only the first <paramref name="increments"/> increments: a local re-quantization, nothing fetched.</summary>
-    public void TruncateTo(int increments)
+    /// <summary>Keeps only the first <paramref name="layers"/> layers: a local re-quantization, nothing fetched.</summary>
+    public void TruncateTo(int layers)
     {
-        if (Order is null || increments >= Order.Increments.Count)
+        if (Held is null || layers >= Held.Layers)
         {
             return;
         }
 
-        var order = Order.Prefix(increments);
-        var current = new byte[order.SampleCount];
-        Order.WidthsAfter(Order.Increments.Count, current);
-        var widths = new byte[order.SampleCount];
-        order.WidthsAfter(increments, widths);
+        var current = new byte[Held.SampleCount];
+        for (var i = 0; i < current.Length; i++)
+        {
+            current[i] = (byte)Held.WidthOf(i);
+        }
+
+        Held.TruncateTo(layers);
         using (var shard = DqsReader.Open(ShardPath))
         {
             var kept = new byte[shard.Count];
-            for (int i = 0, stored = 0; i < widths.Length; i++)
+            for (int i = 0, stored = 0; i < current.Length; i++)
             {
                 if (current[i] > 0)
                 {
-                    kept[stored++] = widths[i];
+                    kept[stored++] = (byte)Held.WidthOf(i);
                 }
             }
 
             DqsShardRewriter.Write(shard, kept, ShardPath);
         }
 
-        order.Write(OrderPath);
-        Order = order;
+        Held.Write(HeldPath);
     }
 
-    private void WriteShard(LayerHeader layer, IncrementOrder order, Dictionary<int, List<LayerIncrement>> added)
+    private void WriteShard(LayerHeader layer, byte[] current, byte[] widths, Dictionary<int, List<LayerIncrement>> added)
     {
         var pixels = layer.PixelsPerSample;
-        var current = new byte[order.SampleCount];
-        Order?.WidthsAfter(Order.Increments.Count, current);
-        var widths = new byte[order.SampleCount];
-        order.WidthsAfter(order.Increments.Count, widths);
         var kept = widths.Count(w => w > 0);
-        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, kept, 0, 1, 0, order.SampleCount, 0,
+        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, kept, 0, 1, 0, widths.Length, 0,
             layer.ChannelMean, layer.ChannelStandardDeviation);
         var codes = new byte[pixels];
         var planes = new byte[pixels];
         var packed = new byte[pixels];
-        using var old = Order is null ? null : DqsReader.Open(ShardPath);
+        using var old = Held is null ? null : DqsReader.Open(ShardPath);
         using var writer = new DqsShardWriter(ShardPath, template);
         var stored = 0;
         for (var i = 0; i < widths.Length; i++)
         {
             var (from, to) = (current[i], widths[i]);
-            int label = 0;
+            var label = 0;
             var parameters = default(QuantizationParameters);
             if (from > 0)
             {
@@ -185,26 +191,23 @@ public sealed class ProgressiveHoldings
                 continue;
             }
 
-            if (to > from)
+            foreach (var increment in to > from ? added[i] : [])
             {
-                foreach (var increment in added[i])
+                var d = increment.To - increment.From;
+                if (increment.From == 0)
                 {
-                    var d = increment.To - increment.From;
-                    if (increment.From == 0)
-                    {
-                        Array.Clear(codes);
-                        (label, parameters) = (increment.Label, new QuantizationParameters(increment.Scale8, increment.Shift));
-                        parameters = parameters with { Scale = increment.Scale8 * (1 << SampleQuantizer.MaxBits) };
-                    }
-
-                    DqsBitPacking.Unpack(increment.Planes.Span, d, 0, planes);
-                    for (var p = 0; p < pixels; p++)
-                    {
-                        codes[p] = (byte)((codes[p] << d) | planes[p]);
-                    }
-
-                    parameters = parameters with { Scale = parameters.Scale / (1 << d) };
+                    // A new sample starts from no bits: the scale "at width 0" is s₈·2^8, halved with every plane.
+                    Array.Clear(codes);
+                    (label, parameters) = (increment.Label, new QuantizationParameters(increment.Scale8 * (1 << SampleQuantizer.MaxBits), increment.Shift));
                 }
+
+                DqsBitPacking.Unpack(increment.Planes.Span, d, 0, planes);
+                for (var p = 0; p < pixels; p++)
+                {
+                    codes[p] = (byte)((codes[p] << d) | planes[p]);
+                }
+
+                parameters = parameters with { Scale = parameters.Scale / (1 << d) };
             }
 
             var length = SampleQuantizer.PackedBytes(pixels, to);

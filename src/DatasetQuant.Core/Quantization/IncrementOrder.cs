@@ -12,7 +12,7 @@ public readonly record struct Increment(int Sample, byte Width);
 /// (<see cref="AdaptiveAllocator.Order"/>). The greedy is nested: a larger budget only adds increments, so the allocation
 /// for any budget is the longest prefix that fits. With embedded codes (<see cref="EmbeddedCode"/>) every increment is a
 /// sample's next bit planes, so a device holding a prefix grows by the next increments and shrinks by forgetting the last
-/// ones. Stored beside the shards as <c>{prefix}.dqo</c> (docs/format.md, "Increment order").
+/// ones. Stored beside the shards as <c>{prefix}.dqo</c> (docs/format.md §12).
 /// </summary>
 public sealed class IncrementOrder
 {
@@ -160,10 +160,4 @@ public sealed class IncrementOrder
     }
 
     public static string FileName(string prefix) => prefix + FileExtension;
-
-    /// <summary>Bytes of an order file with <paramref name="increments"/> increments.</summary>
-    public static long FileBytes(int increments) => HeaderSize + ((long)EntrySize * increments) + 4;
-
-    /// <summary>The order of the first <paramref name="count"/> increments only.</summary>
-    public IncrementOrder Prefix(int count) => new(SampleCount, PixelsPerSample, Increments.Take(count).ToArray());
 }

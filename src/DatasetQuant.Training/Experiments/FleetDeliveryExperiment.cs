@@ -98,7 +98,7 @@ public static class FleetDeliveryExperiment
             }
             else if (target < held)
             {
-                walker.TruncateTo(target == 0 ? 0 : layers[target - 1].FirstIncrement + layers[target - 1].IncrementCount);
+                walker.TruncateTo(target);
             }
 
             held = target;
