@@ -117,4 +117,25 @@ public sealed class ProgressiveHoldingsTests
         Assert.Equal(before, File.ReadAllBytes(device.ShardPath));
         Assert.Equal(layers[1].HeldBytesAfter, ProgressiveHoldings.Open(device.Directory, "test").HeldBytes);
     }
+
+    [Fact]
+    public void Held_increments_cut_off_from_their_shard_are_refused_on_open()
+    {
+        using var dir = new TempDirectory();
+        var (_, _, layers) = Publish(dir.Path);
+        var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, "device"), "test");
+        Directory.CreateDirectory(device.Directory);
+        Receive(device, layers, 0, 3);
+        var held = File.ReadAllBytes(device.HeldPath);
+        Receive(device, layers, 3, 6);
+
+        // A power cut after the shard's rename and before the held increments' one: the older file meets the newer shard.
+        File.WriteAllBytes(device.HeldPath, held);
+        var torn = Assert.Throws<DqsFormatException>(() => ProgressiveHoldings.Open(device.Directory, "test"));
+        Assert.Contains("test.dqh", torn.Message, StringComparison.Ordinal);
+
+        held[^10] ^= 1;
+        File.WriteAllBytes(device.HeldPath, held);
+        Assert.Equal("checksum", Assert.Throws<DqsFormatException>(() => ProgressiveHoldings.Open(device.Directory, "test")).Field);
+    }
 }
