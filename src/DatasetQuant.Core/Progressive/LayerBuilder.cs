@@ -11,9 +11,10 @@ namespace DatasetQuant.Core.Progressive;
 public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int IncrementCount, long HeldBytesAfter);
 
 /// <summary>
-/// The coordinator's side of progressive delivery: cuts a dataset's embedded increment order into layers whose held
-/// size grows by at most <c>growth</c> each (after a first layer of at least <c>minimumBytes</c>), so that a device whose
-/// budget falls anywhere receives at most that fraction more than the prefix it keeps. The shards must hold embedded
+/// The coordinator's side of progressive delivery: cuts a dataset's embedded increment order into layers, each ending at
+/// the first increment that lifts the held size <c>growth</c> above the previous layer's (the first reaching at least
+/// <c>minimumBytes</c>, none but the last under <see cref="MinimumLayerBytes"/>), so that a device whose budget falls
+/// anywhere leaves about that fraction of it unspent. The shards must hold embedded
 /// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>).
 /// </summary>
 public static class LayerBuilder

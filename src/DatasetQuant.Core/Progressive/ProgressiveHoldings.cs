@@ -62,8 +62,9 @@ public sealed class ProgressiveHoldings
     /// <summary>Merges the next layers (each must start where the holdings end) and rewrites the shard and the held increments.</summary>
     public void Apply(IReadOnlyList<byte[]> layers, IReadOnlyList<string> names)
     {
-        var parsed = new List<(LayerHeader Header, LayerIncrement[] Increments)>();
+        var parsed = new List<(LayerHeader Header, LayerIncrement[] Increments, string Name)>();
         var (expectedIncrement, expectedLayer) = (IncrementCount, LayerCount);
+        (int Samples, int Pixels)? shape = Held is null ? null : (Held.SampleCount, Held.PixelsPerSample);
         for (var l = 0; l < layers.Count; l++)
         {
             var (header, increments) = LayerFile.Decode(layers[l], names[l]);
@@ -73,14 +74,14 @@ public sealed class ProgressiveHoldings
                     null, $"layer {header.LayerIndex} starts at increment {header.FirstIncrement}; the holdings end with layer {expectedLayer - 1} at increment {expectedIncrement}.");
             }
 
-            if ((Held ?? (parsed.Count > 0 ? new HeldIncrements(parsed[0].Header.SampleCount, parsed[0].Header.PixelsPerSample) : null)) is { } known
-                && (header.SampleCount != known.SampleCount || header.PixelsPerSample != known.PixelsPerSample))
+            shape ??= (header.SampleCount, header.PixelsPerSample);
+            if (shape != (header.SampleCount, header.PixelsPerSample))
             {
                 throw new DqsFormatException(names[l], "sampleCount", null, "the layer belongs to another dataset than the one held.");
             }
 
             (expectedIncrement, expectedLayer) = (expectedIncrement + increments.Length, expectedLayer + 1);
-            parsed.Add((header, increments));
+            parsed.Add((header, increments, names[l]));
         }
 
         if (parsed.Count == 0)
@@ -97,13 +98,13 @@ public sealed class ProgressiveHoldings
 
         var widths = (byte[])current.Clone();
         var added = new Dictionary<int, List<LayerIncrement>>();
-        foreach (var (_, increments) in parsed)
+        foreach (var (_, increments, name) in parsed)
         {
             foreach (var increment in increments)
             {
                 if (increment.From != widths[increment.Sample])
                 {
-                    throw new DqsFormatException(names[0], "increments", null, $"an increment raises sample {increment.Sample} from {increment.From} bits; it holds {widths[increment.Sample]}.");
+                    throw new DqsFormatException(name, "increments", null, $"an increment raises sample {increment.Sample} from {increment.From} bits; it holds {widths[increment.Sample]}.");
                 }
 
                 widths[increment.Sample] = increment.To;
@@ -118,7 +119,7 @@ public sealed class ProgressiveHoldings
 
         WriteShard(first, current, widths, added);
         var held = Held ?? new HeldIncrements(first.SampleCount, first.PixelsPerSample);
-        foreach (var (header, increments) in parsed)
+        foreach (var (header, increments, _) in parsed)
         {
             foreach (var increment in increments)
             {

@@ -111,6 +111,22 @@ public sealed class AdaptiveAllocator : IBitAllocator
         return new IncrementOrder(problem.Count, problem.PixelsPerSample, increments);
     }
 
+    /// <summary>
+    /// The greedy's increments from the widths in <paramref name="bits"/> (samples at 0 stay dropped) with no budget limit,
+    /// appended to <paramref name="increments"/> in the order it takes them.
+    /// </summary>
+    internal static void GrowInOrder(AllocationProblem problem, Span<byte> bits, List<Increment> increments)
+    {
+        var unbounded = new AllocationProblem(problem.Count, problem.PixelsPerSample, long.MaxValue / 2)
+        {
+            Distortion = problem.Distortion,
+            Importance = problem.Importance,
+            MaxBits = problem.MaxBits,
+            RecordBytes = problem.RecordBytes,
+        };
+        Grow(unbounded, bits, used: 0, fromDropped: false, increments);
+    }
+
     private static void SelectAndGrow(AllocationProblem problem, double[] score, int keep, Span<byte> bits)
     {
         var n = problem.Count;

@@ -76,7 +76,10 @@ public static class DatasetQuantizer
         if (options.EmbeddedCodes)
         {
             // The order is measured with the dataset's importance and written beside the shards: what a fleet serves from.
-            AdaptiveAllocator.Order(problem).Write(orderPath);
+            var order = options.ClassCoverage
+                ? CoverageOrder.Build(problem, labels, coverage.Span)
+                : AdaptiveAllocator.Order(problem);
+            order.Write(orderPath);
         }
         else if (File.Exists(orderPath))
         {
