@@ -17,7 +17,7 @@ internal static class SmallDataCommand
     {
         var sets = new Option<string>("--sets") { Description = $"Small sets to build and run ({string.Join(", ", SmallDataSets.Names)})", DefaultValueFactory = _ => string.Join(',', SmallDataSets.Names) };
         var trainCount = new Option<int>("--train-samples") { Description = "Training samples per set", DefaultValueFactory = _ => 1297 };
-        var dataSeed = new Option<int>("--data-seed") { Description = "Seed of the training subset", DefaultValueFactory = _ => 1 };
+        var dataSeeds = new Option<string>("--data-seeds") { Description = "Seeds of the training subsets drawn per set", DefaultValueFactory = _ => "1,2,3" };
         var budgets = new Option<string>("--budgets") { Description = "Budgets in bits per pixel", DefaultValueFactory = _ => "0.5,1,2" };
         var seeds = new Option<int>("--seeds") { Description = "Training seeds per cell", DefaultValueFactory = _ => 3 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs of every training run", DefaultValueFactory = _ => 40 };
@@ -27,7 +27,7 @@ internal static class SmallDataCommand
         var work = new Option<string?>("--work") { Description = "Folder for shards and models (default: a temp folder, deleted afterwards)" };
         var command = new Command("small-data", "Adaptive (pixel MSE, model importance) against uniform selection on ~1,300-sample sets made from Fashion-MNIST (8x8, 8x8 counts, 14x14, imbalanced 8x8), trained and tested.")
         {
-            sets, trainCount, dataSeed, budgets, seeds, epochs, hidden, methods, output, work,
+            sets, trainCount, dataSeeds, budgets, seeds, epochs, hidden, methods, output, work,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -39,7 +39,10 @@ internal static class SmallDataCommand
             var names = parse.GetValue(sets)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var train = DatasetSource.Load("fashion-mnist:train");
             var test = DatasetSource.Load("fashion-mnist:test");
-            var built = names.Select(n => SmallDataSets.Create(n, train, test, parse.GetValue(trainCount), parse.GetValue(dataSeed))).ToArray();
+            var subsetSeeds = parse.GetValue(dataSeeds)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new FormatException($"--data-seeds: '{s}' is not an integer."))
+                .ToArray();
+            var built = names.SelectMany(n => subsetSeeds.Select(seed => SmallDataSets.Create(n, train, test, parse.GetValue(trainCount), seed))).ToArray();
             var workDirectory = parse.GetValue(work);
             var ownWork = workDirectory is null;
             workDirectory ??= Directory.CreateTempSubdirectory("dq-small-").FullName;
@@ -49,10 +52,10 @@ internal static class SmallDataCommand
                     new SmallDataCheckOptions(built, budgetList, parse.GetValue(seeds), parse.GetValue(hidden),
                         new TrainingOptions { Epochs = parse.GetValue(epochs), Schedule = LearningRateScheduleKind.Cosine }, workDirectory, methodList),
                     line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
-                var block = SmallDataCheck.Format(results, "dq experiment small-data " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3)));
+                var block = SmallDataMarkdown.Format(results, "dq experiment small-data " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3)));
                 if (parse.GetValue(output) is { } outPath)
                 {
-                    BudgetSweepMarkdown.WriteInto(outPath, block, SmallDataCheck.BeginMarker, SmallDataCheck.EndMarker);
+                    BudgetSweepMarkdown.WriteInto(outPath, block, SmallDataMarkdown.BeginMarker, SmallDataMarkdown.EndMarker);
                 }
 
                 Console.Write(block);

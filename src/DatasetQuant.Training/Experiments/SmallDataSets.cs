@@ -3,7 +3,8 @@ using DatasetQuant.Core.Datasets;
 namespace DatasetQuant.Training.Experiments;
 
 /// <summary>One small training set and the test set it is evaluated on.</summary>
-public sealed record SmallDataSet(string Name, string Description, ImageDataset Train, ImageDataset Test);
+/// <param name="DataSeed">The seed that drew <paramref name="Train"/> from the larger set.</param>
+public sealed record SmallDataSet(string Name, string Description, ImageDataset Train, ImageDataset Test, int DataSeed = 0);
 
 /// <summary>
 /// Small grayscale sets made from Fashion-MNIST, for the regime where a budget forces half the samples out of about
@@ -39,7 +40,7 @@ public static class SmallDataSets
         SmallDataSet Make(string setName, string description, Func<ImageDataset, ImageDataset> transform, int[] perClass)
         {
             var subset = ImageDatasetDerivation.SampleClasses(train, perClass, seed, $"{setName}-train");
-            return new SmallDataSet(setName, description, transform(subset), transform(test));
+            return new SmallDataSet(setName, description, transform(subset), transform(test), seed);
         }
     }
 
