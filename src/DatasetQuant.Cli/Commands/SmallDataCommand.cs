@@ -23,11 +23,12 @@ internal static class SmallDataCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs of every training run", DefaultValueFactory = _ => 40 };
         var hidden = new Option<int>("--hidden") { Description = "Hidden units of the MLP", DefaultValueFactory = _ => 256 };
         var methods = new Option<string>("--methods") { Description = $"Methods per budget ({string.Join(", ", BudgetSweepResult.Methods)})", DefaultValueFactory = _ => "adaptive-pixel,adaptive-model,uniform" };
+        var heldOut = new Option<bool>("--held-out-reference") { Description = "Train the model-importance reference on another subset of each set (a held-out loss as drop cost) instead of the first full-precision model" };
         var output = new Option<string?>("--out") { Description = "Markdown file the tables go into (its small-data block is replaced); default: print only" };
         var work = new Option<string?>("--work") { Description = "Folder for shards and models (default: a temp folder, deleted afterwards)" };
         var command = new Command("small-data", "Adaptive (pixel MSE, model importance) against uniform selection on ~1,300-sample sets made from Fashion-MNIST (8x8, 8x8 counts, 14x14, imbalanced 8x8), trained and tested.")
         {
-            sets, trainCount, dataSeeds, budgets, seeds, epochs, hidden, methods, output, work,
+            sets, trainCount, dataSeeds, budgets, seeds, epochs, hidden, methods, heldOut, output, work,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -42,7 +43,9 @@ internal static class SmallDataCommand
             var subsetSeeds = parse.GetValue(dataSeeds)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : throw new FormatException($"--data-seeds: '{s}' is not an integer."))
                 .ToArray();
-            var built = names.SelectMany(n => subsetSeeds.Select(seed => SmallDataSets.Create(n, train, test, parse.GetValue(trainCount), seed))).ToArray();
+            var built = names.SelectMany(n => subsetSeeds.Select(seed => SmallDataSets.Create(n, train, test, parse.GetValue(trainCount), seed)
+                    with { Reference = parse.GetValue(heldOut) ? SmallDataSets.Create(n, train, test, parse.GetValue(trainCount), seed + 1000).Train : null }))
+                .ToArray();
             var workDirectory = parse.GetValue(work);
             var ownWork = workDirectory is null;
             workDirectory ??= Directory.CreateTempSubdirectory("dq-small-").FullName;

@@ -4,7 +4,9 @@ namespace DatasetQuant.Training.Experiments;
 
 /// <summary>One small training set and the test set it is evaluated on.</summary>
 /// <param name="DataSeed">The seed that drew <paramref name="Train"/> from the larger set.</param>
-public sealed record SmallDataSet(string Name, string Description, ImageDataset Train, ImageDataset Test, int DataSeed = 0);
+/// <param name="Reference">When set, the model-importance cells use a reference trained on this other subset of the
+/// same kind instead of one trained on <paramref name="Train"/>.</param>
+public sealed record SmallDataSet(string Name, string Description, ImageDataset Train, ImageDataset Test, int DataSeed = 0, ImageDataset? Reference = null);
 
 /// <summary>
 /// Small grayscale sets made from Fashion-MNIST, for the regime where a budget forces half the samples out of about
