@@ -13,6 +13,7 @@ namespace DatasetQuant.Benchmarks;
 /// a jump in the ratios, whatever the load.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class AllocationBenchmarks
 {
