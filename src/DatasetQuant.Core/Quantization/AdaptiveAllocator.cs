@@ -12,9 +12,9 @@ namespace DatasetQuant.Core.Quantization;
 /// spread over the ranks of <see cref="AllocationProblem.CoverageScore"/>, by default the drop cost), and the same greedy
 /// spends what is left on widths 2..8. The optimum would keep fewer samples at more bits whenever its D_i(0) prices a
 /// dropped sample below a coarse copy of it, and no per-sample distortion prices what a sample teaches about the
-/// others: a reference model's loss on a sample it was trained on is near zero on a small set, so the optimum kept 57%
-/// of what 0.5 bpp affords on 1,297 8×8 images and lost 1.5 points to uniform selection on one set, 3.6 on another
-/// (docs/results.md, "Forced drops on small data").
+/// others: on ~1,300 images of 8×8 or 14×14 a reference model's loss on a sample it was trained on is below its KL at
+/// 1 bit for about half the samples, so the optimum kept 55–68% of what 0.5 bpp affords and lost up to 1.6 points to
+/// uniform selection at 14×14, 3.6 on a held-out set of 8×8 digits (docs/results.md, "Forced drops on small data").
 /// </para>
 /// <para>
 /// A measure whose D_i(0) is a reference model's loss on the sample (<see cref="AllocationProblem.DropCostRanksSamples"/>)
