@@ -16,6 +16,7 @@ internal static class ExperimentCommand
     {
         var command = new Command("experiment", "Reproducible experiments whose results go into docs/results.md.");
         command.Subcommands.Add(CreateBudgetSweep());
+        command.Subcommands.Add(GeneratorFrontierCommand.Create());
         return command;
     }
 

@@ -161,7 +161,7 @@ public sealed partial class DeviceSyncEngine
         _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
 
         // A budget below the full size: requantize the fresh copy down to its share.
-        ShapeShard(holdings, shard, TargetOf(shard));
+        ShapeShard(holdings, shard, TargetOf(holdings.Signed.Manifest, shard));
         if (IsComplete(holdings) && !HasPendingFetch(dataset))
         {
             RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");

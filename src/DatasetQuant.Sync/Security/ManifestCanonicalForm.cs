@@ -28,6 +28,12 @@ public static class ManifestCanonicalForm
         Line(text, Header);
         Line(text, $"fleet:{manifest.Fleet}");
         Line(text, $"dataset:{manifest.Dataset}");
+        if (manifest.Kind != DatasetManifest.ShardsKind)
+        {
+            // Only non-default kinds add a line, so manifests signed before kinds existed still verify.
+            Line(text, $"kind:{manifest.Kind}");
+        }
+
         Line(text, Invariant($"version:{manifest.Version}"));
         Line(text, Invariant($"chunk-size:{manifest.ChunkSize}"));
         Line(text, Invariant($"created:{manifest.CreatedUnixSeconds}"));
