@@ -11,6 +11,7 @@ namespace DatasetQuant.Sync.Security;
 /// dq-manifest/1
 /// fleet:{fleet}
 /// dataset:{dataset}
+/// kind:{kind}   (only when it is not "shards")
 /// version:{version}
 /// chunk-size:{chunkSize}
 /// created:{createdUnixSeconds}
