@@ -74,8 +74,15 @@ internal static class PublishCommand
             using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
             var fleetName = parseResult.GetValue(fleet)!;
             var dbPath = parseResult.GetValue(db);
+            var generatorPath = parseResult.GetValue(generator);
             try
             {
+                // Before anything is signed or sent: a generator that cannot run is refused here, not on every device.
+                if (generatorPath is not null)
+                {
+                    stdout.WriteLine(GeneratorCheck.Describe(generatorPath));
+                }
+
                 using var signer = ManifestSigner.FromPemFile(parseResult.GetValue(key)!);
                 await using var store = dbPath is null ? null : await FleetDatabase.OpenAsync(dbPath, cancellationToken: cancellationToken);
                 var options = CoordinatorConnection.CreateOptions(
@@ -83,12 +90,6 @@ internal static class PublishCommand
                     parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey));
                 await using var connection = await MqttConnection.ConnectAsync(options, loggerFactory.CreateLogger<MqttConnection>(), cancellationToken);
                 var push = new DatasetPush(connection, new SyncTopics(fleetName), signer, store, new DqsShardDescriber(), TimeProvider.System, loggerFactory);
-                var generatorPath = parseResult.GetValue(generator);
-                if (generatorPath is not null)
-                {
-                    stdout.WriteLine(GeneratorCheck.Describe(generatorPath));
-                }
-
                 var result = generatorPath is null
                     ? await push.RunAsync(parseResult.GetValue(dataset)!, parseResult.GetValue(shards)!, parseResult.GetValue(version), cancellationToken)
                     : await push.RunGeneratorAsync(parseResult.GetValue(dataset)!, generatorPath, parseResult.GetValue(version), cancellationToken);

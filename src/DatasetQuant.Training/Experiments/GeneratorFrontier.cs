@@ -75,7 +75,7 @@ public static class GeneratorFrontier
                 using var shards = ShardDataSource.Open(set.Paths, normalization);
                 return TrainAndEvaluate(shards, options, seed, normalization, test, cancellationToken);
             });
-            cells.Add(new FrontierCell(FrontierCell.Shards, set.Bytes, 0, set.Samples, 0, accuracies));
+            cells.Add(new FrontierCell(FrontierCell.Shards, set.Bytes, set.Bytes, set.Samples, 0, accuracies));
             log(FormattableString.Invariant($"shards at {budget} bytes ({set.Bytes} on flash, {set.Samples} samples): {accuracies.Average():F4}"));
         }
 

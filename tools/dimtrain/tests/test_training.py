@@ -87,3 +87,18 @@ def test_a_short_run_trains_both_stages_keeps_the_best_and_exports_it(tmp_path):
     summary = json.load(open(tmp_path / "summary.json"))
     assert summary["best"]["accuracy"] == max(h["accuracy"] for h in summary["history"])
     assert (tmp_path / "G.onnx").stat().st_size > 0 and (tmp_path / "G.json").exists()
+
+
+def test_the_sample_grid_is_a_valid_png_with_a_row_per_class(tmp_path):
+    import zlib
+    from dimtrain.grid import grid, write_png
+    canvas = grid(Generator((16, 8, 4)).eval(), 10, 3, seed=1)
+    path = tmp_path / "g.png"
+    write_png(str(path), canvas)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (height, width) == tuple(canvas.shape) == (10 * 58 + 2, 3 * 58 + 2)
+    idat = data.index(b"IDAT")
+    length = int.from_bytes(data[idat - 4:idat], "big")
+    assert len(zlib.decompress(data[idat + 4:idat + 4 + length])) == height * (width + 1)
