@@ -75,7 +75,9 @@ public sealed class ShippedGeneratorTests
             hits[drawn[i]] += best == drawn[i] ? 1 : 0;
         }
 
-        // On real images the nearest class mean is right about 68% of the time (shirts and pullovers are the hard ones).
+        // Real test images are nearest to their own class mean 67.7% of the time (shirts 22%, pullovers 44%); the
+        // shipped generator's samples 76% (shirts 41%). A generator that ignored its label (the VAE stage alone did:
+        // docs/generators.md) would be near 10%.
         var overall = hits.Sum() / (double)drawn.Length;
         Assert.True(overall >= MinimumOverall, $"nearest-class-mean agreement {overall:F3}");
         for (var c = 0; c < Classes; c++)
@@ -84,8 +86,8 @@ public sealed class ShippedGeneratorTests
         }
     }
 
-    private const double MinimumOverall = 0.6;
-    private const double MinimumPerClass = 0.25;
+    private const double MinimumOverall = 0.68;
+    private const double MinimumPerClass = 0.3;
 
     private static string RepositoryRoot()
     {
