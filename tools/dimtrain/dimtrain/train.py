@@ -117,8 +117,8 @@ def parse(argv):
                    help="torch intra-op threads, set explicitly: on a loaded 2-core machine 1 thread ran 7x faster than 2")
     p.add_argument("--widths", default="64,32,16", help="generator channels at 7x7,14x14,28x28 (DiM's paper: 196,196,196)")
     p.add_argument("--per-class", type=int, default=10, help="images of every class in one batch (class-balanced)")
-    p.add_argument("--vae-epochs", type=float, default=12, help="first stage: the generator as a conditional VAE decoder")
-    p.add_argument("--match-epochs", type=float, default=4, help="second stage: DiM's logit matching against the pool")
+    p.add_argument("--vae-epochs", type=float, default=0.5, help="first stage: the generator as a conditional VAE decoder")
+    p.add_argument("--match-epochs", type=float, default=20, help="second stage: DiM's logit matching against the pool")
     p.add_argument("--match-after", type=float, default=0.6,
                    help="start matching after this share of the time budget even if the first stage has epochs left")
     p.add_argument("--beta", type=float, default=1.0, help="KL weight of the first stage")
@@ -127,10 +127,12 @@ def parse(argv):
     p.add_argument("--pool-epochs", default="0.2,0.4,0.8", help="training epochs of the pool's members")
     p.add_argument("--subset", type=int, default=0, help="train on this many images only (tests)")
     p.add_argument("--val-per-class", type=int, default=500, help="training images per class held out to choose the generator")
-    p.add_argument("--eval-samples", type=int, default=10000)
+    p.add_argument("--eval-samples", type=int, default=6000)
     p.add_argument("--eval-epochs", type=int, default=3)
-    p.add_argument("--evals-per-epoch", type=float, default=1)
-    p.add_argument("--budget-minutes", type=float, default=60, help="wall-clock limit; training stops and exports the best")
+    p.add_argument("--evals-per-epoch", type=float, default=3)
+    p.add_argument("--budget-minutes", type=float, default=40, help="wall-clock limit; training stops and exports the best")
+    p.add_argument("--max-steps", type=int, default=0,
+                   help="stop after this many steps (0: none); with the seed, repeats a run whatever the machine's speed")
     p.add_argument("--lr", type=float, default=1e-3)
     return p.parse_args(argv)
 
@@ -188,7 +190,7 @@ def main(argv=None):
         opt.step()
         ema_update(ema, G, 0.999 if step > 1000 else 0.0)
         step += 1
-        out_of_time = time.monotonic() > deadline
+        out_of_time = time.monotonic() > deadline or step == args.max_steps
         if step % 100 == 0:
             log("step", step=step, of=total, phase="match" if matching else "vae", rec=float(rec), kl=float(kl), match=float(m_loss))
         if step % eval_every == 0 or step == total or out_of_time:
