@@ -60,13 +60,7 @@ internal static class PublishCommand
         {
             broker, fleet, dataset, shards, generator, key, db, version, tlsCa, tlsCert, tlsKey,
         };
-        command.Validators.Add(r =>
-        {
-            if ((r.GetResult(shards) is null) == (r.GetResult(generator) is null))
-            {
-                r.AddError("give exactly one of --shards DIR and --generator G.onnx.");
-            }
-        });
+
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
@@ -75,6 +69,12 @@ internal static class PublishCommand
             var fleetName = parseResult.GetValue(fleet)!;
             var dbPath = parseResult.GetValue(db);
             var generatorPath = parseResult.GetValue(generator);
+            if ((parseResult.GetValue(shards) is null) == (generatorPath is null))
+            {
+                stderr.WriteLine("error: give exactly one of --shards DIR and --generator G.onnx.");
+                return ExitCodes.Usage;
+            }
+
             try
             {
                 // Before anything is signed or sent: a generator that cannot run is refused here, not on every device.
