@@ -164,8 +164,9 @@ public sealed partial class DeviceSyncEngine
         ShapeShard(holdings, shard, TargetOf(holdings.Signed.Manifest, shard));
         if (IsComplete(holdings) && !HasPendingFetch(dataset))
         {
-            RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
+            // State first: a handler of DatasetStored may read sync-state.json or be cut by a power loss.
             SaveHoldings(force: true);
+            RaiseDatasetStored(holdings, wasRefetch ? "budget" : "received");
             _stateDirty = true;
         }
         else

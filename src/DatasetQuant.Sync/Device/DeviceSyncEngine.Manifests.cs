@@ -65,6 +65,7 @@ public sealed partial class DeviceSyncEngine
         _stateDirty = true;
         if (IsComplete(holdings))
         {
+            SaveHoldings(force: true);
             RaiseDatasetStored(holdings, "received");
         }
     }
