@@ -108,6 +108,7 @@ public sealed class CommandLineTests : IDisposable
     {
         Directory.CreateDirectory(_dir.File("shards"));
         await File.WriteAllBytesAsync(_dir.File("G.onnx"), [1]);
+        Assert.Equal(0, (await CoordinatorProcess.RunAsync("keygen", "--out", _dir.File("k.pem"))).ExitCode);
         var result = await CoordinatorProcess.RunAsync("publish", "--broker", "mqtt://127.0.0.1:1", "--fleet", "lab", "--dataset", "d",
             "--key", _dir.File("k.pem"), "--shards", _dir.File("shards"), "--generator", _dir.File("G.onnx"));
         Assert.Equal(1, result.ExitCode);
