@@ -111,6 +111,26 @@ public sealed class DataCommandTests
     }
 
     [Fact]
+    public async Task Embedded_codes_write_the_increment_order_and_a_byte_budget_bounds_the_files()
+    {
+        using var dir = new TempDirectory("dq-cli");
+        var shards = Path.Combine(dir.Path, "shards");
+        var quantize = await DqProcess.RunAsync("quantize", "--input", "fashion-mnist:test", "--budget", "300KiB", "--codes", "embedded",
+            "--out", shards, "--shard-size", "100KiB");
+        Assert.True(quantize.ExitCode == 0, quantize.StdErr + quantize.StdOut);
+
+        var order = DatasetQuant.Core.Quantization.IncrementOrder.Read(Path.Combine(shards, "fashion-mnist-test.dqo"));
+        Assert.Equal(10000, order.SampleCount);
+        var files = Directory.GetFiles(shards, "*.dqs");
+        Assert.True(files.Length >= 3, $"{files.Length} shards of at most 100 KiB");
+        Assert.InRange(files.Sum(f => new FileInfo(f).Length), 300 * 1024 - 2000, 300 * 1024);
+
+        var inspect = await DqProcess.RunAsync("inspect", shards);
+        Assert.True(inspect.ExitCode == 0, inspect.StdErr);
+        Assert.Matches("bpp payload, [0-9.]+ bpp in files", inspect.StdOut);
+    }
+
+    [Fact]
     public async Task Bad_input_is_one_clear_line_not_a_stack_trace()
     {
         using var dir = new TempDirectory("dq-cli");

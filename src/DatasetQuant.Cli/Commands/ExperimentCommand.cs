@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using DatasetQuant.Core.Datasets;
+using DatasetQuant.Core.Quantization;
 using DatasetQuant.Training.Experiments;
 using DatasetQuant.Training.Model;
 using DatasetQuant.Training.Optimization;
@@ -16,9 +17,97 @@ internal static class ExperimentCommand
     {
         var command = new Command("experiment", "Reproducible experiments whose results go into docs/results.md.");
         command.Subcommands.Add(CreateBudgetSweep());
+        command.Subcommands.Add(CreateEmbeddedCodes());
+        command.Subcommands.Add(CreateFleetDelivery());
         command.Subcommands.Add(GeneratorFrontierCommand.Create());
         return command;
     }
+
+    private static Command CreateFleetDelivery()
+    {
+        var input = new Option<string>("--input") { Description = $"Training set: {DatasetSource.Grammar}", DefaultValueFactory = _ => "fashion-mnist:test" };
+        var test = new Option<string?>("--test") { Description = "Test set for the trained cells (none: no training)" };
+        var budgets = new Option<string>("--budgets") { Description = "Device budgets in bits per pixel", DefaultValueFactory = _ => "0.25,0.5,1,2,4" };
+        var sequence = new Option<string>("--sequence") { Description = "One device's budget sequence in bits per pixel", DefaultValueFactory = _ => "1,2,0.5" };
+        var seeds = new Option<int>("--seeds") { Description = "Training seeds per cell (with --test)", DefaultValueFactory = _ => 3 };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 10 };
+        var limit = new Option<int>("--limit") { Description = "Use only the first N training samples (0: all)", DefaultValueFactory = _ => 0 };
+        var work = new Option<string?>("--work") { Description = "Folder for shards and layers (default: a temp folder, deleted afterwards)" };
+        var quotas = new Option<string>("--quotas") { Description = "Further devices given a byte budget each (e.g. 3MB,19.1MiB)", DefaultValueFactory = _ => "3MB" };
+        var side = new Option<int>("--side") { Description = "Area-downsample train and test images to SIDE×SIDE first (0: as they are)", DefaultValueFactory = _ => 0 };
+        var minimumLayer = new Option<string>("--min-layer") { Description = "Held size the first layer reaches", DefaultValueFactory = _ => "16KiB" };
+        var command = new Command("fleet-delivery", "Progressive delivery: per device budget, bytes received against bytes kept and the held copy against coordinator-side quantize; a budget sequence.")
+        {
+            input, test, budgets, sequence, seeds, epochs, limit, work, quotas, side, minimumLayer,
+        };
+        command.SetAction(parse => TrainingCommandErrors.Run(() =>
+        {
+            var train = DatasetSource.Load(parse.GetValue(input)!);
+            if (parse.GetValue(limit) is > 0 and var n)
+            {
+                train = train.Take(n);
+            }
+
+            var testSet = parse.GetValue(test) is { } t ? DatasetSource.Load(t) : null;
+            if (parse.GetValue(side) is > 0 and var s)
+            {
+                train = EmbeddedCodeExperiment.Downsample(train, s, train.Count);
+                testSet = testSet is null ? null : EmbeddedCodeExperiment.Downsample(testSet, s, testSet.Count);
+            }
+
+            var quotaList = parse.GetValue(quotas)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(q => Budget.Parse(q) is { IsBitsPerPixel: false } b ? b.Bytes : throw new FormatException($"--quotas: '{q}' is not a size.")).ToArray();
+            var directory = parse.GetValue(work);
+            var own = directory is null;
+            directory ??= Directory.CreateTempSubdirectory("dq-fleet-").FullName;
+            try
+            {
+                var (rows, steps) = FleetDeliveryExperiment.Run(train, testSet, ParseBudgets(parse.GetValue(budgets)!), ParseBudgets(parse.GetValue(sequence)!), quotaList,
+                    testSet is null ? 0 : parse.GetValue(seeds), parse.GetValue(epochs), Budget.Parse(parse.GetValue(minimumLayer)!).Bytes, directory, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+                Console.Write(FleetDeliveryExperiment.Format(
+                    string.Create(CultureInfo.InvariantCulture, $"{train.Name}: {train.Count} samples of {train.Channels}x{train.Height}x{train.Width}"), rows, steps));
+                return 0;
+            }
+            finally
+            {
+                if (own)
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }));
+        return command;
+    }
+
+    private static Command CreateEmbeddedCodes()
+    {
+        var input = new Option<string>("--input") { Description = $"Dataset: {DatasetSource.Grammar}", DefaultValueFactory = _ => "fashion-mnist:test" };
+        var budgets = new Option<string>("--budgets") { Description = "Budgets in bits per pixel", DefaultValueFactory = _ => "0.25,0.5,1,2,4" };
+        var side = new Option<int>("--side") { Description = "Area-downsample every image to SIDE×SIDE first (0: as it is)", DefaultValueFactory = _ => 0 };
+        var limit = new Option<int>("--limit") { Description = "Use only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
+        var coverage = new Option<string>("--coverage") { Description = "classes | none, as in dq quantize", DefaultValueFactory = _ => "classes" };
+        coverage.AcceptOnlyFromAmong("classes", "none");
+        var command = new Command("embedded-codes", "Pixel MSE of per-width refitted quantizers against embedded codes and the embedded increment order's prefix, at the same bytes.")
+        {
+            input, budgets, side, limit, coverage,
+        };
+        command.SetAction(parse => TrainingCommandErrors.Run(() =>
+        {
+            var dataset = DatasetSource.Load(parse.GetValue(input)!);
+            var count = parse.GetValue(limit) is > 0 and var n ? n : dataset.Count;
+            dataset = parse.GetValue(side) is > 0 and var s ? EmbeddedCodeExperiment.Downsample(dataset, s, count) : dataset.Take(count);
+            var rows = EmbeddedCodeExperiment.Run(dataset, ParseBudgets(parse.GetValue(budgets)!), parse.GetValue(coverage) == "classes");
+            Console.Write(EmbeddedCodeExperiment.Format(
+                string.Create(CultureInfo.InvariantCulture, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, coverage {parse.GetValue(coverage)}"), rows));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static double[] ParseBudgets(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        .Select(b => double.TryParse(b.Replace("bpp", string.Empty, StringComparison.OrdinalIgnoreCase), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v is > 0 and <= 8
+            ? v : throw new FormatException($"--budgets: '{b}' is not a number of bits per pixel in (0, 8]."))
+        .ToArray();
 
     private static Command CreateBudgetSweep()
     {

@@ -40,7 +40,7 @@ internal static class InspectCommand
                     var payload = summaries.Sum(s => s.Header.PayloadLength);
                     var pixels = summaries.Sum(s => (double)s.Header.SourceCount * s.Header.PixelsPerSample);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"total: {summaries.Count} shards, {summaries.Sum(s => s.Header.SampleCount)} samples of {summaries.Sum(s => (long)s.Header.SourceCount)}, {bytes} bytes, {payload * 8 / Math.Max(1, pixels):F4} bpp"));
+                        $"total: {summaries.Count} shards, {summaries.Sum(s => s.Header.SampleCount)} samples of {summaries.Sum(s => (long)s.Header.SourceCount)}, {bytes} bytes (payload {payload}, overhead {bytes - payload}), {payload * 8 / Math.Max(1, pixels):F4} bpp payload, {bytes * 8 / Math.Max(1, pixels):F4} bpp in files"));
                 }
             }
 
@@ -53,6 +53,9 @@ internal static class InspectCommand
     {
         /// <summary>Payload bits per pixel over every source sample of the shard, dropped ones included.</summary>
         public double BitsPerPixel => Header.SourceCount == 0 ? 0 : Header.PayloadLength * 8.0 / ((double)Header.SourceCount * Header.PixelsPerSample);
+
+        /// <summary>The whole file's bits per source pixel: header, index and footer included.</summary>
+        public double FileBitsPerPixel => Header.SourceCount == 0 ? 0 : Bytes * 8.0 / ((double)Header.SourceCount * Header.PixelsPerSample);
     }
 
     internal static ShardSummary Summarize(string path)
@@ -80,7 +83,7 @@ internal static class InspectCommand
         Console.WriteLine(string.Create(inv, $"  channels    mean {string.Join(", ", h.ChannelMean.Select(m => m.ToString("F3", inv)))}; std {string.Join(", ", h.ChannelStandardDeviation.Select(m => m.ToString("F3", inv)))} (0-255)"));
         Console.WriteLine(string.Create(inv, $"  widths      {string.Join("  ", s.Histogram.Select((count, bits) => $"{bits}:{count}"))}"));
         Console.WriteLine(string.Create(inv, $"  bytes       {s.Bytes} (payload {h.PayloadLength}, overhead {s.Bytes - h.PayloadLength})"));
-        Console.WriteLine(string.Create(inv, $"  bits/pixel  {s.BitsPerPixel:F4}"));
+        Console.WriteLine(string.Create(inv, $"  bits/pixel  {s.BitsPerPixel:F4} payload, {s.FileBitsPerPixel:F4} in the file"));
         Console.WriteLine($"  sha256      {s.Sha256}");
     }
 
@@ -113,6 +116,7 @@ internal static class InspectCommand
                 writer.WriteNumber("bytes", s.Bytes);
                 writer.WriteNumber("payloadBytes", h.PayloadLength);
                 writer.WriteNumber("bitsPerPixel", Math.Round(s.BitsPerPixel, 6));
+                writer.WriteNumber("fileBitsPerPixel", Math.Round(s.FileBitsPerPixel, 6));
                 writer.WriteStartArray("widthHistogram");
                 foreach (var count in s.Histogram)
                 {

@@ -12,7 +12,7 @@ internal static class QuantizeCommand
     public static Command Create()
     {
         var input = new Option<string>("--input") { Description = $"Input dataset: {DatasetSource.Grammar}", Required = true };
-        var budget = new Option<string>("--budget") { Description = "Payload budget: bits per pixel over all samples (2bpp) or a size (12MiB)", Required = true };
+        var budget = new Option<string>("--budget") { Description = "Budget: bits per pixel of payload over all samples (2bpp), or a size that bounds the shard files, headers and index included (12MiB)", Required = true };
         var allocator = new Option<string>("--allocator") { Description = "adaptive | uniform | prune", DefaultValueFactory = _ => "adaptive" };
         allocator.AcceptOnlyFromAmong([.. BitAllocators.Names]);
         var output = new Option<string>("--out") { Description = "Folder for the .dqs shards", Required = true };
@@ -26,9 +26,17 @@ internal static class QuantizeCommand
             DefaultValueFactory = _ => "classes",
         };
         coverage.AcceptOnlyFromAmong("classes", "none");
+        var codes = new Option<string>("--codes")
+        {
+            Description = "refit = each width its own fitted scale and centre (least distortion); embedded = one scale and centre per " +
+                "sample, b-bit codes the top bits of the 8-bit ones, and the greedy increment order written as {prefix}.dqo (what a " +
+                "fleet serves budgets from as prefixes)",
+            DefaultValueFactory = _ => "refit",
+        };
+        codes.AcceptOnlyFromAmong("refit", "embedded");
         var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales and centres, bit widths chosen under one budget.")
         {
-            input, budget, allocator, output, shardSize, seed, importance, coverage,
+            input, budget, allocator, output, shardSize, seed, importance, coverage, codes,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -50,6 +58,7 @@ internal static class QuantizeCommand
                 Seed = parse.GetValue(seed),
                 DistortionMeasure = measure,
                 ClassCoverage = parse.GetValue(coverage) == "classes",
+                EmbeddedCodes = parse.GetValue(codes) == "embedded",
             };
             QuantizeResult? result = null;
             AnsiConsole.Progress()
@@ -88,7 +97,7 @@ internal static class QuantizeCommand
     {
         var histogram = result.Histogram();
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, allocator {options.Allocator.Name}, budget {options.Budget} = {result.BudgetBytes} payload bytes"));
+        Console.WriteLine(string.Create(inv, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, allocator {options.Allocator.Name}, budget {options.Budget} = {result.BudgetBytes} {(options.Budget.IsBitsPerPixel ? "payload bytes" : "bytes of payload and index records after the shards' fixed overhead")}"));
         Console.WriteLine(string.Create(inv, $"payload {result.PayloadBytes} bytes ({result.BitsPerPixel(dataset.PixelsPerSample):F4} bpp), files {result.FileBytes} bytes in {result.ShardPaths.Count} shard(s)"));
         Console.WriteLine(string.Create(inv, $"widths 0..8: {string.Join(' ', histogram)}"));
         Console.WriteLine(string.Create(inv, $"pixel MSE {result.MeanSquaredError:F3}, PSNR {result.Psnr:F2} dB, {result.Elapsed.TotalSeconds:F1} s"));

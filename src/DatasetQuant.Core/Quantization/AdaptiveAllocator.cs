@@ -90,6 +90,43 @@ public sealed class AdaptiveAllocator : IBitAllocator
         }
     }
 
+    /// <summary>
+    /// The greedy's increments with no budget limit, in the order it takes them: the allocation it makes for any budget
+    /// is the longest prefix that fits (less whatever later, cheaper segments fill after the first that does not). The
+    /// order ranks by importance-weighted distortion alone; class coverage, which changes which samples a forced drop
+    /// removes, is not part of it.
+    /// </summary>
+    public static IncrementOrder Order(AllocationProblem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        var unbounded = new AllocationProblem(problem.Count, problem.PixelsPerSample, long.MaxValue / 2)
+        {
+            Distortion = problem.Distortion,
+            Importance = problem.Importance,
+            MaxBits = problem.MaxBits,
+            RecordBytes = problem.RecordBytes,
+        };
+        var increments = new List<Increment>(problem.Count * 4);
+        Grow(unbounded, new byte[problem.Count], used: 0, fromDropped: true, increments);
+        return new IncrementOrder(problem.Count, problem.PixelsPerSample, increments);
+    }
+
+    /// <summary>
+    /// The greedy's increments from the widths in <paramref name="bits"/> (samples at 0 stay dropped) with no budget limit,
+    /// appended to <paramref name="increments"/> in the order it takes them.
+    /// </summary>
+    internal static void GrowInOrder(AllocationProblem problem, Span<byte> bits, List<Increment> increments)
+    {
+        var unbounded = new AllocationProblem(problem.Count, problem.PixelsPerSample, long.MaxValue / 2)
+        {
+            Distortion = problem.Distortion,
+            Importance = problem.Importance,
+            MaxBits = problem.MaxBits,
+            RecordBytes = problem.RecordBytes,
+        };
+        Grow(unbounded, bits, used: 0, fromDropped: false, increments);
+    }
+
     private static void SelectAndGrow(AllocationProblem problem, double[] score, int keep, Span<byte> bits)
     {
         var n = problem.Count;
@@ -122,7 +159,7 @@ public sealed class AdaptiveAllocator : IBitAllocator
     /// Lifts widths along each sample's lower hull from its current width, best distortion saved per byte first, while
     /// the budget lasts. Dropped samples take part only when <paramref name="fromDropped"/>.
     /// </summary>
-    private static void Grow(AllocationProblem problem, Span<byte> bits, long used, bool fromDropped)
+    private static void Grow(AllocationProblem problem, Span<byte> bits, long used, bool fromDropped, List<Increment>? taken = null)
     {
         var n = problem.Count;
         var distortion = problem.Distortion.Span;
@@ -168,6 +205,7 @@ public sealed class AdaptiveAllocator : IBitAllocator
             used += cost;
             position[i]++;
             bits[i] = to;
+            taken?.Add(new Increment(i, to));
             if (position[i] + 1 < vertices.Length)
             {
                 var weight = problem.ImportanceOf(i);

@@ -1,7 +1,7 @@
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>
-/// What an allocator decides: a width 0..8 per sample so that Σ PackedBytes(pixels, b_i) ≤ <see cref="BudgetBytes"/>,
+/// What an allocator decides: a width 0..8 per sample so that Σ <see cref="BytesAt"/>(b_i) ≤ <see cref="BudgetBytes"/>,
 /// minimising Σ w_i·D_i(b_i).
 /// </summary>
 public sealed class AllocationProblem
@@ -51,13 +51,19 @@ public sealed class AllocationProblem
 
     public int Seed { get; init; }
 
+    /// <summary>
+    /// Bytes a stored sample costs besides its payload (its index record) when the budget bounds file bytes; 0 when it
+    /// bounds the payload alone. A dropped sample costs nothing.
+    /// </summary>
+    public int RecordBytes { get; init; }
+
     public int MaxBitsOf(int index) => MaxBits.IsEmpty ? SampleQuantizer.MaxBits : MaxBits.Span[index];
 
     public double ImportanceOf(int index) => Importance.IsEmpty ? 1.0 : Importance.Span[index];
 
-    public long BytesAt(int bits) => SampleQuantizer.PackedBytes(PixelsPerSample, bits);
+    public long BytesAt(int bits) => bits == 0 ? 0 : SampleQuantizer.PackedBytes(PixelsPerSample, bits) + RecordBytes;
 
-    /// <summary>Payload bytes of an allocation.</summary>
+    /// <summary>Bytes of an allocation that count against the budget (payload, and the records when <see cref="RecordBytes"/> is set).</summary>
     public long TotalBytes(ReadOnlySpan<byte> bits)
     {
         long total = 0;

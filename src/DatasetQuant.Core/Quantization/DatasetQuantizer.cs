@@ -26,31 +26,33 @@ public static class DatasetQuantizer
         var statistics = ChannelStatistics.Compute(source);
         var measure = options.DistortionMeasure ?? PixelMseDistortion.Instance;
         var table = DistortionTable.Measure(source, statistics, measure, options.ClipSearch,
-            options.MaxDegreeOfParallelism, progress, cancellationToken);
+            options.MaxDegreeOfParallelism, progress, cancellationToken, options.EmbeddedCodes);
 
         progress?.Report(new QuantizeProgress(QuantizeStage.Allocating, 0, n));
-        var budgetBytes = options.Budget.PayloadBytes(n, pixels);
         var labels = new int[n];
         for (var i = 0; i < n; i++)
         {
             labels[i] = source.Label(i);
         }
 
-        var problem = new AllocationProblem(n, pixels, budgetBytes)
+        var coverage = options.ClassCoverage ? ClassTypicality.Measure(source, labels) : ReadOnlyMemory<double>.Empty;
+        AllocationProblem Problem(long budget) => new(n, pixels, budget)
         {
             Distortion = table.Distortion,
             Labels = options.ClassCoverage ? labels : ReadOnlyMemory<int>.Empty,
-            CoverageScore = options.ClassCoverage ? ClassTypicality.Measure(source, labels) : ReadOnlyMemory<double>.Empty,
+            CoverageScore = coverage,
             Importance = options.Importance,
             DropCostRanksSamples = measure.DropCostRanksSamples,
             Seed = options.Seed,
+            RecordBytes = options.Budget.IsBitsPerPixel ? 0 : DqsConstants.RecordSize,
         };
+
         var bits = new byte[n];
-        options.Allocator.Allocate(problem, bits);
-        var payload = problem.TotalBytes(bits);
-        if (payload > budgetBytes)
+        var (problem, budgetBytes) = Allocate(source, options, Problem, bits);
+        var payload = 0L;
+        foreach (var b in bits)
         {
-            throw new InvalidOperationException($"allocator {options.Allocator.Name} spent {payload} bytes of a {budgetBytes}-byte budget.");
+            payload += SampleQuantizer.PackedBytes(pixels, b);
         }
 
         var parameters = new QuantizationParameters[n];
@@ -59,8 +61,9 @@ public static class DatasetQuantizer
             parameters[i] = table.Parameters[i * SampleQuantizer.WidthCount + bits[i]];
         }
 
+        var prefix = options.ShardPrefix ?? source.Name;
         var written = 0;
-        var paths = DqsSetWriter.Write(source, statistics, bits, parameters, options.OutputDirectory, options.ShardPrefix ?? source.Name,
+        var paths = DqsSetWriter.Write(source, statistics, bits, parameters, options.OutputDirectory, prefix,
             options.ShardSizeBytes, done =>
             {
                 written += done;
@@ -69,6 +72,21 @@ public static class DatasetQuantizer
                     progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
                 }
             }, cancellationToken);
+        var orderPath = Path.Combine(options.OutputDirectory, IncrementOrder.FileName(prefix));
+        if (options.EmbeddedCodes)
+        {
+            // The order is measured with the dataset's importance and written beside the shards: what a fleet serves from.
+            var order = options.ClassCoverage
+                ? CoverageOrder.Build(problem, labels, coverage.Span)
+                : AdaptiveAllocator.Order(problem);
+            order.Write(orderPath);
+        }
+        else if (File.Exists(orderPath))
+        {
+            // An order from an earlier embedded run would describe codes these shards no longer have.
+            File.Delete(orderPath);
+        }
+
         long fileBytes = 0;
         foreach (var path in paths)
         {
@@ -76,7 +94,63 @@ public static class DatasetQuantizer
         }
 
         progress?.Report(new QuantizeProgress(QuantizeStage.Done, n, n));
+        if (!options.Budget.IsBitsPerPixel && fileBytes > options.Budget.Bytes)
+        {
+            throw new InvalidOperationException($"the shards take {fileBytes} bytes of a {options.Budget.Bytes}-byte budget.");
+        }
+
         return new QuantizeResult(paths, bits, budgetBytes, payload, fileBytes, table.MeanSquaredError(bits),
             table.WeightedDistortion(bits, options.Importance.Span), clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Runs the allocator. A bpp budget bounds the payload. A byte budget bounds the files: each stored sample costs its
+    /// index record besides its payload, and each shard its header, index checksum and footer, so the allocator gets the
+    /// budget less the fixed part of as many shards as the allocation needs (found by planning the shards and retrying
+    /// with more when the split needs them). Returns the problem solved and the budget the allocator had.
+    /// </summary>
+    private static (AllocationProblem Problem, long BudgetBytes) Allocate(ISampleSource source, QuantizeOptions options,
+        Func<long, AllocationProblem> problemFor, byte[] bits)
+    {
+        var pixels = source.Channels * source.Height * source.Width;
+        if (options.Budget.IsBitsPerPixel)
+        {
+            var payloadBudget = options.Budget.PayloadBytes(source.Count, pixels);
+            var payloadProblem = problemFor(payloadBudget);
+            AllocateChecked(options.Allocator, payloadProblem, bits);
+            return (payloadProblem, payloadBudget);
+        }
+
+        var perShard = DqsConstants.Overhead(source.Channels, 0);
+        for (var shards = 1; ; shards++)
+        {
+            var budget = options.Budget.Bytes - (shards * perShard);
+            if (budget < 0)
+            {
+                throw new ArgumentException(
+                    $"a budget of {options.Budget.Bytes} bytes does not cover the header, index checksum and footer of {shards} shard(s) ({shards * perShard} bytes).",
+                    nameof(options));
+            }
+
+            var problem = problemFor(budget);
+            AllocateChecked(options.Allocator, problem, bits);
+            var planned = DqsSetWriter.Plan(bits, source.Channels, pixels, options.ShardSizeBytes).Count;
+            if (planned <= shards)
+            {
+                return (problem, budget);
+            }
+
+            shards = planned - 1;
+        }
+    }
+
+    private static void AllocateChecked(IBitAllocator allocator, AllocationProblem problem, byte[] bits)
+    {
+        allocator.Allocate(problem, bits);
+        var spent = problem.TotalBytes(bits);
+        if (spent > problem.BudgetBytes)
+        {
+            throw new InvalidOperationException($"allocator {allocator.Name} spent {spent} bytes of a {problem.BudgetBytes}-byte budget.");
+        }
     }
 }

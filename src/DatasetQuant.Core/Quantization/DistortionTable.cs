@@ -22,8 +22,9 @@ public sealed class DistortionTable
     /// <summary>Parameters[i·9 + b] (default at b = 0).</summary>
     public QuantizationParameters[] Parameters { get; }
 
+    /// <param name="embeddedCodes">One scale and shift per sample for all widths (<see cref="EmbeddedCode"/>) instead of a quantizer refitted per width.</param>
     public static DistortionTable Measure(ISampleSource source, ChannelStatistics statistics, IDistortionMeasure measure, int clipSearch,
-        int maxDegreeOfParallelism, IProgress<QuantizeProgress>? progress, CancellationToken cancellationToken)
+        int maxDegreeOfParallelism, IProgress<QuantizeProgress>? progress, CancellationToken cancellationToken, bool embeddedCodes = false)
     {
         var n = source.Count;
         var w = SampleQuantizer.WidthCount;
@@ -70,6 +71,10 @@ public sealed class DistortionTable
                 }
 
                 DistortionKernel.Measure(residual, low, high, clipSearch, pixelMse.AsSpan(i * w, w), parameters.AsSpan(i * w, w));
+                if (embeddedCodes)
+                {
+                    EmbeddedCode.Choose(residual, low, high, pixelMse.AsSpan(i * w, w), parameters.AsSpan(i * w, w));
+                }
                 if (!isPixelMse)
                 {
                     var target = batch.OriginalMutableAt(k);

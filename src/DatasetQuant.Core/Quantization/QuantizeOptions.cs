@@ -32,6 +32,13 @@ public sealed class QuantizeOptions
     /// <summary>Clip factors the encoder tries per width to lower MSE (1 = max-abs scale only; up to 9).</summary>
     public int ClipSearch { get; init; } = 6;
 
+    /// <summary>
+    /// Embedded codes (<see cref="EmbeddedCode"/>): each sample's b-bit codes are the top b bits of its 8-bit codes, and the
+    /// greedy increment order is written beside the shards (<see cref="IncrementOrder"/>), so that the allocation for
+    /// any smaller budget is a prefix of it. Off, every width gets its own fitted quantizer (less distortion per width).
+    /// </summary>
+    public bool EmbeddedCodes { get; init; }
+
     /// <summary>Threads measuring pixel distortion; default all cores.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 }

@@ -47,9 +47,19 @@ public static class Requantizer
             }
         }
 
-        var budgetBytes = budget.PayloadBytes(set.SourceCount, pixels);
+        // A byte budget bounds the files (each shard keeps its header, index checksum and footer; each stored sample its
+        // record); a bpp budget the payload.
+        var budgetBytes = budget.IsBitsPerPixel
+            ? budget.PayloadBytes(set.SourceCount, pixels)
+            : budget.Bytes - (set.Shards.Count * DqsConstants.Overhead(header.Channels, 0));
+        if (budgetBytes < 0)
+        {
+            throw new ArgumentException($"a budget of {budget.Bytes} bytes does not cover the fixed overhead of {set.Shards.Count} shard(s).", nameof(budget));
+        }
+
         var problem = new AllocationProblem(n, pixels, budgetBytes)
         {
+            RecordBytes = budget.IsBitsPerPixel ? 0 : DqsConstants.RecordSize,
             Distortion = distortion,
             MaxBits = maxBits,
             Labels = labels,

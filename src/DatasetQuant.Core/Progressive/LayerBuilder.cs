@@ -1,0 +1,115 @@
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.IO;
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Core.Progressive;
+
+/// <summary>
+/// A layer as published: its file, its size, the increments it covers, and <see cref="HeldBytesAfter"/>, the bytes a
+/// device holds once it has applied this layer and every one before it (its .dqs shard plus its held order).
+/// </summary>
+public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int IncrementCount, long HeldBytesAfter);
+
+/// <summary>
+/// The coordinator's side of progressive delivery: cuts a dataset's embedded increment order into layers, each ending at
+/// the first increment that lifts the held size <c>growth</c> above the previous layer's (the first reaching at least
+/// <c>minimumBytes</c>, none but the last under <see cref="MinimumLayerBytes"/>), so that a device whose budget falls
+/// anywhere leaves about that fraction of it unspent. The shards must hold embedded
+/// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>).
+/// </summary>
+public static class LayerBuilder
+{
+    public static IReadOnlyList<LayerInfo> Build(IReadOnlyList<string> shardPaths, IncrementOrder order, string outputDirectory, string prefix,
+        long minimumBytes = 16 * 1024, double growth = 0.02, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(growth);
+        using var set = DqsShardSet.Open(shardPaths);
+        var h = set.Header;
+        var pixels = h.PixelsPerSample;
+        if (set.SourceCount != order.SampleCount || set.Count != order.SampleCount || order.PixelsPerSample != pixels)
+        {
+            throw new ArgumentException($"the order covers {order.SampleCount} samples of {order.PixelsPerSample} pixels; the shards store {set.Count} of {set.SourceCount} samples of {pixels}: publish from a set that keeps every sample.");
+        }
+
+        Directory.CreateDirectory(outputDirectory);
+        var header = new LayerHeader(h.Channels, h.Height, h.Width, h.ClassCount, order.SampleCount, 0, 0, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation]);
+        var widths = new byte[order.SampleCount];
+        var codes = new byte[pixels];
+        var planes = new byte[pixels];
+        var layers = new List<LayerInfo>();
+        var pending = new List<LayerIncrement>();
+        var stored = 0;
+        long payload = 0;
+        var first = 0;
+        long HeldBytes(int increments) => DqsConstants.Overhead(h.Channels, stored) + payload + HeldIncrements.FileBytes(order.SampleCount, increments);
+        var lastHeld = 0L;
+        var pendingBytes = 0L;
+        for (var k = 0; k < order.Increments.Count; k++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (sample, to) = order.Increments[k];
+            var from = widths[sample];
+            var (shard, index) = set.Locate(sample);
+            var record = shard.Record(index);
+            if (to > record.Bits)
+            {
+                throw new ArgumentException($"increment {k} lifts sample {sample} to {to} bits; its shard holds {record.Bits}.");
+            }
+
+            shard.ReadCodes(index, codes);
+            var d = to - from;
+            for (var p = 0; p < pixels; p++)
+            {
+                planes[p] = (byte)((codes[p] >> (record.Bits - to)) & ((1 << d) - 1));
+            }
+
+            var packed = new byte[SampleQuantizer.PackedBytes(pixels, d)];
+            DqsBitPacking.Pack(planes, d, packed);
+            var scale8 = record.Scale / (1 << (SampleQuantizer.MaxBits - record.Bits));
+            pending.Add(new LayerIncrement(sample, from, to, record.Label, scale8, record.Shift, packed));
+            stored += from == 0 ? 1 : 0;
+            payload += SampleQuantizer.PackedBytes(pixels, to) - SampleQuantizer.PackedBytes(pixels, from);
+            widths[sample] = to;
+            var held = HeldBytes(k + 1);
+            var last = k + 1 == order.Increments.Count;
+            pendingBytes += LayerFile.EntrySize(pixels, from, to);
+            // A layer also ends no smaller than MinimumLayerBytes, so that its fixed 40 + 8·C bytes (and a chunk frame's)
+            // stay small beside it on tiny images.
+            if (last || (held >= Math.Max(minimumBytes, lastHeld * (1 + growth)) && pendingBytes >= MinimumLayerBytes))
+            {
+                if (layers.Count == HeldIncrements.MaxLayers)
+                {
+                    throw new InvalidOperationException($"more than {HeldIncrements.MaxLayers} layers: raise the growth or the first layer's size.");
+                }
+
+                var path = Path.Combine(outputDirectory, FileName(prefix, layers.Count));
+                var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending);
+                AtomicFile.WriteAllBytes(path, bytes);
+                layers.Add(new LayerInfo(path, bytes.Length, first, pending.Count, held));
+                (first, lastHeld) = (k + 1, held);
+                pending.Clear();
+                pendingBytes = 0;
+            }
+        }
+
+        return layers;
+    }
+
+    /// <summary>The smallest layer file but the last.</summary>
+    public const int MinimumLayerBytes = 1024;
+
+    public static string FileName(string prefix, int layer) => $"{prefix}-L{layer:D5}{LayerFile.FileExtension}";
+
+    /// <summary>How many of <paramref name="layers"/> a device whose budget is <paramref name="budgetBytes"/> holds: the longest prefix that fits.</summary>
+    public static int LayersWithin(IReadOnlyList<LayerInfo> layers, long budgetBytes)
+    {
+        var count = 0;
+        while (count < layers.Count && layers[count].HeldBytesAfter <= budgetBytes)
+        {
+            count++;
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,221 @@
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Core.Progressive;
+
+/// <summary>
+/// A device's copy of a progressively delivered dataset: one shard <c>{name}.dqs</c> (every source sample the prefix
+/// keeps, at its width there) and <c>{name}.dqh</c> (<see cref="HeldIncrements"/>: which layer brought each width).
+/// Applying the next layers merges their bit planes into the codes (u ← u·2^d + planes, s ← s / 2^d); keeping fewer
+/// layers shifts the codes right (docs/format.md §6, "Re-quantization") with no download. Each file is replaced
+/// atomically, the shard first; on open, held increments that do not match the shard's widths are refused, and the
+/// dataset is then fetched again.
+/// </summary>
+public sealed class ProgressiveHoldings
+{
+    private ProgressiveHoldings(string directory, string name) => (Directory, Name) = (directory, name);
+
+    public string Directory { get; }
+
+    public string Name { get; }
+
+    /// <summary>What is held; null before the first layer.</summary>
+    public HeldIncrements? Held { get; private set; }
+
+    public string ShardPath => Path.Combine(Directory, Name + DqsConstants.FileExtension);
+
+    public string HeldPath => Path.Combine(Directory, Name + HeldIncrements.FileExtension);
+
+    public int IncrementCount => Held?.Count ?? 0;
+
+    public int LayerCount => Held?.Layers ?? 0;
+
+    /// <summary>Bytes on flash: the shard and the held increments.</summary>
+    public long HeldBytes => Held is null ? 0 : new FileInfo(ShardPath).Length + new FileInfo(HeldPath).Length;
+
+    /// <summary>Opens what is held in <paramref name="directory"/>, checking the held increments against the shard's widths.</summary>
+    public static ProgressiveHoldings Open(string directory, string name)
+    {
+        var holdings = new ProgressiveHoldings(directory, name);
+        if (!File.Exists(holdings.HeldPath))
+        {
+            return holdings;
+        }
+
+        using var shard = DqsReader.Open(holdings.ShardPath);
+        var widths = new byte[shard.Count];
+        for (var i = 0; i < widths.Length; i++)
+        {
+            widths[i] = (byte)shard.Bits(i);
+        }
+
+        var held = HeldIncrements.Read(holdings.HeldPath, widths);
+        if (held.SampleCount != shard.Header.SourceCount || held.PixelsPerSample != shard.PixelsPerSample)
+        {
+            throw new DqsFormatException(holdings.HeldPath, "sampleCount", null, $"the held increments describe {held.SampleCount} samples; the shard covers {shard.Header.SourceCount}.");
+        }
+
+        holdings.Held = held;
+        return holdings;
+    }
+
+    /// <summary>Merges the next layers (each must start where the holdings end) and rewrites the shard and the held increments.</summary>
+    public void Apply(IReadOnlyList<byte[]> layers, IReadOnlyList<string> names)
+    {
+        var parsed = new List<(LayerHeader Header, LayerIncrement[] Increments, string Name)>();
+        var (expectedIncrement, expectedLayer) = (IncrementCount, LayerCount);
+        (int Samples, int Pixels)? shape = Held is null ? null : (Held.SampleCount, Held.PixelsPerSample);
+        for (var l = 0; l < layers.Count; l++)
+        {
+            var (header, increments) = LayerFile.Decode(layers[l], names[l]);
+            if (header.FirstIncrement != expectedIncrement || header.LayerIndex != expectedLayer)
+            {
+                throw new DqsFormatException(names[l], "firstIncrement",
+                    null, $"layer {header.LayerIndex} starts at increment {header.FirstIncrement}; the holdings end with layer {expectedLayer - 1} at increment {expectedIncrement}.");
+            }
+
+            shape ??= (header.SampleCount, header.PixelsPerSample);
+            if (shape != (header.SampleCount, header.PixelsPerSample))
+            {
+                throw new DqsFormatException(names[l], "sampleCount", null, "the layer belongs to another dataset than the one held.");
+            }
+
+            (expectedIncrement, expectedLayer) = (expectedIncrement + increments.Length, expectedLayer + 1);
+            parsed.Add((header, increments, names[l]));
+        }
+
+        if (parsed.Count == 0)
+        {
+            return;
+        }
+
+        var first = parsed[0].Header;
+        var current = new byte[first.SampleCount];
+        for (var i = 0; i < current.Length && Held is not null; i++)
+        {
+            current[i] = (byte)Held.WidthOf(i);
+        }
+
+        var widths = (byte[])current.Clone();
+        var added = new Dictionary<int, List<LayerIncrement>>();
+        foreach (var (_, increments, name) in parsed)
+        {
+            foreach (var increment in increments)
+            {
+                if (increment.From != widths[increment.Sample])
+                {
+                    throw new DqsFormatException(name, "increments", null, $"an increment raises sample {increment.Sample} from {increment.From} bits; it holds {widths[increment.Sample]}.");
+                }
+
+                widths[increment.Sample] = increment.To;
+                if (!added.TryGetValue(increment.Sample, out var list))
+                {
+                    added[increment.Sample] = list = [];
+                }
+
+                list.Add(increment);
+            }
+        }
+
+        WriteShard(first, current, widths, added);
+        var held = Held ?? new HeldIncrements(first.SampleCount, first.PixelsPerSample);
+        foreach (var (header, increments, _) in parsed)
+        {
+            foreach (var increment in increments)
+            {
+                held.Add(increment.Sample, increment.To, header.LayerIndex);
+            }
+        }
+
+        held.Write(HeldPath);
+        Held = held;
+    }
+
+    /// <summary>Keeps only the first <paramref name="layers"/> layers: a local re-quantization, nothing fetched.</summary>
+    public void TruncateTo(int layers)
+    {
+        if (Held is null || layers >= Held.Layers)
+        {
+            return;
+        }
+
+        var current = new byte[Held.SampleCount];
+        for (var i = 0; i < current.Length; i++)
+        {
+            current[i] = (byte)Held.WidthOf(i);
+        }
+
+        Held.TruncateTo(layers);
+        using (var shard = DqsReader.Open(ShardPath))
+        {
+            var kept = new byte[shard.Count];
+            for (int i = 0, stored = 0; i < current.Length; i++)
+            {
+                if (current[i] > 0)
+                {
+                    kept[stored++] = (byte)Held.WidthOf(i);
+                }
+            }
+
+            DqsShardRewriter.Write(shard, kept, ShardPath);
+        }
+
+        Held.Write(HeldPath);
+    }
+
+    private void WriteShard(LayerHeader layer, byte[] current, byte[] widths, Dictionary<int, List<LayerIncrement>> added)
+    {
+        var pixels = layer.PixelsPerSample;
+        var kept = widths.Count(w => w > 0);
+        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, kept, 0, 1, 0, widths.Length, 0,
+            layer.ChannelMean, layer.ChannelStandardDeviation);
+        var codes = new byte[pixels];
+        var planes = new byte[pixels];
+        var packed = new byte[pixels];
+        using var old = Held is null ? null : DqsReader.Open(ShardPath);
+        using var writer = new DqsShardWriter(ShardPath, template);
+        var stored = 0;
+        for (var i = 0; i < widths.Length; i++)
+        {
+            var (from, to) = (current[i], widths[i]);
+            var label = 0;
+            var parameters = default(QuantizationParameters);
+            if (from > 0)
+            {
+                var record = old!.Record(stored);
+                old.ReadCodes(stored++, codes);
+                (label, parameters) = (record.Label, record.Parameters);
+            }
+
+            if (to == 0)
+            {
+                continue;
+            }
+
+            foreach (var increment in to > from ? added[i] : [])
+            {
+                var d = increment.To - increment.From;
+                if (increment.From == 0)
+                {
+                    // A new sample starts from no bits: the scale "at width 0" is s₈·2^8, halved with every plane.
+                    Array.Clear(codes);
+                    (label, parameters) = (increment.Label, new QuantizationParameters(increment.Scale8 * (1 << SampleQuantizer.MaxBits), increment.Shift));
+                }
+
+                DqsBitPacking.Unpack(increment.Planes.Span, d, 0, planes);
+                for (var p = 0; p < pixels; p++)
+                {
+                    codes[p] = (byte)((codes[p] << d) | planes[p]);
+                }
+
+                parameters = parameters with { Scale = parameters.Scale / (1 << d) };
+            }
+
+            var length = SampleQuantizer.PackedBytes(pixels, to);
+            DqsBitPacking.Pack(codes, to, packed);
+            writer.Append(label, to, parameters, packed.AsSpan(0, length));
+        }
+
+        writer.Commit();
+    }
+}

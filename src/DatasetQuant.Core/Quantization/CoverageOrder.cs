@@ -1,0 +1,131 @@
+namespace DatasetQuant.Core.Quantization;
+
+/// <summary>
+/// An increment order whose every prefix keeps a class-covering subset, for fleets of devices whose budgets force drops.
+/// <see cref="AdaptiveAllocator.Order"/> ranks by distortion alone, so a prefix that cannot keep every sample keeps the
+/// atypical tail of some classes (on Fashion-MNIST a model trained on the 0.25 bpp prefix scored 0.661 against 0.822
+/// for <c>dq quantize</c>'s coverage). Here the order first brings every sample to 1 bit, one at a time in a nested
+/// coverage order: the class furthest below its share goes next, and inside a class the samples come in bit-reversed
+/// rank order of the score (the middle rank, then the quartiles, then the octiles, …), so any prefix spreads over each
+/// class from typical to atypical. Then the adaptive greedy spends the rest from 1 bit up, as the allocator does once
+/// the budget affords every sample. <see cref="CoverageSelection"/> chooses the same kind of subset for one budget; its
+/// subsets are not nested, which a prefix needs.
+/// </summary>
+public static class CoverageOrder
+{
+    public static IncrementOrder Build(AllocationProblem problem, ReadOnlySpan<int> labels, ReadOnlySpan<double> score)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        var n = problem.Count;
+        if (labels.Length != n || score.Length != n)
+        {
+            throw new ArgumentException($"a coverage order needs a label and a score per sample ({n}); got {labels.Length} and {score.Length}.");
+        }
+
+        var increments = new List<Increment>(n * 4);
+        foreach (var sample in KeepOrder(labels, score))
+        {
+            if (problem.MaxBitsOf(sample) > 0)
+            {
+                increments.Add(new Increment(sample, 1));
+            }
+        }
+
+        var bits = new byte[n];
+        foreach (var increment in increments)
+        {
+            bits[increment.Sample] = 1;
+        }
+
+        AdaptiveAllocator.GrowInOrder(problem, bits, increments);
+        return new IncrementOrder(n, problem.PixelsPerSample, increments);
+    }
+
+    /// <summary>Every sample once; each prefix gives every class its share, spread over its score ranks.</summary>
+    internal static int[] KeepOrder(ReadOnlySpan<int> labels, ReadOnlySpan<double> score)
+    {
+        var classes = 0;
+        foreach (var label in labels)
+        {
+            classes = Math.Max(classes, label + 1);
+        }
+
+        var members = new List<int>[classes];
+        for (var c = 0; c < classes; c++)
+        {
+            members[c] = [];
+        }
+
+        for (var i = 0; i < labels.Length; i++)
+        {
+            members[labels[i]].Add(i);
+        }
+
+        var scores = score.ToArray();
+        var queues = new Queue<int>[classes];
+        for (var c = 0; c < classes; c++)
+        {
+            var ranked = members[c].OrderBy(i => scores[i]).ThenBy(i => i).ToArray();
+            queues[c] = new Queue<int>(BitReversed(ranked.Length).Select(r => ranked[r]));
+        }
+
+        var order = new int[labels.Length];
+        var taken = new int[classes];
+        for (var k = 0; k < order.Length; k++)
+        {
+            // The class with the smallest share taken so far (ties: the larger class, then the lower label).
+            var next = -1;
+            for (var c = 0; c < classes; c++)
+            {
+                if (queues[c].Count == 0)
+                {
+                    continue;
+                }
+
+                if (next < 0 || (long)taken[c] * members[next].Count < (long)taken[next] * members[c].Count
+                    || ((long)taken[c] * members[next].Count == (long)taken[next] * members[c].Count && members[c].Count > members[next].Count))
+                {
+                    next = c;
+                }
+            }
+
+            order[k] = queues[next].Dequeue();
+            taken[next]++;
+        }
+
+        return order;
+    }
+
+    /// <summary>0..count−1 in the order of the bit-reversed fractions (k + ½)/2^m, skipping positions past the end: 1/2, 1/4, 3/4, 1/8, …</summary>
+    private static IEnumerable<int> BitReversed(int count)
+    {
+        var levels = 1;
+        while ((1 << levels) < count)
+        {
+            levels++;
+        }
+
+        var seen = new bool[count];
+        for (var level = 0; level <= levels; level++)
+        {
+            var steps = 1 << level;
+            for (var k = 0; k < steps; k++)
+            {
+                var position = (int)(((2 * k) + 1) * (long)count / (2 * steps));
+                if (position < count && !seen[position])
+                {
+                    seen[position] = true;
+                    yield return position;
+                }
+            }
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            if (!seen[i])
+            {
+                yield return i;
+            }
+        }
+    }
+}

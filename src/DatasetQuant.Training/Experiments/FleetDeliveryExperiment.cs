@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text;
+using DatasetQuant.Core.Datasets;
+using DatasetQuant.Core.Progressive;
+using DatasetQuant.Core.Quantization;
+using DatasetQuant.Training.Data;
+using DatasetQuant.Training.Evaluation;
+using DatasetQuant.Training.Model;
+using DatasetQuant.Training.Training;
+
+namespace DatasetQuant.Training.Experiments;
+
+/// <summary>One device budget of <see cref="FleetDeliveryExperiment"/>.</summary>
+public sealed record FleetDeliveryRow(
+    double BitsPerPixel, long BudgetBytes, int Layers, long Received, long Kept, double DeviceMse, long CoordinatorBytes, double CoordinatorMse,
+    double EmbeddedMse, IReadOnlyList<double> DeviceAccuracy, IReadOnlyList<double> CoordinatorAccuracy);
+
+/// <summary>One step of a budget sequence: what moved over the network and what the device holds after it.</summary>
+public sealed record FleetSequenceStep(double BitsPerPixel, long BudgetBytes, long Received, long HeldBytes, int Increments);
+
+/// <summary>
+/// Progressive delivery measured without a broker (the bytes are the layer files a device pulls; chunk frames add 40 +
+/// name bytes per 128 KiB): the coordinator quantizes the training set once with embedded codes at 8 bpp and cuts its
+/// increment order into layers; each device's budget is the file size <c>dq quantize --budget {bpp}bpp</c> writes
+/// (per-width refitted codes, adaptive, class coverage), and the device takes the layers that fit. Reported per budget:
+/// bytes received and kept, the held copy's pixel MSE beside the coordinator-side quantize at the same file budget
+/// (refitted and embedded), and, when seeds are asked for, both trained and evaluated as in the budget sweep.
+/// </summary>
+public static class FleetDeliveryExperiment
+{
+    public static (IReadOnlyList<FleetDeliveryRow> Rows, IReadOnlyList<FleetSequenceStep> Sequence) Run(ImageDataset train, ImageDataset? test,
+        IReadOnlyList<double> budgets, IReadOnlyList<double> sequence, IReadOnlyList<long> quotas, int seeds, int epochs, long minimumLayerBytes, string work, Action<string> log)
+    {
+        var pixels = train.PixelsPerSample;
+        var n = train.Count;
+        var statistics = ChannelStatistics.Compute(train);
+        var full = DatasetQuantizer.Quantize(train, new QuantizeOptions
+        {
+            Budget = Budget.FromBitsPerPixel(8), OutputDirectory = Path.Combine(work, "coordinator"), ShardPrefix = "data", EmbeddedCodes = true,
+        });
+        var order = IncrementOrder.Read(Path.Combine(work, "coordinator", "data.dqo"));
+        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(work, "layers"), "data", minimumLayerBytes);
+        log(FormattableString.Invariant($"published: {full.FileBytes} bytes at 8 bpp, {order.Increments.Count} increments in {layers.Count} layers of {layers.Sum(l => l.Bytes)} bytes"));
+        var embeddedTable = DistortionTable.Measure(train, statistics, PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default, embeddedCodes: true);
+
+        var rows = new List<FleetDeliveryRow>();
+        foreach (var bpp in budgets)
+        {
+            var coordinator = DatasetQuantizer.Quantize(train, new QuantizeOptions
+            {
+                Budget = Budget.FromBitsPerPixel(bpp), OutputDirectory = Path.Combine(work, Invariant($"refit-{bpp}")), ShardPrefix = "data",
+            });
+            var budget = coordinator.FileBytes;
+            var embedded = DatasetQuantizer.Quantize(train, new QuantizeOptions
+            {
+                Budget = Budget.FromBytes(budget), OutputDirectory = Path.Combine(work, Invariant($"embedded-{bpp}")), ShardPrefix = "data", EmbeddedCodes = true,
+            });
+            var device = NewDevice(Path.Combine(work, Invariant($"device-{bpp}")));
+            var count = LayerBuilder.LayersWithin(layers, budget);
+            var received = Pull(device, layers, 0, count);
+            var widths = new byte[n];
+            order.WidthsAfter(device.IncrementCount, widths);
+            var deviceAccuracy = new List<double>();
+            var coordinatorAccuracy = new List<double>();
+            for (var seed = 1; seed <= seeds && test is not null; seed++)
+            {
+                deviceAccuracy.Add(TrainAndEvaluate([device.ShardPath], train, test, seed, epochs, Path.Combine(device.Directory, $"seed{seed}.onnx")));
+                coordinatorAccuracy.Add(TrainAndEvaluate(coordinator.ShardPaths, train, test, seed, epochs, Path.Combine(work, Invariant($"refit-{bpp}"), $"seed{seed}.onnx")));
+            }
+
+            var row = new FleetDeliveryRow(bpp, budget, count, received, device.HeldBytes, embeddedTable.MeanSquaredError(widths), coordinator.FileBytes,
+                coordinator.MeanSquaredError, embedded.MeanSquaredError, deviceAccuracy, coordinatorAccuracy);
+            log(Invariant($"{bpp} bpp: budget {budget}, device received {received} kept {row.Kept} ({(double)received / row.Kept:F3}x), MSE device {row.DeviceMse:F1} refit {row.CoordinatorMse:F1} embedded {row.EmbeddedMse:F1}"));
+            rows.Add(row);
+        }
+
+        foreach (var quota in quotas)
+        {
+            var device = NewDevice(Path.Combine(work, Invariant($"device-quota-{quota}")));
+            var received = Pull(device, layers, 0, LayerBuilder.LayersWithin(layers, quota));
+            var widths = new byte[n];
+            order.WidthsAfter(device.IncrementCount, widths);
+            log(Invariant($"quota {quota}: received {received}, kept {device.HeldBytes}, held MSE {embeddedTable.MeanSquaredError(widths):F1}, widths 0..8 {string.Join(' ', widths.CountBy(w => w).OrderBy(p => p.Key).Select(p => $"{p.Key}:{p.Value}"))}"));
+        }
+
+        var steps = new List<FleetSequenceStep>();
+        var walker = NewDevice(Path.Combine(work, "device-sequence"));
+        var held = 0;
+        foreach (var bpp in sequence)
+        {
+            // The budget a coordinator would send for these bits per pixel: the payload at that rate plus the index.
+            var budget = Budget.FromBitsPerPixel(bpp).PayloadBytes(n, pixels) + (16L * n) + 128;
+            var target = LayerBuilder.LayersWithin(layers, budget);
+            long received = 0;
+            if (target > held)
+            {
+                received = Pull(walker, layers, held, target);
+            }
+            else if (target < held)
+            {
+                walker.TruncateTo(target);
+            }
+
+            held = target;
+            steps.Add(new FleetSequenceStep(bpp, budget, received, walker.HeldBytes, walker.IncrementCount));
+            log(Invariant($"sequence {bpp} bpp: budget {budget}, received {received}, holds {walker.HeldBytes}"));
+        }
+
+        return (rows, steps);
+    }
+
+    private static ProgressiveHoldings NewDevice(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+
+        Directory.CreateDirectory(directory);
+        return ProgressiveHoldings.Open(directory, "data");
+    }
+
+    private static long Pull(ProgressiveHoldings device, IReadOnlyList<LayerInfo> layers, int from, int to)
+    {
+        var chosen = layers.Skip(from).Take(to - from).ToList();
+        device.Apply([.. chosen.Select(l => File.ReadAllBytes(l.Path))], [.. chosen.Select(l => l.Path)]);
+        return chosen.Sum(l => l.Bytes);
+    }
+
+    private static double TrainAndEvaluate(IReadOnlyList<string> shards, ImageDataset train, ImageDataset test, int seed, int epochs, string modelPath)
+    {
+        var statistics = ChannelStatistics.Compute(train);
+        var normalization = new InputNormalization(
+            Array.ConvertAll(statistics.Mean, m => m / 255f), Array.ConvertAll(statistics.StandardDeviation, s => Math.Max(s / 255f, 1e-6f)));
+        var model = MlpModel.CreateRandom(MlpShape.Parse($"{train.PixelsPerSample},256,{train.ClassCount}"), seed);
+        using (var data = ShardDataSource.Open(shards, normalization))
+        using (var trainer = new MlpTrainer(model, new TrainingOptions { Epochs = epochs, Schedule = Optimization.LearningRateScheduleKind.Cosine, Seed = seed }))
+        {
+            trainer.Train(data);
+        }
+
+        MlpOnnxExporter.Save(model, modelPath, normalization.ToMetadata());
+        using var classifier = new OnnxClassifier(modelPath);
+        return ClassifierEvaluator.Evaluate(classifier, new ImageDataSource(test, normalization)).Accuracy;
+    }
+
+    public static string Format(string name, IReadOnlyList<FleetDeliveryRow> rows, IReadOnlyList<FleetSequenceStep> sequence)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(name).AppendLine();
+        text.AppendLine("| bpp | device budget (B) | layers | received (B) | kept (B) | received / kept | held MSE | refit MSE (quantize) | embedded MSE (quantize, same bytes) | held / refit | held accuracy | refit accuracy |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+        {
+            text.AppendLine(Invariant($"| {r.BitsPerPixel} | {r.BudgetBytes:N0} | {r.Layers} | {r.Received:N0} | {r.Kept:N0} | {(double)r.Received / r.Kept:F3} | {r.DeviceMse:F1} | {r.CoordinatorMse:F1} | {r.EmbeddedMse:F1} | {r.DeviceMse / r.CoordinatorMse:F3} | {Accuracy(r.DeviceAccuracy)} | {Accuracy(r.CoordinatorAccuracy)} |"));
+        }
+
+        text.AppendLine().AppendLine("| step | budget (B) | received (B) | held after (B) | increments held |").AppendLine("|---|---:|---:|---:|---:|");
+        foreach (var s in sequence)
+        {
+            text.AppendLine(Invariant($"| {s.BitsPerPixel} bpp | {s.BudgetBytes:N0} | {s.Received:N0} | {s.HeldBytes:N0} | {s.Increments:N0} |"));
+        }
+
+        return text.ToString();
+    }
+
+    private static string Accuracy(IReadOnlyList<double> values) => values.Count == 0
+        ? "–"
+        : Invariant($"{values.Average():F4} ({values.Min():F4}–{values.Max():F4})");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

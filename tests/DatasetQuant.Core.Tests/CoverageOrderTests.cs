@@ -1,0 +1,43 @@
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Core.Tests;
+
+public sealed class CoverageOrderTests
+{
+    [Fact]
+    public void Every_prefix_that_must_drop_samples_gives_each_class_its_share_spread_over_its_ranks()
+    {
+        var dataset = Samples.FashionMnistTest.Take(1000);
+        var labels = dataset.Labels.ToArray();
+        var score = ClassTypicality.Measure(dataset, labels).ToArray();
+        var table = DistortionTable.Measure(dataset, ChannelStatistics.Compute(dataset), PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default, embeddedCodes: true);
+        var order = CoverageOrder.Build(new AllocationProblem(1000, 784, 0) { Distortion = table.Distortion }, labels, score);
+
+        // The first 1,000 increments bring every sample to 1 bit; after that only widths above 1 follow.
+        Assert.All(order.Increments.Take(1000), increment => Assert.Equal(1, increment.Width));
+        Assert.Equal(1000, order.Increments.Take(1000).Select(i => i.Sample).Distinct().Count());
+        Assert.All(order.Increments.Skip(1000), increment => Assert.True(increment.Width > 1));
+
+        var classSize = labels.CountBy(l => l).ToDictionary();
+        foreach (var keep in new[] { 50, 137, 250, 500, 900 })
+        {
+            var kept = order.Increments.Take(keep).Select(i => i.Sample).ToArray();
+            foreach (var (label, size) in classSize)
+            {
+                var share = (double)keep * size / 1000;
+                Assert.InRange(kept.Count(i => labels[i] == label), Math.Floor(share) - 1, Math.Ceiling(share) + 1);
+            }
+
+            // Inside each class the kept samples reach from its typical to its atypical end.
+            foreach (var label in classSize.Keys)
+            {
+                var ranks = Enumerable.Range(0, 1000).Where(i => labels[i] == label).OrderBy(i => score[i]).ThenBy(i => i).ToList();
+                var positions = kept.Where(i => labels[i] == label).Select(i => ranks.IndexOf(i) / (double)ranks.Count).ToArray();
+                if (positions.Length >= 4)
+                {
+                    Assert.True(positions.Min() < 0.3 && positions.Max() > 0.7, $"class {label} at {keep}: ranks {positions.Min():F2}..{positions.Max():F2}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Progressive;
+using DatasetQuant.Core.Quantization;
+using DatasetQuant.Testing;
+
+namespace DatasetQuant.Core.Tests;
+
+public sealed class ProgressiveHoldingsTests
+{
+    private const int Count = 600;
+
+    /// <summary>The coordinator's side: embedded codes at full precision, the order, and its layers.</summary>
+    private static (QuantizeResult Full, IncrementOrder Order, IReadOnlyList<LayerInfo> Layers) Publish(string directory)
+    {
+        var full = DatasetQuantizer.Quantize(Samples.FashionMnistTest.Take(Count), new QuantizeOptions
+        {
+            Budget = Budget.Parse("8bpp"),
+            OutputDirectory = Path.Combine(directory, "full"),
+            ShardPrefix = "test",
+            EmbeddedCodes = true,
+        });
+        var order = IncrementOrder.Read(Path.Combine(directory, "full", "test.dqo"));
+        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(directory, "layers"), "test", minimumBytes: 8 * 1024);
+        return (full, order, layers);
+    }
+
+    private static long Receive(ProgressiveHoldings device, IReadOnlyList<LayerInfo> layers, int from, int to)
+    {
+        var chosen = layers.Skip(from).Take(to - from).ToList();
+        device.Apply([.. chosen.Select(l => File.ReadAllBytes(l.Path))], [.. chosen.Select(l => l.Path)]);
+        return chosen.Sum(l => l.Bytes);
+    }
+
+    /// <summary>What the coordinator's own shard becomes at the prefix's widths: the copy a device must hold, byte for byte.</summary>
+    private static byte[] Expected(string directory, QuantizeResult full, IncrementOrder order, int increments)
+    {
+        var widths = new byte[Count];
+        order.WidthsAfter(increments, widths);
+        var path = Path.Combine(directory, $"expected-{increments}.dqs");
+        using (var shard = DqsReader.Open(full.ShardPaths.Single()))
+        {
+            DqsShardRewriter.Write(shard, widths, path);
+        }
+
+        return File.ReadAllBytes(path);
+    }
+
+    [Fact]
+    public void A_device_receives_about_the_prefix_it_keeps_and_holds_the_coordinators_allocation_byte_for_byte()
+    {
+        using var dir = new TempDirectory();
+        var (full, order, layers) = Publish(dir.Path);
+        Assert.True(layers.Count > 20, $"{layers.Count} layers");
+        Assert.Equal(order.Increments.Count, layers.Sum(l => l.IncrementCount));
+
+        foreach (var budget in new[] { 20_000L, 60_000, 150_000 })
+        {
+            var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, $"device-{budget}"), "test");
+            Directory.CreateDirectory(device.Directory);
+            var count = LayerBuilder.LayersWithin(layers, budget);
+            var received = Receive(device, layers, 0, count);
+
+            Assert.Equal(layers[count - 1].HeldBytesAfter, device.HeldBytes);
+            Assert.InRange(device.HeldBytes, budget * 0.9, budget);
+            Assert.InRange(received, device.HeldBytes * 0.9, device.HeldBytes * 1.1);
+            Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
+            Assert.True(DqsVerifier.Verify(device.ShardPath).IsValid);
+        }
+    }
+
+    [Fact]
+    public void A_rise_fetches_only_the_next_layers_and_a_drop_is_local()
+    {
+        using var dir = new TempDirectory();
+        var (full, order, layers) = Publish(dir.Path);
+        var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, "device"), "test");
+        Directory.CreateDirectory(device.Directory);
+        long Bpp(double bpp) => (long)(bpp * Count * 784 / 8);
+
+        var at1 = LayerBuilder.LayersWithin(layers, Bpp(1));
+        Receive(device, layers, 0, at1);
+        var held1 = device.HeldBytes;
+        var at2 = LayerBuilder.LayersWithin(layers, Bpp(2));
+        var rise = Receive(device, layers, at1, at2);
+        Assert.InRange(rise, (device.HeldBytes - held1) * 0.9, (device.HeldBytes - held1) * 1.1);
+        Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
+
+        var at05 = LayerBuilder.LayersWithin(layers, Bpp(0.5));
+        device.TruncateTo(at05);
+        Assert.Equal(layers[at05 - 1].HeldBytesAfter, device.HeldBytes);
+        Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
+
+        // Reopened, the holdings are the same; growing again continues from where the drop left them.
+        var reopened = ProgressiveHoldings.Open(device.Directory, "test");
+        Assert.Equal(device.IncrementCount, reopened.IncrementCount);
+        Receive(reopened, layers, at05, at1);
+        Assert.Equal(held1, reopened.HeldBytes);
+    }
+
+    [Fact]
+    public void A_damaged_repeated_or_skipped_layer_is_refused_and_changes_nothing()
+    {
+        using var dir = new TempDirectory();
+        var (_, _, layers) = Publish(dir.Path);
+        var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, "device"), "test");
+        Directory.CreateDirectory(device.Directory);
+        Receive(device, layers, 0, 2);
+        var before = File.ReadAllBytes(device.ShardPath);
+
+        var damaged = File.ReadAllBytes(layers[2].Path);
+        damaged[damaged.Length / 2] ^= 0x40;
+        Assert.Equal("checksum", Assert.Throws<DqsFormatException>(() => device.Apply([damaged], ["layer-2"])).Field);
+        var repeated = Assert.Throws<DqsFormatException>(() => Receive(device, layers, 1, 2));
+        Assert.Equal("firstIncrement", repeated.Field);
+        Assert.Throws<DqsFormatException>(() => Receive(device, layers, 3, 4));
+
+        Assert.Equal(before, File.ReadAllBytes(device.ShardPath));
+        Assert.Equal(layers[1].HeldBytesAfter, ProgressiveHoldings.Open(device.Directory, "test").HeldBytes);
+    }
+
+    [Fact]
+    public void Held_increments_cut_off_from_their_shard_are_refused_on_open()
+    {
+        using var dir = new TempDirectory();
+        var (_, _, layers) = Publish(dir.Path);
+        var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, "device"), "test");
+        Directory.CreateDirectory(device.Directory);
+        Receive(device, layers, 0, 3);
+        var held = File.ReadAllBytes(device.HeldPath);
+        Receive(device, layers, 3, 6);
+
+        // A power cut after the shard's rename and before the held increments' one: the older file meets the newer shard.
+        File.WriteAllBytes(device.HeldPath, held);
+        var torn = Assert.Throws<DqsFormatException>(() => ProgressiveHoldings.Open(device.Directory, "test"));
+        Assert.Contains("test.dqh", torn.Message, StringComparison.Ordinal);
+
+        held[^10] ^= 1;
+        File.WriteAllBytes(device.HeldPath, held);
+        Assert.Equal("checksum", Assert.Throws<DqsFormatException>(() => ProgressiveHoldings.Open(device.Directory, "test")).Field);
+    }
+}
