@@ -20,6 +20,7 @@ internal static class ExperimentCommand
         command.Subcommands.Add(SmallDataCommand.Create());
         command.Subcommands.Add(CreateEmbeddedCodes());
         command.Subcommands.Add(CreateFleetDelivery());
+        command.Subcommands.Add(GeneratorFrontierCommand.Create());
         return command;
     }
 
