@@ -108,6 +108,11 @@ Task("Test")
             RunTests(project.FullPath, project.GetFilenameWithoutExtension().FullPath + ".scalar", "Category=Simd", scalarEnv);
     }
 
+    // tools/dimtrain, the cloud-side generator training, is Python on Debian's python3-torch (/usr/bin/python3,
+    // where apt installs it): its short training tests run here too.
+    var dimtrainXml = testResults.CombineWithFilePath("dimtrain.junit.xml").FullPath;
+    if (Run("/usr/bin/python3", $"-m pytest -q -p no:cacheprovider tests --junitxml={dimtrainXml}", root.FullPath + "/tools/dimtrain") != 0) failures++;
+
     var totals = new long[4];
     foreach (var trx in GetFiles(testResults.FullPath + "/*.trx"))
     {
@@ -116,6 +121,16 @@ Task("Test")
         totals[0] += Count("passed");
         totals[1] += Count("failed") + Count("error") + Count("timeout") + Count("aborted");
         totals[2] += Count("notExecuted");
+    }
+
+    if (System.IO.File.Exists(dimtrainXml))
+    {
+        var suite = Regex.Match(System.IO.File.ReadAllText(dimtrainXml), "<testsuite [^>]*>").Value;
+        long Junit(string name) => long.Parse(Regex.Match(suite, $" {name}=\"(\\d+)\"").Groups[1].Value);
+        var bad = Junit("failures") + Junit("errors");
+        totals[0] += Junit("tests") - bad - Junit("skipped");
+        totals[1] += bad;
+        totals[2] += Junit("skipped");
     }
 
     var summary = $"{totals[0]} passed, {totals[1]} failed, {totals[2]} skipped";

@@ -20,8 +20,8 @@ public sealed class ShardFineTunerTests : IDisposable
 
     public void Dispose() => _data.Dispose();
 
-    private static ShardFineTuner Trainer(int epochs = 2, string? generator = null) =>
-        new(Options.Create(new FineTuneOptions { Epochs = epochs, GeneratorPath = generator, SyntheticRatio = 0.25 }), NullLogger<ShardFineTuner>.Instance);
+    private static ShardFineTuner Trainer(int epochs = 2, string? generator = null, double? ratio = 0.25) =>
+        new(Options.Create(new FineTuneOptions { Epochs = epochs, GeneratorPath = generator, SyntheticRatio = ratio }), NullLogger<ShardFineTuner>.Instance);
 
     private FineTuneRequest Request() => new(FineTuneTrigger.NewData, _data.Path, 1L << 30, 0.1, Cpu);
 
@@ -94,6 +94,35 @@ public sealed class ShardFineTunerTests : IDisposable
     }
 
     [Fact]
+    public async Task Uses_the_pushed_generator_at_the_share_its_mixing_rule_gives_for_the_shard_bytes_held()
+    {
+        WriteShards(3000);
+        var shardBytes = Directory.GetFiles(Path.Combine(_data.Path, "datasets", "fmnist"), "*.dqs").Sum(f => new FileInfo(f).Length);
+        var pushed = WriteGenerator(3000, Path.Combine(_data.Path, "datasets", "fm-dim"));
+        var manifestPath = GeneratorManifest.PathFor(pushed);
+        var manifest = GeneratorManifest.Load(manifestPath);
+        manifest.Mixing = [new GeneratorMixing { ShardBytes = shardBytes, Ratio = 0.5 }, new GeneratorMixing { ShardBytes = shardBytes * 64, Ratio = 0 }];
+        manifest.Save(manifestPath);
+
+        var mixed = await Trainer(ratio: null).FineTuneAsync(Request(), CancellationToken.None);
+
+        Assert.True(mixed.Completed, mixed.Message);
+        Assert.Equal(2700, mixed.GeneratorSamples); // half of each epoch: 2700 real + 2700 synthetic
+        Assert.Contains("pushed, share 0.5 from its mixing rule", mixed.Message, StringComparison.Ordinal);
+
+        // Where the frontier found no gain the rule says 0, and the run uses the shards alone.
+        manifest.Mixing = [new GeneratorMixing { ShardBytes = shardBytes, Ratio = 0 }];
+        manifest.Save(manifestPath);
+        var alone = await Trainer(ratio: null).FineTuneAsync(Request(), CancellationToken.None);
+        Assert.Equal(0, alone.GeneratorSamples);
+        Assert.Contains("no gain", alone.Message, StringComparison.Ordinal);
+
+        // A configured share wins over the rule.
+        var configured = await Trainer(ratio: 0.25).FineTuneAsync(Request(), CancellationToken.None);
+        Assert.Equal(900, configured.GeneratorSamples);
+    }
+
+    [Fact]
     public async Task A_missing_generator_is_named_and_nothing_is_trained()
     {
         WriteShards(500);
@@ -107,7 +136,7 @@ public sealed class ShardFineTunerTests : IDisposable
     }
 
     /// <summary>A linear-Gaussian generator with the DiM interface, fitted on the first samples of Fashion-MNIST train.</summary>
-    private string WriteGenerator(int samples)
+    private string WriteGenerator(int samples, string? directory = null)
     {
         var train = IdxReader.Read(
             TestData.FashionMnist("train-images-idx3-ubyte.gz"), TestData.FashionMnist("train-labels-idx1-ubyte.gz"), "fashion-mnist").Take(samples);
@@ -123,7 +152,7 @@ public sealed class ShardFineTunerTests : IDisposable
         train.Labels.CopyTo(labels);
 
         var fitted = LinearGaussianGenerator.Fit(pixels, labels, 10, 1, 28, 28, noiseSize: 100, maxBasisSamples: 1000);
-        var path = Path.Combine(_data.Path, "generator", "G.onnx");
+        var path = Path.Combine(directory ?? Path.Combine(_data.Path, "generator"), "G.onnx");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         OnnxModelWriter.WriteFile(fitted.ToModel(), path);
         fitted.ToManifest("fashion-mnist", [0.286f], [0.353f]).Save(GeneratorManifest.PathFor(path));

@@ -97,10 +97,52 @@ public sealed class CommandLineTests : IDisposable
     {
         var result = await CoordinatorProcess.RunAsync("publish", "--broker", "mqtt://127.0.0.1:1883");
         Assert.Equal(1, result.ExitCode);
-        foreach (var option in new[] { "--fleet", "--dataset", "--shards", "--key" })
+        foreach (var option in new[] { "--fleet", "--dataset", "--key" })
         {
             Assert.Contains(option, result.StdErr);
         }
+    }
+
+    [Fact]
+    public async Task Publish_takes_shards_or_a_generator_not_both()
+    {
+        Directory.CreateDirectory(_dir.File("shards"));
+        await File.WriteAllBytesAsync(_dir.File("G.onnx"), [1]);
+        Assert.Equal(0, (await CoordinatorProcess.RunAsync("keygen", "--out", _dir.File("k.pem"))).ExitCode);
+        var result = await CoordinatorProcess.RunAsync("publish", "--broker", "mqtt://127.0.0.1:1", "--fleet", "lab", "--dataset", "d",
+            "--key", _dir.File("k.pem"), "--shards", _dir.File("shards"), "--generator", _dir.File("G.onnx"));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("exactly one of --shards DIR and --generator G.onnx", result.StdErr);
+    }
+
+    [Fact]
+    public async Task Publish_refuses_a_generator_that_is_not_a_trained_dim_before_connecting()
+    {
+        var shipped = Path.Combine(RepositoryRoot(), "generators", "fashion-mnist-dim");
+        File.Copy(Path.Combine(shipped, "G.onnx"), _dir.File("G.onnx"));
+        var manifest = (await File.ReadAllTextAsync(Path.Combine(shipped, "G.json"))).Replace("\"kind\": \"dim\"", "\"kind\": \"dim-random\"", StringComparison.Ordinal);
+        await File.WriteAllTextAsync(_dir.File("G.json"), manifest);
+        Assert.Equal(0, (await CoordinatorProcess.RunAsync("keygen", "--out", _dir.File("k.pem"))).ExitCode);
+
+        var result = await CoordinatorProcess.RunAsync("publish", "--broker", "mqtt://127.0.0.1:1", "--fleet", "lab", "--dataset", "d",
+            "--key", _dir.File("k.pem"), "--generator", _dir.File("G.onnx"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("G.json", result.StdErr);
+        Assert.Contains("only a trained DiM generator", result.StdErr);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DatasetQuant.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"no DatasetQuant.sln above {AppContext.BaseDirectory}");
     }
 
     [Fact]

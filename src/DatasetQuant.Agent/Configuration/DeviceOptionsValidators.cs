@@ -82,7 +82,7 @@ public sealed class FineTuneOptionsValidator : IValidateOptions<FineTuneOptions>
             failures.Add($"{S}:HeldOutFraction is {options.HeldOutFraction}; use a fraction above 0 and at most 0.5.");
         }
 
-        if (!(options.SyntheticRatio >= 0 && options.SyntheticRatio < 1))
+        if (options.SyntheticRatio is { } ratio && !(ratio >= 0 && ratio < 1))
         {
             failures.Add($"{S}:SyntheticRatio is {options.SyntheticRatio}; use a fraction from 0 up to (not including) 1.");
         }

@@ -23,9 +23,16 @@ public sealed class FineTuneOptions
     /// <summary>Fraction of the local samples kept out of training to measure the accuracy reported in the state.</summary>
     public double HeldOutFraction { get; set; } = 0.1;
 
-    /// <summary>A DiM generator (G.onnx with its G.json manifest) whose samples join the shards; empty for none.</summary>
+    /// <summary>
+    /// A DiM generator (G.onnx with its G.json manifest) whose samples join the shards. Empty: the newest generator the
+    /// coordinator pushed (a dataset of kind <c>generator</c> under the data directory), if any.
+    /// </summary>
     public string? GeneratorPath { get; set; }
 
-    /// <summary>Share of each epoch drawn from the generator when <see cref="GeneratorPath"/> is set.</summary>
-    public double SyntheticRatio { get; set; } = 0.25;
+    /// <summary>
+    /// Share of each epoch drawn from the generator. Empty: the generator manifest's mixing rule for the shard bytes
+    /// held (measured on the bytes-versus-accuracy frontier; 0 where synthetic samples did not help), or none
+    /// without a rule.
+    /// </summary>
+    public double? SyntheticRatio { get; set; }
 }

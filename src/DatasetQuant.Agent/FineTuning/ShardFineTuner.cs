@@ -62,11 +62,14 @@ public sealed partial class ShardFineTuner(IOptions<FineTuneOptions> options, IL
             return new FineTuneResult(false, $"FineTune:GeneratorPath {settings.GeneratorPath} does not exist");
         }
 
+        var mix = GeneratorMix.Choose(settings.GeneratorPath, settings.SyntheticRatio, request.DataDirectory, shards.Sum(p => new FileInfo(p).Length));
+        LogGeneratorChoice(logger, mix.Path ?? "none", mix.Ratio, mix.Reason);
+
         // Generator samples are drawn fresh each epoch and normalised like the shards; the held-out split stays real.
-        using var generator = string.IsNullOrEmpty(settings.GeneratorPath) || settings.SyntheticRatio == 0
+        using var generator = mix.Path is null || mix.Ratio == 0
             ? null
-            : new GeneratorDataSource(settings.GeneratorPath, Math.Max(1, shardTrain.Count), source.Normalization, (ulong)SplitSeed, BatchSize);
-        ITrainingDataSource train = generator is null ? shardTrain : new MixedDataSource(shardTrain, generator, settings.SyntheticRatio, BatchSize);
+            : new GeneratorDataSource(mix.Path, Math.Max(1, shardTrain.Count), source.Normalization, (ulong)SplitSeed, BatchSize);
+        ITrainingDataSource train = generator is null ? shardTrain : new MixedDataSource(shardTrain, generator, mix.Ratio, BatchSize);
         var generatorSamples = train.Count - shardTrain.Count;
         var modelPath = Path.Combine(request.DataDirectory, ModelRelativePath);
         var model = StartingModel(modelPath, source.SampleLength, source.ClassCount);
@@ -87,7 +90,7 @@ public sealed partial class ShardFineTuner(IOptions<FineTuneOptions> options, IL
         var accuracy = Accuracy(model, heldOut);
         Directory.CreateDirectory(Path.GetDirectoryName(modelPath)!);
         MlpOnnxExporter.Save(model, modelPath, source.Normalization.ToMetadata());
-        return new FineTuneResult(true, $"{settings.Epochs} epochs on {train.Description}", accuracy,
+        return new FineTuneResult(true, $"{settings.Epochs} epochs on {train.Description}; generator: {mix.Reason}", accuracy,
             TrainSamples: shardTrain.Count, GeneratorSamples: generatorSamples, HeldOutSamples: heldOut.Count, ModelPath: modelPath);
     }
 
@@ -156,6 +159,9 @@ public sealed partial class ShardFineTuner(IOptions<FineTuneOptions> options, IL
 
         return (double)correct / data.Count;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Generator {Path} at synthetic share {Ratio}: {Reason}")]
+    private static partial void LogGeneratorChoice(ILogger logger, string path, double ratio, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model {Path} does not fit the dataset's shape; starting from random weights")]
     private static partial void LogShapeChanged(ILogger logger, string path);

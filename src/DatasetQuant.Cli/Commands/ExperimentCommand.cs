@@ -17,8 +17,10 @@ internal static class ExperimentCommand
     {
         var command = new Command("experiment", "Reproducible experiments whose results go into docs/results.md.");
         command.Subcommands.Add(CreateBudgetSweep());
+        command.Subcommands.Add(SmallDataCommand.Create());
         command.Subcommands.Add(CreateEmbeddedCodes());
         command.Subcommands.Add(CreateFleetDelivery());
+        command.Subcommands.Add(GeneratorFrontierCommand.Create());
         return command;
     }
 
@@ -121,9 +123,10 @@ internal static class ExperimentCommand
         var output = new Option<string>("--out") { Description = "Markdown file the table goes into (its sweep block is replaced)", Required = true };
         var svg = new Option<string?>("--svg") { Description = "SVG plot (default: budget-sweep.svg beside --out)" };
         var work = new Option<string?>("--work") { Description = "Folder for shards and models (default: a temp folder, deleted afterwards)" };
+        var methods = new Option<string>("--methods") { Description = $"Methods per budget ({string.Join(", ", BudgetSweepResult.Methods)})", DefaultValueFactory = _ => string.Join(',', BudgetSweepResult.Methods) };
         var command = new Command("budget-sweep", "Full precision, adaptive (pixel and model importance), uniform and random pruning at the same bytes, trained and tested.")
         {
-            input, test, budgets, seeds, epochs, hidden, limit, importance, output, svg, work,
+            input, test, budgets, seeds, epochs, hidden, limit, importance, output, svg, work, methods,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -152,7 +155,8 @@ internal static class ExperimentCommand
             {
                 var result = BudgetSweep.Run(
                     new BudgetSweepOptions(train, testSet, budgetList, parse.GetValue(seeds), shape,
-                        new TrainingOptions { Epochs = parse.GetValue(epochs), Schedule = LearningRateScheduleKind.Cosine }, workDirectory, parse.GetValue(importance)),
+                        new TrainingOptions { Epochs = parse.GetValue(epochs), Schedule = LearningRateScheduleKind.Cosine }, workDirectory, parse.GetValue(importance),
+                        parse.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)),
                     line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
                 var relativeSvg = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFullPath(svgPath));
                 DatasetQuant.Core.IO.AtomicFile.WriteAllBytes(svgPath, Encoding.UTF8.GetBytes(BudgetSweepSvg.Render(result)));

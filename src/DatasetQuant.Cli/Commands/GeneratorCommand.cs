@@ -18,6 +18,7 @@ internal static class GeneratorCommand
         var command = new Command("generator", "Write generators in the DiM interface (G.onnx + G.json).");
         command.Subcommands.Add(Fit());
         command.Subcommands.Add(DimArch());
+        command.Subcommands.Add(GeneratorTrainCommand.Create());
         return command;
     }
 

@@ -32,12 +32,17 @@ internal static class PublishCommand
             Required = true,
             Validators = { r => AddError(r, CoordinatorCommandOptions.NameProblem(r.GetValueOrDefault<string>(), "dataset")) },
         };
-        var shards = new Option<string>("--shards")
+        var shards = new Option<string?>("--shards")
         {
             Description = "Folder of .dqs shard files; each becomes a shard of the manifest, in name order.",
             HelpName = "DIR",
-            Required = true,
-            Validators = { r => AddError(r, Directory.Exists(r.GetValueOrDefault<string>()) ? null : $"the folder '{r.GetValueOrDefault<string>()}' does not exist.") },
+            Validators = { r => AddError(r, Directory.Exists(r.GetValueOrDefault<string?>()) ? null : $"the folder '{r.GetValueOrDefault<string?>()}' does not exist.") },
+        };
+        var generator = new Option<string?>("--generator")
+        {
+            Description = "A DiM generator (G.onnx with its G.json manifest beside it) to publish instead of shards; devices fine-tune with its samples.",
+            HelpName = "G.onnx",
+            Validators = { r => AddError(r, File.Exists(r.GetValueOrDefault<string?>()) ? null : $"the file '{r.GetValueOrDefault<string?>()}' does not exist.") },
         };
         var db = new Option<string?>("--db")
         {
@@ -51,10 +56,11 @@ internal static class PublishCommand
             HelpName = "N",
             Validators = { r => AddError(r, r.GetValueOrDefault<long?>() is <= 0 ? "--version must be at least 1." : null) },
         };
-        var command = new Command("publish", "Publish a folder of shards to the whole fleet: signed manifest (retained), then every chunk.")
+        var command = new Command("publish", "Publish a folder of shards, or a generator, to the whole fleet: signed manifest (retained), then every chunk.")
         {
-            broker, fleet, dataset, shards, key, db, version, tlsCa, tlsCert, tlsKey,
+            broker, fleet, dataset, shards, generator, key, db, version, tlsCa, tlsCert, tlsKey,
         };
+
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
@@ -62,8 +68,21 @@ internal static class PublishCommand
             using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
             var fleetName = parseResult.GetValue(fleet)!;
             var dbPath = parseResult.GetValue(db);
+            var generatorPath = parseResult.GetValue(generator);
+            if ((parseResult.GetValue(shards) is null) == (generatorPath is null))
+            {
+                stderr.WriteLine("error: give exactly one of --shards DIR and --generator G.onnx.");
+                return ExitCodes.Usage;
+            }
+
             try
             {
+                // Before anything is signed or sent: a generator that cannot run is refused here, not on every device.
+                if (generatorPath is not null)
+                {
+                    stdout.WriteLine(GeneratorCheck.Describe(generatorPath));
+                }
+
                 using var signer = ManifestSigner.FromPemFile(parseResult.GetValue(key)!);
                 await using var store = dbPath is null ? null : await FleetDatabase.OpenAsync(dbPath, cancellationToken: cancellationToken);
                 var options = CoordinatorConnection.CreateOptions(
@@ -71,10 +90,12 @@ internal static class PublishCommand
                     parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey));
                 await using var connection = await MqttConnection.ConnectAsync(options, loggerFactory.CreateLogger<MqttConnection>(), cancellationToken);
                 var push = new DatasetPush(connection, new SyncTopics(fleetName), signer, store, new DqsShardDescriber(), TimeProvider.System, loggerFactory);
-                var result = await push.RunAsync(parseResult.GetValue(dataset)!, parseResult.GetValue(shards)!, parseResult.GetValue(version), cancellationToken);
+                var result = generatorPath is null
+                    ? await push.RunAsync(parseResult.GetValue(dataset)!, parseResult.GetValue(shards)!, parseResult.GetValue(version), cancellationToken)
+                    : await push.RunGeneratorAsync(parseResult.GetValue(dataset)!, generatorPath, parseResult.GetValue(version), cancellationToken);
                 var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"published {result.Dataset} v{result.Version}: {result.Shards} shards, {ByteSize.Format(result.ShardBytes)}, " +
+                    $"published {result.Dataset} v{result.Version}: {result.Shards} {(generatorPath is null ? "shards" : "generator files")}, {ByteSize.Format(result.ShardBytes)}, " +
                     $"{result.Chunks} chunks ({ByteSize.Format(result.BytesPublished)} on the wire) in {seconds:F2} s, {result.ShardBytes / seconds / 1e6:F1} MB/s"));
                 stdout.WriteLine(result.Recorded
                     ? $"recorded in {store!.Location}: 'serve --db' on it answers repairs"
@@ -87,6 +108,8 @@ internal static class PublishCommand
                 return ExitCodes.Interrupted;
             }
             catch (Exception ex) when (ex is SigningKeyException or FleetStoreException or MqttException or DatasetPushException
+                                           or DatasetQuant.Onnx.Generators.GeneratorManifestException or DatasetQuant.Onnx.OnnxRuntimeException
+                                           or DatasetQuant.Onnx.OnnxFormatException
                                            or IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException)
             {
                 stderr.WriteLine($"error: {ex.Message}");

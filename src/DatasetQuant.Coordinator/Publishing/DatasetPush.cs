@@ -29,9 +29,22 @@ public sealed class DatasetPush(
     /// <summary>How long to wait for the broker's retained manifest after subscribing; none by then means none.</summary>
     public TimeSpan RetainedManifestWait { get; init; } = TimeSpan.FromSeconds(1);
 
-    public async Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
+    public Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
     {
         var directory = Path.GetFullPath(shardDirectory);
+        return PushAsync(dataset, directory, v => ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, v, directory, describer), requestedVersion, cancellationToken);
+    }
+
+    /// <summary>Publishes a generator (G.onnx and G.json, checked by the caller) as the next version of <paramref name="dataset"/>.</summary>
+    public Task<DatasetPushResult> RunGeneratorAsync(string dataset, string generatorPath, long? requestedVersion, CancellationToken cancellationToken)
+    {
+        var model = Path.GetFullPath(generatorPath);
+        return PushAsync(dataset, Path.GetDirectoryName(model)!, v => GeneratorManifestBuilder.Build(topics.Fleet, dataset, v, model), requestedVersion, cancellationToken);
+    }
+
+    private async Task<DatasetPushResult> PushAsync(
+        string dataset, string directory, Func<long, DatasetManifest> build, long? requestedVersion, CancellationToken cancellationToken)
+    {
         var stored = store is null ? null : await store.GetDatasetAsync(topics.Fleet, dataset, cancellationToken);
         var retained = await ReadRetainedVersionAsync(dataset, cancellationToken);
         var highest = Math.Max(stored?.ManifestVersion ?? 0, retained);
@@ -43,7 +56,7 @@ public sealed class DatasetPush(
                 $"({(retained >= (stored?.ManifestVersion ?? 0) ? "retained on the broker" : "recorded in the store")}); devices would ignore it.");
         }
 
-        var manifest = ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, directory, describer);
+        var manifest = build(version);
         var signed = signer.Sign(manifest);
         var published = new PublishedDataset(signed, directory);
         var startedAt = time.GetUtcNow();

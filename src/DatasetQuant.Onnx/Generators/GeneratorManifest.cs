@@ -66,8 +66,31 @@ public sealed class GeneratorManifest
     [JsonPropertyName("std")]
     public float[] Std { get; set; } = [1f];
 
+    /// <summary>
+    /// How much of a fine-tuning pass to draw from this generator, by the shard bytes a device holds: written from
+    /// the measured bytes-versus-accuracy frontier (<c>dq experiment generator-frontier --write-mixing</c>); absent
+    /// means the device's own setting decides.
+    /// </summary>
+    [JsonPropertyName("mixing")]
+    public List<GeneratorMixing>? Mixing { get; set; }
+
     [JsonIgnore]
     public int SampleSize => Channels * Height * Width;
+
+    /// <summary>
+    /// The synthetic share for a device holding <paramref name="shardBytes"/> of shards: the entry measured nearest
+    /// on a log scale (below the first entry, the first; above the last, the last); null without a rule.
+    /// </summary>
+    public double? MixingRatioFor(long shardBytes)
+    {
+        if (Mixing is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        var held = Math.Log2(Math.Max(1, shardBytes));
+        return Mixing.MinBy(m => Math.Abs(Math.Log2(m.ShardBytes) - held))!.Ratio;
+    }
 
     /// <summary>The manifest path for a model: <c>G.onnx</c> → <c>G.json</c>.</summary>
     public static string PathFor(string modelPath) => Path.ChangeExtension(modelPath, ".json");
@@ -163,6 +186,8 @@ public sealed class GeneratorManifest
         Require(ValueRange is { Length: 2 } && ValueRange[1] > ValueRange[0], "valueRange", "must be [min, max] with max > min");
         Require(Mean is not null && Mean.Length == Channels, "mean", $"needs {Channels} value(s), one per channel");
         Require(Std is not null && Std.Length == Channels && Std.All(s => s > 0 && float.IsFinite(s)), "std", $"needs {Channels} positive value(s)");
+        Require(Mixing is null || Mixing.All(m => m is not null && m.ShardBytes > 0 && m.Ratio is >= 0 and < 1), "mixing",
+            "entries need shardBytes > 0 and a ratio in [0, 1)");
     }
 
     private static OnnxTensorInfo Find(IReadOnlyList<OnnxTensorInfo> list, string name, string field, string source, string what)
@@ -177,6 +202,16 @@ public sealed class GeneratorManifest
 
         throw new GeneratorManifestException(source, field, $"names {what} '{name}' but the model's {what}s are: {string.Join(", ", list.Select(i => i.Name))}");
     }
+}
+
+/// <summary>One point of a generator's mixing rule: at this many shard bytes, this share of a pass is synthetic.</summary>
+public sealed class GeneratorMixing
+{
+    [JsonPropertyName("shardBytes")]
+    public long ShardBytes { get; set; }
+
+    [JsonPropertyName("ratio")]
+    public double Ratio { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

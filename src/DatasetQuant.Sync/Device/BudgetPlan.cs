@@ -28,15 +28,36 @@ internal static class BudgetPlan
         return (long)((Int128)shard.Size * b / totalFullBytes);
     }
 
+    /// <summary>Full size of the quantized shards held; generators are outside the proportional share.</summary>
     public static long TotalFullBytes(IEnumerable<DatasetHoldings> datasets)
     {
         long total = 0;
         foreach (var holdings in datasets)
         {
-            total += holdings.Signed.Manifest.TotalBytes;
+            total += holdings.Signed.Manifest.IsGenerator ? 0 : holdings.Signed.Manifest.TotalBytes;
         }
 
         return total;
+    }
+
+    /// <summary>The budget left for quantized shards once the generators that fit it are held whole.</summary>
+    public static long? ShardBudget(long? budget, IEnumerable<DatasetHoldings> datasets)
+    {
+        if (budget is not { } left)
+        {
+            return null;
+        }
+
+        foreach (var holdings in datasets)
+        {
+            var manifest = holdings.Signed.Manifest;
+            if (manifest.IsGenerator && manifest.TotalBytes <= left)
+            {
+                left -= manifest.TotalBytes;
+            }
+        }
+
+        return left;
     }
 
     /// <summary>

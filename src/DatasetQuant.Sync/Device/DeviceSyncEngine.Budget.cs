@@ -12,7 +12,13 @@ public sealed partial class DeviceSyncEngine
     /// <summary>The budget in force: the coordinator's desired bytes capped by the flash quota; null for none.</summary>
     public long? EffectiveBudget => BudgetPlan.Effective(_store.State.BudgetBytes, _options.FlashQuotaBytes);
 
-    private long TargetOf(ManifestShard shard) => BudgetPlan.Target(shard, EffectiveBudget, BudgetPlan.TotalFullBytes(_store.State.Datasets.Values));
+    /// <summary>
+    /// What a shard may occupy. A generator is all or nothing (its files cannot be requantized): held whole when it fits
+    /// the budget, dropped when it does not. Quantized shards share what the budget leaves after the generators.
+    /// </summary>
+    private long TargetOf(DatasetManifest manifest, ManifestShard shard) => manifest.IsGenerator
+        ? (EffectiveBudget is { } budget && budget < manifest.TotalBytes ? 0 : shard.Size)
+        : BudgetPlan.Target(shard, BudgetPlan.ShardBudget(EffectiveBudget, _store.State.Datasets.Values), BudgetPlan.TotalFullBytes(_store.State.Datasets.Values));
 
     private async Task HandleBudgetDesiredAsync(MqttMessage message, CancellationToken cancellationToken)
     {
@@ -63,7 +69,7 @@ public sealed partial class DeviceSyncEngine
             var chunkSize = holdings.Signed.Manifest.ChunkSize;
             foreach (var shard in holdings.Signed.Manifest.Shards)
             {
-                var target = TargetOf(shard);
+                var target = TargetOf(holdings.Signed.Manifest, shard);
                 var held = holdings.Find(shard.Id);
                 if (held is null)
                 {

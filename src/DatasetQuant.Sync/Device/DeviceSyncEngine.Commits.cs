@@ -161,7 +161,7 @@ public sealed partial class DeviceSyncEngine
         _logger.LogInformation("Stored shard {Dataset}/{Shard}: {Bytes} bytes, SHA-256 verified", dataset, shard.Name, shard.Size);
 
         // A budget below the full size: requantize the fresh copy down to its share.
-        ShapeShard(holdings, shard, TargetOf(shard));
+        ShapeShard(holdings, shard, TargetOf(holdings.Signed.Manifest, shard));
         if (IsComplete(holdings) && !HasPendingFetch(dataset))
         {
             // State first: a handler of DatasetStored may read sync-state.json or be cut by a power loss.

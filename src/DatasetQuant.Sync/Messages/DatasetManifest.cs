@@ -10,12 +10,20 @@ public sealed class DatasetManifest
 {
     public const int MaxShards = 65_536;
 
+    public const string ShardsKind = "shards";
+
+    public const string GeneratorKind = "generator";
+
     /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
     public const long MaxShardSize = 64L << 30;
 
     public string Fleet { get; init; } = "";
 
     public string Dataset { get; init; } = "";
+
+    /// <summary><see cref="ShardsKind"/> for quantized shards; <see cref="GeneratorKind"/> for a DiM generator
+    /// (its .onnx and .json files), which the device keeps whole and samples for fine-tuning.</summary>
+    public string Kind { get; init; } = ShardsKind;
 
     /// <summary>Per dataset, only goes up; a device never takes a version below the one it holds.</summary>
     public long Version { get; init; }
@@ -41,6 +49,8 @@ public sealed class DatasetManifest
         }
     }
 
+    public bool IsGenerator => Kind == GeneratorKind;
+
     public ManifestShard? FindShard(int id)
     {
         foreach (var shard in Shards)
@@ -58,6 +68,7 @@ public sealed class DatasetManifest
     {
         var error = MessageRules.Name(Fleet, "manifest.fleet")
             ?? MessageRules.Name(Dataset, "manifest.dataset")
+            ?? (Kind is ShardsKind or GeneratorKind ? null : $"field 'manifest.kind' is '{Kind}', expected '{ShardsKind}' or '{GeneratorKind}'")
             ?? (Version > 0 ? null : $"field 'manifest.version' must be at least 1 ({Version})")
             ?? (ChunkSize is >= ChunkFrameConstants.MinChunkSize and <= ChunkFrameConstants.MaxPayload
                 ? null

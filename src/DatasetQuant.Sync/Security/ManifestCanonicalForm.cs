@@ -11,6 +11,7 @@ namespace DatasetQuant.Sync.Security;
 /// dq-manifest/1
 /// fleet:{fleet}
 /// dataset:{dataset}
+/// kind:{kind}   (only when it is not "shards")
 /// version:{version}
 /// chunk-size:{chunkSize}
 /// created:{createdUnixSeconds}
@@ -28,6 +29,12 @@ public static class ManifestCanonicalForm
         Line(text, Header);
         Line(text, $"fleet:{manifest.Fleet}");
         Line(text, $"dataset:{manifest.Dataset}");
+        if (manifest.Kind != DatasetManifest.ShardsKind)
+        {
+            // Only non-default kinds add a line, so manifests signed before kinds existed still verify.
+            Line(text, $"kind:{manifest.Kind}");
+        }
+
         Line(text, Invariant($"version:{manifest.Version}"));
         Line(text, Invariant($"chunk-size:{manifest.ChunkSize}"));
         Line(text, Invariant($"created:{manifest.CreatedUnixSeconds}"));

@@ -16,7 +16,12 @@ public sealed record BudgetSweepOptions(
     MlpShape Shape,
     TrainingOptions Training,
     string WorkDirectory,
-    string? ImportanceModel = null);
+    string? ImportanceModel = null,
+    IReadOnlyList<string>? Methods = null)
+{
+    /// <summary>The methods run at each budget (<see cref="BudgetSweepResult.Methods"/> when not set).</summary>
+    public IReadOnlyList<string> MethodsToRun => Methods ?? BudgetSweepResult.Methods;
+}
 
 /// <summary>
 /// Accuracy against bytes on the real test set: the full-precision baseline, then at each budget the dataset quantized
@@ -32,6 +37,11 @@ public static class BudgetSweep
         if (options.Seeds < 1 || options.Budgets.Count == 0 || options.Budgets.Any(b => !(b > 0 && b <= 8)))
         {
             throw new ArgumentException("a sweep needs at least one seed and budgets in (0, 8] bits per pixel.", nameof(options));
+        }
+
+        if (options.MethodsToRun.FirstOrDefault(m => !BudgetSweepResult.Methods.Contains(m)) is { } unknown)
+        {
+            throw new ArgumentException($"unknown sweep method '{unknown}'; expected {string.Join(", ", BudgetSweepResult.Methods)}.", nameof(options));
         }
 
         log ??= _ => { };
@@ -59,7 +69,7 @@ public static class BudgetSweep
         var cells = new List<SweepCell>();
         foreach (var budget in options.Budgets)
         {
-            foreach (var method in BudgetSweepResult.Methods)
+            foreach (var method in options.MethodsToRun)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var directory = Path.Combine(options.WorkDirectory, FormattableString.Invariant($"{method}-{budget}bpp"));
@@ -89,7 +99,7 @@ public static class BudgetSweep
                     log(FormattableString.Invariant($"{method} at {budget} bpp, seed {seed}: accuracy {accuracy:F4}"));
                 }
 
-                cells.Add(new SweepCell(method, budget, quantized.PayloadBytes, bpp, accuracies));
+                cells.Add(new SweepCell(method, budget, quantized.PayloadBytes, bpp, accuracies) { Widths = quantized.Histogram() });
             }
         }
 

@@ -68,15 +68,18 @@ public static class BudgetSweepMarkdown
     }
 
     /// <summary>Replaces the marked block in <paramref name="path"/> (or appends it, creating the file if needed).</summary>
-    public static void WriteInto(string path, string block)
+    public static void WriteInto(string path, string block) => WriteInto(path, block, BeginMarker, EndMarker);
+
+    /// <summary>The same for a block between other markers (another experiment's).</summary>
+    public static void WriteInto(string path, string block, string beginMarker, string endMarker)
     {
         var existing = File.Exists(path) ? File.ReadAllText(path) : string.Empty;
-        var begin = existing.IndexOf(BeginMarker, StringComparison.Ordinal);
-        var end = existing.IndexOf(EndMarker, StringComparison.Ordinal);
+        var begin = existing.IndexOf(beginMarker, StringComparison.Ordinal);
+        var end = existing.IndexOf(endMarker, StringComparison.Ordinal);
         string updated;
         if (begin >= 0 && end > begin)
         {
-            var after = end + EndMarker.Length;
+            var after = end + endMarker.Length;
             if (after < existing.Length && existing[after] == '\n')
             {
                 after++;

@@ -3,6 +3,9 @@ namespace DatasetQuant.Training.Experiments;
 /// <summary>The accuracies of one method at one budget, one per seed.</summary>
 public sealed record SweepCell(string Method, double BudgetBitsPerPixel, long PayloadBytes, double BitsPerPixel, IReadOnlyList<double> Accuracies)
 {
+    /// <summary>How many samples got each width 0..8 (empty for the full-precision cell).</summary>
+    public IReadOnlyList<int> Widths { get; init; } = [];
+
     public double Mean => Accuracies.Count == 0 ? double.NaN : Accuracies.Average();
 
     /// <summary>Sample standard deviation over seeds (0 for one seed).</summary>

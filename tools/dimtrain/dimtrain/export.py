@@ -1,0 +1,62 @@
+"""ONNX export with DiM's official single-input interface, and the manifest DatasetQuant's sampler reads."""
+import copy
+import json
+import os
+
+import onnx
+import torch
+
+from .data import MEAN, STD
+from .models import NOISE
+
+
+def export(generator, onnx_path, classes=10, dataset="fashion-mnist", opset=13, extra=None):
+    model = copy.deepcopy(generator).eval()
+    noise = torch.zeros(2, NOISE)
+    tmp = onnx_path + ".tmp"
+    torch.onnx.export(model, noise, tmp, input_names=["noise"], output_names=["image"],
+                      dynamic_axes={"noise": {0: "N"}, "image": {0: "N"}}, opset_version=opset,
+                      do_constant_folding=True)
+    _declare_output_shape(tmp, [1, 28, 28])
+    _fsync_rename(tmp, onnx_path)
+    manifest = {
+        "format": "dq-generator/1", "kind": "dim", "dataset": dataset, "conditioning": "onehot-prefix",
+        "noiseInput": "noise", "output": "image", "noiseSize": NOISE, "classCount": classes,
+        "channels": 1, "height": 28, "width": 28, "layout": "NCHW", "valueRange": [-1, 1],
+        "mean": [MEAN], "std": [STD],
+    }
+    if extra:
+        manifest["training"] = extra
+    json_path = os.path.splitext(onnx_path)[0] + ".json"
+    write_atomic(json_path, json.dumps(manifest, indent=2).encode())
+    return json_path
+
+
+def _declare_output_shape(path, chw):
+    """torch's exporter leaves ConvTranspose's spatial output dims symbolic; the graph computes [N,1,28,28], so the
+    model says so (the device checks the declared shape against the manifest)."""
+    model = onnx.load(path)
+    dims = model.graph.output[0].type.tensor_type.shape.dim
+    for dim, value in zip(dims[1:], chw):
+        dim.ClearField("dim_param")
+        dim.dim_value = value
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
+def write_atomic(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    _fsync_rename(tmp, path)
+
+
+def _fsync_rename(tmp, path):
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
