@@ -147,31 +147,20 @@ internal static class ExperimentCommand
             var testSet = DatasetSource.Load(testSpec);
             var outPath = parse.GetValue(output)!;
             var svgPath = parse.GetValue(svg) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, "budget-sweep.svg");
-            var workDirectory = parse.GetValue(work);
-            var ownWork = workDirectory is null;
-            workDirectory ??= Directory.CreateTempSubdirectory("dq-sweep-").FullName;
+            using var scratch = ScratchDirectory.Create(parse.GetValue(work), "dq-sweep-");
+            var workDirectory = scratch.Path;
             var shape = MlpShape.Parse($"{train.PixelsPerSample},{parse.GetValue(hidden)},{train.ClassCount}");
-            try
-            {
-                var result = BudgetSweep.Run(
-                    new BudgetSweepOptions(train, testSet, budgetList, parse.GetValue(seeds), shape,
-                        new TrainingOptions { Epochs = parse.GetValue(epochs), Schedule = LearningRateScheduleKind.Cosine }, workDirectory, parse.GetValue(importance),
-                        parse.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)),
-                    line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
-                var relativeSvg = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFullPath(svgPath));
-                DatasetQuant.Core.IO.AtomicFile.WriteAllBytes(svgPath, Encoding.UTF8.GetBytes(BudgetSweepSvg.Render(result)));
-                var block = BudgetSweepMarkdown.Format(result, relativeSvg);
-                BudgetSweepMarkdown.WriteInto(outPath, block);
-                Console.Write(block);
-                return 0;
-            }
-            finally
-            {
-                if (ownWork)
-                {
-                    Directory.Delete(workDirectory, recursive: true);
-                }
-            }
+            var result = BudgetSweep.Run(
+                new BudgetSweepOptions(train, testSet, budgetList, parse.GetValue(seeds), shape,
+                    new TrainingOptions { Epochs = parse.GetValue(epochs), Schedule = LearningRateScheduleKind.Cosine }, workDirectory, parse.GetValue(importance),
+                    parse.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)),
+                line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+            var relativeSvg = Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFullPath(svgPath));
+            DatasetQuant.Core.IO.AtomicFile.WriteAllBytes(svgPath, Encoding.UTF8.GetBytes(BudgetSweepSvg.Render(result)));
+            var block = BudgetSweepMarkdown.Format(result, relativeSvg);
+            BudgetSweepMarkdown.WriteInto(outPath, block);
+            Console.Write(block);
+            return 0;
         }));
         return command;
     }

@@ -48,36 +48,25 @@ internal static class GeneratorFrontierCommand
             var testSet = DatasetSource.Load(parse.GetValue(test)!);
             var outPath = parse.GetValue(output)!;
             var svgPath = parse.GetValue(svg) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, "generator-frontier.svg");
-            var workDirectory = parse.GetValue(work);
-            var ownWork = workDirectory is null;
-            workDirectory ??= Directory.CreateTempSubdirectory("dq-frontier-").FullName;
-            try
+            using var scratch = ScratchDirectory.Create(parse.GetValue(work), "dq-frontier-");
+            var workDirectory = scratch.Path;
+            var result = GeneratorFrontier.Run(
+                new GeneratorFrontierOptions(train, testSet, generatorPath, budgets, ratioList, parse.GetValue(seeds),
+                    MlpShape.Parse($"{train.PixelsPerSample},{parse.GetValue(hidden)},{train.ClassCount}"),
+                    new TrainingOptions { Schedule = LearningRateScheduleKind.Cosine }, parse.GetValue(presentations), parse.GetValue(samples), workDirectory),
+                line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+            var table = GeneratorFrontierReport.Markdown(result);
+            AtomicFile.WriteAllBytes(outPath, Encoding.UTF8.GetBytes(table));
+            AtomicFile.WriteAllBytes(svgPath, Encoding.UTF8.GetBytes(GeneratorFrontierReport.Svg(result)));
+            Console.Write(table);
+            if (parse.GetValue(writeMixing))
             {
-                var result = GeneratorFrontier.Run(
-                    new GeneratorFrontierOptions(train, testSet, generatorPath, budgets, ratioList, parse.GetValue(seeds),
-                        MlpShape.Parse($"{train.PixelsPerSample},{parse.GetValue(hidden)},{train.ClassCount}"),
-                        new TrainingOptions { Schedule = LearningRateScheduleKind.Cosine }, parse.GetValue(presentations), parse.GetValue(samples), workDirectory),
-                    line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
-                var table = GeneratorFrontierReport.Markdown(result);
-                AtomicFile.WriteAllBytes(outPath, Encoding.UTF8.GetBytes(table));
-                AtomicFile.WriteAllBytes(svgPath, Encoding.UTF8.GetBytes(GeneratorFrontierReport.Svg(result)));
-                Console.Write(table);
-                if (parse.GetValue(writeMixing))
-                {
-                    manifest.Mixing = [.. result.MixingRule()];
-                    manifest.Save(manifestPath);
-                    Console.WriteLine($"mixing rule written into {manifestPath}");
-                }
+                manifest.Mixing = [.. result.MixingRule()];
+                manifest.Save(manifestPath);
+                Console.WriteLine($"mixing rule written into {manifestPath}");
+            }
 
-                return 0;
-            }
-            finally
-            {
-                if (ownWork)
-                {
-                    Directory.Delete(workDirectory, recursive: true);
-                }
-            }
+            return 0;
         }));
         return command;
     }

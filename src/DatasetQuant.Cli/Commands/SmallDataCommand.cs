@@ -46,31 +46,20 @@ internal static class SmallDataCommand
             var built = names.SelectMany(n => subsetSeeds.Select(seed => SmallDataSets.Create(n, train, test, parse.GetValue(trainCount), seed)
                     with { Reference = parse.GetValue(heldOut) ? SmallDataSets.Create(n, train, test, parse.GetValue(trainCount), seed + 1000).Train : null }))
                 .ToArray();
-            var workDirectory = parse.GetValue(work);
-            var ownWork = workDirectory is null;
-            workDirectory ??= Directory.CreateTempSubdirectory("dq-small-").FullName;
-            try
+            using var scratch = ScratchDirectory.Create(parse.GetValue(work), "dq-small-");
+            var workDirectory = scratch.Path;
+            var results = SmallDataCheck.Run(
+                new SmallDataCheckOptions(built, budgetList, parse.GetValue(seeds), parse.GetValue(hidden),
+                    new TrainingOptions { Epochs = parse.GetValue(epochs), Schedule = LearningRateScheduleKind.Cosine }, workDirectory, methodList),
+                line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+            var block = SmallDataMarkdown.Format(results, "dq experiment small-data " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3)));
+            if (parse.GetValue(output) is { } outPath)
             {
-                var results = SmallDataCheck.Run(
-                    new SmallDataCheckOptions(built, budgetList, parse.GetValue(seeds), parse.GetValue(hidden),
-                        new TrainingOptions { Epochs = parse.GetValue(epochs), Schedule = LearningRateScheduleKind.Cosine }, workDirectory, methodList),
-                    line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
-                var block = SmallDataMarkdown.Format(results, "dq experiment small-data " + string.Join(' ', Environment.GetCommandLineArgs().Skip(3)));
-                if (parse.GetValue(output) is { } outPath)
-                {
-                    BudgetSweepMarkdown.WriteInto(outPath, block, SmallDataMarkdown.BeginMarker, SmallDataMarkdown.EndMarker);
-                }
+                BudgetSweepMarkdown.WriteInto(outPath, block, SmallDataMarkdown.BeginMarker, SmallDataMarkdown.EndMarker);
+            }
 
-                Console.Write(block);
-                return 0;
-            }
-            finally
-            {
-                if (ownWork)
-                {
-                    Directory.Delete(workDirectory, recursive: true);
-                }
-            }
+            Console.Write(block);
+            return 0;
         }));
         return command;
     }
