@@ -8,9 +8,13 @@ namespace DatasetQuant.Core.Tests;
 /// The damaged-shard corpus: every header, index and footer byte flipped, random payload flips, truncation at every 1/64,
 /// wrong magic and version, offsets and sizes that lie (with their checksums recomputed so only the field checks can
 /// catch them). The reader must return the right data or throw <see cref="DqsFormatException"/>; verify must notice
-/// every flipped byte.
+/// every flipped byte. Run on a version 2.0 shard (what writers write) and on a 1.1 shard (what readers still read).
 /// </summary>
-public sealed class DamagedShardTests : IDisposable
+public sealed class DamagedShardTests() : DamagedShardCorpus(2);
+
+public sealed class DamagedVersion1ShardTests() : DamagedShardCorpus(1);
+
+public abstract class DamagedShardCorpus : IDisposable
 {
     private readonly TempDirectory _dir = new("dqs-damage");
     private readonly byte[] _original;
@@ -19,16 +23,23 @@ public sealed class DamagedShardTests : IDisposable
     private readonly int _headerSize;
     private readonly int _count;
     private readonly int _payloadOffset;
+    private readonly int _indexLength;
+    private readonly int _versionMajor;
+    private readonly int _checksumBlock;
 
-    public DamagedShardTests()
+    protected DamagedShardCorpus(int versionMajor)
     {
-        _original = Samples.SmallShard(_dir);
+        _versionMajor = versionMajor;
+        _original = Samples.SmallShard(_dir, versionMajor);
         _path = _dir.File("damaged.dqs");
         File.WriteAllBytes(_path, _original);
         using var reader = DqsReader.Open(_path);
         _headerSize = reader.Header.HeaderSize;
         _count = reader.Count;
         _payloadOffset = (int)reader.Header.PayloadOffset;
+        _indexLength = (int)reader.Header.IndexLength;
+        _checksumBlock = reader.Header.Layout.ChecksumBlock;
+        Assert.Equal(versionMajor, reader.Header.VersionMajor);
         _decoded = new float[_count][];
         for (var i = 0; i < _count; i++)
         {
@@ -85,8 +96,9 @@ public sealed class DamagedShardTests : IDisposable
     }
 
     [Fact]
-    public void A_flipped_payload_byte_fails_only_its_own_sample()
+    public void A_flipped_payload_byte_fails_only_the_samples_its_checksum_covers()
     {
+        // 1.x: a checksum per sample; 2.0: per block of samples, so the whole block fails and no other sample.
         var random = new Random(11);
         using var clean = DqsReader.Open(_dir.File("small-00000.dqs"));
         for (var trial = 0; trial < 200; trial++)
@@ -101,10 +113,10 @@ public sealed class DamagedShardTests : IDisposable
             var values = new float[784];
             for (var i = 0; i < _count; i++)
             {
-                if (i == owner)
+                if (i / _checksumBlock == owner / _checksumBlock)
                 {
                     var error = Assert.Throws<DqsFormatException>(() => reader.Decode(i, values, DqsNormalization.Unit(1)));
-                    Assert.Equal(owner, error.Sample);
+                    Assert.Equal(i, error.Sample);
                 }
                 else
                 {
@@ -140,10 +152,13 @@ public sealed class DamagedShardTests : IDisposable
         Assert.Contains("header.magic", Assert.Throws<DqsFormatException>(() => DqsReader.Open(_path)).Message, StringComparison.Ordinal);
 
         damaged = (byte[])_original.Clone();
-        BinaryPrimitives.WriteUInt16LittleEndian(damaged.AsSpan(4), 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(damaged.AsSpan(4), 3);
         Reseal(damaged);
         File.WriteAllBytes(_path, damaged);
-        Assert.Contains("version 2 is not supported", Assert.Throws<DqsFormatException>(() => DqsReader.Open(_path)).Message, StringComparison.Ordinal);
+        var error = Assert.Throws<DqsFormatException>(() => DqsReader.Open(_path)).Message;
+        Assert.Contains("damaged.dqs", error, StringComparison.Ordinal);
+        Assert.Contains("header.versionMajor", error, StringComparison.Ordinal);
+        Assert.Contains($"version 3.{BinaryPrimitives.ReadUInt16LittleEndian(_original.AsSpan(6))} is not supported", error, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -186,7 +201,7 @@ public sealed class DamagedShardTests : IDisposable
     {
         using (var reader = DqsReader.Open(_path))
         {
-            Assert.Equal(((int)DqsConstants.VersionMajor, (int)DqsConstants.VersionMinor), (reader.Header.VersionMajor, reader.Header.VersionMinor));
+            Assert.Equal((_versionMajor, _versionMajor == 1 ? (int)DqsConstants.Version1Minor : DqsConstants.VersionMinor), (reader.Header.VersionMajor, reader.Header.VersionMinor));
         }
 
         var older = (byte[])_original.Clone();
@@ -199,26 +214,56 @@ public sealed class DamagedShardTests : IDisposable
     }
 
     [Theory]
-    [InlineData("offset", 0, 12345u)]
-    [InlineData("bits", 10, 9u)]
-    [InlineData("bits", 10, 0u)]
-    [InlineData("bits", 10, 7u)]
-    [InlineData("label", 8, 10u)]
-    public void Index_records_that_lie_are_refused_even_with_a_valid_checksum(string field, int offset, uint value)
+    [InlineData("offset", 12345u)]
+    [InlineData("bits", 9u)]
+    [InlineData("bits", 0u)]
+    [InlineData("bits", 7u)]
+    [InlineData("label", 10u)]
+    [InlineData("scale", 0u)]
+    public void Index_records_that_lie_are_refused_even_with_a_valid_checksum(string field, uint value)
     {
         var damaged = (byte[])_original.Clone();
-        var record = _headerSize + 5 * DqsConstants.RecordSize + offset;
-        switch (offset)
+        const int sample = 5;
+        if (_versionMajor == 1)
         {
-            case 0:
-                BinaryPrimitives.WriteUInt32LittleEndian(damaged.AsSpan(record), value);
-                break;
-            case 8:
-                BinaryPrimitives.WriteUInt16LittleEndian(damaged.AsSpan(record), (ushort)value);
-                break;
-            default:
-                damaged[record] = (byte)value;
-                break;
+            var record = _headerSize + (sample * DqsConstants.Version1RecordSize);
+            switch (field)
+            {
+                case "offset":
+                    BinaryPrimitives.WriteUInt32LittleEndian(damaged.AsSpan(record), value);
+                    break;
+                case "scale":
+                    BinaryPrimitives.WriteSingleLittleEndian(damaged.AsSpan(record + 4), value);
+                    break;
+                case "label":
+                    BinaryPrimitives.WriteUInt16LittleEndian(damaged.AsSpan(record + 8), (ushort)value);
+                    break;
+                default:
+                    damaged[record + 10] = (byte)value;
+                    break;
+            }
+        }
+        else if (field == "offset")
+        {
+            // 2.0 stores no offsets: they follow from the widths, whose lies the other rows cover.
+            return;
+        }
+        else
+        {
+            var stored = _count;
+            var widths = _headerSize + (stored * 4);
+            switch (field)
+            {
+                case "scale":
+                    BinaryPrimitives.WriteHalfLittleEndian(damaged.AsSpan(_headerSize + stored + (sample * 2)), (Half)value);
+                    break;
+                case "label":
+                    damaged[_headerSize + sample] = (byte)value;
+                    break;
+                default:
+                    damaged[widths + (sample / 2)] = (byte)((damaged[widths + (sample / 2)] & 0xF0) | (int)value);
+                    break;
+            }
         }
 
         Reseal(damaged);
@@ -280,7 +325,7 @@ public sealed class DamagedShardTests : IDisposable
     {
         var headerCrc = Crc32C.Compute(file.AsSpan(0, _headerSize - 4));
         BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(_headerSize - 4), headerCrc);
-        var indexLength = _count * DqsConstants.RecordSize;
+        var indexLength = _indexLength;
         BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(_headerSize + indexLength), Crc32C.Compute(file.AsSpan(_headerSize, indexLength)));
         var footer = file.AsSpan(file.Length - DqsConstants.FooterSize);
         BinaryPrimitives.WriteUInt32LittleEndian(footer[16..], headerCrc);

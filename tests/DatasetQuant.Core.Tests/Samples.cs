@@ -26,8 +26,8 @@ internal static class Samples
         return DatasetQuantizer.Quantize(FashionMnistTest.Take(count), options);
     }
 
-    /// <summary>A 64-sample shard with every width 1..8 present, as bytes.</summary>
-    public static byte[] SmallShard(TempDirectory directory)
+    /// <summary>A 64-sample shard with every width 1..8 present, as bytes, in version 2.0 or (<paramref name="versionMajor"/> 1) 1.1.</summary>
+    public static byte[] SmallShard(TempDirectory directory, int versionMajor = DqsConstants.VersionMajor)
     {
         var dataset = FashionMnistTest.Take(64);
         var statistics = ChannelStatistics.Compute(dataset);
@@ -43,6 +43,33 @@ internal static class Samples
         }
 
         var paths = DqsSetWriter.Write(dataset, statistics, bits, parameters, directory.Path, "small", 64L << 20);
+        if (versionMajor == 1)
+        {
+            CopyAsVersion1(paths.Single());
+        }
+
         return File.ReadAllBytes(paths.Single());
+    }
+
+    /// <summary>Rewrites a shard in place as version 1.1, sample by sample (records, codes and header as they are).</summary>
+    public static void CopyAsVersion1(string path)
+    {
+        var copy = path + ".v1";
+        using (var reader = DqsReader.Open(path))
+        {
+            var h = reader.Header;
+            var template = new DqsHeader(h.Channels, h.Height, h.Width, h.ClassCount, h.SampleCount, h.ShardIndex, h.ShardCount,
+                h.FirstSourceIndex, h.SourceCount, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation]) { VersionMajor = 1 };
+            using var writer = new DqsShardWriter(copy, template);
+            for (var i = 0; i < reader.Count; i++)
+            {
+                var record = reader.Record(i);
+                writer.Append(record.Label, record.Bits, record.Parameters, reader.Payload(i));
+            }
+
+            writer.Commit();
+        }
+
+        File.Move(copy, path, overwrite: true);
     }
 }

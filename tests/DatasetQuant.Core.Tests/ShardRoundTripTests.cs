@@ -132,7 +132,17 @@ public sealed class ShardRoundTripTests
 
         Assert.True(spent <= budgetBytes, $"{spent} > {budgetBytes}");
         var stored = result.Bits.Count(b => b > 0);
-        var overhead = result.ShardPaths.Count * (long)(DqsConstants.HeaderSize(1) + DqsConstants.ChecksumSize + DqsConstants.FooterSize) + stored * DqsConstants.RecordSize;
+        // 2.0's index: a label byte, a binary16 scale, a shift byte and a width nibble per stored sample, a CRC32C per block.
+        long overhead = 0;
+        foreach (var path in result.ShardPaths)
+        {
+            using var shard = DqsReader.Open(path);
+            var n = shard.Count;
+            Assert.Equal(2, shard.Header.VersionMajor);
+            overhead += DqsConstants.HeaderSize(1) + (n * 4L) + ((n + 1) / 2) + (4L * ((n + 63) / 64)) + DqsConstants.ChecksumSize + DqsConstants.FooterSize;
+        }
+
+        Assert.Equal(stored, result.ShardPaths.Sum(p => { using var shard = DqsReader.Open(p); return shard.Count; }));
         Assert.Equal(result.PayloadBytes + overhead, result.ShardPaths.Sum(p => new FileInfo(p).Length));
         if (result.FileBytes > 64 * 1024)
         {

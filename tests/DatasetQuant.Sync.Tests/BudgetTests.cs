@@ -69,15 +69,17 @@ public sealed class BudgetTests
         int[] widths = [8, 8, 5, 3, 8, 1, 7];
         foreach (var max in new long[] { 100_000, 4_000, 3_000, 1_600, 900, 400 })
         {
-            var plan = DqsShardRequantizer.PlanWidths(widths, 784, 1, max);
+            var plan = DqsShardRequantizer.PlanWidths(widths, 784, Layout, max);
             Assert.NotNull(plan);
-            var size = DqsConstants.Overhead(1, plan!.Count(b => b > 0)) + plan.Sum(b => (long)Core.Quantization.SampleQuantizer.PackedBytes(784, b));
+            var size = Layout.Overhead(plan!.Count(b => b > 0)) + plan.Sum(b => (long)Core.Quantization.SampleQuantizer.PackedBytes(784, b));
             Assert.True(size <= max, $"{size} > {max}");
             Assert.All(plan.Zip(widths), p => Assert.InRange(p.First, 0, p.Second));
         }
 
-        Assert.Null(DqsShardRequantizer.PlanWidths(widths, 784, 1, 50));
+        Assert.Null(DqsShardRequantizer.PlanWidths(widths, 784, Layout, 50));
     }
+
+    private static DqsIndexLayout Layout => DqsIndexLayout.Current(1, 10, 784);
 
     private static async Task<PublishedDataset> PublishDqsAsync(SyncTestBed bed, string shards, long version)
     {

@@ -42,7 +42,9 @@ public static class LayerBuilder
         var stored = 0;
         long payload = 0;
         var first = 0;
-        long HeldBytes(int increments) => DqsConstants.Overhead(h.Channels, stored) + payload + HeldIncrements.FileBytes(order.SampleCount, increments);
+        // The device writes its shard as 2.0 when binary16 holds every scale (a set quantized by this version), else 1.1.
+        var layout = set.Shards.Select(DqsShardRewriter.LayoutBound).MinBy(l => l.VersionMajor);
+        long HeldBytes(int increments) => layout.Overhead(stored) + payload + HeldIncrements.FileBytes(order.SampleCount, increments);
         var lastHeld = 0L;
         var pendingBytes = 0L;
         for (var k = 0; k < order.Increments.Count; k++)

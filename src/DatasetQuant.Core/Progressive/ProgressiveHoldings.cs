@@ -167,12 +167,16 @@ public sealed class ProgressiveHoldings
     {
         var pixels = layer.PixelsPerSample;
         var kept = widths.Count(w => w > 0);
-        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, kept, 0, 1, 0, widths.Length, 0,
-            layer.ChannelMean, layer.ChannelStandardDeviation);
         var codes = new byte[pixels];
         var planes = new byte[pixels];
         var packed = new byte[pixels];
         using var old = Held is null ? null : DqsReader.Open(ShardPath);
+        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, kept, 0, 1, 0, widths.Length, 0,
+            layer.ChannelMean, layer.ChannelStandardDeviation)
+        {
+            // As DqsShardRewriter decides for the coordinator's copy, so that the two stay byte-identical.
+            VersionMajor = WrittenScalesExact(old, current, widths, added) ? DqsConstants.VersionMajor : 1,
+        };
         using var writer = new DqsShardWriter(ShardPath, template);
         var stored = 0;
         for (var i = 0; i < widths.Length; i++)
@@ -217,5 +221,30 @@ public sealed class ProgressiveHoldings
         }
 
         writer.Commit();
+    }
+
+    /// <summary>Whether binary16 holds the scale of every sample the new shard keeps (scales only change by powers of two).</summary>
+    private static bool WrittenScalesExact(DqsReader? old, byte[] current, byte[] widths, Dictionary<int, List<LayerIncrement>> added)
+    {
+        var stored = 0;
+        for (var i = 0; i < widths.Length; i++)
+        {
+            var scale = 0f;
+            if (current[i] > 0)
+            {
+                scale = old!.Record(stored++).Scale;
+            }
+            else if (widths[i] > 0)
+            {
+                scale = added[i][0].Scale8;
+            }
+
+            if (widths[i] > 0 && !DqsScale.IsExact(scale))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -44,7 +44,7 @@ public static class DatasetQuantizer
             Importance = options.Importance,
             DropCostRanksSamples = measure.DropCostRanksSamples,
             Seed = options.Seed,
-            RecordBytes = options.Budget.IsBitsPerPixel ? 0 : DqsConstants.RecordSize,
+            RecordBytes = options.Budget.IsBitsPerPixel ? 0 : DqsIndexLayout.Current(source.Channels, source.ClassCount, pixels).WholeBytesPerSample,
         };
 
         var bits = new byte[n];
@@ -105,8 +105,8 @@ public static class DatasetQuantizer
 
     /// <summary>
     /// Runs the allocator. A bpp budget bounds the payload. A byte budget bounds the files: each stored sample costs its
-    /// index record besides its payload, and each shard its header, index checksum and footer, so the allocator gets the
-    /// budget less the fixed part of as many shards as the allocation needs (found by planning the shards and retrying
+    /// whole index bytes besides its payload, and the allocator gets the budget less the rest of the index (widths,
+    /// block checksums) and each shard's header, index checksum and footer, for as many shards as the allocation needs (found by planning the shards and retrying
     /// with more when the split needs them). Returns the problem solved and the budget the allocator had.
     /// </summary>
     private static (AllocationProblem Problem, long BudgetBytes) Allocate(ISampleSource source, QuantizeOptions options,
@@ -121,20 +121,21 @@ public static class DatasetQuantizer
             return (payloadProblem, payloadBudget);
         }
 
-        var perShard = DqsConstants.Overhead(source.Channels, 0);
+        var layout = DqsIndexLayout.Current(source.Channels, source.ClassCount, pixels);
         for (var shards = 1; ; shards++)
         {
-            var budget = options.Budget.Bytes - (shards * perShard);
+            var setAside = layout.SetAside(source.Count, shards);
+            var budget = options.Budget.Bytes - setAside;
             if (budget < 0)
             {
                 throw new ArgumentException(
-                    $"a budget of {options.Budget.Bytes} bytes does not cover the header, index checksum and footer of {shards} shard(s) ({shards * perShard} bytes).",
+                    $"a budget of {options.Budget.Bytes} bytes does not cover the headers, footers and index checksums of {shards} shard(s) ({setAside} bytes).",
                     nameof(options));
             }
 
             var problem = problemFor(budget);
             AllocateChecked(options.Allocator, problem, bits);
-            var planned = DqsSetWriter.Plan(bits, source.Channels, pixels, options.ShardSizeBytes).Count;
+            var planned = DqsSetWriter.Plan(bits, layout, pixels, options.ShardSizeBytes).Count;
             if (planned <= shards)
             {
                 return (problem, budget);

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using DatasetQuant.Core.Formats.Dqs;
 
 namespace DatasetQuant.Core.Quantization;
 
@@ -60,7 +61,7 @@ internal static class DistortionKernel
             }
 
             var spread = new QuantizationParameters(
-                MathF.Max((max - min) / (1 << bits), SampleQuantizer.MinimumScale), midRange);
+                DqsScale.Round(MathF.Max((max - min) / (1 << bits), SampleQuantizer.MinimumScale)), midRange);
             Refine(residual, low, high, bits, bestParameters, ref best, ref bestParameters);
             Refine(residual, low, high, bits, spread, ref best, ref bestParameters);
             mse[bits] = best / n;
@@ -163,7 +164,8 @@ internal static class DistortionKernel
 
         var slope = ((n * sumKR) - (sumK * sumR)) / determinant;
         var nextShift = ClampShift(MathF.Round((float)((sumR - (slope * sumK)) / n)));
-        var nextScale = (float)((sumKR - (nextShift * sumK)) / sumKK);
+        // Scored and stored as the index holds it (binary16).
+        var nextScale = DqsScale.Round((float)((sumKR - (nextShift * sumK)) / sumKK));
         if (!(nextScale >= SampleQuantizer.MinimumScale) || float.IsInfinity(nextScale))
         {
             return (error, null);

@@ -1,3 +1,5 @@
+using DatasetQuant.Core.Formats.Dqs;
+
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>
@@ -35,8 +37,9 @@ internal static class EmbeddedCode
         parameters.CopyTo(fitted);
         for (var from = 1; from <= widths; from++)
         {
+            // Rounded to binary16 once at 8 bits: every width's scale is then a power-of-two multiple the index holds exactly.
             var at8 = new QuantizationParameters(
-                MathF.Max(fitted[from].Scale / (1 << (widths - from)), SampleQuantizer.MinimumScale / (1 << (widths - 1))), fitted[from].Shift);
+                DqsScale.Round(MathF.Max(fitted[from].Scale / (1 << (widths - from)), SampleQuantizer.MinimumScale / (1 << (widths - 1)))), fitted[from].Shift);
             double total = 0;
             for (var b = 1; b <= widths && total < bestTotal; b++)
             {

@@ -1,3 +1,5 @@
+using DatasetQuant.Core.Formats.Dqs;
+
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>
@@ -21,12 +23,15 @@ public static class SampleQuantizer
     /// <summary>The constant k in x̂ = μ + s·(u + k): ½ − 2^(b−1).</summary>
     public static float CodeOffset(int bits) => 0.5f - (1 << (bits - 1));
 
-    /// <summary>The scale at which the largest residual lands in the outermost bin, shrunk by <paramref name="clip"/> (≤ 1).</summary>
+    /// <summary>
+    /// The scale at which the largest residual lands in the outermost bin, shrunk by <paramref name="clip"/> (≤ 1), as
+    /// the index stores it (binary16, <see cref="DqsScale"/>).
+    /// </summary>
     public static float ScaleFor(float maxAbsResidual, int bits, float clip = 1f)
     {
         ValidateBits(bits);
         var scale = clip * maxAbsResidual / (1 << (bits - 1));
-        return scale > MinimumScale ? scale : MinimumScale;
+        return DqsScale.Round(scale > MinimumScale ? scale : MinimumScale);
     }
 
     /// <summary>The smallest scale an encoder writes (a constant sample at the mean still needs a positive scale).</summary>

@@ -17,7 +17,6 @@ public sealed class DqsShardRequantizer : IShardRequantizer
     public long Requantize(string sourcePath, string destinationPath, long maxBytes)
     {
         using var reader = DqsReader.Open(sourcePath);
-        var header = reader.Header;
         var count = reader.Count;
         var pixels = reader.PixelsPerSample;
         var widths = new int[count];
@@ -26,17 +25,17 @@ public sealed class DqsShardRequantizer : IShardRequantizer
             widths[i] = reader.Bits(i);
         }
 
-        var keep = PlanWidths(widths, pixels, header.Channels, maxBytes)
+        var keep = PlanWidths(widths, pixels, DqsShardRewriter.LayoutBound(reader), maxBytes)
             ?? throw new InvalidDataException($"{sourcePath}: even an empty shard does not fit in {maxBytes} bytes.");
         DqsShardRewriter.Write(reader, Array.ConvertAll(keep, b => (byte)b), destinationPath);
         return new FileInfo(destinationPath).Length;
     }
 
     /// <summary>New widths (0 = dropped) whose shard fits <paramref name="maxBytes"/>, never above the old ones; null if nothing fits.</summary>
-    internal static int[]? PlanWidths(int[] widths, int pixels, int channels, long maxBytes)
+    internal static int[]? PlanWidths(int[] widths, int pixels, DqsIndexLayout layout, long maxBytes)
     {
         var count = widths.Length;
-        long Overhead(int samples) => DqsConstants.HeaderSize(channels) + ((long)samples * DqsConstants.RecordSize) + DqsConstants.ChecksumSize + DqsConstants.FooterSize;
+        long Overhead(int samples) => layout.Overhead(samples);
         long Payload(int cap)
         {
             long total = 0;
@@ -80,8 +79,9 @@ public sealed class DqsShardRequantizer : IShardRequantizer
         }
 
         // Not even 1 bit each: keep k samples at 1 bit, spread evenly.
-        var perSample = DqsConstants.RecordSize + SampleQuantizer.PackedBytes(pixels, 1);
-        var room = maxBytes - Overhead(0);
+        // Whole index bytes per sample, and the rest of the index set aside as if every sample stayed.
+        var perSample = layout.WholeBytesPerSample + SampleQuantizer.PackedBytes(pixels, 1);
+        var room = maxBytes - layout.SetAside(count, 1);
         if (room < 0)
         {
             return null;

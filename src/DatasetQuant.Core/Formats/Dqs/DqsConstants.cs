@@ -9,9 +9,13 @@ public static class DqsConstants
     /// <summary>'D' 'Q' 'S' 'E': the footer's magic (E for end).</summary>
     public static ReadOnlySpan<byte> FooterMagic => [(byte)'D', (byte)'Q', (byte)'S', (byte)'E'];
 
-    public const ushort VersionMajor = 1;
+    /// <summary>The version writers write: 2.0 (the compact index). Readers also read 1.0 and 1.1.</summary>
+    public const ushort VersionMajor = 2;
 
-    public const ushort VersionMinor = 1;
+    public const ushort VersionMinor = 0;
+
+    /// <summary>The last minor version of 1.x (1.1 gave index byte 11 its meaning, the shift).</summary>
+    public const ushort Version1Minor = 1;
 
     /// <summary>Codec 1: per-sample symmetric midrise linear quantization, bit-packed LSB first.</summary>
     public const ushort CodecSymmetricLinear = 1;
@@ -22,7 +26,11 @@ public static class DqsConstants
     /// <summary>Bytes per channel in the header: mean and standard deviation as float32.</summary>
     public const int ChannelEntrySize = 8;
 
-    public const int RecordSize = 16;
+    /// <summary>Bytes of a version 1.x index record.</summary>
+    public const int Version1RecordSize = 16;
+
+    /// <summary>The most samples one version 2 payload checksum covers.</summary>
+    public const int MaxChecksumBlock = 64;
 
     public const int FooterSize = 24;
 
@@ -37,7 +45,4 @@ public static class DqsConstants
     public const string FileExtension = ".dqs";
 
     public static int HeaderSize(int channels) => FixedHeaderSize + channels * ChannelEntrySize + ChecksumSize;
-
-    /// <summary>Header + index + index checksum + footer: the bytes a shard holds beyond its payload.</summary>
-    public static long Overhead(int channels, long samples) => HeaderSize(channels) + samples * RecordSize + ChecksumSize + FooterSize;
 }

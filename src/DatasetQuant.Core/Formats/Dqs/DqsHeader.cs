@@ -22,10 +22,17 @@ public readonly struct DqsHeader
         ChannelStandardDeviation = channelStandardDeviation;
     }
 
-    public int VersionMajor => DqsConstants.VersionMajor;
+    /// <summary>
+    /// The major version the file was written with, or is to be written with (a header made in memory has this writer's,
+    /// 2; a writer also writes 1 when asked, for a copy of a 1.x shard whose scales binary16 cannot hold).
+    /// </summary>
+    public int VersionMajor { get; init; } = DqsConstants.VersionMajor;
 
     /// <summary>The minor version the file was written with (a header made in memory has this writer's).</summary>
     public int VersionMinor { get; init; } = DqsConstants.VersionMinor;
+
+    /// <summary>How this shard's index is laid out (docs/format.md §4).</summary>
+    public DqsIndexLayout Layout => DqsIndexLayout.For(VersionMajor, Channels, ClassCount, PixelsPerSample);
 
     public int Channels { get; }
 
@@ -62,7 +69,10 @@ public readonly struct DqsHeader
 
     public long IndexOffset => HeaderSize;
 
-    public long PayloadOffset => HeaderSize + (long)SampleCount * DqsConstants.RecordSize + DqsConstants.ChecksumSize;
+    /// <summary>Bytes of the index, its checksum excluded.</summary>
+    public long IndexLength => Layout.IndexBytes(SampleCount);
+
+    public long PayloadOffset => HeaderSize + IndexLength + DqsConstants.ChecksumSize;
 
     public long FooterOffset => PayloadOffset + PayloadLength;
 
@@ -74,10 +84,13 @@ public readonly struct DqsHeader
         var d = destination[..HeaderSize];
         d.Clear();
         DqsConstants.HeaderMagic.CopyTo(d);
-        BinaryPrimitives.WriteUInt16LittleEndian(d[4..], DqsConstants.VersionMajor);
-        BinaryPrimitives.WriteUInt16LittleEndian(d[6..], DqsConstants.VersionMinor);
+        var layout = Layout;
+        BinaryPrimitives.WriteUInt16LittleEndian(d[4..], (ushort)VersionMajor);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[6..], (ushort)(VersionMajor == 1 ? DqsConstants.Version1Minor : DqsConstants.VersionMinor));
         BinaryPrimitives.WriteUInt32LittleEndian(d[8..], (uint)HeaderSize);
-        BinaryPrimitives.WriteUInt16LittleEndian(d[12..], DqsConstants.RecordSize);
+        // 1.x: the record size; 2.0: the bytes of a label. 1.x: reserved; 2.0: the samples per payload checksum.
+        BinaryPrimitives.WriteUInt16LittleEndian(d[12..], (ushort)(VersionMajor == 1 ? DqsConstants.Version1RecordSize : layout.LabelBytes));
+        BinaryPrimitives.WriteUInt16LittleEndian(d[22..], (ushort)(VersionMajor == 1 ? 0 : layout.ChecksumBlock));
         BinaryPrimitives.WriteUInt16LittleEndian(d[14..], DqsConstants.CodecSymmetricLinear);
         BinaryPrimitives.WriteUInt16LittleEndian(d[16..], (ushort)Channels);
         BinaryPrimitives.WriteUInt16LittleEndian(d[18..], (ushort)Height);
@@ -115,9 +128,10 @@ public readonly struct DqsHeader
         }
 
         var major = BinaryPrimitives.ReadUInt16LittleEndian(data[4..]);
-        if (major != DqsConstants.VersionMajor)
+        if (major is not (1 or 2))
         {
-            DqsThrowHelper.ThrowInvalidHeader(path, "versionMajor", $"version {major} is not supported (this reader reads version {DqsConstants.VersionMajor}).");
+            var minor = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]);
+            DqsThrowHelper.ThrowInvalidHeader(path, "versionMajor", $"version {major}.{minor} is not supported (this reader reads versions 1.x and 2.x; a newer dq reads it).");
         }
 
         int channels = BinaryPrimitives.ReadUInt16LittleEndian(data[16..]);
@@ -140,9 +154,7 @@ public readonly struct DqsHeader
         }
 
         Expect(path, "headerSize", BinaryPrimitives.ReadUInt32LittleEndian(data[8..]), (uint)headerSize);
-        Expect(path, "recordSize", BinaryPrimitives.ReadUInt16LittleEndian(data[12..]), DqsConstants.RecordSize);
         Expect(path, "codec", BinaryPrimitives.ReadUInt16LittleEndian(data[14..]), DqsConstants.CodecSymmetricLinear);
-        Expect(path, "reserved", BinaryPrimitives.ReadUInt16LittleEndian(data[22..]), 0u);
         Expect(path, "flags", BinaryPrimitives.ReadUInt32LittleEndian(data[52..]), 0u);
         int height = BinaryPrimitives.ReadUInt16LittleEndian(data[18..]);
         int width = BinaryPrimitives.ReadUInt16LittleEndian(data[20..]);
@@ -155,6 +167,18 @@ public readonly struct DqsHeader
         if (classCount is < 1 or > DqsConstants.MaxClassCount)
         {
             DqsThrowHelper.ThrowInvalidHeader(path, "classCount", $"{classCount} is outside 1..{DqsConstants.MaxClassCount}.");
+        }
+
+        var layout = DqsIndexLayout.For(major, channels, (int)classCount, channels * height * width);
+        if (major == 1)
+        {
+            Expect(path, "recordSize", BinaryPrimitives.ReadUInt16LittleEndian(data[12..]), DqsConstants.Version1RecordSize);
+            Expect(path, "reserved", BinaryPrimitives.ReadUInt16LittleEndian(data[22..]), 0u);
+        }
+        else
+        {
+            Expect(path, "labelBytes", BinaryPrimitives.ReadUInt16LittleEndian(data[12..]), (uint)layout.LabelBytes);
+            Expect(path, "checksumBlock", BinaryPrimitives.ReadUInt16LittleEndian(data[22..]), (uint)layout.ChecksumBlock);
         }
 
         var sampleCount = BinaryPrimitives.ReadUInt32LittleEndian(data[28..]);
@@ -181,7 +205,7 @@ public readonly struct DqsHeader
             DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is outside [{minPayload}, {maxPayload}] for {sampleCount} samples of {pixels} pixels.");
         }
 
-        var expectedLength = headerSize + (long)sampleCount * DqsConstants.RecordSize + DqsConstants.ChecksumSize + (long)payloadLength + DqsConstants.FooterSize;
+        var expectedLength = layout.Overhead(sampleCount) + (long)payloadLength;
         if (fileLength != expectedLength)
         {
             if (fileLength < expectedLength)
@@ -213,6 +237,7 @@ public readonly struct DqsHeader
         return new DqsHeader(channels, height, width, (int)classCount, (int)sampleCount, (int)shardIndex, (int)shardCount,
             (long)firstSource, (int)sourceCount, (long)payloadLength, mean, std)
         {
+            VersionMajor = major,
             VersionMinor = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]),
         };
     }

@@ -22,6 +22,9 @@ public sealed unsafe class DqsReader : IDisposable
     private readonly DqsHeader _header;
     private readonly float[] _mean;
     private readonly int _plane;
+    private readonly DqsIndexLayout _layout;
+    private readonly int _indexLength;
+    private readonly uint[] _offsets = [];
     private readonly int[] _verified;
     private readonly byte* _index;
     private readonly byte* _payload;
@@ -60,7 +63,9 @@ public sealed unsafe class DqsReader : IDisposable
             var headerSpan = new ReadOnlySpan<byte>(_base, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels)));
             _header = DqsHeader.Read(headerSpan, _length, path, out var headerChecksum);
             DqsFooter.Check(Span(_header.FooterOffset, DqsConstants.FooterSize), _header, _length, headerChecksum, path);
-            CheckIndex();
+            _layout = _header.Layout;
+            _indexLength = checked((int)_header.IndexLength);
+            _offsets = CheckIndex();
         }
         catch
         {
@@ -70,7 +75,8 @@ public sealed unsafe class DqsReader : IDisposable
 
         _mean = _header.ChannelMean.ToArray();
         _plane = _header.Height * _header.Width;
-        _verified = new int[(_header.SampleCount + 31) / 32];
+        // A bit per sample (1.x: a checksum per sample) or per block of samples (2.0: a checksum per block).
+        _verified = new int[(_layout.BlockCount(_header.SampleCount) + 31) / 32];
         _index = _base + _header.IndexOffset;
         _payload = _base + _header.PayloadOffset;
     }
@@ -91,7 +97,9 @@ public sealed unsafe class DqsReader : IDisposable
 
             _header = DqsHeader.Read(data.AsSpan(0, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels))), _length, name, out var headerChecksum);
             DqsFooter.Check(Span(_header.FooterOffset, DqsConstants.FooterSize), _header, _length, headerChecksum, name);
-            CheckIndex();
+            _layout = _header.Layout;
+            _indexLength = checked((int)_header.IndexLength);
+            _offsets = CheckIndex();
         }
         catch
         {
@@ -101,7 +109,8 @@ public sealed unsafe class DqsReader : IDisposable
 
         _mean = _header.ChannelMean.ToArray();
         _plane = _header.Height * _header.Width;
-        _verified = new int[(_header.SampleCount + 31) / 32];
+        // A bit per sample (1.x: a checksum per sample) or per block of samples (2.0: a checksum per block).
+        _verified = new int[(_layout.BlockCount(_header.SampleCount) + 31) / 32];
         _index = _base + _header.IndexOffset;
         _payload = _base + _header.PayloadOffset;
     }
@@ -128,8 +137,12 @@ public sealed unsafe class DqsReader : IDisposable
     public DqsSampleRecord Record(int sample)
     {
         CheckSample(sample);
-        return DqsSampleRecord.Read(Span(_header.IndexOffset + (long)sample * DqsConstants.RecordSize, DqsConstants.RecordSize));
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ReadRecord(sample);
     }
+
+    /// <summary>Bytes of the index and its checksum (version 1: 16 per sample and 4; version 2: about 4.6 per sample).</summary>
+    public long IndexBytes => _indexLength + DqsConstants.ChecksumSize;
 
     public int Label(int sample) => Record(sample).Label;
 
@@ -153,12 +166,12 @@ public sealed unsafe class DqsReader : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         // Opening checked every record (width, offset, and that the payloads tile the payload section), so the record
         // and its codes are read here without further bounds checks.
-        var record = DqsSampleRecord.Read(new ReadOnlySpan<byte>(_index + (long)sample * DqsConstants.RecordSize, DqsConstants.RecordSize));
+        var record = ReadRecord(sample);
         var length = (int)(((long)PixelsPerSample * record.Bits + 7) >> 3);
         // The footer (24 bytes) always follows the payload, so 16 bytes past any sample's codes are inside the file:
         // the vector loop may load them (never decoding them) and needs no padded tail for the last group.
         var readable = new ReadOnlySpan<byte>(_payload + record.Offset, length + DecodeSlack);
-        VerifyOnce(sample, record, readable[..length]);
+        VerifyOnce(sample, readable[..length]);
         var offset = SampleQuantizerOffset(record.Bits);
         var multipliers = normalization.MultiplierArray;
         var addends = normalization.AddendArray;
@@ -245,38 +258,68 @@ public sealed unsafe class DqsReader : IDisposable
     {
         var length = (int)(((long)PixelsPerSample * record.Bits + 7) >> 3);
         var payload = Span(_header.PayloadOffset + record.Offset, length);
-        VerifyOnce(sample, record, payload);
+        VerifyOnce(sample, payload);
         return payload;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private DqsSampleRecord ReadRecord(int sample)
+    {
+        var index = new ReadOnlySpan<byte>(_index, _indexLength);
+        return _layout.VersionMajor == 1
+            ? DqsIndexCodec.ReadVersion1(index, sample)
+            : DqsIndexCodec.ReadVersion2(index, _layout, _header.SampleCount, sample, _offsets[sample]);
     }
 
     /// <summary>
     /// Shards are immutable once renamed into place, so a payload checked once stays checked: later epochs decode at
-    /// full speed. The bit is set only after a successful check; a race just checks twice.
+    /// full speed. The bit (per sample in 1.x, per checksum block in 2.0) is set only after a successful check; a race
+    /// just checks twice.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void VerifyOnce(int sample, DqsSampleRecord record, ReadOnlySpan<byte> payload)
+    private void VerifyOnce(int sample, ReadOnlySpan<byte> payload)
     {
-        var bit = 1 << (sample & 31);
-        if (VerifyPayloadChecksums && (Volatile.Read(ref _verified[sample >> 5]) & bit) == 0)
+        var block = sample / _layout.ChecksumBlock;
+        var bit = 1 << (block & 31);
+        if (VerifyPayloadChecksums && (Volatile.Read(ref _verified[block >> 5]) & bit) == 0)
         {
-            Verify(sample, record, payload);
+            Verify(sample, block, payload);
         }
     }
 
-    private void Verify(int sample, DqsSampleRecord record, ReadOnlySpan<byte> payload)
+    private void Verify(int sample, int block, ReadOnlySpan<byte> payload)
     {
-        var actual = Crc32C.Compute(payload);
-        if (actual != record.Checksum)
+        var index = new ReadOnlySpan<byte>(_index, _indexLength);
+        if (_layout.VersionMajor == 1)
         {
-            DqsThrowHelper.ThrowInvalidPayload(Path, sample, $"CRC32C is {actual:X8} but the index records {record.Checksum:X8}: the sample's codes are damaged.");
+            var recorded = DqsIndexCodec.Version1Checksum(index, sample);
+            var actual = Crc32C.Compute(payload);
+            if (actual != recorded)
+            {
+                DqsThrowHelper.ThrowInvalidPayload(Path, sample, $"CRC32C is {actual:X8} but the index records {recorded:X8}: the sample's codes are damaged.");
+            }
+        }
+        else
+        {
+            var first = block * _layout.ChecksumBlock;
+            var last = Math.Min(first + _layout.ChecksumBlock, Count) - 1;
+            var end = last + 1 < Count ? _offsets[last + 1] : (uint)_header.PayloadLength;
+            var recorded = DqsIndexCodec.Version2BlockChecksum(index, _layout, Count, block);
+            var actual = Crc32C.Compute(new ReadOnlySpan<byte>(_payload + _offsets[first], (int)(end - _offsets[first])));
+            if (actual != recorded)
+            {
+                DqsThrowHelper.ThrowInvalidPayload(Path, sample, $"CRC32C of samples {first}..{last} is {actual:X8} but the index records {recorded:X8}: the codes of one or more of them are damaged.");
+            }
         }
 
-        Interlocked.Or(ref _verified[sample >> 5], 1 << (sample & 31));
+        Interlocked.Or(ref _verified[block >> 5], 1 << (block & 31));
     }
 
-    private void CheckIndex()
+    /// <summary>Checks the index checksum and every entry; returns each sample's payload offset (the running sum of its predecessors' sizes).</summary>
+    private uint[] CheckIndex()
     {
-        var index = Span(_header.IndexOffset, checked(_header.SampleCount * DqsConstants.RecordSize));
+        var count = _header.SampleCount;
+        var index = Span(_header.IndexOffset, _indexLength);
         var recorded = BinaryPrimitives.ReadUInt32LittleEndian(Span(_header.IndexOffset + index.Length, DqsConstants.ChecksumSize));
         var actual = Crc32C.Compute(index);
         if (actual != recorded)
@@ -284,10 +327,26 @@ public sealed unsafe class DqsReader : IDisposable
             DqsThrowHelper.ThrowInvalidIndex(Path, $"CRC32C is {actual:X8} but the file records {recorded:X8}: the index is damaged.");
         }
 
-        long offset = 0;
-        for (var i = 0; i < _header.SampleCount; i++)
+        if (_layout.VersionMajor == 2 && (count & 1) == 1 && index[(int)_layout.WidthsAt(count) + (count >> 1)] >> 4 != 0)
         {
-            var record = DqsSampleRecord.ReadChecked(index.Slice(i * DqsConstants.RecordSize, DqsConstants.RecordSize), _header, i, (uint)offset, Path);
+            DqsThrowHelper.ThrowInvalidIndex(Path, "the unused high half of the last widths byte is not zero.");
+        }
+
+        // The header's length check bounds count by the file's length, so this array is never larger than the file.
+        var offsets = new uint[count];
+        long offset = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var record = _layout.VersionMajor == 1
+                ? DqsIndexCodec.ReadVersion1(index, i)
+                : DqsIndexCodec.ReadVersion2(index, _layout, count, i, (uint)offset);
+            DqsIndexCodec.Check(record, _header, i, Path);
+            if (record.Offset != offset)
+            {
+                DqsThrowHelper.ThrowInvalidRecord(Path, i, "offset", $"{record.Offset} but the samples before it end at {offset}.");
+            }
+
+            offsets[i] = (uint)offset;
             offset += ((long)PixelsPerSample * record.Bits + 7) >> 3;
             if (offset > _header.PayloadLength)
             {
@@ -299,6 +358,8 @@ public sealed unsafe class DqsReader : IDisposable
         {
             DqsThrowHelper.ThrowInvalidHeader(Path, "payloadLength", $"{_header.PayloadLength} bytes but the index describes {offset}.");
         }
+
+        return offsets;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

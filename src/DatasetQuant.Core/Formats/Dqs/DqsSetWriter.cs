@@ -12,7 +12,7 @@ public static class DqsSetWriter
     public sealed record ShardPlan(int FirstSource, int SourceCount, int SampleCount);
 
     /// <summary>Splits source samples into shards: a new shard starts when the next stored sample would pass <paramref name="shardSize"/>.</summary>
-    public static IReadOnlyList<ShardPlan> Plan(ReadOnlySpan<byte> bits, int channels, int pixelsPerSample, long shardSize)
+    public static IReadOnlyList<ShardPlan> Plan(ReadOnlySpan<byte> bits, DqsIndexLayout layout, int pixelsPerSample, long shardSize)
     {
         var plans = new List<ShardPlan>();
         int first = 0, stored = 0;
@@ -25,7 +25,7 @@ public static class DqsSetWriter
             }
 
             var length = SampleQuantizer.PackedBytes(pixelsPerSample, bits[i]);
-            var size = DqsConstants.Overhead(channels, stored + 1) + payload + length;
+            var size = layout.Overhead(stored + 1) + payload + length;
             if (stored > 0 && (size > shardSize || payload + length > uint.MaxValue))
             {
                 plans.Add(new ShardPlan(first, i - first, stored));
@@ -51,7 +51,7 @@ public static class DqsSetWriter
         Directory.CreateDirectory(directory);
         var pixels = source.Channels * source.Height * source.Width;
         var plane = source.Height * source.Width;
-        var plans = Plan(bits, source.Channels, pixels, shardSize);
+        var plans = Plan(bits, DqsIndexLayout.Current(source.Channels, source.ClassCount, pixels), pixels, shardSize);
         var paths = new List<string>(plans.Count);
         var values = new float[pixels];
         var codes = new byte[pixels];
@@ -68,11 +68,14 @@ public static class DqsSetWriter
                 cancellationToken.ThrowIfCancellationRequested();
                 if (bits[i] > 0)
                 {
+                    // The index stores binary16 scales and the decoder uses the stored one, so the codes are made with
+                    // it (the encoder's fits already are; this covers parameters from elsewhere).
+                    var stored = parameters[i] with { Scale = DqsScale.Round(parameters[i].Scale) };
                     source.ReadPixels(i, values);
-                    SampleQuantizer.Quantize(values, statistics.Mean, plane, bits[i], parameters[i], codes);
+                    SampleQuantizer.Quantize(values, statistics.Mean, plane, bits[i], stored, codes);
                     var length = SampleQuantizer.PackedBytes(pixels, bits[i]);
                     DqsBitPacking.Pack(codes, bits[i], packed);
-                    writer.Append(source.Label(i), bits[i], parameters[i], packed.AsSpan(0, length));
+                    writer.Append(source.Label(i), bits[i], stored, packed.AsSpan(0, length));
                 }
 
                 samplesDone?.Invoke(1);

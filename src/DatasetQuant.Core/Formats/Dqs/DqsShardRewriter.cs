@@ -6,10 +6,28 @@ namespace DatasetQuant.Core.Formats.Dqs;
 /// Writes a copy of a shard at lower widths from its codes alone (u' = u &gt;&gt; (b − b'), s' = s·2^(b−b'), the same shift;
 /// docs/format.md §6), dropping the samples whose new width is 0. The copy keeps the shard's place in its set: index,
 /// source range and channel statistics. Both ways a shard shrinks (<see cref="Requantizer"/> over a set under a budget,
-/// a device's per-file byte target) end here.
+/// a device's per-file byte target) end here. The copy is version 2.0 when binary16 holds every kept sample's scale
+/// (always, for a 2.0 shard) and 1.1 otherwise (a 1.x shard's float32 scales), so that its codes stay the shard's own.
 /// </summary>
 public static class DqsShardRewriter
 {
+    /// <summary>
+    /// The layout a copy of <paramref name="shard"/> may take at most (every sample kept): what a byte budget for the
+    /// copy counts. Keeping fewer samples can only make a 1.x shard's copy 2.0, which costs less.
+    /// </summary>
+    public static DqsIndexLayout LayoutBound(DqsReader shard)
+    {
+        ArgumentNullException.ThrowIfNull(shard);
+        var h = shard.Header;
+        var version = 2;
+        for (var i = 0; i < shard.Count && version == 2; i++)
+        {
+            version = DqsScale.IsExact(shard.Record(i).Scale) ? 2 : 1;
+        }
+
+        return DqsIndexLayout.For(version, h.Channels, h.ClassCount, h.PixelsPerSample);
+    }
+
     /// <param name="shard">The shard as it is.</param>
     /// <param name="widths">The new width of each of its samples, at most the current one; 0 drops the sample.</param>
     /// <param name="destinationPath">Written atomically (<see cref="DqsShardWriter"/>); may be the shard's own path.</param>
@@ -22,14 +40,22 @@ public static class DqsShardRewriter
         }
 
         var kept = 0;
-        foreach (var width in widths)
+        var allExact = true;
+        for (var i = 0; i < widths.Length; i++)
         {
-            kept += width > 0 ? 1 : 0;
+            if (widths[i] > 0)
+            {
+                kept++;
+                allExact &= DqsScale.IsExact(shard.Record(i).Scale);
+            }
         }
 
         var h = shard.Header;
         var template = new DqsHeader(h.Channels, h.Height, h.Width, h.ClassCount, kept, h.ShardIndex, h.ShardCount, h.FirstSourceIndex,
-            h.SourceCount, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation]);
+            h.SourceCount, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation])
+        {
+            VersionMajor = allExact ? DqsConstants.VersionMajor : 1,
+        };
         var pixels = shard.PixelsPerSample;
         var codes = new byte[pixels];
         var packed = new byte[pixels];

@@ -8,30 +8,36 @@ namespace DatasetQuant.Core.Formats.Dqs;
 /// Writes one shard: room for header and index first, then the payload as samples arrive, then the footer, the header
 /// and the index with their checksums. The file appears under its name only on <see cref="Commit"/>, complete and
 /// fsynced (temp file, fsync, rename, fsync of the folder); disposing without committing leaves the old file, if any.
+/// Writes the template's version: 2.0 unless it says 1 (then 1.1), which only a copy of a 1.x shard whose scales
+/// binary16 cannot hold needs.
 /// </summary>
 public sealed class DqsShardWriter : IDisposable
 {
     private readonly AtomicFileWriter _file;
     private readonly DqsHeader _template;
+    private readonly DqsIndexLayout _layout;
     private readonly byte[] _index;
     private readonly int _pixels;
     private int _written;
     private long _payloadLength;
+    private uint _blockCrc = uint.MaxValue;
 
     /// <param name="template">Everything but <see cref="DqsHeader.PayloadLength"/>, which the writer counts.</param>
     public DqsShardWriter(string path, DqsHeader template)
     {
         if (template.Channels is < 1 or > DqsConstants.MaxChannels || template.Height is < 1 or > DqsConstants.MaxSide
             || template.Width is < 1 or > DqsConstants.MaxSide || template.ClassCount is < 1 or > DqsConstants.MaxClassCount
-            || template.SampleCount < 0 || template.SampleCount > template.SourceCount || template.ShardIndex >= template.ShardCount)
+            || template.SampleCount < 0 || template.SampleCount > template.SourceCount || template.ShardIndex >= template.ShardCount
+            || template.VersionMajor is not (1 or 2))
         {
             throw new ArgumentException($"{path}: the header describes no valid shard ({template.Channels}×{template.Height}×{template.Width}, " +
-                $"{template.ClassCount} classes, {template.SampleCount} of {template.SourceCount} samples, shard {template.ShardIndex} of {template.ShardCount}).", nameof(template));
+                $"{template.ClassCount} classes, {template.SampleCount} of {template.SourceCount} samples, shard {template.ShardIndex} of {template.ShardCount}, version {template.VersionMajor}).", nameof(template));
         }
 
         _template = template;
+        _layout = template.Layout;
         _pixels = template.PixelsPerSample;
-        _index = new byte[(long)template.SampleCount * DqsConstants.RecordSize];
+        _index = new byte[checked((int)template.IndexLength)];
         _file = new AtomicFileWriter(path);
         _file.Stream.SetLength(0);
         _file.Stream.Position = template.HeaderSize + _index.Length + DqsConstants.ChecksumSize;
@@ -56,6 +62,11 @@ public sealed class DqsShardWriter : IDisposable
             throw new ArgumentException($"{Path}: sample {_written} has width {bits}, label {label}, {parameters}; widths are 1..8, labels below {_template.ClassCount}, scales positive, shifts in [{QuantizationParameters.MinShift}, {QuantizationParameters.MaxShift}].");
         }
 
+        if (_layout.VersionMajor == 2 && !DqsScale.IsExact(parameters.Scale))
+        {
+            throw new ArgumentException($"{Path}: sample {_written} has scale {parameters.Scale}, which a version 2 index (binary16) cannot hold exactly; fit codes with DqsScale.Round'ed scales.");
+        }
+
         var length = (int)(((long)_pixels * bits + 7) >> 3);
         if (packed.Length != length)
         {
@@ -67,8 +78,21 @@ public sealed class DqsShardWriter : IDisposable
             throw new InvalidOperationException($"{Path}: a shard's payload is limited to 4 GiB; use a smaller shard size.");
         }
 
-        new DqsSampleRecord((uint)_payloadLength, parameters.Scale, label, bits, parameters.Shift, Crc32C.Compute(packed))
-            .Write(_index.AsSpan(_written * DqsConstants.RecordSize, DqsConstants.RecordSize));
+        if (_layout.VersionMajor == 1)
+        {
+            DqsIndexCodec.WriteVersion1(_index, _written, new DqsSampleRecord((uint)_payloadLength, parameters.Scale, label, bits, parameters.Shift), Crc32C.Compute(packed));
+        }
+        else
+        {
+            DqsIndexCodec.WriteVersion2(_index, _layout, _template.SampleCount, _written, label, bits, parameters);
+            _blockCrc = Crc32C.Append(_blockCrc, packed);
+            if ((_written + 1) % _layout.ChecksumBlock == 0 || _written + 1 == _template.SampleCount)
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(DqsIndexCodec.Version2BlockChecksumSlot(_index, _layout, _template.SampleCount, _written / _layout.ChecksumBlock), ~_blockCrc);
+                _blockCrc = uint.MaxValue;
+            }
+        }
+
         _file.Stream.Write(packed);
         _payloadLength += length;
         _written++;
@@ -83,7 +107,10 @@ public sealed class DqsShardWriter : IDisposable
 
         var header = new DqsHeader(_template.Channels, _template.Height, _template.Width, _template.ClassCount, _template.SampleCount,
             _template.ShardIndex, _template.ShardCount, _template.FirstSourceIndex, _template.SourceCount, _payloadLength,
-            _template.ChannelMean.ToArray(), _template.ChannelStandardDeviation.ToArray());
+            _template.ChannelMean.ToArray(), _template.ChannelStandardDeviation.ToArray())
+        {
+            VersionMajor = _template.VersionMajor,
+        };
         var headerBytes = new byte[header.HeaderSize];
         var headerChecksum = header.Write(headerBytes);
         Span<byte> footer = stackalloc byte[DqsConstants.FooterSize];

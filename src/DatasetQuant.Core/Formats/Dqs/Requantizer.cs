@@ -49,9 +49,11 @@ public static class Requantizer
 
         // A byte budget bounds the files (each shard keeps its header, index checksum and footer; each stored sample its
         // record); a bpp budget the payload.
+        // Each shard is rewritten as 2.0, or as 1.1 when its float32 scales do not fit binary16 (DqsShardRewriter).
+        var layouts = set.Shards.Select(DqsShardRewriter.LayoutBound).ToList();
         var budgetBytes = budget.IsBitsPerPixel
             ? budget.PayloadBytes(set.SourceCount, pixels)
-            : budget.Bytes - (set.Shards.Count * DqsConstants.Overhead(header.Channels, 0));
+            : budget.Bytes - set.Shards.Select((shard, s) => layouts[s].SetAside(shard.Count, 1)).Sum();
         if (budgetBytes < 0)
         {
             throw new ArgumentException($"a budget of {budget.Bytes} bytes does not cover the fixed overhead of {set.Shards.Count} shard(s).", nameof(budget));
@@ -59,7 +61,7 @@ public static class Requantizer
 
         var problem = new AllocationProblem(n, pixels, budgetBytes)
         {
-            RecordBytes = budget.IsBitsPerPixel ? 0 : DqsConstants.RecordSize,
+            RecordBytes = budget.IsBitsPerPixel ? 0 : layouts.Max(l => l.WholeBytesPerSample),
             Distortion = distortion,
             MaxBits = maxBits,
             Labels = labels,
