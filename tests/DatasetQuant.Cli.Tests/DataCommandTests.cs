@@ -29,7 +29,11 @@ public sealed class DataCommandTests
         Assert.InRange(payload * 8.0 / (10000 * 784), 1.9, 2.0);
         Assert.All(shardsJson, s => Assert.Matches("^[0-9a-f]{64}$", s.GetProperty("sha256").GetString()!));
         Assert.All(shardsJson, s => Assert.True(s.GetProperty("bytes").GetInt64() <= 1 << 20));
-        Assert.All(shardsJson, s => Assert.Equal((1, 1), (s.GetProperty("version").GetInt32(), s.GetProperty("versionMinor").GetInt32())));
+        Assert.All(shardsJson, s => Assert.Equal((2, 0), (s.GetProperty("version").GetInt32(), s.GetProperty("versionMinor").GetInt32())));
+        // 2.0's index: a label byte, a binary16 scale, a shift, a width nibble per sample, a CRC32C per 64 samples.
+        Assert.All(shardsJson, s => Assert.InRange(s.GetProperty("indexBytesPerSample").GetDouble(), 4.5625, 4.6));
+        Assert.Equal(shardsJson.Sum(s => s.GetProperty("bytes").GetInt64()),
+            shardsJson.Sum(s => s.GetProperty("payloadBytes").GetInt64() + s.GetProperty("indexBytes").GetInt64() + 64 + 8 + 4 + 24));
 
         var verify = await DqProcess.RunAsync("verify", shards);
         Assert.True(verify.ExitCode == 0, verify.StdErr + verify.StdOut);

@@ -38,9 +38,11 @@ internal static class InspectCommand
                 {
                     var bytes = summaries.Sum(s => s.Bytes);
                     var payload = summaries.Sum(s => s.Header.PayloadLength);
+                    var index = summaries.Sum(s => s.IndexBytes);
+                    var stored = summaries.Sum(s => (long)s.Header.SampleCount);
                     var pixels = summaries.Sum(s => (double)s.Header.SourceCount * s.Header.PixelsPerSample);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"total: {summaries.Count} shards, {summaries.Sum(s => s.Header.SampleCount)} samples of {summaries.Sum(s => (long)s.Header.SourceCount)}, {bytes} bytes (payload {payload}, overhead {bytes - payload}), {payload * 8 / Math.Max(1, pixels):F4} bpp payload, {bytes * 8 / Math.Max(1, pixels):F4} bpp in files"));
+                        $"total: {summaries.Count} shards, {summaries.Sum(s => s.Header.SampleCount)} samples of {summaries.Sum(s => (long)s.Header.SourceCount)}, {bytes} bytes on flash (payload {payload}, index {index}, {index / (double)Math.Max(1, stored):F3} per stored sample, header and footer {bytes - payload - index}), {payload * 8 / Math.Max(1, pixels):F4} bpp payload, {bytes * 8 / Math.Max(1, pixels):F4} bpp in files"));
                 }
             }
 
@@ -49,8 +51,11 @@ internal static class InspectCommand
         return command;
     }
 
-    internal sealed record ShardSummary(string Path, long Bytes, DqsHeader Header, int[] Histogram, string Sha256)
+    internal sealed record ShardSummary(string Path, long Bytes, DqsHeader Header, long IndexBytes, int[] Histogram, string Sha256)
     {
+        /// <summary>The index (with its checksum) per stored sample: 16.25 bytes and more in 1.x, about 4.6 in 2.0.</summary>
+        public double IndexBytesPerSample => Header.SampleCount == 0 ? 0 : IndexBytes / (double)Header.SampleCount;
+
         /// <summary>Payload bits per pixel over every source sample of the shard, dropped ones included.</summary>
         public double BitsPerPixel => Header.SourceCount == 0 ? 0 : Header.PayloadLength * 8.0 / ((double)Header.SourceCount * Header.PixelsPerSample);
 
@@ -70,7 +75,7 @@ internal static class InspectCommand
 
         using var stream = File.OpenRead(path);
         var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
-        return new ShardSummary(path, reader.FileLength, reader.Header, histogram, sha);
+        return new ShardSummary(path, reader.FileLength, reader.Header, reader.IndexBytes, histogram, sha);
     }
 
     private static void WriteText(ShardSummary s)
@@ -82,7 +87,8 @@ internal static class InspectCommand
         Console.WriteLine(string.Create(inv, $"  samples     {h.SampleCount} stored of {h.SourceCount} (source {h.FirstSourceIndex}..{h.FirstSourceIndex + h.SourceCount - 1}), {h.Channels}x{h.Height}x{h.Width}, {h.ClassCount} classes"));
         Console.WriteLine(string.Create(inv, $"  channels    mean {string.Join(", ", h.ChannelMean.Select(m => m.ToString("F3", inv)))}; std {string.Join(", ", h.ChannelStandardDeviation.Select(m => m.ToString("F3", inv)))} (0-255)"));
         Console.WriteLine(string.Create(inv, $"  widths      {string.Join("  ", s.Histogram.Select((count, bits) => $"{bits}:{count}"))}"));
-        Console.WriteLine(string.Create(inv, $"  bytes       {s.Bytes} (payload {h.PayloadLength}, overhead {s.Bytes - h.PayloadLength})"));
+        Console.WriteLine(string.Create(inv, $"  bytes       {s.Bytes} on flash (payload {h.PayloadLength}, index {s.IndexBytes}, header and footer {s.Bytes - h.PayloadLength - s.IndexBytes})"));
+        Console.WriteLine(string.Create(inv, $"  index       {s.IndexBytesPerSample:F3} bytes per stored sample"));
         Console.WriteLine(string.Create(inv, $"  bits/pixel  {s.BitsPerPixel:F4} payload, {s.FileBitsPerPixel:F4} in the file"));
         Console.WriteLine($"  sha256      {s.Sha256}");
     }
@@ -115,6 +121,8 @@ internal static class InspectCommand
                 writer.WriteNumber("classes", h.ClassCount);
                 writer.WriteNumber("bytes", s.Bytes);
                 writer.WriteNumber("payloadBytes", h.PayloadLength);
+                writer.WriteNumber("indexBytes", s.IndexBytes);
+                writer.WriteNumber("indexBytesPerSample", Math.Round(s.IndexBytesPerSample, 6));
                 writer.WriteNumber("bitsPerPixel", Math.Round(s.BitsPerPixel, 6));
                 writer.WriteNumber("fileBitsPerPixel", Math.Round(s.FileBitsPerPixel, 6));
                 writer.WriteStartArray("widthHistogram");
