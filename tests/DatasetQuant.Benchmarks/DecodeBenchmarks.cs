@@ -7,7 +7,8 @@ namespace DatasetQuant.Benchmarks;
 
 /// <summary>
 /// Decoding 1024 Fashion-MNIST samples to standardised float32 at 1, 2, 4 and 8 bits, against a plain uint8→float32
-/// conversion of the same pixels (the baseline) and a memcpy of the same output bytes, in one class and one run.
+/// conversion of the same pixels (the baseline) and a memcpy of the same output bytes, in one class and one run; and
+/// the same samples from a 1.1 copy of the shard (16-byte records, a checksum per sample) beside the 2.0 shard.
 /// </summary>
 [MemoryDiagnoser]
 public class DecodeBenchmarks : IDisposable
@@ -21,6 +22,7 @@ public class DecodeBenchmarks : IDisposable
     private int[] _labels = [];
     private DqsReader? _reader;
     private DqsReader? _unchecked;
+    private DqsReader? _version1;
     private DqsNormalization? _normalization;
     private string? _directory;
 
@@ -46,6 +48,7 @@ public class DecodeBenchmarks : IDisposable
         var shard = File.ReadAllBytes(result.ShardPaths.Single());
         _reader = DqsReader.Open(shard, "bench.dqs");
         _unchecked = DqsReader.Open(shard, "bench.dqs", verifyPayloadChecksums: false);
+        _version1 = DqsReader.Open(CopyAsVersion1(_reader, Path.Combine(_directory, "v1.dqs")), "bench-v1.dqs");
         _normalization = DqsNormalization.FromHeader(_reader.Header);
     }
 
@@ -72,11 +75,35 @@ public class DecodeBenchmarks : IDisposable
     [Benchmark]
     public void DecodeWithoutChecksums() => _unchecked!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
 
+    /// <summary><see cref="DecodeBatch"/> from the 1.1 copy: the 2.0 index must decode as fast.</summary>
+    [Benchmark]
+    public void DecodeBatchVersion1() => _version1!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
+
+    private static byte[] CopyAsVersion1(DqsReader shard, string path)
+    {
+        var h = shard.Header;
+        var template = new DqsHeader(h.Channels, h.Height, h.Width, h.ClassCount, h.SampleCount, h.ShardIndex, h.ShardCount,
+            h.FirstSourceIndex, h.SourceCount, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation]) { VersionMajor = 1 };
+        using (var writer = new DqsShardWriter(path, template))
+        {
+            for (var i = 0; i < shard.Count; i++)
+            {
+                var record = shard.Record(i);
+                writer.Append(record.Label, record.Bits, record.Parameters, shard.Payload(i));
+            }
+
+            writer.Commit();
+        }
+
+        return File.ReadAllBytes(path);
+    }
+
     [GlobalCleanup]
     public void Dispose()
     {
         _reader?.Dispose();
         _unchecked?.Dispose();
+        _version1?.Dispose();
         if (_directory is not null && Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);

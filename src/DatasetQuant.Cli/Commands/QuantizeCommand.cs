@@ -97,7 +97,7 @@ internal static class QuantizeCommand
     {
         var histogram = result.Histogram();
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, allocator {options.Allocator.Name}, budget {options.Budget} = {result.BudgetBytes} {(options.Budget.IsBitsPerPixel ? "payload bytes" : "bytes of payload and index records after the shards' fixed overhead")}"));
+        Console.WriteLine(string.Create(inv, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, allocator {options.Allocator.Name}, budget {options.Budget} = {result.BudgetBytes} {(options.Budget.IsBitsPerPixel ? "payload bytes" : "bytes of payload and whole index bytes per sample, after the rest of the index and the shards' fixed overhead")}"));
         Console.WriteLine(string.Create(inv, $"payload {result.PayloadBytes} bytes ({result.BitsPerPixel(dataset.PixelsPerSample):F4} bpp), files {result.FileBytes} bytes in {result.ShardPaths.Count} shard(s)"));
         Console.WriteLine(string.Create(inv, $"widths 0..8: {string.Join(' ', histogram)}"));
         Console.WriteLine(string.Create(inv, $"pixel MSE {result.MeanSquaredError:F3}, PSNR {result.Psnr:F2} dB, {result.Elapsed.TotalSeconds:F1} s"));

@@ -7,10 +7,11 @@ using DatasetQuant.Core.Quantization;
 namespace DatasetQuant.Core.Formats.Dqs;
 
 /// <summary>
-/// One shard, memory-mapped. Opening checks the header, footer, index checksum and every index record, so random access
-/// afterwards is O(1); each sample's payload checksum is checked the first time it is read. Decoding writes into caller memory and
-/// allocates nothing. Bad data raises <see cref="DqsFormatException"/> naming the file, and the field or sample.
-/// Safe for concurrent readers.
+/// One shard (version 2.0, or 1.0/1.1), memory-mapped. Opening checks the header, footer, index checksum and every
+/// index entry, and computes each sample's payload offset (2.0 stores none), so random access afterwards is O(1); the
+/// payload checksum covering a sample (its own in 1.x, its block's in 2.0) is checked the first time the sample is
+/// read. Decoding writes into caller memory and allocates nothing. Bad data raises <see cref="DqsFormatException"/>
+/// naming the file, and the field or sample. Safe for concurrent readers.
 /// </summary>
 public sealed unsafe class DqsReader : IDisposable
 {
@@ -24,7 +25,7 @@ public sealed unsafe class DqsReader : IDisposable
     private readonly int _plane;
     private readonly DqsIndexLayout _layout;
     private readonly int _indexLength;
-    private readonly uint[] _offsets = [];
+    private readonly uint[] _offsets;
     private readonly int[] _verified;
     private readonly byte* _index;
     private readonly byte* _payload;
@@ -60,12 +61,7 @@ public sealed unsafe class DqsReader : IDisposable
             byte* pointer = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             _base = pointer + _view.PointerOffset;
-            var headerSpan = new ReadOnlySpan<byte>(_base, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels)));
-            _header = DqsHeader.Read(headerSpan, _length, path, out var headerChecksum);
-            DqsFooter.Check(Span(_header.FooterOffset, DqsConstants.FooterSize), _header, _length, headerChecksum, path);
-            _layout = _header.Layout;
-            _indexLength = checked((int)_header.IndexLength);
-            _offsets = CheckIndex();
+            (_header, _indexLength, _offsets) = CheckOnOpen();
         }
         catch
         {
@@ -73,10 +69,7 @@ public sealed unsafe class DqsReader : IDisposable
             throw;
         }
 
-        _mean = _header.ChannelMean.ToArray();
-        _plane = _header.Height * _header.Width;
-        // A bit per sample (1.x: a checksum per sample) or per block of samples (2.0: a checksum per block).
-        _verified = new int[(_layout.BlockCount(_header.SampleCount) + 31) / 32];
+        (_layout, _mean, _plane, _verified) = (_header.Layout, _header.ChannelMean.ToArray(), _header.Height * _header.Width, NewVerifiedBits(_header));
         _index = _base + _header.IndexOffset;
         _payload = _base + _header.PayloadOffset;
     }
@@ -90,16 +83,7 @@ public sealed unsafe class DqsReader : IDisposable
         _base = (byte*)_pin.AddrOfPinnedObject();
         try
         {
-            if (_length < DqsConstants.FixedHeaderSize)
-            {
-                DqsThrowHelper.ThrowTruncated(name, _length, DqsConstants.FixedHeaderSize, "the fixed header");
-            }
-
-            _header = DqsHeader.Read(data.AsSpan(0, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels))), _length, name, out var headerChecksum);
-            DqsFooter.Check(Span(_header.FooterOffset, DqsConstants.FooterSize), _header, _length, headerChecksum, name);
-            _layout = _header.Layout;
-            _indexLength = checked((int)_header.IndexLength);
-            _offsets = CheckIndex();
+            (_header, _indexLength, _offsets) = CheckOnOpen();
         }
         catch
         {
@@ -107,13 +91,29 @@ public sealed unsafe class DqsReader : IDisposable
             throw;
         }
 
-        _mean = _header.ChannelMean.ToArray();
-        _plane = _header.Height * _header.Width;
-        // A bit per sample (1.x: a checksum per sample) or per block of samples (2.0: a checksum per block).
-        _verified = new int[(_layout.BlockCount(_header.SampleCount) + 31) / 32];
+        (_layout, _mean, _plane, _verified) = (_header.Layout, _header.ChannelMean.ToArray(), _header.Height * _header.Width, NewVerifiedBits(_header));
         _index = _base + _header.IndexOffset;
         _payload = _base + _header.PayloadOffset;
     }
+
+    /// <summary>Header, footer and index checks of docs/format.md §8 (steps 1–5) on the mapped or pinned bytes.</summary>
+    private (DqsHeader Header, int IndexLength, uint[] Offsets) CheckOnOpen()
+    {
+        if (_length < DqsConstants.FixedHeaderSize)
+        {
+            DqsThrowHelper.ThrowTruncated(Path, _length, DqsConstants.FixedHeaderSize, "the fixed header");
+        }
+
+        var header = DqsHeader.Read(new ReadOnlySpan<byte>(_base, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels))), _length, Path, out var headerChecksum);
+        DqsFooter.Check(Span(header.FooterOffset, DqsConstants.FooterSize), header, _length, headerChecksum, Path);
+        var indexLength = checked((int)header.IndexLength);
+        var offsets = DqsIndexCheck.Offsets(Span(header.IndexOffset, indexLength),
+            BinaryPrimitives.ReadUInt32LittleEndian(Span(header.IndexOffset + indexLength, DqsConstants.ChecksumSize)), header, Path);
+        return (header, indexLength, offsets);
+    }
+
+    /// <summary>A bit per payload checksum: per sample in 1.x, per block of samples in 2.0.</summary>
+    private static int[] NewVerifiedBits(in DqsHeader header) => new int[(header.Layout.BlockCount(header.SampleCount) + 31) / 32];
 
     public string Path { get; }
 
@@ -313,53 +313,6 @@ public sealed unsafe class DqsReader : IDisposable
         }
 
         Interlocked.Or(ref _verified[block >> 5], 1 << (block & 31));
-    }
-
-    /// <summary>Checks the index checksum and every entry; returns each sample's payload offset (the running sum of its predecessors' sizes).</summary>
-    private uint[] CheckIndex()
-    {
-        var count = _header.SampleCount;
-        var index = Span(_header.IndexOffset, _indexLength);
-        var recorded = BinaryPrimitives.ReadUInt32LittleEndian(Span(_header.IndexOffset + index.Length, DqsConstants.ChecksumSize));
-        var actual = Crc32C.Compute(index);
-        if (actual != recorded)
-        {
-            DqsThrowHelper.ThrowInvalidIndex(Path, $"CRC32C is {actual:X8} but the file records {recorded:X8}: the index is damaged.");
-        }
-
-        if (_layout.VersionMajor == 2 && (count & 1) == 1 && index[(int)_layout.WidthsAt(count) + (count >> 1)] >> 4 != 0)
-        {
-            DqsThrowHelper.ThrowInvalidIndex(Path, "the unused high half of the last widths byte is not zero.");
-        }
-
-        // The header's length check bounds count by the file's length, so this array is never larger than the file.
-        var offsets = new uint[count];
-        long offset = 0;
-        for (var i = 0; i < count; i++)
-        {
-            var record = _layout.VersionMajor == 1
-                ? DqsIndexCodec.ReadVersion1(index, i)
-                : DqsIndexCodec.ReadVersion2(index, _layout, count, i, (uint)offset);
-            DqsIndexCodec.Check(record, _header, i, Path);
-            if (record.Offset != offset)
-            {
-                DqsThrowHelper.ThrowInvalidRecord(Path, i, "offset", $"{record.Offset} but the samples before it end at {offset}.");
-            }
-
-            offsets[i] = (uint)offset;
-            offset += ((long)PixelsPerSample * record.Bits + 7) >> 3;
-            if (offset > _header.PayloadLength)
-            {
-                DqsThrowHelper.ThrowInvalidRecord(Path, i, "bits", $"the samples up to this one need {offset} payload bytes but the header declares {_header.PayloadLength}.");
-            }
-        }
-
-        if (offset != _header.PayloadLength)
-        {
-            DqsThrowHelper.ThrowInvalidHeader(Path, "payloadLength", $"{_header.PayloadLength} bytes but the index describes {offset}.");
-        }
-
-        return offsets;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -8,7 +8,7 @@ public sealed record DqsVerification(string Path, IReadOnlyList<string> Problems
 
 /// <summary>
 /// Checks everything a shard promises: header, footer and index checksums and fields (as opening a reader does), every
-/// sample's payload checksum, and zero padding bits. Every byte of a shard is covered by one of these checks, so any
+/// payload checksum (per sample in 1.x, per block of samples in 2.0), and zero padding bits. Every byte of a shard is covered by one of these checks, so any
 /// single damaged byte is found. For a set, also that the shards agree on shape and statistics and tile the source.
 /// </summary>
 public static class DqsVerifier
