@@ -80,6 +80,17 @@ public sealed class ShardVersionTests : IDisposable
     }
 
     [Fact]
+    public void The_decoders_binary16_conversion_is_exact_for_every_value()
+    {
+        for (var bits = 0; bits <= ushort.MaxValue; bits++)
+        {
+            var expected = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
+            var actual = DqsScale.ToSingle((ushort)bits);
+            Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual) || (float.IsNaN(expected) && float.IsNaN(actual)), $"{bits:X4}: {actual} for {expected}");
+        }
+    }
+
+    [Fact]
     public void A_version_2_writer_refuses_a_scale_binary16_cannot_hold_and_names_the_file()
     {
         var template = new DqsHeader(1, 28, 28, 10, 1, 0, 1, 0, 1, 0, [72f], [90f]);

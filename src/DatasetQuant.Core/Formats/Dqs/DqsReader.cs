@@ -28,6 +28,9 @@ public sealed unsafe class DqsReader : IDisposable
     private readonly uint[] _offsets;
     private readonly int[] _verified;
     private readonly byte* _index;
+    private readonly byte* _scales;
+    private readonly byte* _shifts;
+    private readonly byte* _widths;
     private readonly byte* _payload;
     private bool _disposed;
 
@@ -72,6 +75,10 @@ public sealed unsafe class DqsReader : IDisposable
         (_layout, _mean, _plane, _verified) = (_header.Layout, _header.ChannelMean.ToArray(), _header.Height * _header.Width, NewVerifiedBits(_header));
         _index = _base + _header.IndexOffset;
         _payload = _base + _header.PayloadOffset;
+        // 2.0's columns (1.x reads its records and never these).
+        _scales = _index + _layout.ScalesAt(_header.SampleCount);
+        _shifts = _index + _layout.ShiftsAt(_header.SampleCount);
+        _widths = _index + _layout.WidthsAt(_header.SampleCount);
     }
 
     private DqsReader(byte[] data, string name, bool verifyPayloadChecksums)
@@ -94,6 +101,10 @@ public sealed unsafe class DqsReader : IDisposable
         (_layout, _mean, _plane, _verified) = (_header.Layout, _header.ChannelMean.ToArray(), _header.Height * _header.Width, NewVerifiedBits(_header));
         _index = _base + _header.IndexOffset;
         _payload = _base + _header.PayloadOffset;
+        // 2.0's columns (1.x reads its records and never these).
+        _scales = _index + _layout.ScalesAt(_header.SampleCount);
+        _shifts = _index + _layout.ShiftsAt(_header.SampleCount);
+        _widths = _index + _layout.WidthsAt(_header.SampleCount);
     }
 
     /// <summary>Header, footer and index checks of docs/format.md §8 (steps 1–5) on the mapped or pinned bytes.</summary>
@@ -144,7 +155,17 @@ public sealed unsafe class DqsReader : IDisposable
     /// <summary>Bytes of the index and its checksum (version 1: 16 per sample and 4; version 2: about 4.6 per sample).</summary>
     public long IndexBytes => _indexLength + DqsConstants.ChecksumSize;
 
-    public int Label(int sample) => Record(sample).Label;
+    public int Label(int sample)
+    {
+        if (_layout.VersionMajor == 1)
+        {
+            return Record(sample).Label;
+        }
+
+        CheckSample(sample);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _layout.LabelBytes == 1 ? _index[sample] : ReadUInt16(_index + (2L * sample));
+    }
 
     public int Bits(int sample) => Record(sample).Bits;
 
@@ -262,13 +283,25 @@ public sealed unsafe class DqsReader : IDisposable
         return payload;
     }
 
+    /// <summary>An entry of a checked index: 1.x from its record, 2.0 from its columns (pointers, as every position was checked on open).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private DqsSampleRecord ReadRecord(int sample)
     {
-        var index = new ReadOnlySpan<byte>(_index, _indexLength);
-        return _layout.VersionMajor == 1
-            ? DqsIndexCodec.ReadVersion1(index, sample)
-            : DqsIndexCodec.ReadVersion2(index, _layout, _header.SampleCount, sample, _offsets[sample]);
+        if (_layout.VersionMajor == 1)
+        {
+            return DqsIndexCodec.ReadVersion1(new ReadOnlySpan<byte>(_index, _indexLength), sample);
+        }
+
+        var label = _layout.LabelBytes == 1 ? _index[sample] : ReadUInt16(_index + (2L * sample));
+        var bits = (_widths[sample >> 1] >> ((sample & 1) << 2)) & 0x0F;
+        return new DqsSampleRecord(_offsets[sample], DqsScale.ToSingle(ReadUInt16(_scales + (2L * sample))), label, bits, (sbyte)_shifts[sample]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort ReadUInt16(byte* at)
+    {
+        var value = Unsafe.ReadUnaligned<ushort>(at);
+        return BitConverter.IsLittleEndian ? value : BinaryPrimitives.ReverseEndianness(value);
     }
 
     /// <summary>
