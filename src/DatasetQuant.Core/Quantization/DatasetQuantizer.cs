@@ -138,11 +138,48 @@ public static class DatasetQuantizer
             var planned = DqsSetWriter.Plan(bits, layout, pixels, options.ShardSizeBytes).Count;
             if (planned <= shards)
             {
-                return (problem, budget);
+                return Relax(options, problemFor, layout, pixels, shards, bits) ?? (problem, budget);
             }
 
             shards = planned - 1;
         }
+    }
+
+    /// <summary>
+    /// The set-aside above counts the index's half-byte widths and block checksums as if every sample were stored; when
+    /// the allocation drops samples, allocating again with the set-aside of the samples it kept gets those bytes back
+    /// (with one more shard's fixed part when the larger allocation needs it), kept only if its files still fit the
+    /// budget. Null when there is nothing to gain.
+    /// </summary>
+    private static (AllocationProblem Problem, long BudgetBytes)? Relax(QuantizeOptions options, Func<long, AllocationProblem> problemFor,
+        DqsIndexLayout layout, int pixels, int shards, byte[] bits)
+    {
+        var stored = bits.Count(b => b > 0);
+        var trial = new byte[bits.Length];
+        for (var attempt = 0; attempt < 4 && stored < bits.Length; attempt++)
+        {
+            var budget = options.Budget.Bytes - layout.SetAside(stored, shards);
+            var problem = problemFor(budget);
+            AllocateChecked(options.Allocator, problem, trial);
+            var planned = DqsSetWriter.Plan(trial, layout, pixels, options.ShardSizeBytes).Count;
+            if (planned > shards)
+            {
+                shards = planned;
+                continue;
+            }
+
+            var kept = trial.Count(b => b > 0);
+            if (problem.TotalBytes(trial) + layout.SetAside(kept, shards) <= options.Budget.Bytes)
+            {
+                trial.CopyTo(bits, 0);
+                return (problem, budget);
+            }
+
+            // The bytes got back bought more samples, whose own index then did not fit: set aside theirs and try again.
+            stored = kept;
+        }
+
+        return null;
     }
 
     private static void AllocateChecked(IBitAllocator allocator, AllocationProblem problem, byte[] bits)
