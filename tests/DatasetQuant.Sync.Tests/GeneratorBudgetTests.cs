@@ -23,7 +23,11 @@ public sealed class GeneratorBudgetTests
         var device = bed.AddDevice("pi-small", requantizer: new DqsShardRequantizer());
         device.Options.BrokerUrl = broker.Url;
         device.Start(await factory.ConnectAsync(device.Options.ToConnectionOptions(DeviceSyncEngine.CreateWill(device.Options))));
-        await Task.Delay(500); // let the device subscribe; a late one pulls what it missed
+        // A device whose own configuration sets the synthetic share (dq-agent with FineTune:SyntheticRatio) keeps it.
+        var keeps = bed.AddDevice("pi-configured", o => o.FollowGeneratorMixingRule = false);
+        keeps.Options.BrokerUrl = broker.Url;
+        keeps.Start(await factory.ConnectAsync(keeps.Options.ToConnectionOptions(DeviceSyncEngine.CreateWill(keeps.Options))));
+        await Task.Delay(500); // let the devices subscribe; a late one pulls what it missed
 
         var shards = FashionMnistShards.Write(bed.Root.File("fmnist-8bit"), samples: 1000, shardSize: 400_000);
         var shardResult = await bed.Publisher.PublishAsync("fmnist", 1, shards, new DqsShardDescriber(), SyncTestBed.ChunkSize);
@@ -46,6 +50,8 @@ public sealed class GeneratorBudgetTests
         await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes <= budget, "holdings within the budget", bed.Log);
         Assert.InRange(ShardBytes(device), (budget - ruleBytes) * 8 / 10, budget - ruleBytes);
         Assert.True(bed.Log.Contains("mixing rule gives a share of 0"), "the device says why it does not hold the model");
+        await SyncTestBed.WaitUntilAsync(() => keeps.Holds("fm-dim", 1), "the configured device to hold the generator", bed.Log, timeoutMs: 60_000);
+        Assert.Equal(File.ReadAllBytes(idle), File.ReadAllBytes(Path.Combine(keeps.DatasetDirectory("fm-dim"), "G.onnx")));
 
         // Version 2's rule gives a share at these sizes: held whole, and the shards share what it leaves, as before.
         var useful = WriteGenerator(bed.Root.File("gen-v2"), 300_000, "[{\"shardBytes\": 100000, \"ratio\": 0.25}]");

@@ -64,7 +64,7 @@ public sealed partial class DeviceSyncEngine
     /// <summary>A generator that fits the budget but whose rule gives it no share at the shard bytes beside it.</summary>
     private bool IsIdleGenerator(DatasetManifest generator)
     {
-        if ((EffectiveBudget is { } budget && budget < generator.TotalBytes) || RuleOf(generator) is not { } rule)
+        if (!_options.FollowGeneratorMixingRule || (EffectiveBudget is { } budget && budget < generator.TotalBytes) || RuleOf(generator) is not { } rule)
         {
             return false;
         }
