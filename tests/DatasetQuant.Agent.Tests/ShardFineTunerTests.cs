@@ -120,6 +120,12 @@ public sealed class ShardFineTunerTests : IDisposable
         // A configured share wins over the rule.
         var configured = await Trainer(ratio: 0.25).FineTuneAsync(Request(), CancellationToken.None);
         Assert.Equal(900, configured.GeneratorSamples);
+
+        // The sync layer deleted the model because its rule gives no share at this budget: the run says so.
+        File.Delete(pushed);
+        var idle = await Trainer(ratio: null).FineTuneAsync(Request(), CancellationToken.None);
+        Assert.Equal(0, idle.GeneratorSamples);
+        Assert.Contains("only its manifest is held", idle.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,7 +16,9 @@ public readonly record struct GeneratorMix(string? Path, double Ratio, string Re
         var path = string.IsNullOrEmpty(configuredPath) ? FindPushed(dataDirectory) : configuredPath;
         if (path is null)
         {
-            return new GeneratorMix(null, 0, "none configured or pushed");
+            return new GeneratorMix(null, 0, HasIdlePushed(dataDirectory)
+                ? "pushed, but only its manifest is held: its mixing rule gives no share at this device's budget, so the shards got its bytes"
+                : "none configured or pushed");
         }
 
         var origin = string.IsNullOrEmpty(configuredPath) ? "pushed" : "configured";
@@ -30,6 +32,14 @@ public readonly record struct GeneratorMix(string? Path, double Ratio, string Re
             ? new GeneratorMix(path, measured, string.Create(CultureInfo.InvariantCulture,
                 $"{origin}, share {measured:0.##} from its mixing rule at {shardBytes} shard bytes{(measured == 0 ? " (the frontier found no gain there)" : string.Empty)}"))
             : new GeneratorMix(path, 0, $"{origin}, but its manifest has no mixing rule and FineTune:SyntheticRatio is not set");
+    }
+
+    /// <summary>A pushed generator whose model the sync layer did not keep (its rule said 0): its .json manifest alone is held.</summary>
+    private static bool HasIdlePushed(string dataDirectory)
+    {
+        var datasets = System.IO.Path.Combine(dataDirectory, "datasets");
+        return Directory.Exists(datasets) && Directory.EnumerateDirectories(datasets)
+            .Any(dir => Directory.EnumerateFiles(dir, "*.json").Any() && !Directory.EnumerateFiles(dir, "*.onnx").Any());
     }
 
     /// <summary>
