@@ -2,7 +2,7 @@
 top of it with a spectrally normalised projection discriminator (hinge loss) and DiM's logit matching against a pool
 of classifiers; the exponential moving average that validates best by DiM's protocol is exported.
 
-    python3 -m dimtrain.refine --out out/ --seed 1 --threads 1 --budget-minutes 55
+    python3 -m dimtrain.refine --out out/ --seed 1 --threads 1 --budget-minutes 60
 """
 import argparse
 import copy
@@ -47,7 +47,7 @@ def parse(argv):
     p.add_argument("--eval-samples", type=int, default=6000)
     p.add_argument("--eval-epochs", type=int, default=3)
     p.add_argument("--eval-every", type=int, default=100, help="validate every this many steps (and at step 0)")
-    p.add_argument("--budget-minutes", type=float, default=55)
+    p.add_argument("--budget-minutes", type=float, default=60, help="wall-clock limit; training stops and exports the best")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: none)")
     return p.parse_args(argv)
 
