@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using DatasetQuant.Onnx.Generators;
 
 namespace DatasetQuant.Agent.FineTuning;
@@ -16,8 +17,8 @@ public readonly record struct GeneratorMix(string? Path, double Ratio, string Re
         var path = string.IsNullOrEmpty(configuredPath) ? FindPushed(dataDirectory) : configuredPath;
         if (path is null)
         {
-            return new GeneratorMix(null, 0, HasIdlePushed(dataDirectory)
-                ? "pushed, but only its manifest is held: its mixing rule gives no share at this device's budget, so the shards got its bytes"
+            return new GeneratorMix(null, 0, PushedButNotHeld(dataDirectory) is { } name
+                ? $"'{name}' was pushed but is not held here: it does not fit this device's budget, or its mixing rule gives no share at it (the shards got its bytes)"
                 : "none configured or pushed");
         }
 
@@ -34,12 +35,31 @@ public readonly record struct GeneratorMix(string? Path, double Ratio, string Re
             : new GeneratorMix(path, 0, $"{origin}, but its manifest has no mixing rule and FineTune:SyntheticRatio is not set");
     }
 
-    /// <summary>A pushed generator whose model the sync layer did not keep (its rule said 0): its .json manifest alone is held.</summary>
-    private static bool HasIdlePushed(string dataDirectory)
+    /// <summary>
+    /// A generator the coordinator pushed (kind <c>generator</c> in the sync state) whose model the sync layer did not
+    /// keep; null when there is none or the state cannot be read (then the run just says no generator is held).
+    /// </summary>
+    private static string? PushedButNotHeld(string dataDirectory)
     {
-        var datasets = System.IO.Path.Combine(dataDirectory, "datasets");
-        return Directory.Exists(datasets) && Directory.EnumerateDirectories(datasets)
-            .Any(dir => Directory.EnumerateFiles(dir, "*.json").Any() && !Directory.EnumerateFiles(dir, "*.onnx").Any());
+        var statePath = System.IO.Path.Combine(dataDirectory, "sync-state.json");
+        try
+        {
+            using var state = JsonDocument.Parse(File.ReadAllBytes(statePath));
+            foreach (var dataset in state.RootElement.GetProperty("datasets").EnumerateObject())
+            {
+                if (dataset.Value.TryGetProperty("signed", out var signed) && signed.TryGetProperty("manifest", out var manifest)
+                    && manifest.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() == "generator")
+                {
+                    return dataset.Name;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // No state yet (FileNotFoundException is an IOException), or not the shape written by the sync layer.
+        }
+
+        return null;
     }
 
     /// <summary>
