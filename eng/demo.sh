@@ -70,10 +70,22 @@ echo
 echo "== Push the generator to the fleet (signed, chunked, like a dataset)"
 coordinator publish --broker "$broker" --fleet demo --key "$fleet_dir/coordinator.pem" --db "$fleet_dir/fleet.db" \
     --dataset fmnist-dim --generator "$generator"
+# Each device decides per file: held, or not held because it does not fit the budget or because its mixing rule
+# gives it no share at the shard bytes the budget leaves beside it (docs/generators.md, "Generators on the fleet").
 deadline=$((SECONDS + 120))
 for device in "${devices[@]}"; do
-    until [ -f "$fleet_dir/$device/datasets/fmnist-dim/G.json" ]; do
-        if ((SECONDS > deadline)); then echo "demo: $device did not receive the generator within 120 s" >&2; exit 1; fi
+    until python3 - "$fleet_dir/$device/sync-state.json" "$device" <<'PY' 2>/dev/null
+import json, sys
+state = json.load(open(sys.argv[1]))
+held = {k.lower(): v for k, v in state["datasets"]["fmnist-dim"].items()}
+files = {s["id"]: s["name"] for s in held["signed"]["manifest"]["shards"]}
+decided = {s["id"]: s["precision"] for s in held["shards"]}
+if set(decided) != set(files):
+    sys.exit(1)
+print(f'{sys.argv[2]:<10} generator: ' + ", ".join(f'{files[i]} {"held" if decided[i] != "dropped" else "not held"}' for i in sorted(files)))
+PY
+    do
+        if ((SECONDS > deadline)); then echo "demo: $device did not settle the generator within 120 s" >&2; exit 1; fi
         sleep 1
     done
 done

@@ -41,6 +41,11 @@ public static class AgentHost
         builder.Services.AddAgentSystemd();
         builder.Services.AddGpio(builder.Configuration.GetSection(GpioOptions.SectionName));
         builder.Services.AddDeviceSync(builder.Configuration.GetSection(DeviceSyncOptions.SectionName));
+
+        // A configured synthetic share overrides a generator's mixing rule, so the sync layer must not drop a pushed
+        // generator because its rule says 0.
+        var configuredShare = builder.Configuration.GetSection(FineTuneOptions.SectionName)[nameof(FineTuneOptions.SyntheticRatio)];
+        builder.Services.PostConfigure<DeviceSyncOptions>(o => o.FollowGeneratorMixingRule &= string.IsNullOrEmpty(configuredShare));
         builder.Services.TryAddSingleton<IDeviceTrainer, ShardFineTuner>();
         builder.Services.AddSingleton<FineTuneRequests>();
         builder.Services.AddSingleton<FineTuneService>();

@@ -120,6 +120,15 @@ public sealed class ShardFineTunerTests : IDisposable
         // A configured share wins over the rule.
         var configured = await Trainer(ratio: 0.25).FineTuneAsync(Request(), CancellationToken.None);
         Assert.Equal(900, configured.GeneratorSamples);
+
+        // The sync layer deleted the model because its rule gives no share at this budget: the run says so (the sync
+        // state, in the sync layer's own format, still names the push).
+        File.Delete(pushed);
+        File.WriteAllText(Path.Combine(_data.Path, "sync-state.json"),
+            """{"schema":1,"budgetVersion":0,"datasets":{"fm-dim":{"signed":{"schema":1,"manifest":{"dataset":"fm-dim","kind":"generator","version":1}},"shards":[]}}}""");
+        var idle = await Trainer(ratio: null).FineTuneAsync(Request(), CancellationToken.None);
+        Assert.Equal(0, idle.GeneratorSamples);
+        Assert.Contains("'fm-dim' was pushed but is not held here", idle.Message, StringComparison.Ordinal);
     }
 
     [Fact]

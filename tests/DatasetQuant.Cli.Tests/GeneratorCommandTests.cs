@@ -90,6 +90,21 @@ public sealed class GeneratorCommandTests
     }
 
     [Fact]
+    public async Task Generator_train_offers_the_two_recipes_and_refuses_another_before_running_anything()
+    {
+        var help = await DqProcess.RunAsync("generator", "train", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--recipe", help.StdOut, StringComparison.Ordinal);
+        Assert.Contains("skip", help.StdOut, StringComparison.Ordinal);
+
+        using var dir = new TempDirectory();
+        var wrong = await DqProcess.RunAsync("generator", "train", "--recipe", "gan", "--out", dir.File("out"));
+        Assert.NotEqual(0, wrong.ExitCode);
+        Assert.Contains("gan", wrong.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir.File("out")));
+    }
+
+    [Fact]
     public async Task Missing_onnx_runtime_library_is_one_clear_error()
     {
         // dq without the package's runtimes/ folder: what a copy that lost libonnxruntime.so looks like.

@@ -170,6 +170,8 @@ public sealed class CommandLineTests : IDisposable
             await store.RecordDatasetAsync(new DatasetRecord("lab", "fmnist", 2, now, "/srv/fmnist/v2",
                 [new DatasetShard(0, "a.dqs", 3L << 20, "aa", 100), new DatasetShard(1, "b.dqs", 2L << 20, "bb", 50)]));
             await store.RecordBroadcastAsync(new BroadcastRecord("lab", "fmnist", 2, now, now, 40, 5_300_000));
+            await store.RecordDatasetAsync(new DatasetRecord("lab", "fmnist-dim", 1, now, "/srv/dim",
+                [new DatasetShard(0, "G.onnx", 3_626_241, "cc", 0), new DatasetShard(1, "G.json", 600, "dd", 0)]) { Kind = DatasetKinds.Generator });
             await store.RecordRepairAsync(new RepairRecord("lab", "pi-1", "fmnist", 2, "k", now, 3, 393_216));
         }
 
@@ -184,7 +186,9 @@ public sealed class CommandLineTests : IDisposable
         Assert.DoesNotContain("pending", pi1);
         var pi2 = Assert.Single(lines, l => l.StartsWith("lab    pi-2", StringComparison.Ordinal));
         Assert.Contains("offline", pi2);
-        Assert.Contains("Datasets (1)", result.StdOut);
+        Assert.Contains("Datasets (2)", result.StdOut);
+        Assert.Single(lines, l => l.StartsWith("lab    dataset ", StringComparison.Ordinal) && l.Contains(" fmnist ", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("lab    generator ", StringComparison.Ordinal) && l.Contains(" fmnist-dim ", StringComparison.Ordinal));
         Assert.Contains("/srv/fmnist/v2", result.StdOut);
         Assert.Contains("40 chunks", result.StdOut);
         Assert.Single(lines, l => l.StartsWith("lab    pi-1    fmnist", StringComparison.Ordinal) && l.Contains("5.0 MiB"));

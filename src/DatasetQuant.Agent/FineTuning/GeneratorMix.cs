@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using DatasetQuant.Onnx.Generators;
 
 namespace DatasetQuant.Agent.FineTuning;
@@ -16,7 +17,9 @@ public readonly record struct GeneratorMix(string? Path, double Ratio, string Re
         var path = string.IsNullOrEmpty(configuredPath) ? FindPushed(dataDirectory) : configuredPath;
         if (path is null)
         {
-            return new GeneratorMix(null, 0, "none configured or pushed");
+            return new GeneratorMix(null, 0, PushedButNotHeld(dataDirectory) is { } name
+                ? $"'{name}' was pushed but is not held here: it does not fit this device's budget, or its mixing rule gives no share at it (the shards got its bytes)"
+                : "none configured or pushed");
         }
 
         var origin = string.IsNullOrEmpty(configuredPath) ? "pushed" : "configured";
@@ -30,6 +33,33 @@ public readonly record struct GeneratorMix(string? Path, double Ratio, string Re
             ? new GeneratorMix(path, measured, string.Create(CultureInfo.InvariantCulture,
                 $"{origin}, share {measured:0.##} from its mixing rule at {shardBytes} shard bytes{(measured == 0 ? " (the frontier found no gain there)" : string.Empty)}"))
             : new GeneratorMix(path, 0, $"{origin}, but its manifest has no mixing rule and FineTune:SyntheticRatio is not set");
+    }
+
+    /// <summary>
+    /// A generator the coordinator pushed (kind <c>generator</c> in the sync state) whose model the sync layer did not
+    /// keep; null when there is none or the state cannot be read (then the run just says no generator is held).
+    /// </summary>
+    private static string? PushedButNotHeld(string dataDirectory)
+    {
+        var statePath = System.IO.Path.Combine(dataDirectory, "sync-state.json");
+        try
+        {
+            using var state = JsonDocument.Parse(File.ReadAllBytes(statePath));
+            foreach (var dataset in state.RootElement.GetProperty("datasets").EnumerateObject())
+            {
+                if (dataset.Value.TryGetProperty("signed", out var signed) && signed.TryGetProperty("manifest", out var manifest)
+                    && manifest.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() == "generator")
+                {
+                    return dataset.Name;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // No state yet (FileNotFoundException is an IOException), or not the shape written by the sync layer.
+        }
+
+        return null;
     }
 
     /// <summary>

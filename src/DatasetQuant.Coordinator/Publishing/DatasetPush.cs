@@ -67,6 +67,7 @@ public sealed class DatasetPush(
                 manifest.Shards.Select(s => new DatasetShard(s.Id, s.Name, s.Size, s.Sha256, s.SampleCount)).ToList())
             {
                 SignedManifest = SyncMessageCodec.Serialize(signed),
+                Kind = manifest.IsGenerator ? DatasetKinds.Generator : DatasetKinds.Dataset,
             };
             if (!await store.RecordDatasetAsync(record, cancellationToken))
             {

@@ -46,7 +46,7 @@ public sealed record FleetSnapshot(
         {
             var broadcast = (await store.ListBroadcastsAsync(fleet, dataset.Name, cancellationToken)).LastOrDefault(b => b.ManifestVersion == dataset.ManifestVersion);
             var complete = deviceViews.Count(d => d.Transfers.Any(t => t.Dataset == dataset.Name && t.Complete));
-            datasetViews.Add(new DatasetView(dataset, KindOf(dataset), broadcast, complete));
+            datasetViews.Add(new DatasetView(dataset, dataset.Kind, broadcast, complete));
         }
 
         return new FleetSnapshot(
@@ -55,11 +55,6 @@ public sealed record FleetSnapshot(
             await store.ListRecentRepairsAsync(fleet, recentRepairs, cancellationToken));
     }
 
-    /// <summary>
-    /// What a published thing is: every record is a dataset of shards today. Generators published through the fleet
-    /// will be told apart here once the store records their kind, and every view shows the kind column already.
-    /// </summary>
-    public static string KindOf(DatasetRecord dataset) => "dataset";
 }
 
 /// <summary>A device, its desired budget (null before the first), its holdings and its progress per published dataset.</summary>

@@ -139,7 +139,18 @@ public sealed record DatasetRecord(
     /// <summary>The signed manifest message exactly as published (JSON), or null when it was recorded without one.</summary>
     public byte[]? SignedManifest { get; init; }
 
+    /// <summary><see cref="DatasetKinds.Dataset"/> (quantized shards) or <see cref="DatasetKinds.Generator"/>.</summary>
+    public string Kind { get; init; } = DatasetKinds.Dataset;
+
     public long TotalBytes => Shards.Sum(s => s.Bytes);
+}
+
+/// <summary>What the fleet store records a published thing as, from the kind of its signed manifest.</summary>
+public static class DatasetKinds
+{
+    public const string Dataset = "dataset";
+
+    public const string Generator = "generator";
 }
 
 /// <summary>A shard of a published dataset as its manifest lists it (SHA-256 as lowercase hex).</summary>

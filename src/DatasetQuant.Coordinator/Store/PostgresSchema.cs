@@ -100,6 +100,14 @@ internal static class PostgresSchema
         ALTER TABLE desired_budgets ADD COLUMN publish_claim_owner TEXT COLLATE "C";
         ALTER TABLE desired_budgets ADD COLUMN publish_claim_until_ms BIGINT NOT NULL DEFAULT 0;
         """,
+
+        // 4: what a published thing is (dataset of shards or generator); rows published before read it from their
+        // signed manifest, whose kind the signature covers (matched as text: a malformed blob must not stop the upgrade).
+        """
+        ALTER TABLE datasets ADD COLUMN kind TEXT NOT NULL DEFAULT 'dataset';
+        UPDATE datasets SET kind = 'generator'
+        WHERE signed_manifest IS NOT NULL AND encode(signed_manifest, 'escape') ~ '"kind"\s*:\s*"generator"';
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -11,11 +11,11 @@ public abstract partial class SqlFleetStore
         {
             // The version only rises, in the statement itself: two publishers racing cannot leave the lower one behind.
             await using (var upsert = Command(connection, """
-                INSERT INTO datasets (fleet, name, manifest_version, published_ms, shard_directory, signed_manifest)
-                VALUES (@fleet, @name, @version, @at, @dir, @signed)
+                INSERT INTO datasets (fleet, name, manifest_version, published_ms, shard_directory, signed_manifest, kind)
+                VALUES (@fleet, @name, @version, @at, @dir, @signed, @kind)
                 ON CONFLICT (fleet, name) DO UPDATE SET
                     manifest_version = excluded.manifest_version, published_ms = excluded.published_ms,
-                    shard_directory = excluded.shard_directory, signed_manifest = excluded.signed_manifest
+                    shard_directory = excluded.shard_directory, signed_manifest = excluded.signed_manifest, kind = excluded.kind
                 WHERE datasets.manifest_version < excluded.manifest_version;
                 """, transaction))
             {
@@ -25,6 +25,7 @@ public abstract partial class SqlFleetStore
                 Int64(upsert, "@at", ToMs(dataset.PublishedAt));
                 Text(upsert, "@dir", dataset.ShardDirectory);
                 Parameter(upsert, "@signed", DbType.Binary, dataset.SignedManifest);
+                Text(upsert, "@kind", dataset.Kind);
                 if (await upsert.ExecuteNonQueryAsync(cancellationToken) == 0)
                 {
                     // Not written: the same version again is accepted as it is, a lower one refused.
@@ -117,7 +118,7 @@ public abstract partial class SqlFleetStore
         {
             List<DatasetRecord> headers;
             await using (var command = Command(connection, """
-                SELECT fleet, name, manifest_version, published_ms, shard_directory, signed_manifest FROM datasets
+                SELECT fleet, name, manifest_version, published_ms, shard_directory, signed_manifest, kind FROM datasets
                 WHERE (@fleet IS NULL OR fleet = @fleet) AND (@name IS NULL OR name = @name) ORDER BY fleet, name;
                 """))
             {
@@ -126,6 +127,7 @@ public abstract partial class SqlFleetStore
                 headers = await ReadAllAsync(command, r => new DatasetRecord(r.GetString(0), r.GetString(1), r.GetInt64(2), FromMs(r.GetInt64(3)), r.GetString(4), [])
                 {
                     SignedManifest = r.IsDBNull(5) ? null : (byte[])r.GetValue(5),
+                    Kind = r.GetString(6),
                 }, cancellationToken);
             }
 

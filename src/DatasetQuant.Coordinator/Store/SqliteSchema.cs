@@ -95,6 +95,15 @@ internal static class SqliteSchema
         ALTER TABLE desired_budgets ADD COLUMN publish_claim_owner TEXT;
         ALTER TABLE desired_budgets ADD COLUMN publish_claim_until_ms INTEGER NOT NULL DEFAULT 0;
         """,
+
+        // 4: what a published thing is (dataset of shards or generator); rows published before read it from their
+        // signed manifest, whose kind the signature covers.
+        """
+        ALTER TABLE datasets ADD COLUMN kind TEXT NOT NULL DEFAULT 'dataset';
+        UPDATE datasets SET kind = 'generator'
+        WHERE signed_manifest IS NOT NULL AND json_valid(CAST(signed_manifest AS TEXT))
+          AND json_extract(CAST(signed_manifest AS TEXT), '$.manifest.kind') = 'generator';
+        """,
     ];
 
     public static int LatestVersion => Migrations.Length;

@@ -83,13 +83,7 @@ public sealed class GeneratorManifest
     /// </summary>
     public double? MixingRatioFor(long shardBytes)
     {
-        if (Mixing is not { Count: > 0 })
-        {
-            return null;
-        }
-
-        var held = Math.Log2(Math.Max(1, shardBytes));
-        return Mixing.MinBy(m => Math.Abs(Math.Log2(m.ShardBytes) - held))!.Ratio;
+        return Mixing is null ? null : DatasetQuant.Core.Datasets.SyntheticMixing.RatioFor(Mixing.Select(m => (m.ShardBytes, m.Ratio)), shardBytes);
     }
 
     /// <summary>The manifest path for a model: <c>G.onnx</c> → <c>G.json</c>.</summary>

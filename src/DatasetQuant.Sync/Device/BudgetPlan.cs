@@ -61,6 +61,24 @@ internal static class BudgetPlan
     }
 
     /// <summary>
+    /// Whether a generator earns its share of the budget. It must fit, and its mixing rule (<paramref name="ratioAt"/>:
+    /// the synthetic share at a number of shard bytes, null without a rule) must not give 0 at the shard bytes the
+    /// device would hold beside it: there the frontier found that the generator adds nothing, so it is not held and
+    /// the shards get its bytes. Without a rule (none in its manifest, or the manifest not yet received) it is held.
+    /// </summary>
+    public static bool UsesGenerator(long generatorBytes, long? budget, long shardFullBytes, Func<long, double?> ratioAt)
+    {
+        ArgumentNullException.ThrowIfNull(ratioAt);
+        if (budget is { } fits && generatorBytes > fits)
+        {
+            return false;
+        }
+
+        var shardBytes = budget is { } b ? Math.Min(b - generatorBytes, shardFullBytes) : shardFullBytes;
+        return ratioAt(shardBytes) is not 0;
+    }
+
+    /// <summary>
     /// Whether a rise makes a re-fetch of the full shard worth it: the target must exceed what is held by at least
     /// one chunk and a tenth of the shard, so that small rises do not cost a download each.
     /// </summary>

@@ -9,16 +9,99 @@ public sealed partial class DeviceSyncEngine
 {
     private bool _budgetReportDirty;
 
+    /// <summary>Mixing rules of held generators by dataset, for the manifest version they were read from.</summary>
+    private readonly Dictionary<string, (long Version, IReadOnlyList<(long ShardBytes, double Ratio)>? Rule)> _generatorRules = new(StringComparer.Ordinal);
+
+    /// <summary>A generator's manifest file was stored: its rule may take the generator's share away (applied at the next tick).</summary>
+    private bool _generatorRuleArrived;
+
     /// <summary>The budget in force: the coordinator's desired bytes capped by the flash quota; null for none.</summary>
     public long? EffectiveBudget => BudgetPlan.Effective(_store.State.BudgetBytes, _options.FlashQuotaBytes);
 
     /// <summary>
     /// What a shard may occupy. A generator is all or nothing (its files cannot be requantized): held whole when it fits
-    /// the budget, dropped when it does not. Quantized shards share what the budget leaves after the generators.
+    /// the budget, dropped when it does not, and its model not held when its mixing rule gives 0 at the shard bytes
+    /// the device would hold beside it (it keeps only the small manifest file that says so). Quantized shards share
+    /// what the budget leaves after the generators held.
     /// </summary>
-    private long TargetOf(DatasetManifest manifest, ManifestShard shard) => manifest.IsGenerator
-        ? (EffectiveBudget is { } budget && budget < manifest.TotalBytes ? 0 : shard.Size)
-        : BudgetPlan.Target(shard, BudgetPlan.ShardBudget(EffectiveBudget, _store.State.Datasets.Values), BudgetPlan.TotalFullBytes(_store.State.Datasets.Values));
+    private long TargetOf(DatasetManifest manifest, ManifestShard shard)
+    {
+        if (!manifest.IsGenerator)
+        {
+            return BudgetPlan.Target(shard, ShardBudget(), BudgetPlan.TotalFullBytes(_store.State.Datasets.Values));
+        }
+
+        if (EffectiveBudget is { } budget && budget < manifest.TotalBytes)
+        {
+            return 0;
+        }
+
+        return IsIdleGenerator(manifest) && GeneratorRuleFile.Find(manifest)?.Id != shard.Id ? 0 : shard.Size;
+    }
+
+    /// <summary>The budget quantized shards share: what the generators held leave, less the rule files of idle ones.</summary>
+    private long? ShardBudget()
+    {
+        var datasets = _store.State.Datasets.Values;
+        long idleBytes = 0;
+        var held = new List<DatasetHoldings>(datasets.Count);
+        foreach (var holdings in datasets)
+        {
+            var manifest = holdings.Signed.Manifest;
+            if (manifest.IsGenerator && IsIdleGenerator(manifest))
+            {
+                idleBytes += GeneratorRuleFile.Find(manifest)?.Size ?? 0;
+            }
+            else
+            {
+                held.Add(holdings);
+            }
+        }
+
+        return BudgetPlan.ShardBudget(EffectiveBudget, held) - idleBytes;
+    }
+
+    /// <summary>A generator that fits the budget but whose rule gives it no share at the shard bytes beside it.</summary>
+    private bool IsIdleGenerator(DatasetManifest generator)
+    {
+        if (!_options.FollowGeneratorMixingRule || (EffectiveBudget is { } budget && budget < generator.TotalBytes) || RuleOf(generator) is not { } rule)
+        {
+            return false;
+        }
+
+        var shardFullBytes = BudgetPlan.TotalFullBytes(_store.State.Datasets.Values);
+        return !BudgetPlan.UsesGenerator(generator.TotalBytes, EffectiveBudget, shardFullBytes, bytes => GeneratorRuleFile.RatioFor(rule, bytes));
+    }
+
+    /// <summary>The rule in a generator's manifest file once that file is held; null before, or when it has none.</summary>
+    private IReadOnlyList<(long ShardBytes, double Ratio)>? RuleOf(DatasetManifest generator)
+    {
+        if (_generatorRules.TryGetValue(generator.Dataset, out var cached) && cached.Version == generator.Version)
+        {
+            return cached.Rule;
+        }
+
+        var file = GeneratorRuleFile.Find(generator);
+        if (file is null || _store.Find(generator.Dataset)?.Find(file.Id) is not { Precision: HeldShard.Full })
+        {
+            return null;
+        }
+
+        IReadOnlyList<(long, double)>? rule = null;
+        try
+        {
+            rule = GeneratorRuleFile.Read(_store.ShardPath(generator.Dataset, file));
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            // The file passed its signed SHA-256, so this is a publisher's mistake: hold the generator as without a rule.
+            _logger.LogWarning("Generator {Dataset} version {Version}: its mixing rule cannot be read ({Error}); it is held as if it had none",
+                generator.Dataset, generator.Version, ex.Message);
+        }
+
+        _generatorRules[generator.Dataset] = (generator.Version, rule);
+        return rule;
+    }
 
     private async Task HandleBudgetDesiredAsync(MqttMessage message, CancellationToken cancellationToken)
     {
@@ -75,6 +158,7 @@ public sealed partial class DeviceSyncEngine
                 {
                     if (target == 0)
                     {
+                        LogIdleGenerator(holdings.Signed.Manifest, shard, "is not fetched");
                         holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = 0, Precision = HeldShard.Dropped });
                         changed = true;
                     }
@@ -125,6 +209,17 @@ public sealed partial class DeviceSyncEngine
         }
     }
 
+    /// <summary>Says why a generator's model is not held (or deleted) when its rule gives it no share.</summary>
+    private void LogIdleGenerator(DatasetManifest manifest, ManifestShard shard, string action)
+    {
+        if (manifest.IsGenerator && IsIdleGenerator(manifest))
+        {
+            _logger.LogInformation(
+                "Generator {Dataset} version {Version}: its mixing rule gives a share of 0 at the shard bytes this budget leaves beside it; {File} ({Bytes} bytes) {Action} and the shards get its bytes",
+                manifest.Dataset, manifest.Version, shard.Name, shard.Size, action);
+        }
+    }
+
     /// <summary>Shrinks one held shard to at most <paramref name="target"/> bytes; false when it already fits.</summary>
     private bool ShapeShard(DatasetHoldings holdings, ManifestShard shard, long target)
     {
@@ -168,6 +263,11 @@ public sealed partial class DeviceSyncEngine
         else if (target > 0)
         {
             _logger.LogWarning("No requantizer is available: dropping shard {Dataset}/{Shard} ({Bytes} bytes) to honour the budget", dataset, shard.Name, held.Bytes);
+        }
+
+        if (target == 0)
+        {
+            LogIdleGenerator(holdings.Signed.Manifest, shard, "is deleted");
         }
 
         DurableFile.Delete(path);

@@ -162,6 +162,7 @@ public sealed partial class DeviceSyncEngine
 
         // A budget below the full size: requantize the fresh copy down to its share.
         ShapeShard(holdings, shard, TargetOf(holdings.Signed.Manifest, shard));
+        _generatorRuleArrived |= holdings.Signed.Manifest.IsGenerator && GeneratorRuleFile.Find(holdings.Signed.Manifest)?.Id == shard.Id;
         if (IsComplete(holdings) && !HasPendingFetch(dataset))
         {
             // State first: a handler of DatasetStored may read sync-state.json or be cut by a power loss.

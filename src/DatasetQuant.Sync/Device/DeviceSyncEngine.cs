@@ -248,6 +248,12 @@ public sealed partial class DeviceSyncEngine : IDisposable
     {
         var now = _time.GetUtcNow();
         FinishCommits();
+        if (_generatorRuleArrived)
+        {
+            _generatorRuleArrived = false;
+            ApplyBudget("generator rule");
+        }
+
         SaveHoldings();
         if (_republish)
         {

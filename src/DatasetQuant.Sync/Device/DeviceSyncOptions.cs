@@ -30,6 +30,13 @@ public sealed class DeviceSyncOptions
 
     public string? KeyFile { get; set; }
 
+    /// <summary>
+    /// True (default): a pushed generator whose mixing rule gives 0 at the shard bytes beside it is not held, and the
+    /// shards get its bytes. False: it is held whenever it fits (dq-agent sets this when <c>FineTune:SyntheticRatio</c>
+    /// is configured, since that share overrides the rule).
+    /// </summary>
+    public bool FollowGeneratorMixingRule { get; set; } = true;
+
     /// <summary>How long the broadcast must be silent before the device pulls what it lacks.</summary>
     public TimeSpan PullQuietPeriod { get; set; } = TimeSpan.FromSeconds(2);
 

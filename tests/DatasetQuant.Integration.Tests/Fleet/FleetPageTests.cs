@@ -35,6 +35,8 @@ public sealed partial class FleetPageTests(FashionMnistShardSet shards, Postgres
         await using var store = await PostgresFleetStore.OpenAsync(db);
         var push = await FleetBed.PushAsync(bed.Broker.Url, bed.Topics, bed.KeyPath, store, "fmnist", shards.Directory, bed.LoggerFactory);
         var manifest = (await store.GetDatasetAsync(FleetBed.FleetName, "fmnist"))!;
+        await store.RecordDatasetAsync(new DatasetRecord(FleetBed.FleetName, "fmnist-dim", 1, DateTimeOffset.UtcNow, "/srv/dim",
+            [new DatasetShard(0, "G.onnx", 3_626_241, "cc", 0), new DatasetShard(1, "G.json", 600, "dd", 0)]) { Kind = DatasetKinds.Generator });
         await using var devices = await MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = bed.Broker.Url, ClientId = "stand-ins" });
         var now = DateTimeOffset.UtcNow;
         await ReportAsync(devices, bed, "pi-1", 900 * MiB, now, manifest, shardsHeld: manifest.Shards.Count);
@@ -75,6 +77,7 @@ public sealed partial class FleetPageTests(FashionMnistShardSet shards, Postgres
         Assert.Contains("class=\"offline\">offline", jet);
         var dataset = Row(dom, "dataset-fmnist");
         Assert.Contains("<td>dataset</td><td>fmnist</td><td>v1</td>", dataset);
+        Assert.Contains("<td>generator</td><td>fmnist-dim</td><td>v1</td>", Row(dom, "dataset-fmnist-dim"));
         Assert.Contains($"{push.Chunks} chunks", dataset);
         Assert.Contains("1 of 3", dataset);
         Assert.Contains(">4000<", dataset);
@@ -103,6 +106,7 @@ public sealed partial class FleetPageTests(FashionMnistShardSet shards, Postgres
         Assert.Contains("dq_devices{fleet=\"lab\",state=\"online\"} 2", metrics);
         Assert.Contains($"dq_device_budget_desired_bytes{{fleet=\"lab\",device=\"pi-2\"}} {150 * MiB}", metrics);
         Assert.Contains("dq_dataset_devices_complete{fleet=\"lab\",dataset=\"fmnist\",kind=\"dataset\"} 1", metrics);
+        Assert.Contains("dq_dataset_devices_complete{fleet=\"lab\",dataset=\"fmnist-dim\",kind=\"generator\"} 0", metrics);
         Assert.Contains("dq_coordinator_pulls_answered_total{fleet=\"lab\",coordinator=\"coordinator-a\"} 1", metrics);
         Assert.Contains("dq_coordinator_info{fleet=\"lab\",coordinator=\"coordinator-a\",store=\"postgres\"} 1", metrics);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await http.PostAsync("api/fleet", new StringContent("{}"))).StatusCode);

@@ -60,3 +60,28 @@ def _fsync_rename(tmp, path):
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def main(argv=None):
+    """Exports a training run's best.pt (either recipe) as G.onnx + G.json, e.g. for a run stopped by hand."""
+    import argparse
+
+    import torch
+
+    from .models import Generator
+    from .skip import SkipGenerator
+    p = argparse.ArgumentParser(prog="dimtrain.export", description=main.__doc__)
+    p.add_argument("--checkpoint", required=True, help="best.pt written by dimtrain.train or dimtrain.refine")
+    p.add_argument("--out", required=True, help="path of the G.onnx to write (G.json beside it)")
+    args = p.parse_args(argv)
+    state = torch.load(args.checkpoint)
+    widths = tuple(state["widths"])
+    recipe = state.get("recipe", "vae")
+    generator = SkipGenerator(widths) if recipe == "skip" else Generator(widths)
+    generator.load_state_dict(state["generator"])
+    export(generator, args.out, extra={"tool": "tools/dimtrain", "recipe": recipe, "widths": list(widths), "step": state["step"]})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

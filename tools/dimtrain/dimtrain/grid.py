@@ -1,5 +1,5 @@
-"""A PNG grid of generated samples, one row per class, drawn from an exported generator's best.pt or G.onnx run
-through torch: python3 -m dimtrain.grid --checkpoint out/best.pt --out samples.png [--per-class 12] [--seed 5]."""
+"""A PNG grid of generated samples, one row per class, drawn from a training run's best.pt (either recipe) through
+torch: python3 -m dimtrain.grid --checkpoint out/best.pt --out samples.png [--per-class 12] [--seed 5]."""
 import argparse
 import struct
 import zlib
@@ -8,6 +8,7 @@ import torch
 
 from .evaluate import sample
 from .models import Generator
+from .skip import SkipGenerator
 
 
 def write_png(path, pixels):
@@ -48,7 +49,8 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=5)
     args = p.parse_args(argv)
     state = torch.load(args.checkpoint)
-    generator = Generator(tuple(state["widths"]))
+    widths = tuple(state["widths"])
+    generator = SkipGenerator(widths) if state.get("recipe") == "skip" else Generator(widths)
     generator.load_state_dict(state["generator"])
     write_png(args.out, grid(generator, 10, args.per_class, args.seed))
     return 0
