@@ -358,7 +358,9 @@ public sealed partial class DeviceSyncEngine : IDisposable
                 Name = name,
                 ManifestVersion = holdings.Signed.Manifest.Version,
                 Complete = IsComplete(holdings),
-                Shards = holdings.Shards.Select(s => new HeldShardState { Id = s.Id, Bytes = s.Bytes, Precision = s.Precision }).ToList(),
+                Shards = holdings.Signed.Manifest.IsLayered
+                    ? LayeredShardStates(holdings)
+                    : holdings.Shards.Select(s => new HeldShardState { Id = s.Id, Bytes = s.Bytes, Precision = s.Precision }).ToList(),
             });
         }
 
