@@ -39,6 +39,7 @@ public sealed partial class DeviceSyncEngine
             return;
         }
 
+        holdings.ReceivedBytes += message.Payload.Length;
         var manifest = holdings.Signed.Manifest;
         var shard = manifest.FindShard(header.ShardId);
         var chunkSize = manifest.ChunkSize;

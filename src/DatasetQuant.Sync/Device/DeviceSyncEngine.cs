@@ -358,6 +358,8 @@ public sealed partial class DeviceSyncEngine : IDisposable
                 Name = name,
                 ManifestVersion = holdings.Signed.Manifest.Version,
                 Complete = IsComplete(holdings),
+                ReceivedBytes = holdings.ReceivedBytes,
+                Layers = holdings.Signed.Manifest.IsLayered ? holdings.LayersApplied : null,
                 Shards = holdings.Signed.Manifest.IsLayered
                     ? LayeredShardStates(holdings)
                     : holdings.Shards.Select(s => new HeldShardState { Id = s.Id, Bytes = s.Bytes, Precision = s.Precision }).ToList(),

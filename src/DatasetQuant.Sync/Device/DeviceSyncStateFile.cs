@@ -58,6 +58,9 @@ public sealed class DatasetHoldings
     /// <summary>A layered dataset: bytes of its shard and held increments (<c>{name}.dqs</c>, <c>{name}.dqh</c>).</summary>
     public long LayeredBytes { get; set; }
 
+    /// <summary>Bytes of chunk messages received for this manifest version (frame headers and duplicates included).</summary>
+    public long ReceivedBytes { get; set; }
+
     public HeldShard? Find(int id) => Shards.Find(s => s.Id == id);
 }
 
