@@ -1,4 +1,5 @@
 using DatasetQuant.Mqtt;
+using DatasetQuant.Sync.Coordinator;
 using DatasetQuant.Sync.Device;
 using DatasetQuant.Sync.Messages;
 using DatasetQuant.Sync.Shards;
@@ -51,6 +52,32 @@ public sealed class LayeredDeliveryMeasurementTests(ITestOutputHelper output)
         }
 
         Assert.True(devices[^1].Device.Engine!.HeldBytes > 2_900_000);
+
+        // A budget sequence 1 -> 2 -> 0.5 bpp set by the coordinator: what moves at each step.
+        var budgets2 = new BudgetPublisher(bed.Coordinator, bed.Topics);
+        var walker = bed.AddDevice("sequence", o => o.BrokerUrl = broker.Url);
+        var steps = new[] { 1.0, 2, 0.5 };
+        await budgets2.PublishAsync(walker.Id, 1, EmbeddedFashionMnist.BudgetBytes(steps[0], Samples));
+        walker.Start(await factory.ConnectAsync(walker.Options.ToConnectionOptions(DeviceSyncEngine.CreateWill(walker.Options))));
+        long before = 0;
+        for (var step = 0; step < steps.Length; step++)
+        {
+            var budget = EmbeddedFashionMnist.BudgetBytes(steps[step], Samples);
+            if (step > 0)
+            {
+                await budgets2.PublishAsync(walker.Id, step + 1, budget);
+            }
+
+            var (layers, _, held) = EmbeddedFashionMnist.Prefix(manifest, budget);
+            await SyncTestBed.WaitUntilAsync(() => walker.Engine!.HeldBytes == held, $"step {step}: {held} bytes", bed.Log, 180_000);
+            var moved = walker.Engine!.ChunkBytesReceived - before;
+            before = walker.Engine.ChunkBytesReceived;
+            output.WriteLine($"sequence {steps[step]} bpp | budget {budget} | {layers} layers | holds {held} | received {moved}");
+            if (step == 2)
+            {
+                Assert.Equal(0, moved);
+            }
+        }
     }
 
     [Fact]
