@@ -77,14 +77,28 @@ public sealed class LayeredDeliveryTests(ITestOutputHelper output)
         var manifest = (await bed.PublishAsync("fmnist", 1, source)).Manifest;
         var (layers, increments, held) = EmbeddedFashionMnist.Prefix(manifest, quota);
 
-        // Cut the power once part of a layer is on flash (16 KiB chunks; layers here span several).
-        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes > quota / 3, "a third of the quota", bed.Log, 60_000);
-        await device.StopAsync();
-        Assert.NotEqual(held, device.Engine!.HeldBytes);
-        var receivedBefore = device.Engine.ChunkBytesReceived;
-        await fleet.RestartDeviceAsync(device);
+        // Cut the power while a layer is being assembled (16 KiB chunks; layers here span several), a third of the way in.
+        // The layer may complete between the look and the cut: then cut again in a later one.
+        var directory = device.DatasetDirectory("fmnist");
+        long receivedBefore = 0;
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            await SyncTestBed.WaitUntilAsync(
+                () => device.Engine!.HeldBytes > quota * (attempt + 1) / 8 && Directory.Exists(directory) && Directory.GetFiles(directory, "*.dql.partial").Length > 0,
+                "a layer being assembled", bed.Log, 60_000);
+            await device.StopAsync();
+            receivedBefore += device.Engine!.ChunkBytesReceived;
+            var cut = Directory.GetFiles(directory, "*.dql.partial").Length > 0;
+            await fleet.RestartDeviceAsync(device);
+            if (cut)
+            {
+                break;
+            }
+        }
+
         await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), "the quota's prefix", bed.Log, 60_000);
 
+        Assert.True(bed.Log.Contains("Resuming shard fmnist/fmnist-L"), "the layer being assembled was not resumed");
         var received = receivedBefore + device.Engine!.ChunkBytesReceived;
         output.WriteLine($"quota {quota} (full precision {fullBytes}): {layers} layers, holds {held}, received {received}");
         Assert.True(held <= quota && quota < fullBytes);
