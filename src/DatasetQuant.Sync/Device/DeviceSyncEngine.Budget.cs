@@ -201,7 +201,7 @@ public sealed partial class DeviceSyncEngine
             Device = DeviceId,
             Version = _store.State.BudgetVersion,
             BudgetBytes = EffectiveBudget ?? 0,
-            HeldBytes = _store.HeldBytes,
+            HeldBytes = RefreshHeldBytes(),
             Status = _refetch.Count > 0 || _store.State.Datasets.Values.Any(h => h.Signed.Manifest.IsLayered && !IsComplete(h))
                 ? BudgetReportedMessage.Applying : BudgetReportedMessage.Applied,
             UpdatedUtc = _time.GetUtcNow(),

@@ -120,6 +120,7 @@ public sealed partial class DeviceSyncEngine
             }
         }
 
+        RefreshHeldBytes();
         _logger.LogInformation(
             "Dataset {Dataset} version {Version} is stored: {Shards} shards, {Bytes} bytes ({Reason})", manifest.Dataset, manifest.Version, paths.Count, bytes, reason);
         try
