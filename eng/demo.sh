@@ -8,12 +8,14 @@ dq() { dotnet "src/DatasetQuant.Cli/bin/$configuration/net10.0/dq.dll" "$@"; }
 echo "== Native libraries"
 dq env
 
-# Fashion-MNIST train, quantized adaptively at 1 bit per pixel on average, then what the shards hold and whether they verify.
-budget="${DQ_DEMO_BUDGET:-1bpp}"
-shards="${DQ_DEMO_DIR:-artifacts/demo/fashion-mnist-${budget}}"
+# Fashion-MNIST train, quantized with embedded codes at full precision (8 bits per pixel) with the adaptive allocator's
+# increment order beside the shard: the coordinator publishes it as layers (protocol version 2) and each device keeps
+# the allocator's optimum for its own budget. Then what the shards hold and whether they verify.
+budget="${DQ_DEMO_BUDGET:-8bpp}"
+shards="${DQ_DEMO_DIR:-artifacts/demo/fashion-mnist-embedded-${budget}}"
 echo
-echo "== Quantize Fashion-MNIST (train) at ${budget}, adaptive allocation -> ${shards}"
-dq quantize --input fashion-mnist:train --budget "$budget" --allocator adaptive --out "$shards"
+echo "== Quantize Fashion-MNIST (train) at ${budget} with embedded codes and the adaptive increment order -> ${shards}"
+dq quantize --input fashion-mnist:train --budget "$budget" --allocator adaptive --codes embedded --out "$shards"
 echo
 echo "== Inspect"
 dq inspect "$shards"
@@ -91,7 +93,7 @@ PY
 done
 
 echo
-echo "== Push the shards to the fleet"
+echo "== Push the shards to the fleet as layers: each device pulls the prefix its budget keeps"
 coordinator publish --broker "$broker" --fleet demo --key "$fleet_dir/coordinator.pem" --db "$fleet_dir/fleet.db" \
     --dataset fmnist --shards "$shards"
 
@@ -111,19 +113,26 @@ done
 
 echo
 echo "== Each device's model on the Fashion-MNIST test set (10,000 images, through ONNX Runtime)"
-printf '%-10s %12s %12s %12s %10s %10s %18s %14s\n' device quota budget "bytes held" samples generated "held-out accuracy" "test accuracy"
+printf '%-10s %12s %12s %12s %14s %9s %10s %10s %18s %14s\n' device quota budget "bytes kept" "bytes received" "mean bits" samples generated "held-out accuracy" "test accuracy"
 for i in 0 1; do
     device=${devices[$i]}
     report="$fleet_dir/$device/fine-tune/last-run.json"
-    held=$(find "$fleet_dir/$device/datasets" -name '*.dqs' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
     test_accuracy=$(dq eval --model "$fleet_dir/$device/model/classifier.onnx" --input fashion-mnist:test | awk '/^accuracy:/ { print $2 }')
-    python3 - "$report" "$fleet_dir/$device/sync-state.json" "$device" "${quotas[$i]}" "$held" "$test_accuracy" <<'PY'
+    python3 - "$report" "$fleet_dir/$device/sync-state.json" "$device" "${quotas[$i]}" "$test_accuracy" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
-budget = json.load(open(sys.argv[2])).get("budgetBytes") or 0
+state = json.load(open(sys.argv[2]))
+budget = state.get("budgetBytes") or 0
+fmnist = state["datasets"]["fmnist"]
+layers = fmnist.get("layersApplied", 0)
+# What the device keeps of the dataset (its shard and held increments), what the broker sent it for it, and the mean
+# bits per pixel over every source sample after its last layer (signed in the manifest).
+kept = fmnist.get("layeredBytes", 0)
+mean_bits = fmnist["signed"]["manifest"]["shards"][layers - 1]["bitsPerPixel"] if layers else 0
 samples = report["trainSamples"] + report["heldOutSamples"]
-print(f'{sys.argv[3]:<10} {int(sys.argv[4]):>12,} {budget:>12,} {int(sys.argv[5]):>12,} {samples:>10,} '
-      f'{report["generatorSamples"]:>10,} {report["heldOutAccuracy"]:>17.1%} {float(sys.argv[6]):>13.1%}')
+print(f'{sys.argv[3]:<10} {int(sys.argv[4]):>12,} {budget:>12,} {kept:>12,} {fmnist.get("receivedBytes", 0):>14,} {mean_bits:>9.3f} {samples:>10,} '
+      f'{report["generatorSamples"]:>10,} {report["heldOutAccuracy"]:>17.1%} {float(sys.argv[5]):>13.1%}')
+print(f'{"":<10} {layers} of {len(fmnist["signed"]["manifest"]["shards"])} layers applied')
 print(f'{"":<10} what the generator added: {report["generatorSamples"]:,} samples per epoch; {report["message"].split("; generator: ")[-1]}')
 PY
 done

@@ -13,7 +13,8 @@ namespace DatasetQuant.Coordinator.Commands;
 
 /// <summary>
 /// <c>dq-coordinator publish</c>: signs a folder of shards as the next version of a dataset, publishes the manifest
-/// retained and broadcasts every chunk to the fleet; returns when the broker has acknowledged all of it.
+/// retained and broadcasts every chunk to the fleet; returns when the broker has acknowledged all of it. A folder written
+/// with <c>dq quantize --codes embedded</c> is published as layers (protocol version 2), which devices pull.
 /// </summary>
 internal static class PublishCommand
 {
@@ -34,7 +35,9 @@ internal static class PublishCommand
         };
         var shards = new Option<string?>("--shards")
         {
-            Description = "Folder of .dqs shard files; each becomes a shard of the manifest, in name order.",
+            Description = "Folder of .dqs shard files; each becomes a shard of the manifest, in name order. A folder written with " +
+                          "'dq quantize --codes embedded' (its .dqo order beside the shards) is cut into layers in DIR/layers and published as " +
+                          "protocol version 2: each device pulls only the layers its budget keeps.",
             HelpName = "DIR",
             Validators = { r => AddError(r, Directory.Exists(r.GetValueOrDefault<string?>()) ? null : $"the folder '{r.GetValueOrDefault<string?>()}' does not exist.") },
         };
@@ -94,12 +97,15 @@ internal static class PublishCommand
                     ? await push.RunAsync(parseResult.GetValue(dataset)!, parseResult.GetValue(shards)!, parseResult.GetValue(version), cancellationToken)
                     : await push.RunGeneratorAsync(parseResult.GetValue(dataset)!, generatorPath, parseResult.GetValue(version), cancellationToken);
                 var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                stdout.WriteLine(result.Layered ? string.Create(CultureInfo.InvariantCulture,
+                    $"published {result.Dataset} v{result.Version} (protocol version 2): {result.Shards} layers, {ByteSize.Format(result.ShardBytes)}; nothing broadcast: each device pulls the layers its budget keeps from a serving coordinator") : string.Create(CultureInfo.InvariantCulture,
                     $"published {result.Dataset} v{result.Version}: {result.Shards} {(generatorPath is null ? "shards" : "generator files")}, {ByteSize.Format(result.ShardBytes)}, " +
                     $"{result.Chunks} chunks ({ByteSize.Format(result.BytesPublished)} on the wire) in {seconds:F2} s, {result.ShardBytes / seconds / 1e6:F1} MB/s"));
                 stdout.WriteLine(result.Recorded
                     ? $"recorded in {store!.Location}: 'serve --db' on it answers repairs"
-                    : "not recorded in a database (no --db): no coordinator can answer repairs for this version");
+                    : result.Layered
+                        ? "not recorded in a database (no --db): no coordinator can serve these layers, so no device will receive them"
+                        : "not recorded in a database (no --db): no coordinator can answer repairs for this version");
                 return ExitCodes.Ok;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -14,7 +14,7 @@ namespace DatasetQuant.Coordinator.Publishing;
 /// <param name="BroadcastStarted">Stopwatch timestamp taken just before the manifest went out.</param>
 /// <param name="Elapsed">From the manifest's publish to the broker's acknowledgement of the last chunk.</param>
 public sealed record DatasetPushResult(
-    string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded);
+    string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded, bool Layered = false);
 
 /// <summary>
 /// One dataset push: picks the next manifest version (above what the store and the broker's retained manifest hold),
@@ -32,7 +32,10 @@ public sealed class DatasetPush(
     public Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
     {
         var directory = Path.GetFullPath(shardDirectory);
-        return PushAsync(dataset, directory, v => ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, v, directory, describer), requestedVersion, cancellationToken);
+        // Embedded codes (an increment order beside the shards) are published as layers; repairs are served from them.
+        return LayeredManifestBuilder.HasOrder(directory)
+            ? PushAsync(dataset, LayeredManifestBuilder.LayerDirectory(directory), v => LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken), requestedVersion, cancellationToken)
+            : PushAsync(dataset, directory, v => ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, v, directory, describer), requestedVersion, cancellationToken);
     }
 
     /// <summary>Publishes a generator (G.onnx and G.json, checked by the caller) as the next version of <paramref name="dataset"/>.</summary>
@@ -88,7 +91,7 @@ public sealed class DatasetPush(
                 new BroadcastRecord(topics.Fleet, dataset, version, startedAt, time.GetUtcNow(), result.Frames, meter.PayloadBytes), cancellationToken);
         }
 
-        return new DatasetPushResult(dataset, version, manifest.Shards.Count, manifest.TotalBytes, result.Frames, meter.PayloadBytes, started, elapsed, recorded);
+        return new DatasetPushResult(dataset, version, manifest.Shards.Count, manifest.TotalBytes, result.Frames, meter.PayloadBytes, started, elapsed, recorded, manifest.IsLayered);
     }
 
     private async Task<long> ReadRetainedVersionAsync(string dataset, CancellationToken cancellationToken)

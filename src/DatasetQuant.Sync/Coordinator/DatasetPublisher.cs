@@ -9,8 +9,10 @@ namespace DatasetQuant.Sync.Coordinator;
 /// <summary>
 /// Pushes a dataset to the whole fleet at once: builds and signs the manifest from a shard directory, publishes it
 /// retained on <c>datasets/{name}/manifest</c>, then broadcasts every chunk of every shard on
-/// <c>datasets/{name}/chunks</c>. Stateless: the caller chooses the version (above the last one published) and keeps
-/// the result in its catalog so repairs can be served.
+/// <c>datasets/{name}/chunks</c>. A directory written with embedded codes is published as layers (protocol version 2)
+/// and nothing is broadcast: each device pulls only the layers its budget keeps (docs/protocol.md §8). Stateless: the
+/// caller chooses the version (above the last one published) and keeps the result in its catalog so repairs (and
+/// layer pulls) can be served.
 /// </summary>
 public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topics, ManifestSigner signer, ILogger<DatasetPublisher> logger)
 {
@@ -18,8 +20,11 @@ public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topi
         string dataset, long version, string shardDirectory, IShardDescriber describer, int chunkSize = Chunks.ChunkFrameConstants.MaxPayload,
         CancellationToken cancellationToken = default)
     {
-        var manifest = ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, describer, chunkSize);
-        var published = new PublishedDataset(signer.Sign(manifest), shardDirectory);
+        var layered = LayeredManifestBuilder.HasOrder(shardDirectory);
+        var manifest = layered
+            ? LayeredManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, chunkSize, cancellationToken: cancellationToken)
+            : ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, describer, chunkSize);
+        var published = new PublishedDataset(signer.Sign(manifest), layered ? LayeredManifestBuilder.LayerDirectory(shardDirectory) : shardDirectory);
         return await PublishAsync(published, cancellationToken).ConfigureAwait(false);
     }
 
@@ -32,7 +37,8 @@ public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topi
 
         await using var sender = new ChunkSender(connection);
         var topic = topics.DatasetChunks(manifest.Dataset);
-        foreach (var shard in manifest.Shards)
+        // Layers are pulled, never broadcast: a broadcast would send every device the layers beyond its budget.
+        foreach (var shard in manifest.IsLayered ? [] : manifest.Shards)
         {
             await sender.SendShardAsync(
                 topic, manifest.Dataset, manifest.Version, shard.Id, dataset.ShardPath(shard), shard.Size, manifest.ChunkSize,
@@ -42,9 +48,18 @@ public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topi
         await sender.CompleteAsync().ConfigureAwait(false);
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        logger.LogInformation(
-            "Published dataset {Dataset} version {Version}: {Shards} shards, {Frames} chunks, {Bytes} bytes in {Seconds:F2} s",
-            manifest.Dataset, manifest.Version, manifest.Shards.Count, sender.FramesSent, sender.PayloadBytesSent, elapsed.TotalSeconds);
+        if (manifest.IsLayered)
+        {
+            logger.LogInformation(
+                "Published dataset {Dataset} version {Version} as {Layers} layers of {Bytes} bytes (protocol version 2): devices pull the layers their budgets keep",
+                manifest.Dataset, manifest.Version, manifest.Shards.Count, manifest.TotalBytes);
+        }
+        else
+        {
+            logger.LogInformation(
+                "Published dataset {Dataset} version {Version}: {Shards} shards, {Frames} chunks, {Bytes} bytes in {Seconds:F2} s",
+                manifest.Dataset, manifest.Version, manifest.Shards.Count, sender.FramesSent, sender.PayloadBytesSent, elapsed.TotalSeconds);
+        }
         return new DatasetPublishResult(dataset, sender.FramesSent, sender.PayloadBytesSent, elapsed);
     }
 

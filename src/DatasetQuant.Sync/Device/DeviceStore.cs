@@ -9,9 +9,10 @@ namespace DatasetQuant.Sync.Device;
 /// The device's data directory: <c>sync-state.json</c> and <c>datasets/{name}/</c> with the held shards, their
 /// <c>.partial</c> files and <c>.chunks</c> journals. On open it reconciles files and state after a power cut:
 /// records of missing files go, files nobody references go, a held file whose size changed (a requantization whose
-/// rename landed but whose state write did not) is taken at its new size.
+/// rename landed but whose state write did not) is taken at its new size. A layered dataset's files are in
+/// <c>DeviceStore.Layers.cs</c>.
 /// </summary>
-internal sealed class DeviceStore
+internal sealed partial class DeviceStore
 {
     private readonly string _statePath;
     private readonly ILogger _logger;
@@ -43,6 +44,7 @@ internal sealed class DeviceStore
             long total = 0;
             foreach (var holdings in State.Datasets.Values)
             {
+                total += holdings.LayeredBytes;
                 foreach (var shard in holdings.Shards)
                 {
                     total += shard.Bytes;
@@ -100,6 +102,11 @@ internal sealed class DeviceStore
                     holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = held.Bytes, Precision = held.Precision });
                 }
             }
+        }
+
+        if (old is not null)
+        {
+            KeepLayers(old, holdings);
         }
 
         State.Datasets[manifest.Dataset] = holdings;
@@ -165,6 +172,11 @@ internal sealed class DeviceStore
                 }
             }
 
+            if (manifest.IsLayered)
+            {
+                changed |= ReconcileLayered(name, holdings);
+            }
+
             RemoveUnreferencedFiles(name, holdings, keepPartials: true);
         }
 
@@ -189,6 +201,13 @@ internal sealed class DeviceStore
         }
 
         var keep = new HashSet<string>(StringComparer.Ordinal);
+        if (holdings.Signed.Manifest.IsLayered && holdings.LayersApplied > 0)
+        {
+            var layered = ProgressiveHoldingsPaths(dataset);
+            keep.Add(Path.GetFileName(layered.Shard));
+            keep.Add(Path.GetFileName(layered.Held));
+        }
+
         foreach (var shard in holdings.Signed.Manifest.Shards)
         {
             var held = holdings.Find(shard.Id);

@@ -148,6 +148,16 @@ public sealed partial class DeviceSyncEngine
         var changedDatasets = new List<DatasetHoldings>();
         foreach (var (name, holdings) in _store.State.Datasets)
         {
+            if (holdings.Signed.Manifest.IsLayered)
+            {
+                if (ShapeLayered(holdings))
+                {
+                    changedDatasets.Add(holdings);
+                }
+
+                continue;
+            }
+
             var changed = false;
             var chunkSize = holdings.Signed.Manifest.ChunkSize;
             foreach (var shard in holdings.Signed.Manifest.Shards)
@@ -291,8 +301,9 @@ public sealed partial class DeviceSyncEngine
             Device = DeviceId,
             Version = _store.State.BudgetVersion,
             BudgetBytes = EffectiveBudget ?? 0,
-            HeldBytes = _store.HeldBytes,
-            Status = _refetch.Count > 0 ? BudgetReportedMessage.Applying : BudgetReportedMessage.Applied,
+            HeldBytes = RefreshHeldBytes(),
+            Status = _refetch.Count > 0 || _store.State.Datasets.Values.Any(h => h.Signed.Manifest.IsLayered && !IsComplete(h))
+                ? BudgetReportedMessage.Applying : BudgetReportedMessage.Applied,
             UpdatedUtc = _time.GetUtcNow(),
         };
         var message = new MqttMessage(_topics.BudgetReported(DeviceId), SyncMessageCodec.Serialize(reported), MqttQos.AtLeastOnce, Retain: true)

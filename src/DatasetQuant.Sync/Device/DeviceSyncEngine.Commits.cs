@@ -150,6 +150,12 @@ public sealed partial class DeviceSyncEngine
             return;
         }
 
+        if (holdings.Signed.Manifest.IsLayered)
+        {
+            FinishLayerCommit(holdings, shard);
+            return;
+        }
+
         var wasRefetch = _refetch.Remove((dataset, shard.Id));
         holdings.Shards.RemoveAll(s => s.Id == shard.Id);
         holdings.Shards.Add(new HeldShard { Id = shard.Id, Bytes = shard.Size, Precision = HeldShard.Full });

@@ -11,7 +11,7 @@ public sealed partial class DeviceSyncEngine
     {
         if (!SyncMessageCodec.TryReadManifest(message.Payload.Span, out var signed, out var error))
         {
-            _logger.LogWarning("Ignored manifest on {Topic}: {Error}", message.Topic, error);
+            _logger.LogWarning("Refused manifest on {Topic}: {Error}; nothing stored, what is held is kept", message.Topic, error);
             return;
         }
 
@@ -57,11 +57,22 @@ public sealed partial class DeviceSyncEngine
         FinishCommits(wait: true, manifest.Dataset);
         CloseAssemblies(manifest.Dataset);
         var holdings = _store.Accept(signed);
-        _logger.LogInformation(
-            "Accepted manifest for dataset {Dataset} version {Version}: {Shards} shards, {Bytes} bytes ({Kept} shards already held)",
-            manifest.Dataset, manifest.Version, manifest.Shards.Count, manifest.TotalBytes, holdings.Shards.Count);
+        if (manifest.IsLayered)
+        {
+            _logger.LogInformation(
+                "Accepted manifest for dataset {Dataset} version {Version} (protocol version 2): {Layers} layers, {Bytes} bytes at full precision; the budget keeps {Target} ({Kept} already held)",
+                manifest.Dataset, manifest.Version, manifest.Shards.Count, manifest.FullHeldBytes, TargetLayers(holdings), holdings.LayersApplied);
+        }
+        else
+        {
+            _logger.LogInformation(
+                "Accepted manifest for dataset {Dataset} version {Version}: {Shards} shards, {Bytes} bytes ({Kept} shards already held)",
+                manifest.Dataset, manifest.Version, manifest.Shards.Count, manifest.TotalBytes, holdings.Shards.Count);
+        }
+
         ApplyBudget("manifest");
-        SchedulePull(manifest.Dataset, _time.GetUtcNow() + _options.PullQuietPeriod);
+        // Layers are never broadcast: pull them at once rather than after a quiet period.
+        SchedulePull(manifest.Dataset, _time.GetUtcNow() + (manifest.IsLayered ? TimeSpan.Zero : _options.PullQuietPeriod));
         _stateDirty = true;
         if (IsComplete(holdings))
         {
@@ -70,8 +81,13 @@ public sealed partial class DeviceSyncEngine
         }
     }
 
-    private static bool IsComplete(DatasetHoldings holdings)
+    private bool IsComplete(DatasetHoldings holdings)
     {
+        if (holdings.Signed.Manifest.IsLayered)
+        {
+            return holdings.LayersApplied >= TargetLayers(holdings);
+        }
+
         foreach (var shard in holdings.Signed.Manifest.Shards)
         {
             if (holdings.Find(shard.Id) is null)
@@ -88,7 +104,13 @@ public sealed partial class DeviceSyncEngine
         var manifest = holdings.Signed.Manifest;
         var paths = new List<string>();
         long bytes = 0;
-        foreach (var shard in manifest.Shards)
+        if (manifest.IsLayered && holdings.LayersApplied > 0)
+        {
+            paths.Add(_store.OpenLayered(manifest.Dataset).ShardPath);
+            bytes = holdings.LayeredBytes;
+        }
+
+        foreach (var shard in manifest.IsLayered ? [] : manifest.Shards)
         {
             var held = holdings.Find(shard.Id);
             if (held is not null && held.Precision != HeldShard.Dropped)
@@ -98,6 +120,7 @@ public sealed partial class DeviceSyncEngine
             }
         }
 
+        RefreshHeldBytes();
         _logger.LogInformation(
             "Dataset {Dataset} version {Version} is stored: {Shards} shards, {Bytes} bytes ({Reason})", manifest.Dataset, manifest.Version, paths.Count, bytes, reason);
         try

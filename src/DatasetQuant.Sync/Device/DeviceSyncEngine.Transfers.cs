@@ -19,8 +19,12 @@ public sealed partial class DeviceSyncEngine
     /// <summary>Chunks dropped unread because too many messages were waiting (they are pulled later).</summary>
     public long ChunksShed { get; private set; }
 
+    /// <summary>Bytes of every chunk message this engine was given (frame headers, duplicates and chunks it ignored included).</summary>
+    public long ChunkBytesReceived { get; private set; }
+
     private void HandleChunk(MqttMessage message)
     {
+        ChunkBytesReceived += message.Payload.Length;
         if (!ChunkFrameReader.TryRead(message.Payload, out var header, out var payload, out var error))
         {
             _logger.LogWarning("Rejected chunk on {Topic}: {Error}; nothing stored", message.Topic, error);
@@ -35,6 +39,7 @@ public sealed partial class DeviceSyncEngine
             return;
         }
 
+        holdings.ReceivedBytes += message.Payload.Length;
         var manifest = holdings.Signed.Manifest;
         var shard = manifest.FindShard(header.ShardId);
         var chunkSize = manifest.ChunkSize;
@@ -82,6 +87,11 @@ public sealed partial class DeviceSyncEngine
 
     private bool NeedsFetch(DatasetHoldings holdings, ManifestShard shard)
     {
+        if (holdings.Signed.Manifest.IsLayered)
+        {
+            return NeedsLayer(holdings, shard);
+        }
+
         var key = (holdings.Signed.Manifest.Dataset, shard.Id);
         return (holdings.Find(shard.Id) is null || _refetch.Contains(key)) && !_commits.ContainsKey(key);
     }

@@ -37,6 +37,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private bool _overloaded;
     private bool _stateDirty = true;
     private DateTimeOffset _nextStateReport;
+    private long _heldBytes;
 
     public DeviceSyncEngine(
         DeviceSyncOptions options,
@@ -59,12 +60,16 @@ public sealed partial class DeviceSyncEngine : IDisposable
         _topicHandlers = DeviceTopicHandlers.ByTopic(topicHandlers ?? [], _topics);
         _store = new DeviceStore(options.DataDirectory, verifier, logger);
         ApplyBudget("startup");
+        RefreshHeldBytes();
     }
 
     public string DeviceId => _options.DeviceId;
 
-    /// <summary>Bytes of held shards (what the state document reports as <c>heldBytes</c>).</summary>
-    public long HeldBytes => _store.HeldBytes;
+    /// <summary>
+    /// Bytes of held shards (what the state document reports as <c>heldBytes</c>), as of the loop's last tick: the
+    /// holdings change on the loop, so other threads read this snapshot rather than the lists it is summed from.
+    /// </summary>
+    public long HeldBytes => Volatile.Read(ref _heldBytes);
 
     /// <summary>Chunks written to flash since this engine was created (duplicates not counted).</summary>
     public long ChunksStored { get; private set; }
@@ -119,6 +124,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
         FinishCommits(wait: true);
         SaveHoldings(force: true);
         CloseAssemblies();
+        RefreshHeldBytes();
     }
 
     private async Task LoopAsync(ChannelReader<MqttMessage> reader, CancellationToken cancellationToken)
@@ -198,6 +204,16 @@ public sealed partial class DeviceSyncEngine : IDisposable
             _logger.LogError(ex, "Flash error while handling {Topic}; the message was dropped", message.Topic);
             CloseAssemblies();
         }
+
+        RefreshHeldBytes();
+    }
+
+    /// <summary>Publishes the held bytes to <see cref="HeldBytes"/>; called before anything that reports them leaves the loop.</summary>
+    private long RefreshHeldBytes()
+    {
+        var held = _store.HeldBytes;
+        Volatile.Write(ref _heldBytes, held);
+        return held;
     }
 
     private void HandleForHost(IDeviceTopicHandler handler, MqttMessage message)
@@ -255,6 +271,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
         }
 
         SaveHoldings();
+        RefreshHeldBytes();
         if (_republish)
         {
             // After a reconnect the broker has published our will: say online again.
@@ -364,11 +381,15 @@ public sealed partial class DeviceSyncEngine : IDisposable
                 Name = name,
                 ManifestVersion = holdings.Signed.Manifest.Version,
                 Complete = IsComplete(holdings),
-                Shards = holdings.Shards.Select(s => new HeldShardState { Id = s.Id, Bytes = s.Bytes, Precision = s.Precision }).ToList(),
+                ReceivedBytes = holdings.ReceivedBytes,
+                Layers = holdings.Signed.Manifest.IsLayered ? holdings.LayersApplied : null,
+                Shards = holdings.Signed.Manifest.IsLayered
+                    ? LayeredShardStates(holdings)
+                    : holdings.Shards.Select(s => new HeldShardState { Id = s.Id, Bytes = s.Bytes, Precision = s.Precision }).ToList(),
             });
         }
 
-        var held = _store.HeldBytes;
+        var held = RefreshHeldBytes();
         return new DeviceStateMessage
         {
             Device = DeviceId,

@@ -49,7 +49,17 @@ public sealed class DatasetHoldings
     /// <summary>The verified signed manifest as received, so one atomic write covers the version and the holdings.</summary>
     public SignedManifestMessage Signed { get; set; } = new();
 
+    /// <summary>Shard files held; for a layered dataset, the layer files received and not yet applied.</summary>
     public List<HeldShard> Shards { get; set; } = [];
+
+    /// <summary>A layered dataset (protocol version 2): layers applied to its single shard <c>{name}.dqs</c>.</summary>
+    public int LayersApplied { get; set; }
+
+    /// <summary>A layered dataset: bytes of its shard and held increments (<c>{name}.dqs</c>, <c>{name}.dqh</c>).</summary>
+    public long LayeredBytes { get; set; }
+
+    /// <summary>Bytes of chunk messages received for this manifest version (frame headers and duplicates included).</summary>
+    public long ReceivedBytes { get; set; }
 
     public HeldShard? Find(int id) => Shards.Find(s => s.Id == id);
 }
@@ -58,6 +68,9 @@ public sealed class HeldShard
 {
     public const string Full = "full";
     public const string Requantized = "requantized";
+
+    /// <summary>A layer merged into its dataset's shard (reported, never stored: the layer file is deleted once applied).</summary>
+    public const string Applied = "applied";
 
     /// <summary>Deliberately not held: the budget leaves it no room (or it could not be made small enough).</summary>
     public const string Dropped = "dropped";

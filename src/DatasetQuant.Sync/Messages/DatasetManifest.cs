@@ -4,10 +4,18 @@ namespace DatasetQuant.Sync.Messages;
 
 /// <summary>
 /// What a dataset version is: its shards with size, SHA-256, bit budget and sample count. Everything here is covered
-/// by the signature (see <see cref="Security.ManifestCanonicalForm"/>); the device trusts nothing that is not.
+/// by the signature (see <see cref="Security.ManifestCanonicalForm"/>); the device trusts nothing that is not. In
+/// <see cref="LayersFormat"/> the shards are the layer files of one embedded-code dataset, each with its
+/// <see cref="ManifestShard.Layer"/> (docs/protocol.md §7).
 /// </summary>
 public sealed class DatasetManifest
 {
+    /// <summary>Protocol version 1: whole shards, every device takes all of them.</summary>
+    public const int ShardsFormat = 1;
+
+    /// <summary>Protocol version 2: the layers of an embedded-code dataset; a device takes the prefix its budget holds.</summary>
+    public const int LayersFormat = 2;
+
     public const int MaxShards = 65_536;
 
     public const string ShardsKind = "shards";
@@ -16,6 +24,9 @@ public sealed class DatasetManifest
 
     /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
     public const long MaxShardSize = 64L << 30;
+
+    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/> or <see cref="LayersFormat"/>.</summary>
+    public int Format { get; init; } = ShardsFormat;
 
     public string Fleet { get; init; } = "";
 
@@ -51,6 +62,14 @@ public sealed class DatasetManifest
 
     public bool IsGenerator => Kind == GeneratorKind;
 
+    public bool IsLayered => Format == LayersFormat;
+
+    /// <summary>
+    /// What the dataset occupies on a device that holds all of it: the shards' total, or for layers the held bytes after
+    /// the last one (its single shard and held increments; the layer files are deleted once applied).
+    /// </summary>
+    public long FullHeldBytes => IsLayered && Shards.Count > 0 ? Shards[^1].Layer!.HeldBytesAfter : TotalBytes;
+
     public ManifestShard? FindShard(int id)
     {
         foreach (var shard in Shards)
@@ -66,6 +85,12 @@ public sealed class DatasetManifest
 
     public string? Validate()
     {
+        if (Format is not (ShardsFormat or LayersFormat))
+        {
+            // Named first and alone: a device logs it and keeps what it holds (docs/protocol.md §7, "Versions").
+            return $"dataset '{Dataset}' version {Version}: manifest format {Format} is not supported (this device reads formats {ShardsFormat} and {LayersFormat})";
+        }
+
         var error = MessageRules.Name(Fleet, "manifest.fleet")
             ?? MessageRules.Name(Dataset, "manifest.dataset")
             ?? (Kind is ShardsKind or GeneratorKind ? null : $"field 'manifest.kind' is '{Kind}', expected '{ShardsKind}' or '{GeneratorKind}'")
@@ -104,7 +129,7 @@ public sealed class DatasetManifest
             }
         }
 
-        return null;
+        return ManifestLayer.Validate(this);
     }
 }
 
@@ -127,6 +152,9 @@ public sealed class ManifestShard
     public double BitsPerPixel { get; init; }
 
     public long SampleCount { get; init; }
+
+    /// <summary>In a <see cref="DatasetManifest.LayersFormat"/> manifest, where this file sits in the dataset's layers; null otherwise.</summary>
+    public ManifestLayer? Layer { get; init; }
 
     public int ChunkCount(int chunkSize) => (int)((Size + chunkSize - 1) / chunkSize);
 

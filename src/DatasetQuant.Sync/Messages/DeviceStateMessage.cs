@@ -50,6 +50,12 @@ public sealed class HeldDatasetState
     public bool Complete { get; init; }
 
     public List<HeldShardState> Shards { get; init; } = [];
+
+    /// <summary>Bytes of chunk messages the device received for this manifest version.</summary>
+    public long ReceivedBytes { get; init; }
+
+    /// <summary>Layers applied, for a layered dataset (protocol version 2); null otherwise.</summary>
+    public int? Layers { get; init; }
 }
 
 public sealed class HeldShardState

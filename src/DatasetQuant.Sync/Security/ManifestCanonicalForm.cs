@@ -18,15 +18,20 @@ namespace DatasetQuant.Sync.Security;
 /// shards:{count}
 /// shard:{id}:{name}:{size}:{sha256}:{bitBudget}:{round(bitsPerPixel*1000)}:{sampleCount}   (one per shard, in manifest order)
 /// </code>
+/// A format 2 (layers) manifest starts with <c>dq-manifest/2</c> and adds to each shard line
+/// <c>:{firstIncrement}:{incrementCount}:{heldBytesAfter}:{chunkCount}</c>, so a device that knows only format 1
+/// fails to verify it instead of taking its layer files for shards.
 /// </summary>
 public static class ManifestCanonicalForm
 {
     public const string Header = "dq-manifest/1";
 
+    public const string LayersHeader = "dq-manifest/2";
+
     public static byte[] GetBytes(DatasetManifest manifest)
     {
         var text = new StringBuilder(128 + (manifest.Shards.Count * 140));
-        Line(text, Header);
+        Line(text, manifest.IsLayered ? LayersHeader : Header);
         Line(text, $"fleet:{manifest.Fleet}");
         Line(text, $"dataset:{manifest.Dataset}");
         if (manifest.Kind != DatasetManifest.ShardsKind)
@@ -41,7 +46,13 @@ public static class ManifestCanonicalForm
         Line(text, Invariant($"shards:{manifest.Shards.Count}"));
         foreach (var shard in manifest.Shards)
         {
-            Line(text, Invariant($"shard:{shard.Id}:{shard.Name}:{shard.Size}:{shard.Sha256}:{shard.BitBudget}:{MilliBits(shard.BitsPerPixel)}:{shard.SampleCount}"));
+            var line = Invariant($"shard:{shard.Id}:{shard.Name}:{shard.Size}:{shard.Sha256}:{shard.BitBudget}:{MilliBits(shard.BitsPerPixel)}:{shard.SampleCount}");
+            if (manifest.IsLayered && shard.Layer is { } layer)
+            {
+                line += Invariant($":{layer.FirstIncrement}:{layer.IncrementCount}:{layer.HeldBytesAfter}:{layer.ChunkCount}");
+            }
+
+            Line(text, line);
         }
 
         return Encoding.ASCII.GetBytes(text.ToString());

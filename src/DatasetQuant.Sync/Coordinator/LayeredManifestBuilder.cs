@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using DatasetQuant.Core.Progressive;
+using DatasetQuant.Core.Quantization;
+using DatasetQuant.Sync.Chunks;
+using DatasetQuant.Sync.Messages;
+
+namespace DatasetQuant.Sync.Coordinator;
+
+/// <summary>
+/// Builds the (unsigned) protocol version 2 manifest of a directory written by <c>dq quantize --codes embedded</c>: its
+/// shards and increment order (<c>{prefix}.dqo</c>) are cut into layers (<see cref="LayerBuilder"/>, docs/format.md §13)
+/// written to <c>{directory}/layers/</c>, and every layer becomes a manifest entry with its place in the order and the
+/// bytes a device holds after it. The layer files are what devices fetch and what repairs are served from.
+/// </summary>
+public static class LayeredManifestBuilder
+{
+    public const string LayerDirectoryName = "layers";
+
+    /// <summary>True when <paramref name="shardDirectory"/> holds an increment order, i.e. was written with embedded codes.</summary>
+    public static bool HasOrder(string shardDirectory) => FindOrder(shardDirectory) is not null;
+
+    /// <summary>Where the layers of <paramref name="shardDirectory"/> are written (and served from).</summary>
+    public static string LayerDirectory(string shardDirectory) => Path.Combine(Path.GetFullPath(shardDirectory), LayerDirectoryName);
+
+    public static DatasetManifest Build(
+        string fleet, string dataset, long version, string shardDirectory, int chunkSize = ChunkFrameConstants.MaxPayload,
+        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default)
+    {
+        SyncNames.Require(fleet, nameof(fleet));
+        SyncNames.Require(dataset, nameof(dataset));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
+        var orderPath = FindOrder(shardDirectory)
+            ?? throw new InvalidDataException($"'{shardDirectory}' holds no single {IncrementOrder.FileExtension} increment order: write it with 'dq quantize --codes embedded'");
+        var order = IncrementOrder.Read(orderPath);
+        var shardPaths = Directory.GetFiles(shardDirectory, ShardDirectoryManifestBuilder.ShardPattern);
+        Array.Sort(shardPaths, StringComparer.Ordinal);
+        var layerDirectory = LayerDirectory(shardDirectory);
+        if (Directory.Exists(layerDirectory))
+        {
+            // Layers of an earlier publish of the same files are rebuilt identically; stale ones must not linger.
+            foreach (var stale in Directory.GetFiles(layerDirectory, "*" + LayerFile.FileExtension))
+            {
+                File.Delete(stale);
+            }
+        }
+
+        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken);
+        var widths = new byte[order.SampleCount];
+        var pixels = (long)order.PixelsPerSample;
+        long bits = 0, stored = 0;
+        var shards = new List<ManifestShard>(layers.Count);
+        for (var l = 0; l < layers.Count; l++)
+        {
+            var layer = layers[l];
+            for (var k = layer.FirstIncrement; k < layer.FirstIncrement + layer.IncrementCount; k++)
+            {
+                var (sample, to) = order.Increments[k];
+                stored += widths[sample] == 0 ? 1 : 0;
+                bits += pixels * (to - widths[sample]);
+                widths[sample] = to;
+            }
+
+            using var stream = File.OpenRead(layer.Path);
+            shards.Add(new ManifestShard
+            {
+                Id = l,
+                Name = Path.GetFileName(layer.Path),
+                Size = layer.Bytes,
+                Sha256 = Convert.ToHexStringLower(SHA256.HashData(stream)),
+                BitBudget = bits,
+                BitsPerPixel = Math.Round((double)bits / (pixels * order.SampleCount), 3, MidpointRounding.AwayFromZero),
+                SampleCount = stored,
+                Layer = new ManifestLayer
+                {
+                    FirstIncrement = layer.FirstIncrement,
+                    IncrementCount = layer.IncrementCount,
+                    HeldBytesAfter = layer.HeldBytesAfter,
+                    ChunkCount = (int)((layer.Bytes + chunkSize - 1) / chunkSize),
+                },
+            });
+        }
+
+        return new DatasetManifest
+        {
+            Format = DatasetManifest.LayersFormat,
+            Fleet = fleet,
+            Dataset = dataset,
+            Version = version,
+            ChunkSize = chunkSize,
+            CreatedUnixSeconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            Shards = shards,
+        };
+    }
+
+    private static string? FindOrder(string shardDirectory)
+    {
+        var orders = Directory.Exists(shardDirectory) ? Directory.GetFiles(shardDirectory, "*" + IncrementOrder.FileExtension) : [];
+        return orders.Length == 1 ? orders[0] : null;
+    }
+}

@@ -1,0 +1,86 @@
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Progressive;
+using DatasetQuant.Sync.IO;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Sync.Device;
+
+/// <summary>
+/// A layered dataset (protocol version 2) on flash: <c>datasets/{name}/{name}.dqs</c> and <c>{name}.dqh</c>, the shard
+/// and held increments the applied layers make (docs/format.md §13), beside the layer files of the batch being fetched.
+/// </summary>
+internal sealed partial class DeviceStore
+{
+    /// <summary>The single shard and held increments of a layered dataset (docs/format.md §13).</summary>
+    public ProgressiveHoldings OpenLayered(string dataset) => ProgressiveHoldings.Open(DatasetDirectory(dataset), dataset);
+
+    /// <summary>
+    /// A new version of a layered dataset keeps the applied layers it shares with the old one (same names and SHA-256, in
+    /// order), shrinking the held copy locally to them; anything else starts again from no layers.
+    /// </summary>
+    private void KeepLayers(DatasetHoldings old, DatasetHoldings holdings)
+    {
+        var (before, after) = (old.Signed.Manifest, holdings.Signed.Manifest);
+        var kept = 0;
+        while (before.IsLayered && after.IsLayered && kept < old.LayersApplied && kept < after.Shards.Count
+               && before.Shards[kept].Name == after.Shards[kept].Name && before.Shards[kept].Sha256 == after.Shards[kept].Sha256)
+        {
+            kept++;
+        }
+
+        if (kept == 0)
+        {
+            DeleteLayered(after.Dataset);
+            return;
+        }
+
+        try
+        {
+            var layered = OpenLayered(after.Dataset);
+            layered.TruncateTo(kept);
+            (holdings.LayersApplied, holdings.LayeredBytes) = (kept, layered.HeldBytes);
+            holdings.Shards.RemoveAll(s => s.Id < kept);
+        }
+        catch (Exception ex) when (ex is DqsFormatException or IOException)
+        {
+            _logger.LogWarning("The held copy of layered dataset {Dataset} is unreadable ({Error}): its layers will be fetched again", after.Dataset, ex.Message);
+            DeleteLayered(after.Dataset);
+            holdings.Shards.Clear();
+        }
+    }
+
+    /// <summary>Deletes a layered dataset's shard and held increments (the held increments first: alone, they are refused on open).</summary>
+    public void DeleteLayered(string dataset)
+    {
+        var layered = ProgressiveHoldingsPaths(dataset);
+        DurableFile.Delete(layered.Held);
+        DurableFile.Delete(layered.Shard);
+    }
+
+    private (string Shard, string Held) ProgressiveHoldingsPaths(string dataset) =>
+        (Path.Combine(DatasetDirectory(dataset), dataset + DqsConstants.FileExtension), Path.Combine(DatasetDirectory(dataset), dataset + HeldIncrements.FileExtension));
+
+    /// <summary>
+    /// A layered dataset's files are the truth after a power cut: what the held increments say was applied, or nothing
+    /// when they do not match the shard (a cut between the two writes). Layer files already applied are forgotten.
+    /// </summary>
+    private bool ReconcileLayered(string name, DatasetHoldings holdings)
+    {
+        var (layers, bytes) = (0, 0L);
+        try
+        {
+            var layered = OpenLayered(name);
+            (layers, bytes) = (layered.LayerCount, layered.HeldBytes);
+        }
+        catch (Exception ex) when (ex is DqsFormatException or IOException)
+        {
+            _logger.LogWarning("The held copy of layered dataset {Dataset} is unreadable ({Error}): its layers will be fetched again", name, ex.Message);
+            DeleteLayered(name);
+        }
+
+        var changed = (layers, bytes) != (holdings.LayersApplied, holdings.LayeredBytes) || holdings.Shards.Exists(s => s.Id < layers);
+        (holdings.LayersApplied, holdings.LayeredBytes) = (layers, bytes);
+        holdings.Shards.RemoveAll(s => s.Id < layers);
+        return changed;
+    }
+}

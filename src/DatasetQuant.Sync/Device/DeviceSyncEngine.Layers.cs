@@ -1,0 +1,194 @@
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Sync.IO;
+using DatasetQuant.Sync.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace DatasetQuant.Sync.Device;
+
+/// <summary>
+/// Layered datasets (protocol version 2, docs/protocol.md §7–8): the device turns its share of the budget into the
+/// longest prefix of layers whose held bytes fit it, pulls the next batch of layers it lacks (nothing is broadcast),
+/// applies each complete batch to its single shard (<see cref="Core.Progressive.ProgressiveHoldings"/>) and deletes the
+/// layer files; a lower budget forgets the last layers locally, a higher one pulls the next.
+/// </summary>
+public sealed partial class DeviceSyncEngine
+{
+    /// <summary>Layers the budget lets <paramref name="holdings"/> hold.</summary>
+    private int TargetLayers(DatasetHoldings holdings)
+    {
+        var manifest = holdings.Signed.Manifest;
+        return ManifestLayer.LayersWithin(manifest, BudgetPlan.LayeredTarget(manifest, ShardBudget(), BudgetPlan.TotalFullBytes(_store.State.Datasets.Values)));
+    }
+
+    private int LayerBatchEnd(DatasetHoldings holdings) =>
+        BudgetPlan.LayerBatchEnd(holdings.Signed.Manifest, holdings.LayersApplied, holdings.LayeredBytes, TargetLayers(holdings));
+
+    /// <summary>Whether a layer file is to be fetched now: in the current batch, neither received nor being committed.</summary>
+    private bool NeedsLayer(DatasetHoldings holdings, ManifestShard layer) =>
+        layer.Id >= holdings.LayersApplied && layer.Id < LayerBatchEnd(holdings) && holdings.Find(layer.Id) is null
+        && !_commits.ContainsKey((holdings.Signed.Manifest.Dataset, layer.Id));
+
+    /// <summary>A layer file passed its SHA-256 and is in place: apply its batch once the batch is complete.</summary>
+    private void FinishLayerCommit(DatasetHoldings holdings, ManifestShard layer)
+    {
+        holdings.Shards.RemoveAll(s => s.Id == layer.Id);
+        holdings.Shards.Add(new HeldShard { Id = layer.Id, Bytes = layer.Size, Precision = HeldShard.Full });
+        _store.MarkUnsaved(_time.GetUtcNow());
+        _logger.LogDebug("Received layer {Dataset}/{Layer}: {Bytes} bytes, SHA-256 verified", holdings.Signed.Manifest.Dataset, layer.Name, layer.Size);
+        ApplyReceivedLayers(holdings, "received");
+    }
+
+    /// <summary>Applies the current batch when all its layer files are here; then pulls the next batch or reports the dataset stored.</summary>
+    private void ApplyReceivedLayers(DatasetHoldings holdings, string reason)
+    {
+        var manifest = holdings.Signed.Manifest;
+        var (from, to) = (holdings.LayersApplied, LayerBatchEnd(holdings));
+        for (var id = from; id < to; id++)
+        {
+            if (holdings.Find(id) is null)
+            {
+                return;
+            }
+        }
+
+        if (to > from)
+        {
+            ApplyLayers(holdings, from, to);
+        }
+
+        if (IsComplete(holdings))
+        {
+            SaveHoldings(force: true);
+            RaiseDatasetStored(holdings, reason);
+            _stateDirty = true;
+            _budgetReportDirty = true;
+        }
+        else
+        {
+            SchedulePull(manifest.Dataset, _time.GetUtcNow());
+            ReportProgressSoon();
+        }
+    }
+
+    private void ApplyLayers(DatasetHoldings holdings, int from, int to)
+    {
+        var manifest = holdings.Signed.Manifest;
+        var dataset = manifest.Dataset;
+        var layers = manifest.Shards.GetRange(from, to - from);
+        var before = holdings.LayeredBytes;
+        try
+        {
+            var layered = _store.OpenLayered(dataset);
+            layered.Apply([.. layers.Select(l => File.ReadAllBytes(_store.ShardPath(dataset, l)))], [.. layers.Select(l => l.Name)]);
+            (holdings.LayersApplied, holdings.LayeredBytes) = (to, layered.HeldBytes);
+            _logger.LogInformation(
+                "Applied layers {From}..{To} of dataset {Dataset} version {Version}: {Before} -> {After} bytes held, {Layers} of {Count} layers",
+                from, to - 1, dataset, manifest.Version, before, holdings.LayeredBytes, to, manifest.Shards.Count);
+        }
+        catch (Exception ex) when (ex is DqsFormatException or InvalidDataException or ArgumentException)
+        {
+            // The layers passed their signed SHA-256, so the held copy is what is wrong: start again from no layers.
+            _logger.LogError("Layers {From}..{To} of dataset {Dataset} do not apply to the held copy ({Error}); fetching the dataset again", from, to - 1, dataset, ex.Message);
+            _store.DeleteLayered(dataset);
+            (holdings.LayersApplied, holdings.LayeredBytes) = (0, 0);
+        }
+
+        // State before deleting: a layer file whose application the state does not record yet is still on flash.
+        holdings.Shards.RemoveAll(s => s.Id < to);
+        _store.Save();
+        foreach (var layer in layers)
+        {
+            File.Delete(_store.ShardPath(dataset, layer));
+        }
+
+        DurableFile.SyncDirectory(_store.DatasetDirectory(dataset));
+    }
+
+    /// <summary>
+    /// Brings a layered dataset to its budget: forgets layers beyond the target locally (no download) and drops layer
+    /// files and partial transfers it no longer needs; below the target it pulls the next layers. False when nothing changed on flash.
+    /// </summary>
+    private bool ShapeLayered(DatasetHoldings holdings)
+    {
+        var manifest = holdings.Signed.Manifest;
+        var dataset = manifest.Dataset;
+        var target = TargetLayers(holdings);
+        var changed = false;
+        for (var id = target; id < manifest.Shards.Count; id++)
+        {
+            var path = _store.ShardPath(dataset, manifest.Shards[id]);
+            if (_assemblies.Remove((dataset, id), out var assembly))
+            {
+                assembly.Discard();
+            }
+
+            if (holdings.Find(id) is { } held)
+            {
+                holdings.Shards.Remove(held);
+                File.Delete(path);
+                changed = true;
+            }
+
+            File.Delete(path + ".partial");
+            File.Delete(path + ".chunks");
+        }
+
+        if (holdings.LayersApplied > target)
+        {
+            var (before, layers) = (holdings.LayeredBytes, holdings.LayersApplied);
+            try
+            {
+                if (target == 0)
+                {
+                    _store.DeleteLayered(dataset);
+                    holdings.LayeredBytes = 0;
+                }
+                else
+                {
+                    var layered = _store.OpenLayered(dataset);
+                    layered.TruncateTo(target);
+                    holdings.LayeredBytes = layered.HeldBytes;
+                }
+            }
+            catch (Exception ex) when (ex is DqsFormatException or InvalidDataException)
+            {
+                _logger.LogError("The held copy of dataset {Dataset} cannot be shrunk ({Error}); fetching its layers again", dataset, ex.Message);
+                _store.DeleteLayered(dataset);
+                (target, holdings.LayeredBytes) = (0, 0);
+            }
+
+            holdings.LayersApplied = target;
+            changed = true;
+            _logger.LogInformation(
+                "Dataset {Dataset}: budget keeps {Target} of {Layers} layers held; shrunk in place from {Before} to {After} bytes, nothing downloaded",
+                dataset, target, layers, before, holdings.LayeredBytes);
+        }
+        else if (holdings.LayersApplied < target)
+        {
+            _logger.LogInformation("Dataset {Dataset}: budget allows {Target} layers, {Applied} held; pulling the next ones", dataset, target, holdings.LayersApplied);
+            SchedulePull(dataset, _time.GetUtcNow());
+            ApplyReceivedLayers(holdings, "budget");
+        }
+
+        if (changed)
+        {
+            _store.Save();
+            DurableFile.SyncDirectory(_store.DatasetDirectory(dataset));
+        }
+
+        return changed;
+    }
+
+    /// <summary>The state report's view of a layered dataset: every applied layer (the last carries the held bytes), then the layer files received.</summary>
+    private static List<HeldShardState> LayeredShardStates(DatasetHoldings holdings)
+    {
+        var states = new List<HeldShardState>(holdings.LayersApplied + holdings.Shards.Count);
+        for (var id = 0; id < holdings.LayersApplied; id++)
+        {
+            states.Add(new HeldShardState { Id = id, Bytes = id == holdings.LayersApplied - 1 ? holdings.LayeredBytes : 0, Precision = HeldShard.Applied });
+        }
+
+        states.AddRange(holdings.Shards.Select(s => new HeldShardState { Id = s.Id, Bytes = s.Bytes, Precision = s.Precision }));
+        return states;
+    }
+}
