@@ -20,8 +20,10 @@ public static class GeneratorFrontierReport
         }
 
         text.AppendLine();
-        text.AppendLine("Mixing rule (written into the generator's manifest): " + string.Join(", ",
-            result.MixingRule().Select(m => Invariant($"{m.ShardBytes:N0} shard bytes → {m.Ratio:0.##}"))));
+        var rule = result.MixingRule();
+        text.AppendLine("Mixing rule these cells give (`--write-mixing` writes it into the generator's manifest): " + (rule.Count == 0
+            ? "none (no cell mixed shards and generator)"
+            : string.Join(", ", rule.Select(m => Invariant($"{m.ShardBytes:N0} shard bytes → {m.Ratio:0.##}")))));
         return text.ToString();
     }
 
