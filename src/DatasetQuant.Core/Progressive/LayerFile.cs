@@ -27,32 +27,57 @@ public static class LayerFile
 {
     public const string FileExtension = ".dql";
 
-    private static ReadOnlySpan<byte> Magic => "DQL1"u8;
+    /// <summary>The layout <see cref="Encode"/> writes by default.</summary>
+    public const int VersionMajor = 2;
+
+    /// <summary>A reader knows the file by these three bytes; the fourth names the version as a digit, and versionMajor decides.</summary>
+    private static ReadOnlySpan<byte> MagicStem => "DQL"u8;
 
     private const int FixedHeaderSize = 36;
 
-    private const int NewSampleExtra = 7;
+    /// <summary>Version 2 header flag (offset 14): every new sample's s₈ is stored as a binary16.</summary>
+    private const ushort Binary16Scales = 1;
 
-    public static int EntrySize(int pixels, int from, int to) =>
-        6 + (from == 0 ? NewSampleExtra : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
+    /// <summary>
+    /// The fewest bytes a version 2 entry takes (its sample gap counted as one byte), so a builder that sums it knows the
+    /// layer is at least that large.
+    /// </summary>
+    public static int EntrySize(int classCount, int pixels, int from, int to) => LayerEntries.Version2LeastSize(classCount, pixels, from, to);
 
-    public static byte[] Encode(LayerHeader header, IReadOnlyList<LayerIncrement> increments)
+    /// <summary>Writes a layer; version 2 unless <paramref name="versionMajor"/> asks for 1 (which readers still take).</summary>
+    public static byte[] Encode(LayerHeader header, IReadOnlyList<LayerIncrement> increments, int versionMajor = VersionMajor)
     {
-        var pixels = header.PixelsPerSample;
-        var size = FixedHeaderSize + (8 * header.Channels) + 4L;
-        foreach (var increment in increments)
+        if (versionMajor is not (1 or 2))
         {
-            size += EntrySize(pixels, increment.From, increment.To);
+            throw new ArgumentOutOfRangeException(nameof(versionMajor), versionMajor, "layer versions are 1 and 2.");
         }
 
-        var bytes = new byte[size];
-        Magic.CopyTo(bytes);
+        var pixels = header.PixelsPerSample;
+        var sorted = versionMajor == 2 ? LayerEntries.Version2Order(increments) : null;
+        var binary16 = sorted is not null && LayerEntries.ScalesAreBinary16(sorted);
+        long entries = 0;
+        if (sorted is not null)
+        {
+            entries = LayerEntries.Version2Size(header.ClassCount, pixels, sorted, binary16);
+        }
+        else
+        {
+            foreach (var increment in increments)
+            {
+                entries += LayerEntries.Version1Size(pixels, increment.From, increment.To);
+            }
+        }
+
+        var bytes = new byte[FixedHeaderSize + (8 * header.Channels) + entries + 4];
         var span = bytes.AsSpan();
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], 1);
+        MagicStem.CopyTo(span);
+        span[3] = (byte)('0' + versionMajor);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], (ushort)versionMajor);
         BinaryPrimitives.WriteUInt16LittleEndian(span[6..], 0);
         BinaryPrimitives.WriteUInt16LittleEndian(span[8..], (ushort)header.Channels);
         BinaryPrimitives.WriteUInt16LittleEndian(span[10..], (ushort)header.Height);
         BinaryPrimitives.WriteUInt16LittleEndian(span[12..], (ushort)header.Width);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[14..], binary16 ? Binary16Scales : (ushort)0);
         BinaryPrimitives.WriteInt32LittleEndian(span[16..], header.ClassCount);
         BinaryPrimitives.WriteInt32LittleEndian(span[20..], header.SampleCount);
         BinaryPrimitives.WriteInt32LittleEndian(span[24..], header.LayerIndex);
@@ -65,41 +90,26 @@ public static class LayerFile
             BinaryPrimitives.WriteSingleLittleEndian(span[(at + 4)..], header.ChannelStandardDeviation[c]);
         }
 
-        foreach (var increment in increments)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(span[at..], increment.Sample);
-            span[at + 4] = increment.From;
-            span[at + 5] = increment.To;
-            at += 6;
-            if (increment.From == 0)
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
-                BinaryPrimitives.WriteSingleLittleEndian(span[(at + 2)..], increment.Scale8);
-                span[at + 6] = (byte)(sbyte)increment.Shift;
-                at += NewSampleExtra;
-            }
-
-            increment.Planes.Span.CopyTo(span[at..]);
-            at += SampleQuantizer.PackedBytes(pixels, increment.To - increment.From);
-        }
-
+        at += sorted is not null
+            ? LayerEntries.WriteVersion2(span[at..], header.ClassCount, pixels, sorted, binary16)
+            : LayerEntries.WriteVersion1(span[at..], pixels, increments);
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
         return bytes;
     }
 
-    /// <summary>Parses a layer; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
+    /// <summary>Parses a layer of version 1 or 2; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
     public static (LayerHeader Header, LayerIncrement[] Increments) Decode(byte[] bytes, string name)
     {
-        if (bytes.Length < FixedHeaderSize + 12 || !bytes.AsSpan(0, 4).SequenceEqual(Magic))
+        if (bytes.Length < FixedHeaderSize + 12 || !bytes.AsSpan(0, 3).SequenceEqual(MagicStem))
         {
-            throw new DqsFormatException(name, "magic", null, "not a layer file (magic is not DQL1).");
+            throw new DqsFormatException(name, "magic", null, "not a layer file (magic is not DQL1 or DQL2).");
         }
 
         var span = bytes.AsSpan();
         var major = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
-        if (major != 1)
+        if (major is not (1 or 2))
         {
-            throw new DqsFormatException(name, "versionMajor", null, $"layer version {major} is not supported (this reader knows 1).");
+            throw new DqsFormatException(name, "versionMajor", null, $"layer version {major} is not supported (this reader knows 1 and 2).");
         }
 
         if (Crc32C.Compute(span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]))
@@ -109,12 +119,14 @@ public static class LayerFile
 
         int channels = BinaryPrimitives.ReadUInt16LittleEndian(span[8..]), height = BinaryPrimitives.ReadUInt16LittleEndian(span[10..]);
         int width = BinaryPrimitives.ReadUInt16LittleEndian(span[12..]);
+        var flags = BinaryPrimitives.ReadUInt16LittleEndian(span[14..]);
         var classCount = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
         var samples = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[32..]);
         if (channels is < 1 or > DqsConstants.MaxChannels || height is < 1 or > DqsConstants.MaxSide || width is < 1 or > DqsConstants.MaxSide
             || classCount is < 1 or > DqsConstants.MaxClassCount || samples < 0 || count < 0
-            || BinaryPrimitives.ReadUInt16LittleEndian(span[14..]) != 0 || BinaryPrimitives.ReadInt32LittleEndian(span[28..]) < 0)
+            || (flags & ~(major == 2 ? Binary16Scales : 0)) != 0 || BinaryPrimitives.ReadInt32LittleEndian(span[28..]) < 0
+            || bytes.Length < FixedHeaderSize + (8L * channels) + 4)
         {
             throw new DqsFormatException(name, "header", null, "the layer header describes no valid dataset.");
         }
@@ -130,54 +142,7 @@ public static class LayerFile
 
         var header = new LayerHeader(channels, height, width, classCount, samples, BinaryPrimitives.ReadInt32LittleEndian(span[24..]),
             BinaryPrimitives.ReadInt32LittleEndian(span[28..]), count, mean, std);
-        var pixels = header.PixelsPerSample;
-        var end = bytes.Length - 4;
-        var increments = new LayerIncrement[Math.Min(count, (end - at) / 7 + 1)];
-        for (var k = 0; k < count; k++)
-        {
-            if (at + 6 > end || k >= increments.Length)
-            {
-                throw new DqsFormatException(name, "increments", null, $"increment {k} of {count} runs past the layer's end.");
-            }
-
-            var sample = BinaryPrimitives.ReadInt32LittleEndian(span[at..]);
-            var (from, to) = (span[at + 4], span[at + 5]);
-            if ((uint)sample >= (uint)samples || to > SampleQuantizer.MaxBits || from >= to)
-            {
-                throw new DqsFormatException(name, "increments", null, $"increment {k} ({sample}: {from} → {to} bits) is out of range.");
-            }
-
-            var size = EntrySize(pixels, from, to);
-            if (at + size > end)
-            {
-                throw new DqsFormatException(name, "increments", null, $"increment {k} of {count} runs past the layer's end.");
-            }
-
-            int label = 0, shift = 0;
-            var scale8 = 0f;
-            var planes = at + 6;
-            if (from == 0)
-            {
-                label = BinaryPrimitives.ReadUInt16LittleEndian(span[planes..]);
-                scale8 = BinaryPrimitives.ReadSingleLittleEndian(span[(planes + 2)..]);
-                shift = (sbyte)span[planes + 6];
-                if (label >= classCount || !(scale8 > 0) || float.IsInfinity(scale8))
-                {
-                    throw new DqsFormatException(name, "increments", null, $"increment {k} brings sample {sample} with label {label} and scale {scale8}.");
-                }
-
-                planes += NewSampleExtra;
-            }
-
-            increments[k] = new LayerIncrement(sample, from, to, label, scale8, shift, bytes.AsMemory(planes, SampleQuantizer.PackedBytes(pixels, to - from)));
-            at += size;
-        }
-
-        if (at != end)
-        {
-            throw new DqsFormatException(name, "length", null, $"{end - at} bytes follow the last increment.");
-        }
-
+        var increments = new LayerIncrementReader(bytes, name, header, major, (flags & Binary16Scales) != 0).ReadAll(at);
         return (header, increments);
     }
 }

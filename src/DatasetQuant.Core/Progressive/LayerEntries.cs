@@ -1,0 +1,154 @@
+using System.Buffers.Binary;
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Core.Progressive;
+
+/// <summary>
+/// The increments of a layer, in either layout (docs/format.md §13). Version 1 spends 6 bytes per increment and 7 more
+/// per new sample; version 2 sorts a layer's increments by sample (a sample's own increments keep their order, which is
+/// all applying them needs) and stores the sample as a varint gap, from and to in one byte, the label in one byte when
+/// the classes fit, and s₈ as a binary16 when every new sample's s₈ in the layer is one.
+/// </summary>
+internal static class LayerEntries
+{
+    /// <summary>A u32 needs at most 5 LEB128 bytes; a longer run is a defect, not a larger number.</summary>
+    private const int MaxVarintBytes = 5;
+
+    public static int LabelBytes(int classCount) => classCount <= 256 ? 1 : 2;
+
+    public static int Version1Size(int pixels, int from, int to) =>
+        6 + (from == 0 ? 7 : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
+
+    /// <summary>A version 2 entry's size with its sample gap as one byte (its least), binary16 scales assumed.</summary>
+    public static int Version2LeastSize(int classCount, int pixels, int from, int to) =>
+        2 + (from == 0 ? LabelBytes(classCount) + 3 : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
+
+    public static int VarintSize(uint value)
+    {
+        var size = 1;
+        for (; value >= 0x80; value >>= 7)
+        {
+            size++;
+        }
+
+        return size;
+    }
+
+    public static int WriteVarint(Span<byte> span, uint value)
+    {
+        var at = 0;
+        for (; value >= 0x80; value >>= 7)
+        {
+            span[at++] = (byte)(value | 0x80);
+        }
+
+        span[at++] = (byte)value;
+        return at;
+    }
+
+    /// <summary>Reads a LEB128 u32 ending before <paramref name="end"/>; null when it runs past it or past 5 bytes or 32 bits.</summary>
+    public static uint? ReadVarint(ReadOnlySpan<byte> span, ref int at, int end)
+    {
+        ulong value = 0;
+        for (var k = 0; k < MaxVarintBytes && at < end; k++)
+        {
+            var b = span[at++];
+            value |= (ulong)(b & 0x7F) << (7 * k);
+            if ((b & 0x80) == 0)
+            {
+                return value <= uint.MaxValue ? (uint)value : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The increments in the order version 2 writes them: by sample, a sample's own in their order.</summary>
+    public static LayerIncrement[] Version2Order(IReadOnlyList<LayerIncrement> increments) =>
+        [.. increments.Select((increment, position) => (increment, position)).OrderBy(p => p.increment.Sample).ThenBy(p => p.position).Select(p => p.increment)];
+
+    /// <summary>Whether every new sample's s₈ among <paramref name="increments"/> is a binary16 value, so version 2 stores it in two bytes.</summary>
+    public static bool ScalesAreBinary16(IEnumerable<LayerIncrement> increments) =>
+        increments.All(i => i.From != 0 || DqsScale.IsExact(i.Scale8));
+
+    public static long Version2Size(int classCount, int pixels, IReadOnlyList<LayerIncrement> sorted, bool binary16)
+    {
+        long size = 0;
+        var previous = 0;
+        foreach (var increment in sorted)
+        {
+            size += VarintSize((uint)(increment.Sample - previous)) + 1 + SampleQuantizer.PackedBytes(pixels, increment.To - increment.From);
+            size += increment.From == 0 ? LabelBytes(classCount) + (binary16 ? 2 : 4) + 1 : 0;
+            previous = increment.Sample;
+        }
+
+        return size;
+    }
+
+    public static int WriteVersion2(Span<byte> span, int classCount, int pixels, IReadOnlyList<LayerIncrement> sorted, bool binary16)
+    {
+        var at = 0;
+        var previous = 0;
+        foreach (var increment in sorted)
+        {
+            at += WriteVarint(span[at..], (uint)(increment.Sample - previous));
+            previous = increment.Sample;
+            span[at++] = (byte)((increment.From << 4) | increment.To);
+            if (increment.From == 0)
+            {
+                if (LabelBytes(classCount) == 1)
+                {
+                    span[at++] = (byte)increment.Label;
+                }
+                else
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
+                    at += 2;
+                }
+
+                if (binary16)
+                {
+                    BinaryPrimitives.WriteHalfLittleEndian(span[at..], (Half)increment.Scale8);
+                    at += 2;
+                }
+                else
+                {
+                    BinaryPrimitives.WriteSingleLittleEndian(span[at..], increment.Scale8);
+                    at += 4;
+                }
+
+                span[at++] = (byte)(sbyte)increment.Shift;
+            }
+
+            increment.Planes.Span.CopyTo(span[at..]);
+            at += SampleQuantizer.PackedBytes(pixels, increment.To - increment.From);
+        }
+
+        return at;
+    }
+
+    public static int WriteVersion1(Span<byte> span, int pixels, IReadOnlyList<LayerIncrement> increments)
+    {
+        var at = 0;
+        foreach (var increment in increments)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(span[at..], increment.Sample);
+            span[at + 4] = increment.From;
+            span[at + 5] = increment.To;
+            at += 6;
+            if (increment.From == 0)
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
+                BinaryPrimitives.WriteSingleLittleEndian(span[(at + 2)..], increment.Scale8);
+                span[at + 6] = (byte)(sbyte)increment.Shift;
+                at += 7;
+            }
+
+            increment.Planes.Span.CopyTo(span[at..]);
+            at += SampleQuantizer.PackedBytes(pixels, increment.To - increment.From);
+        }
+
+        return at;
+    }
+}

@@ -1,0 +1,110 @@
+using System.Buffers.Binary;
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Quantization;
+
+namespace DatasetQuant.Core.Progressive;
+
+/// <summary>
+/// Reads a layer's entries (either version) after its checksum has passed, so that a defect here is a writer's error
+/// or a forged file: every field is bounded before it is used, and no array is larger than the bytes could fill.
+/// </summary>
+internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHeader header, int major, bool binary16Scales)
+{
+    /// <summary>The fewest bytes an entry of either version takes (a one-byte gap, one for from/to, one of planes).</summary>
+    private const int LeastEntryBytes = 3;
+
+    public LayerIncrement[] ReadAll(int at)
+    {
+        var span = bytes.AsSpan();
+        var end = bytes.Length - 4;
+        var count = header.IncrementCount;
+        var pixels = header.PixelsPerSample;
+        var increments = new LayerIncrement[Math.Min(count, ((end - at) / LeastEntryBytes) + 1)];
+        var previous = 0L;
+        for (var k = 0; k < count; k++)
+        {
+            if (at >= end || k >= increments.Length)
+            {
+                throw Defect($"increment {k} of {count} runs past the layer's end.");
+            }
+
+            long sample;
+            int from, to;
+            if (major == 1)
+            {
+                if (at + 6 > end)
+                {
+                    throw Defect($"increment {k} of {count} runs past the layer's end.");
+                }
+
+                (sample, from, to) = (BinaryPrimitives.ReadInt32LittleEndian(span[at..]), span[at + 4], span[at + 5]);
+                at += 6;
+            }
+            else
+            {
+                var gap = LayerEntries.ReadVarint(span, ref at, end)
+                    ?? throw Defect($"increment {k}'s sample gap is not a varint of at most 5 bytes and 32 bits before the layer's end.");
+                sample = previous + gap;
+                if (at >= end)
+                {
+                    throw Defect($"increment {k} of {count} runs past the layer's end.");
+                }
+
+                (from, to) = (span[at] >> 4, span[at] & 0x0F);
+                at++;
+            }
+
+            if (sample < 0 || sample >= header.SampleCount || to > SampleQuantizer.MaxBits || from >= to)
+            {
+                throw Defect($"increment {k} ({sample}: {from} → {to} bits) is out of range.");
+            }
+
+            previous = sample;
+            int label = 0, shift = 0;
+            var scale8 = 0f;
+            if (from == 0)
+            {
+                (label, scale8, shift) = ReadNewSample(span, ref at, end, k, count);
+                if (label >= header.ClassCount || !(scale8 > 0) || float.IsInfinity(scale8))
+                {
+                    throw Defect($"increment {k} brings sample {sample} with label {label} and scale {scale8}.");
+                }
+            }
+
+            var planes = SampleQuantizer.PackedBytes(pixels, to - from);
+            if (planes > end - at)
+            {
+                throw Defect($"increment {k} of {count} runs past the layer's end.");
+            }
+
+            increments[k] = new LayerIncrement((int)sample, (byte)from, (byte)to, label, scale8, shift, bytes.AsMemory(at, planes));
+            at += planes;
+        }
+
+        if (at != end)
+        {
+            throw new DqsFormatException(name, "length", null, $"{end - at} bytes follow the last increment.");
+        }
+
+        return increments;
+    }
+
+    private (int Label, float Scale8, int Shift) ReadNewSample(ReadOnlySpan<byte> span, ref int at, int end, int k, int count)
+    {
+        var labelBytes = major == 1 ? 2 : LayerEntries.LabelBytes(header.ClassCount);
+        var scaleBytes = major == 2 && binary16Scales ? 2 : 4;
+        if (labelBytes + scaleBytes + 1 > end - at)
+        {
+            throw Defect($"increment {k} of {count} runs past the layer's end.");
+        }
+
+        int label = labelBytes == 1 ? span[at] : BinaryPrimitives.ReadUInt16LittleEndian(span[at..]);
+        at += labelBytes;
+        var scale8 = scaleBytes == 2 ? DqsScale.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(span[at..])) : BinaryPrimitives.ReadSingleLittleEndian(span[at..]);
+        at += scaleBytes;
+        var shift = (int)(sbyte)span[at++];
+        return (label, scale8, shift);
+    }
+
+    private DqsFormatException Defect(string message) => new(name, "increments", null, message);
+}
