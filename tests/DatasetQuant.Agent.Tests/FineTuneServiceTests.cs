@@ -41,7 +41,12 @@ public sealed class FineTuneServiceTests : IDisposable
     {
         await WaitUntil(() => _gpio.ReadsOf(ButtonLine) >= 2);
         _gpio.Drive(ButtonLine, PinEventTypes.Falling);
+
+        // Held until the sampler has read the line low for many of its periods (10 ms at the 30 ms debounce), not for a
+        // fixed time: on a loaded machine its timer can be late by more than a short press lasts.
+        var readsWhenPressed = _gpio.ReadsOf(ButtonLine);
         await Task.Delay(80);
+        await WaitUntil(() => _gpio.ReadsOf(ButtonLine) >= readsWhenPressed + 8);
         _gpio.Drive(ButtonLine, PinEventTypes.Rising);
     }
 
