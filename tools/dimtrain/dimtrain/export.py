@@ -32,6 +32,19 @@ def export(generator, onnx_path, classes=10, dataset="fashion-mnist", opset=13, 
     return json_path
 
 
+def export_best(out_dir, generator, best, history, log, classes=10, extra=None):
+    """The end of a training run, either recipe: load the checkpoint that validated best (best.pt) into `generator`,
+    export it as G.onnx + G.json, write summary.json and log "done". Returns the process exit code (0)."""
+    state = torch.load(os.path.join(out_dir, "best.pt"))
+    generator.load_state_dict(state["generator"])
+    onnx_path = os.path.join(out_dir, "G.onnx")
+    export(generator, onnx_path, classes, extra={**(extra or {}), "step": best["step"],
+                                                 "validationAccuracy": round(best["accuracy"], 4)})
+    write_atomic(os.path.join(out_dir, "summary.json"), json.dumps({"best": best, "history": history}, indent=2).encode())
+    log("done", best_step=best["step"], accuracy=best["accuracy"], onnx=onnx_path, bytes=os.path.getsize(onnx_path))
+    return 0
+
+
 def _declare_output_shape(path, chw):
     """torch's exporter leaves ConvTranspose's spatial output dims symbolic; the graph computes [N,1,28,28], so the
     model says so (the device checks the declared shape against the manifest)."""

@@ -16,7 +16,7 @@ import torch
 from . import data
 from .adversarial import ProjectionDiscriminator, discriminator_loss, generator_loss
 from .evaluate import pool_agreement, score_generator
-from .export import export, write_atomic
+from .export import export_best
 from .models import conditioned_noise
 from .skip import SkipGenerator
 from .train import CLASSES, Log, ema_update, matching_loss, train_pool
@@ -124,16 +124,8 @@ def main(argv=None):
                 adv=float(adv), match=float(match), gate=float(G.gate))
             since = time.monotonic()
 
-    state = torch.load(os.path.join(args.out, "best.pt"))
-    final = SkipGenerator(widths, CLASSES)
-    final.load_state_dict(state["generator"])
-    onnx_path = os.path.join(args.out, "G.onnx")
-    export(final, onnx_path, CLASSES, extra={"tool": "tools/dimtrain", "recipe": "skip", "seed": args.seed,
-                                              "widths": list(widths), "step": best["step"],
-                                              "validationAccuracy": round(best["accuracy"], 4)})
-    write_atomic(os.path.join(args.out, "summary.json"), json.dumps({"best": best, "history": history}, indent=2).encode())
-    log("done", best_step=best["step"], accuracy=best["accuracy"], onnx=onnx_path, bytes=os.path.getsize(onnx_path))
-    return 0
+    return export_best(args.out, SkipGenerator(widths, CLASSES), best, history, log, CLASSES,
+                       extra={"tool": "tools/dimtrain", "recipe": "skip", "seed": args.seed, "widths": list(widths)})
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from . import data
 from .augment import random_affine
 from .evaluate import normalise, pool_agreement, score_generator
-from .export import export, write_atomic
+from .export import export_best
 from .models import NOISE, Encoder, Generator, PoolClassifier, conditioned_noise
 
 CLASSES = 10
@@ -206,15 +206,8 @@ def main(argv=None):
             log("budget", minutes=args.budget_minutes, step=step, of=total)
             break
 
-    state = torch.load(os.path.join(args.out, "best.pt"))
-    final = Generator(widths)
-    final.load_state_dict(state["generator"])
-    onnx_path = os.path.join(args.out, "G.onnx")
-    export(final, onnx_path, CLASSES, extra={"tool": "tools/dimtrain", "seed": args.seed, "widths": list(widths),
-                                              "step": best["step"], "validationAccuracy": round(best["accuracy"], 4)})
-    write_atomic(os.path.join(args.out, "summary.json"), json.dumps({"best": best, "history": history}, indent=2).encode())
-    log("done", best_step=best["step"], accuracy=best["accuracy"], onnx=onnx_path, bytes=os.path.getsize(onnx_path))
-    return 0
+    return export_best(args.out, Generator(widths), best, history, log, CLASSES,
+                       extra={"tool": "tools/dimtrain", "seed": args.seed, "widths": list(widths)})
 
 
 if __name__ == "__main__":
