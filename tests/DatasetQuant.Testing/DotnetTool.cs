@@ -5,6 +5,9 @@ namespace DatasetQuant.Testing;
 /// <summary>What a program run to completion printed, and how it exited.</summary>
 public sealed record ToolResult(int ExitCode, string StdOut, string StdErr)
 {
+    /// <summary>Everything printed, standard output first.</summary>
+    public string Output => StdOut + StdErr;
+
     public override string ToString() => $"exit {ExitCode}\nstdout:\n{StdOut}\nstderr:\n{StdErr}";
 }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using DatasetQuant.Core.Datasets;
 using DatasetQuant.Core.Formats.Dqs;
@@ -58,20 +57,5 @@ public sealed class LayeredPublishTests
         Assert.Equal(await File.ReadAllBytesAsync(expected), await File.ReadAllBytesAsync(held));
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string[] args)
-    {
-        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dq-coordinator.dll"));
-        foreach (var arg in args)
-        {
-            startInfo.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<ToolResult> RunAsync(string[] args) => DotnetTool.RunAsync("dq-coordinator.dll", TimeSpan.FromSeconds(120), args);
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DatasetQuant.Testing;
 
 namespace DatasetQuant.Integration.Tests.Fleet;
 
@@ -54,20 +54,5 @@ public sealed class PublishCommandTests(FashionMnistShardSet shards) : IClassFix
         Assert.Contains("error:", result.Output);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string[] args)
-    {
-        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dq-coordinator.dll"));
-        foreach (var arg in args)
-        {
-            startInfo.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<ToolResult> RunAsync(string[] args) => DotnetTool.RunAsync("dq-coordinator.dll", TimeSpan.FromSeconds(60), args);
 }
