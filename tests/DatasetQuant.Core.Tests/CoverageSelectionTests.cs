@@ -112,6 +112,61 @@ public sealed class CoverageSelectionTests
     }
 
     [Fact]
+    public void A_ranking_drop_cost_no_dearer_than_a_coarse_copy_is_treated_as_one_that_does_not_rank()
+    {
+        var (distortion, labels) = SetWithEasySamples();
+        var trusted = new AllocationProblem(100, 8, 100) { Distortion = distortion, DropCostRanksSamples = true };
+        Assert.True(trusted.DropCostTrusted, $"ratio {trusted.CoarseToDropRatio()}");
+
+        // The hard samples' drops now cost 1.5 times their 1-bit copies (the easy ones' still next to nothing): on
+        // average a drop costs less than twice a coarse copy, the way a reference prices a set it has memorised.
+        for (var i = 0; i < 100; i++)
+        {
+            if (i % 3 != 0)
+            {
+                distortion[i * SampleQuantizer.WidthCount] = 1.5 * distortion[(i * SampleQuantizer.WidthCount) + 1];
+            }
+        }
+
+        byte[] Allocate(bool labelled, bool ranks, out AllocationProblem problem)
+        {
+            var bits = new byte[100];
+            problem = new AllocationProblem(100, 8, 100)
+            {
+                Distortion = distortion,
+                Labels = labelled ? labels : ReadOnlyMemory<int>.Empty,
+                DropCostRanksSamples = ranks,
+            };
+            new AdaptiveAllocator().Allocate(problem, bits);
+            return bits;
+        }
+
+        var optimum = Allocate(labelled: false, ranks: false, out _);
+        var ranked = Allocate(labelled: true, ranks: true, out var problem);
+        Assert.InRange(problem.CoarseToDropRatio(), AllocationProblem.TrustedCoarseToDropRatio, 1);
+        Assert.False(problem.DropCostTrusted);
+
+        // The optimum still drops the easy third at 1 bpp; under a drop cost it does not trust, coverage decides as it
+        // does for a measure that does not rank.
+        Assert.All(Enumerable.Range(0, 100).Where(i => i % 3 == 0), i => Assert.Equal(0, optimum[i]));
+        Assert.Equal(Allocate(labelled: true, ranks: false, out _), ranked);
+        Assert.NotEqual(optimum, ranked);
+    }
+
+    [Fact]
+    public void The_coarse_to_drop_ratio_weighs_each_sample_by_its_importance()
+    {
+        var distortion = new double[2 * SampleQuantizer.WidthCount];
+        distortion[0] = 2;
+        distortion[1] = 1;
+        distortion[SampleQuantizer.WidthCount] = 4;
+        distortion[SampleQuantizer.WidthCount + 1] = 1;
+        var problem = new AllocationProblem(2, 8, 16) { Distortion = distortion, Importance = new double[] { 1, 3 } };
+        Assert.Equal((1 + 3) / (2 + 12.0), problem.CoarseToDropRatio(), 12);
+        Assert.Equal(double.PositiveInfinity, new AllocationProblem(2, 8, 16) { Distortion = new double[2 * SampleQuantizer.WidthCount] }.CoarseToDropRatio());
+    }
+
+    [Fact]
     public void Labels_keep_the_optimums_count_or_as_many_as_the_budget_affords_at_one_bit()
     {
         var (distortion, labels) = SmallLabelledSet();

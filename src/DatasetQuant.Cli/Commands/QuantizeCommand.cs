@@ -101,6 +101,11 @@ internal static class QuantizeCommand
         Console.WriteLine(string.Create(inv, $"payload {result.PayloadBytes} bytes ({result.BitsPerPixel(dataset.PixelsPerSample):F4} bpp), files {result.FileBytes} bytes in {result.ShardPaths.Count} shard(s)"));
         Console.WriteLine(string.Create(inv, $"widths 0..8: {string.Join(' ', histogram)}"));
         Console.WriteLine(string.Create(inv, $"pixel MSE {result.MeanSquaredError:F3}, PSNR {result.Psnr:F2} dB, {result.Elapsed.TotalSeconds:F1} s"));
+        if (options.DistortionMeasure is { DropCostRanksSamples: true } measure)
+        {
+            var trusted = result.CoarseToDropRatio <= AllocationProblem.TrustedCoarseToDropRatio;
+            Console.WriteLine(string.Create(inv, $"{measure.Name}: a 1-bit copy costs {result.CoarseToDropRatio:F3} of a drop on average (Σ w·D(1) / Σ w·D(0)); optional drops {(trusted ? "chosen by the measure" : "not taken")} (threshold {AllocationProblem.TrustedCoarseToDropRatio})"));
+        }
         foreach (var path in result.ShardPaths)
         {
             Console.WriteLine(path);

@@ -100,7 +100,10 @@ public static class DatasetQuantizer
         }
 
         return new QuantizeResult(paths, bits, budgetBytes, payload, fileBytes, table.MeanSquaredError(bits),
-            table.WeightedDistortion(bits, options.Importance.Span), clock.Elapsed);
+            table.WeightedDistortion(bits, options.Importance.Span), clock.Elapsed)
+        {
+            CoarseToDropRatio = problem.CoarseToDropRatio(),
+        };
     }
 
     /// <summary>

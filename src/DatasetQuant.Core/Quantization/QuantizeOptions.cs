@@ -66,6 +66,12 @@ public sealed record QuantizeResult(
     double WeightedDistortion,
     TimeSpan Elapsed)
 {
+    /// <summary>
+    /// Σ w_i·D_i(1) / Σ w_i·D_i(0) of the measure (<see cref="AllocationProblem.CoarseToDropRatio"/>): what decides
+    /// whether a ranking drop cost may choose optional drops.
+    /// </summary>
+    public double CoarseToDropRatio { get; init; }
+
     /// <summary>Payload bits per pixel over all input samples, dropped ones included.</summary>
     public double BitsPerPixel(int pixelsPerSample) => Bits.Length == 0 ? 0 : PayloadBytes * 8.0 / ((double)Bits.Length * pixelsPerSample);
 
