@@ -104,7 +104,7 @@ internal static class QuantizeCommand
         if (options.DistortionMeasure is { DropCostRanksSamples: true } measure)
         {
             var trusted = result.CoarseToDropRatio <= AllocationProblem.TrustedCoarseToDropRatio;
-            Console.WriteLine(string.Create(inv, $"{measure.Name}: a 1-bit copy costs {result.CoarseToDropRatio:F3} of a drop on average (Σ w·D(1) / Σ w·D(0)); optional drops {(trusted ? "chosen by the measure" : "not taken")} (threshold {AllocationProblem.TrustedCoarseToDropRatio})"));
+            Console.WriteLine(string.Create(inv, $"{measure.Name} drop prices: a 1-bit copy costs {result.CoarseToDropRatio:F3} of a drop on average (Σ w·D(1) / Σ w·D(0)); {(trusted ? "trusted to choose optional drops" : "not trusted, coverage chooses optional drops")} (threshold {AllocationProblem.TrustedCoarseToDropRatio})"));
         }
         foreach (var path in result.ShardPaths)
         {

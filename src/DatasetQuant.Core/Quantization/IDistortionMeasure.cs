@@ -21,8 +21,9 @@ public interface IDistortionMeasure
 
     /// <summary>
     /// True when D_i(0) is what training loses without sample i (a reference model's loss on it), so the samples the
-    /// optimum drops are the ones the data can spare; false when D_i(0) only says how far the sample is from the mean
-    /// image, a ranking that keeps the atypical tail (see <see cref="AdaptiveAllocator"/>).
+    /// optimum drops are the ones the data can spare, where its prices are trusted (<see cref="AllocationProblem.DropCostTrusted"/>);
+    /// false when D_i(0) only says how far the sample is from the mean image, a ranking that keeps the atypical tail
+    /// (see <see cref="AdaptiveAllocator"/>).
     /// </summary>
     bool DropCostRanksSamples => false;
 }
