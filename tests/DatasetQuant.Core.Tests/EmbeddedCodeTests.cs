@@ -27,8 +27,11 @@ public sealed class EmbeddedCodeTests
         var codes8 = new byte[784];
         var stored = new byte[784];
         var widths = new HashSet<int>();
-        for (int source = 0, kept = 0; source < 300; source++)
+        // The shards number samples by their first increment (SampleNumbering); SampleOrder maps them to the input.
+        Assert.NotNull(result.SampleOrder);
+        for (int k = 0, kept = 0; k < 300; k++)
         {
+            var source = result.SampleOrder[k];
             if (result.Bits[source] == 0)
             {
                 continue;

@@ -1,28 +1,24 @@
-using System.Buffers.Binary;
-using DatasetQuant.Core.Formats.Dqs;
-using DatasetQuant.Core.IO;
 using DatasetQuant.Core.Quantization;
 
 namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
 /// What a device must remember of the layers it applied to shrink later without a download: for every source sample, the
-/// width each of its increments reached and the layer that brought it, two bytes per increment
-/// (<c>width &lt;&lt; 12 | layer</c>). A sample's list ends at its current width, so no counts are stored. Stored as
-/// <c>{name}.dqh</c> (docs/format.md §13); about 2 % of the held bytes at 1 bpp on 28×28 images.
+/// width each of its increments reached and the layer that brought it. Stored as <c>{name}.dqh</c> (docs/format.md §13,
+/// <see cref="HeldIncrementsFile"/>). Version 2 is written whenever the held samples are 0..m−1 and their first
+/// increments came in that order, as they do for a dataset numbered by <see cref="SampleNumbering"/>: a sample's first
+/// layer then follows from how many new samples each layer brought, and a sample raised once costs two bits. Otherwise
+/// version 1, two bytes per increment.
 /// </summary>
 public sealed class HeldIncrements
 {
     public const string FileExtension = ".dqh";
 
-    /// <summary>Layers a device can tell apart (12 bits per increment).</summary>
+    /// <summary>Layers a device can tell apart (12 bits per increment in version 1).</summary>
     public const int MaxLayers = 4096;
 
-    private static ReadOnlySpan<byte> Magic => "DQH1"u8;
-
-    private const int HeaderSize = 24;
-
     private readonly List<ushort>[] _bySample;
+    private readonly List<int> _newPerLayer = [];
 
     public HeldIncrements(int sampleCount, int pixelsPerSample)
     {
@@ -38,12 +34,27 @@ public sealed class HeldIncrements
     public int Count { get; private set; }
 
     /// <summary>Layers applied: the next layer to apply has this index.</summary>
-    public int Layers { get; private set; }
+    public int Layers { get; internal set; }
 
-    /// <summary>Bytes of the file: header, the bitmap of stored samples, two bytes per increment, checksum.</summary>
-    public static long FileBytes(int samples, long increments) => HeaderSize + ((samples + 7L) / 8) + (2 * increments) + 4;
+    /// <summary>Samples holding at least one increment.</summary>
+    public int HeldSamples { get; private set; }
+
+    /// <summary>Whether the held samples are 0..m−1 with their first increments in that order (version 2 applies).</summary>
+    public bool NumberedByFirstIncrement { get; private set; } = true;
+
+    /// <summary>Bytes of the version 2 list of later increments (see <see cref="HeldIncrementsFile"/>).</summary>
+    internal long LaterIncrementBytes { get; private set; }
+
+    internal IReadOnlyList<int> NewSamplesPerLayer => _newPerLayer;
+
+    /// <summary>Bytes of the file <see cref="Write"/> writes now.</summary>
+    public long FileBytes => NumberedByFirstIncrement
+        ? HeldIncrementsFile.Version2Bytes(this)
+        : HeldIncrementsFile.Version1Bytes(SampleCount, Count);
 
     public int WidthOf(int sample) => _bySample[sample] is { Count: > 0 } list ? list[^1] >> 12 : 0;
+
+    internal IReadOnlyList<ushort>? EntriesOf(int sample) => _bySample[sample];
 
     /// <summary>Records that layer <paramref name="layer"/> (the next one) raised <paramref name="sample"/> to <paramref name="width"/>.</summary>
     public void Add(int sample, int width, int layer)
@@ -53,9 +64,23 @@ public sealed class HeldIncrements
             throw new ArgumentException($"layer {layer} cannot raise sample {sample} from {WidthOf(sample)} to {width} bits after {Layers} layers.");
         }
 
-        (_bySample[sample] ??= []).Add((ushort)((width << 12) | layer));
+        var list = _bySample[sample] ??= [];
+        LaterIncrementBytes -= HeldIncrementsFile.LaterBytes(list);
+        list.Add((ushort)((width << 12) | layer));
+        LaterIncrementBytes += HeldIncrementsFile.LaterBytes(list);
         Count++;
         Layers = layer + 1;
+        if (list.Count == 1)
+        {
+            NumberedByFirstIncrement &= sample == HeldSamples;
+            HeldSamples++;
+            while (_newPerLayer.Count <= layer)
+            {
+                _newPerLayer.Add(0);
+            }
+
+            _newPerLayer[layer]++;
+        }
     }
 
     /// <summary>Forgets every increment of layers ≥ <paramref name="layers"/>.</summary>
@@ -63,124 +88,59 @@ public sealed class HeldIncrements
     {
         foreach (var list in _bySample)
         {
-            if (list is not null)
-            {
-                var before = list.Count;
-                list.RemoveAll(entry => (entry & 0xFFF) >= layers);
-                Count -= before - list.Count;
-            }
+            list?.RemoveAll(entry => (entry & 0xFFF) >= layers);
         }
 
         Layers = Math.Min(Layers, layers);
+        Recount();
     }
 
-    public void Write(string path)
-    {
-        var bytes = new byte[FileBytes(SampleCount, Count)];
-        Magic.CopyTo(bytes);
-        var span = bytes.AsSpan();
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], 1);
-        BinaryPrimitives.WriteInt32LittleEndian(span[8..], SampleCount);
-        BinaryPrimitives.WriteInt32LittleEndian(span[12..], PixelsPerSample);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], Count);
-        BinaryPrimitives.WriteInt32LittleEndian(span[20..], Layers);
-        var at = HeaderSize + ((SampleCount + 7) / 8);
-        for (var i = 0; i < SampleCount; i++)
-        {
-            if (_bySample[i] is { Count: > 0 })
-            {
-                bytes[HeaderSize + (i >> 3)] |= (byte)(1 << (i & 7));
-            }
-        }
-
-        foreach (var list in _bySample)
-        {
-            foreach (var entry in list ?? [])
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(span[at..], entry);
-                at += 2;
-            }
-        }
-
-        BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
-        AtomicFile.WriteAllBytes(path, bytes);
-    }
+    public void Write(string path) => HeldIncrementsFile.Write(this, path);
 
     /// <summary>
-    /// Reads what <see cref="Write"/> wrote; <paramref name="storedWidths"/> (the widths of the shard beside it, in its
-    /// order) tells where each stored sample's list ends. A defect is a <see cref="DqsFormatException"/> naming the file
-    /// and field.
+    /// Reads what <see cref="Write"/> wrote (either version); <paramref name="storedWidths"/> (the widths of the shard
+    /// beside it, in its order) tells where each stored sample's list ends. A defect is a
+    /// <see cref="Formats.Dqs.DqsFormatException"/> naming the file and field.
     /// </summary>
-    public static HeldIncrements Read(string path, ReadOnlySpan<byte> storedWidths)
+    public static HeldIncrements Read(string path, ReadOnlySpan<byte> storedWidths) => HeldIncrementsFile.Read(path, storedWidths);
+
+    /// <summary>Sets what a reader found; the counts follow from the entries.</summary>
+    internal void Load(int sample, List<ushort> entries) => _bySample[sample] = entries;
+
+    /// <summary>Recomputes every count from the entries (after a truncation or a read).</summary>
+    internal void Recount()
     {
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < HeaderSize + 4 || !bytes.AsSpan(0, 4).SequenceEqual(Magic))
+        (Count, HeldSamples, LaterIncrementBytes, NumberedByFirstIncrement) = (0, 0, 0, true);
+        _newPerLayer.Clear();
+        var firsts = new List<(int Layer, int Sample)>();
+        for (var sample = 0; sample < _bySample.Length; sample++)
         {
-            throw new DqsFormatException(path, "magic", null, "not a held-increments file (magic is not DQH1).");
-        }
-
-        var span = bytes.AsSpan();
-        if (BinaryPrimitives.ReadUInt16LittleEndian(span[4..]) is var major && major != 1)
-        {
-            throw new DqsFormatException(path, "versionMajor", null, $"held-increments version {major} is not supported (this reader knows 1).");
-        }
-
-        if (Crc32C.Compute(span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]))
-        {
-            throw new DqsFormatException(path, "checksum", null, "the held increments' CRC32C does not match their bytes.");
-        }
-
-        var samples = BinaryPrimitives.ReadInt32LittleEndian(span[8..]);
-        var count = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
-        var layers = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
-        if (samples < 0 || count < 0 || FileBytes(samples, count) != bytes.Length || layers is < 0 or > MaxLayers)
-        {
-            throw new DqsFormatException(path, "incrementCount", null, $"{count} increments of {samples} samples do not fill {bytes.Length} bytes.");
-        }
-
-        var held = new HeldIncrements(samples, BinaryPrimitives.ReadInt32LittleEndian(span[12..])) { Layers = layers };
-        var at = HeaderSize + ((samples + 7) / 8);
-        var stored = 0;
-        for (var i = 0; i < samples; i++)
-        {
-            if ((bytes[HeaderSize + (i >> 3)] & (1 << (i & 7))) == 0)
+            if (_bySample[sample] is not { Count: > 0 } list)
             {
                 continue;
             }
 
-            if (stored >= storedWidths.Length)
-            {
-                throw new DqsFormatException(path, "storedSamples", null, $"more samples are marked stored than the shard's {storedWidths.Length}.");
-            }
-
-            var target = storedWidths[stored++];
-            var previous = 0;
-            while (previous < target)
-            {
-                if (at >= bytes.Length - 4)
-                {
-                    throw new DqsFormatException(path, "increments", null, $"sample {i}'s increments stop below its width {target} in the shard.");
-                }
-
-                var entry = BinaryPrimitives.ReadUInt16LittleEndian(span[at..]);
-                var width = entry >> 12;
-                if (width <= previous || width > target || (entry & 0xFFF) >= layers)
-                {
-                    throw new DqsFormatException(path, "increments", null, $"sample {i}: an increment to {width} bits in layer {entry & 0xFFF} does not follow {previous} bits.");
-                }
-
-                (held._bySample[i] ??= []).Add(entry);
-                held.Count++;
-                previous = width;
-                at += 2;
-            }
+            Count += list.Count;
+            LaterIncrementBytes += HeldIncrementsFile.LaterBytes(list);
+            NumberedByFirstIncrement &= sample == HeldSamples;
+            HeldSamples++;
+            firsts.Add((list[0] & 0xFFF, sample));
         }
 
-        if (at != bytes.Length - 4 || stored != storedWidths.Length)
+        // In number order the first layers must not go back, or a reader could not tell them from the counts.
+        for (var k = 1; k < firsts.Count; k++)
         {
-            throw new DqsFormatException(path, "increments", null, "increments remain after every sample's width was reached.");
+            NumberedByFirstIncrement &= firsts[k].Layer >= firsts[k - 1].Layer;
         }
 
-        return held;
+        foreach (var (layer, _) in firsts)
+        {
+            while (_newPerLayer.Count <= layer)
+            {
+                _newPerLayer.Add(0);
+            }
+
+            _newPerLayer[layer]++;
+        }
     }
 }

@@ -20,7 +20,7 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 public static class LayerBuilder
 {
     public static IReadOnlyList<LayerInfo> Build(IReadOnlyList<string> shardPaths, IncrementOrder order, string outputDirectory, string prefix,
-        long minimumBytes = 16 * 1024, double growth = 0.02, CancellationToken cancellationToken = default)
+        long minimumBytes = 16 * 1024, double growth = DefaultGrowth, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(growth);
@@ -44,7 +44,9 @@ public static class LayerBuilder
         var first = 0;
         // The device writes its shard as 2.0 when binary16 holds every scale (a set quantized by this version), else 1.1.
         var layout = set.Shards.Select(DqsShardRewriter.LayoutBound).MinBy(l => l.VersionMajor);
-        long HeldBytes(int increments) => layout.Overhead(stored) + payload + HeldIncrements.FileBytes(order.SampleCount, increments);
+        // What the device's held increments will take, built as the device builds them.
+        var heldIncrements = new HeldIncrements(order.SampleCount, pixels);
+        long HeldBytes() => layout.Overhead(stored) + payload + heldIncrements.FileBytes;
         var lastHeld = 0L;
         var pendingBytes = 0L;
         for (var k = 0; k < order.Increments.Count; k++)
@@ -73,7 +75,8 @@ public static class LayerBuilder
             stored += from == 0 ? 1 : 0;
             payload += SampleQuantizer.PackedBytes(pixels, to) - SampleQuantizer.PackedBytes(pixels, from);
             widths[sample] = to;
-            var held = HeldBytes(k + 1);
+            heldIncrements.Add(sample, to, layers.Count);
+            var held = HeldBytes();
             var last = k + 1 == order.Increments.Count;
             pendingBytes += LayerFile.EntrySize(h.ClassCount, pixels, from, to);
             // A layer also ends no smaller than MinimumLayerBytes (pendingBytes never exceeds its entries' bytes), so
@@ -97,6 +100,14 @@ public static class LayerBuilder
 
         return layers;
     }
+
+    /// <summary>
+    /// How much each layer lifts the held bytes. A device leaves up to this fraction of its budget unspent, which near
+    /// a budget that holds every sample at 1 bit is samples dropped: on Fashion-MNIST test at 1 bpp the held copy's
+    /// pixel MSE was 780.7 at 2 %, 724.3 at 1 % and 660.6 at 0.5 % (617.4 for <c>dq quantize</c> at the same bytes), while
+    /// every layer adds its header to what devices receive and a line to the signed manifest (288, 518 and 910 layers).
+    /// </summary>
+    public const double DefaultGrowth = 0.01;
 
     /// <summary>The smallest layer file but the last.</summary>
     public const int MinimumLayerBytes = 1024;

@@ -62,8 +62,23 @@ public static class DatasetQuantizer
         }
 
         var prefix = options.ShardPrefix ?? source.Name;
+        var orderPath = Path.Combine(options.OutputDirectory, IncrementOrder.FileName(prefix));
+        IncrementOrder? order = null;
+        int[]? sampleOrder = null;
+        if (options.EmbeddedCodes)
+        {
+            // The order is measured with the dataset's importance and written beside the shards: what a fleet serves from.
+            order = options.ClassCoverage
+                ? CoverageOrder.Build(problem, labels, coverage.Span)
+                : AdaptiveAllocator.Order(problem);
+            (order, sampleOrder) = SampleNumbering.ByFirstIncrement(order);
+        }
+
+        ISampleSource writtenSource = sampleOrder is null ? source : new ReorderedSampleSource(source, sampleOrder);
+        var writtenBits = sampleOrder is null ? bits : Array.ConvertAll(sampleOrder, i => bits[i]);
+        var writtenParameters = sampleOrder is null ? parameters : Array.ConvertAll(sampleOrder, i => parameters[i]);
         var written = 0;
-        var paths = DqsSetWriter.Write(source, statistics, bits, parameters, options.OutputDirectory, prefix,
+        var paths = DqsSetWriter.Write(writtenSource, statistics, writtenBits, writtenParameters, options.OutputDirectory, prefix,
             options.ShardSizeBytes, done =>
             {
                 written += done;
@@ -72,13 +87,8 @@ public static class DatasetQuantizer
                     progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
                 }
             }, cancellationToken);
-        var orderPath = Path.Combine(options.OutputDirectory, IncrementOrder.FileName(prefix));
-        if (options.EmbeddedCodes)
+        if (order is not null)
         {
-            // The order is measured with the dataset's importance and written beside the shards: what a fleet serves from.
-            var order = options.ClassCoverage
-                ? CoverageOrder.Build(problem, labels, coverage.Span)
-                : AdaptiveAllocator.Order(problem);
             order.Write(orderPath);
         }
         else if (File.Exists(orderPath))
@@ -103,6 +113,7 @@ public static class DatasetQuantizer
             table.WeightedDistortion(bits, options.Importance.Span), clock.Elapsed)
         {
             CoarseToDropRatio = problem.CoarseToDropRatio(),
+            SampleOrder = sampleOrder,
         };
     }
 

@@ -72,6 +72,12 @@ public sealed record QuantizeResult(
     /// </summary>
     public double CoarseToDropRatio { get; init; }
 
+    /// <summary>
+    /// For embedded codes, the input index of each sample in the order the shards and the increment order number them
+    /// (<see cref="SampleNumbering"/>); null when they follow the input. <see cref="Bits"/> follows the input.
+    /// </summary>
+    public IReadOnlyList<int>? SampleOrder { get; init; }
+
     /// <summary>Payload bits per pixel over all input samples, dropped ones included.</summary>
     public double BitsPerPixel(int pixelsPerSample) => Bits.Length == 0 ? 0 : PayloadBytes * 8.0 / ((double)Bits.Length * pixelsPerSample);
 

@@ -58,8 +58,7 @@ public static class FleetDeliveryExperiment
             var device = NewDevice(Path.Combine(work, Invariant($"device-{bpp}")));
             var count = LayerBuilder.LayersWithin(layers, budget);
             var received = Pull(device, layers, 0, count);
-            var widths = new byte[n];
-            order.WidthsAfter(device.IncrementCount, widths);
+            var widths = InputWidths(order, device.IncrementCount, full.SampleOrder);
             var deviceAccuracy = new List<double>();
             var coordinatorAccuracy = new List<double>();
             for (var seed = 1; seed <= seeds && test is not null; seed++)
@@ -78,8 +77,7 @@ public static class FleetDeliveryExperiment
         {
             var device = NewDevice(Path.Combine(work, Invariant($"device-quota-{quota}")));
             var received = Pull(device, layers, 0, LayerBuilder.LayersWithin(layers, quota));
-            var widths = new byte[n];
-            order.WidthsAfter(device.IncrementCount, widths);
+            var widths = InputWidths(order, device.IncrementCount, full.SampleOrder);
             log(Invariant($"quota {quota}: received {received}, kept {device.HeldBytes}, held MSE {embeddedTable.MeanSquaredError(widths):F1}, widths 0..8 {string.Join(' ', widths.CountBy(w => w).OrderBy(p => p.Key).Select(p => $"{p.Key}:{p.Value}"))}"));
         }
 
@@ -107,6 +105,25 @@ public static class FleetDeliveryExperiment
         }
 
         return (rows, steps);
+    }
+
+    /// <summary>The widths of the order's first <paramref name="increments"/>, by input sample (the published set is numbered by first increment).</summary>
+    private static byte[] InputWidths(IncrementOrder order, int increments, IReadOnlyList<int>? sampleOrder)
+    {
+        var numbered = new byte[order.SampleCount];
+        order.WidthsAfter(increments, numbered);
+        if (sampleOrder is null)
+        {
+            return numbered;
+        }
+
+        var widths = new byte[numbered.Length];
+        for (var k = 0; k < numbered.Length; k++)
+        {
+            widths[sampleOrder[k]] = numbered[k];
+        }
+
+        return widths;
     }
 
     private static ProgressiveHoldings NewDevice(string directory)

@@ -1,0 +1,153 @@
+using System.Buffers.Binary;
+using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Progressive;
+using DatasetQuant.Core.Quantization;
+using DatasetQuant.Testing;
+
+namespace DatasetQuant.Core.Tests;
+
+public sealed class HeldIncrementsTests
+{
+    /// <summary>Increments as a device applies them: layer by layer, each (sample, width) raising the sample.</summary>
+    private static HeldIncrements Apply(int samples, IEnumerable<(int Layer, int Sample, int Width)> increments)
+    {
+        var held = new HeldIncrements(samples, 64);
+        foreach (var (layer, sample, width) in increments)
+        {
+            held.Add(sample, width, layer);
+        }
+
+        return held;
+    }
+
+    /// <summary>Samples 0..m−1 first raised in number order, later increments spread over the layers (as a numbered set gives).</summary>
+    private static List<(int Layer, int Sample, int Width)> Numbered(int samples, int layers, int seed)
+    {
+        var random = new Random(seed);
+        var widths = new int[samples];
+        var list = new List<(int, int, int)>();
+        var next = 0;
+        for (var layer = 0; layer < layers; layer++)
+        {
+            for (var k = 0; k < 40 && next < samples; k++)
+            {
+                widths[next] = random.Next(1, 3);
+                list.Add((layer, next, widths[next]));
+                next++;
+            }
+
+            for (var k = 0; k < 25 && next > 0; k++)
+            {
+                var sample = random.Next(next);
+                if (widths[sample] < SampleQuantizer.MaxBits)
+                {
+                    widths[sample] = Math.Min(SampleQuantizer.MaxBits, widths[sample] + random.Next(1, 4));
+                    list.Add((layer, sample, widths[sample]));
+                }
+            }
+        }
+
+        return list;
+    }
+
+    private static byte[] StoredWidths(HeldIncrements held) =>
+        [.. Enumerable.Range(0, held.SampleCount).Select(held.WidthOf).Where(w => w > 0).Select(w => (byte)w)];
+
+    private static void AssertSame(HeldIncrements expected, HeldIncrements actual)
+    {
+        Assert.Equal((expected.Count, expected.Layers, expected.HeldSamples), (actual.Count, actual.Layers, actual.HeldSamples));
+        for (var layers = expected.Layers; layers >= 0; layers -= 7)
+        {
+            expected.TruncateTo(layers);
+            actual.TruncateTo(layers);
+            Assert.Equal(Enumerable.Range(0, expected.SampleCount).Select(expected.WidthOf), Enumerable.Range(0, actual.SampleCount).Select(actual.WidthOf));
+        }
+    }
+
+    [Fact]
+    public void Version_2_is_written_for_samples_numbered_by_first_increment_and_reads_back_the_same_lists()
+    {
+        using var dir = new TempDirectory();
+        var written = Apply(1000, Numbered(1000, 40, seed: 3));
+        Assert.True(written.NumberedByFirstIncrement);
+        var path = Path.Combine(dir.Path, "a.dqh");
+        written.Write(path);
+
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(File.ReadAllBytes(path).AsSpan(4)));
+        Assert.Equal(written.FileBytes, new FileInfo(path).Length);
+        Assert.True(written.FileBytes < HeldIncrementsFileBytesVersion1(written) * 0.6, $"{written.FileBytes} bytes");
+        AssertSame(written, HeldIncrements.Read(path, StoredWidths(written)));
+    }
+
+    [Fact]
+    public void Samples_raised_out_of_number_order_fall_back_to_version_1_which_still_reads()
+    {
+        using var dir = new TempDirectory();
+        var increments = Numbered(300, 12, seed: 5);
+        // Sample 299 first, then the rest: the first layers no longer follow the numbers.
+        var reordered = increments.Where(i => i.Sample == 299).Select(i => i with { Layer = 0 })
+            .Concat(increments.Where(i => i.Sample != 299)).ToList();
+        var written = Apply(300, reordered);
+        Assert.False(written.NumberedByFirstIncrement);
+        var path = Path.Combine(dir.Path, "b.dqh");
+        written.Write(path);
+
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(File.ReadAllBytes(path).AsSpan(4)));
+        Assert.Equal(HeldIncrementsFileBytesVersion1(written), new FileInfo(path).Length);
+        AssertSame(written, HeldIncrements.Read(path, StoredWidths(written)));
+    }
+
+    [Fact]
+    public void A_version_2_file_that_disagrees_with_its_shard_or_is_damaged_is_refused_naming_the_field()
+    {
+        using var dir = new TempDirectory();
+        var written = Apply(500, Numbered(500, 20, seed: 7));
+        var path = Path.Combine(dir.Path, "c.dqh");
+        written.Write(path);
+        var widths = StoredWidths(written);
+
+        var fewer = widths[..^1];
+        Assert.Equal("newSamples", Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, fewer)).Field);
+        var wider = (byte[])widths.Clone();
+        wider[0] = (byte)Math.Min(8, wider[0] + 1);
+        Assert.Contains(Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, wider)).Field, new[] { "increments", "counts" });
+
+        var bytes = File.ReadAllBytes(path);
+        bytes[30] ^= 0x10;
+        File.WriteAllBytes(path, bytes);
+        var damaged = Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, widths));
+        Assert.Equal("checksum", damaged.Field);
+        Assert.Contains("c.dqh", damaged.Message, StringComparison.Ordinal);
+
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
+        File.WriteAllBytes(path, bytes);
+        Assert.Equal("versionMajor", Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, widths)).Field);
+    }
+
+    [Fact]
+    public void On_Fashion_MNIST_a_device_at_1_bpp_keeps_under_a_two_hundredth_of_its_bytes_to_shrink_later()
+    {
+        using var dir = new TempDirectory();
+        const int count = 1500;
+        var full = DatasetQuantizer.Quantize(Samples.FashionMnistTest.Take(count), new QuantizeOptions
+        {
+            Budget = Budget.Parse("8bpp"), OutputDirectory = Path.Combine(dir.Path, "full"), ShardPrefix = "t", EmbeddedCodes = true,
+        });
+        var order = IncrementOrder.Read(Path.Combine(dir.Path, "full", "t.dqo"));
+        // Numbered by first increment: the order raises samples 0, 1, 2, … from nothing in that sequence.
+        var firsts = order.Increments.Where((inc, k) => order.Increments.Take(k).All(o => o.Sample != inc.Sample)).Select(i => i.Sample);
+        Assert.Equal(Enumerable.Range(0, count), firsts);
+        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(dir.Path, "layers"), "t", minimumBytes: 8 * 1024);
+        var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, "device"), "t");
+        Directory.CreateDirectory(device.Directory);
+        var at1 = LayerBuilder.LayersWithin(layers, count * 784 / 8);
+        var chosen = layers.Take(at1).ToList();
+        device.Apply([.. chosen.Select(l => File.ReadAllBytes(l.Path))], [.. chosen.Select(l => l.Path)]);
+
+        var heldFile = new FileInfo(device.HeldPath).Length;
+        Assert.True(heldFile * 200 < device.HeldBytes, $"{heldFile} of {device.HeldBytes} bytes");
+        Assert.True(HeldIncrementsFileBytesVersion1(device.Held!) > 3 * heldFile, $"version 1 would take {HeldIncrementsFileBytesVersion1(device.Held!)}");
+    }
+
+    private static long HeldIncrementsFileBytesVersion1(HeldIncrements held) => 24 + ((held.SampleCount + 7) / 8) + (2L * held.Count) + 4;
+}
