@@ -184,10 +184,11 @@ public sealed class CoordinatorService(
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
+                var republish = Interlocked.Exchange(ref _reconnected, 0) == 1;
                 try
                 {
                     await catalog.RefreshAsync(cancellationToken);
-                    if (Interlocked.Exchange(ref _reconnected, 0) == 1)
+                    if (republish)
                     {
                         _logger.LogInformation("Reconnected: publishing retained manifests and budgets again");
                         foreach (var dataset in catalog.All)
@@ -204,7 +205,14 @@ public sealed class CoordinatorService(
                 }
                 catch (Exception ex) when (ex is FleetStoreException or MqttException)
                 {
-                    Interlocked.Exchange(ref _reconnected, 1);
+                    // Only an unfinished republish is redone in full. A failed ordinary tick leaves pending budgets pending
+                    // for the next one; publishing every budget again for it would send versions already out once more
+                    // (and a lost broker announces itself through OnStateChanged).
+                    if (republish)
+                    {
+                        Interlocked.Exchange(ref _reconnected, 1);
+                    }
+
                     _logger.LogError("Housekeeping failed, retrying next tick: {Error}", ex.Message);
                 }
             }
