@@ -71,7 +71,7 @@ public static class DatasetQuantizer
                 {
                     progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
                 }
-            }, cancellationToken);
+            }, cancellationToken, table.Grids);
         var orderPath = Path.Combine(options.OutputDirectory, IncrementOrder.FileName(prefix));
         if (options.EmbeddedCodes)
         {
