@@ -90,7 +90,7 @@ public static class LayerBuilder
             widths[sample] = to;
             var held = HeldBytes(k + 1);
             var last = k + 1 == order.Increments.Count;
-            pendingBytes += versionMajor == LayerFile.VersionMajor ? LayerFile.EntrySize(h.ClassCount, pixels, from, to) : SampleQuantizer.PackedBytes(pixels, to - from);
+            pendingBytes += LayerFile.EntrySize(h.ClassCount, pixels, from, to, versionMajor);
             // A layer also ends no smaller than MinimumLayerBytes (pendingBytes never exceeds its entries' bytes), so
             // that its fixed 40 + 8·C bytes (and a chunk frame's) stay small beside it on tiny images.
             if (last || (held >= Math.Max(minimumBytes, lastHeld * (1 + growth)) && pendingBytes >= MinimumLayerBytes))

@@ -21,9 +21,10 @@ internal static class LayerEntries
     public static int Version1Size(int pixels, int from, int to) =>
         6 + (from == 0 ? 7 : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
 
-    /// <summary>A version 3 entry's size with its sample gap as one byte (its least), binary16 scales assumed.</summary>
-    public static int Version3LeastSize(int classCount, int pixels, int from, int to) =>
-        2 + (from == 0 ? LabelBytes(classCount) : 0) + 3 + SampleQuantizer.PackedBytes(pixels, to - from);
+    /// <summary>An entry's size in version <paramref name="major"/> with its sample gap as one byte (its least), binary16 scales assumed.</summary>
+    public static int LeastSize(int major, int classCount, int pixels, int from, int to) => major == 1
+        ? Version1Size(pixels, from, to)
+        : 2 + (from == 0 ? LabelBytes(classCount) : 0) + (CarriesPair(major, from) ? 3 : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
 
     public static int VarintSize(uint value)
     {
@@ -69,7 +70,7 @@ internal static class LayerEntries
     public static LayerIncrement[] SortedOrder(IReadOnlyList<LayerIncrement> increments) =>
         [.. increments.Select((increment, position) => (increment, position)).OrderBy(p => p.increment.Sample).ThenBy(p => p.position).Select(p => p.increment)];
 
-    /// <summary>Whether an entry of version <paramref name="major"/> (2 or 3) carries a scale and shift: every entry of 3, a sample's first of 2.</summary>
+    /// <summary>Whether an entry of version <paramref name="major"/> carries a scale and shift: every entry of 3, a sample's first of 1 and 2.</summary>
     public static bool CarriesPair(int major, int from) => major == 3 || from == 0;
 
     /// <summary>The scale and shift a version 2 or 3 entry stores: s₈ and t (2), the reconstruction at its `to` width (3).</summary>

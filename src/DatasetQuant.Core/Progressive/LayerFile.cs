@@ -46,10 +46,11 @@ public static class LayerFile
     private const ushort Binary16Scales = 1;
 
     /// <summary>
-    /// The fewest bytes a version 3 entry takes (its sample gap counted as one byte), so a builder that sums it knows the
-    /// layer is at least that large.
+    /// The fewest bytes an entry of <paramref name="versionMajor"/> takes (its sample gap counted as one byte), so a
+    /// builder that sums it knows the layer is at least that large.
     /// </summary>
-    public static int EntrySize(int classCount, int pixels, int from, int to) => LayerEntries.Version3LeastSize(classCount, pixels, from, to);
+    public static int EntrySize(int classCount, int pixels, int from, int to, int versionMajor = VersionMajor) =>
+        LayerEntries.LeastSize(versionMajor, classCount, pixels, from, to);
 
     /// <summary>
     /// Writes a layer; version 3 unless <paramref name="versionMajor"/> asks for 1 or 2 (which readers still take, and

@@ -61,9 +61,9 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
 
             previous = sample;
             var label = from == 0 ? ReadLabel(span, ref at, end, k, count) : 0;
-            var (scale, shift) = major == 1 ? (from == 0 ? ReadPair(span, ref at, end, 4, k, count) : (0f, 0))
-                : LayerEntries.CarriesPair(major, from) ? ReadPair(span, ref at, end, binary16Scales ? 2 : 4, k, count) : (0f, 0);
-            if (label >= header.ClassCount || (LayerEntries.CarriesPair(major, from) && (!(scale > 0) || float.IsInfinity(scale))))
+            var carriesPair = LayerEntries.CarriesPair(major, from);
+            var (scale, shift) = carriesPair ? ReadPair(span, ref at, end, major >= 2 && binary16Scales ? 2 : 4, k, count) : (0f, 0);
+            if (label >= header.ClassCount || (carriesPair && (!(scale > 0) || float.IsInfinity(scale))))
             {
                 throw Defect($"increment {k} brings sample {sample} with label {label} and scale {scale}.");
             }
