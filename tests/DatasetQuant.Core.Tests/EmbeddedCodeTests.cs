@@ -16,20 +16,24 @@ public sealed class EmbeddedCodeTests
         });
 
     [Fact]
-    public void Every_stored_width_is_the_top_bits_of_the_samples_8_bit_code()
+    public void Every_stored_width_is_the_top_bits_of_the_samples_8_bit_code_with_that_widths_own_reconstruction()
     {
         using var dir = new TempDirectory();
         var dataset = Samples.FashionMnistTest.Take(300);
         var result = QuantizeEmbedded(dir.Path, 300, "2bpp");
+        // The grids are the quantizer's own (the table is deterministic per sample), kept on the coordinator only.
+        var table = DistortionTable.Measure(dataset, ChannelStatistics.Compute(dataset), PixelMseDistortion.Instance, 6, 1, null, default, embeddedCodes: true);
         using var set = DqsShardSet.Open(result.ShardPaths);
         var mean = set.Header.ChannelMean.ToArray();
         var pixels = new float[784];
         var codes8 = new byte[784];
         var stored = new byte[784];
         var widths = new HashSet<int>();
+        var refitted = 0;
+        var kept = 0;
         // The shards number samples by their first increment (SampleNumbering); SampleOrder maps them to the input.
         Assert.NotNull(result.SampleOrder);
-        for (int k = 0, kept = 0; k < 300; k++)
+        for (var k = 0; k < 300; k++)
         {
             var source = result.SampleOrder[k];
             if (result.Bits[source] == 0)
@@ -41,13 +45,34 @@ public sealed class EmbeddedCodeTests
             var record = shard.Record(sample);
             shard.ReadCodes(sample, stored);
             dataset.ReadPixels(source, pixels);
-            var shift = SampleQuantizer.MaxBits - record.Bits;
-            SampleQuantizer.Quantize(pixels, mean, 784, 8, record.Parameters with { Scale = record.Parameters.Scale / (1 << shift) }, codes8);
-            Assert.Equal(codes8.Select(c => (byte)(c >> shift)), stored.Take(784));
+            SampleQuantizer.Quantize(pixels, mean, 784, 8, table.Grids[source], codes8);
+            Assert.Equal(codes8.Select(c => (byte)(c >> (SampleQuantizer.MaxBits - record.Bits))), stored.Take(784));
+            Assert.Equal(table.Parameters[(source * SampleQuantizer.WidthCount) + record.Bits], record.Parameters);
+            refitted += record.Scale != EmbeddedCode.ScaleAt(table.Grids[source].Scale, record.Bits) ? 1 : 0;
             widths.Add(record.Bits);
         }
 
         Assert.True(widths.Count >= 3, $"widths {string.Join(',', widths)}: the check should cover several");
+        Assert.True(refitted * 4 > kept, $"{refitted} of {kept} records reconstruct other than the grid: the refit should matter to many");
+    }
+
+    [Fact]
+    public void At_2_bpp_the_embedded_codes_cost_less_than_a_fifth_more_than_codes_refitted_per_width()
+    {
+        var dataset = Samples.FashionMnistTest.Take(2000);
+        var statistics = ChannelStatistics.Compute(dataset);
+        var budget = Budget.FromBitsPerPixel(2).PayloadBytes(2000, 784);
+        double Mse(bool embedded)
+        {
+            var table = DistortionTable.Measure(dataset, statistics, PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default, embedded);
+            var bits = new byte[2000];
+            new AdaptiveAllocator().Allocate(new AllocationProblem(2000, 784, budget) { Distortion = table.Distortion }, bits);
+            return table.MeanSquaredError(bits);
+        }
+
+        var (refit, embed) = (Mse(false), Mse(true));
+        Assert.True(embed < refit * 1.2, $"embedded {embed:F2}, refitted {refit:F2} ({embed / refit:F3}x)");
+        Assert.True(embed >= refit, $"embedded {embed:F2} below refitted {refit:F2}: nested thresholds cannot beat free ones");
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using DatasetQuant.Core.Quantization;
 
 namespace DatasetQuant.Core.Tests;
 
-/// <summary>Layer files on their own: both versions read back what was written, and a damaged one is refused by name.</summary>
+/// <summary>Layer files on their own: every version reads back what was written, and a damaged one is refused by name.</summary>
 public sealed class LayerFileTests
 {
     private const string Name = "damaged-L00003.dql";
@@ -23,7 +23,11 @@ public sealed class LayerFileTests
             planes[b] = (byte)((sample * 31) + (b * 7) + from);
         }
 
-        return new LayerIncrement(sample, from, to, from == 0 ? label : 0, from == 0 ? scale8 : 0f, from == 0 ? shift : 0, planes);
+        return new LayerIncrement(sample, from, to, from == 0 ? label : 0, from == 0 ? scale8 : 0f, from == 0 ? shift : 0, planes)
+        {
+            // Version 3's pair at the `to` width: the grid's, perturbed per entry so that a mix-up between entries shows.
+            Reconstruction = new QuantizationParameters(scale8 * (1 << (8 - to)) * (1 + (sample % 3 / 8f)), shift - sample % 5),
+        };
     }
 
     /// <summary>Unsorted samples, a sample raised twice in one layer, a gap of more than one varint byte.</summary>
@@ -37,7 +41,7 @@ public sealed class LayerFileTests
         Increment(5, 3, 4),
     ];
 
-    private static void AssertSame(IReadOnlyList<LayerIncrement> expected, IReadOnlyList<LayerIncrement> actual)
+    private static void AssertSame(IReadOnlyList<LayerIncrement> expected, IReadOnlyList<LayerIncrement> actual, int major)
     {
         Assert.Equal(expected.Count, actual.Count);
         var bySample = expected.Select((e, i) => (e, i)).OrderBy(p => p.e.Sample).ThenBy(p => p.i).Select(p => p.e).ToList();
@@ -45,7 +49,8 @@ public sealed class LayerFileTests
         for (var k = 0; k < wanted.Count; k++)
         {
             var (e, a) = (wanted[k], actual[k]);
-            Assert.Equal((e.Sample, e.From, e.To, e.Label, e.Scale8, e.Shift), (a.Sample, a.From, a.To, a.Label, a.Scale8, a.Shift));
+            Assert.Equal((e.Sample, e.From, e.To, e.Label), (a.Sample, a.From, a.To, a.Label));
+            Assert.Equal(major == 3 ? (0f, 0, e.Reconstruction) : (e.Scale8, e.Shift, null), (a.Scale8, a.Shift, a.Reconstruction));
             Assert.Equal(e.Planes.ToArray(), a.Planes.ToArray());
         }
     }
@@ -54,16 +59,36 @@ public sealed class LayerFileTests
     [InlineData(10, 0.125f)]
     [InlineData(300, 0.125f)]
     [InlineData(10, 0.1f)]
-    public void Version_2_reads_back_what_it_wrote_and_keeps_each_samples_increments_in_order(int classCount, float scale8)
+    public void Version_3_reads_back_every_entrys_reconstruction_and_keeps_each_samples_increments_in_order(int classCount, float scale8)
     {
         var increments = Increments(scale8);
         var header = Header(classCount) with { IncrementCount = increments.Length };
         var bytes = LayerFile.Encode(header, increments);
-        Assert.Equal("DQL2"u8.ToArray(), bytes[..4]);
+        Assert.Equal("DQL3"u8.ToArray(), bytes[..4]);
         var (read, entries) = LayerFile.Decode(bytes, Name);
         Assert.Equal((header.LayerIndex, header.FirstIncrement, header.IncrementCount, header.ClassCount), (read.LayerIndex, read.FirstIncrement, read.IncrementCount, read.ClassCount));
         Assert.Equal([.. increments.Select(i => i.Sample).Order()], entries.Select(i => i.Sample));
-        AssertSame(increments, entries);
+        AssertSame(increments, entries, 3);
+        // Three bytes per entry more than version 2, less s₈'s three per new sample; a float32 scale costs two more each.
+        var newSamples = increments.Count(i => i.From == 0);
+        var version2 = LayerFile.Encode(header, increments, versionMajor: 2);
+        Assert.Equal(version2.Length + (3 * (increments.Length - newSamples)) + (DqsScale.IsExact(scale8) ? 0 : 2 * (increments.Length - newSamples)), bytes.Length);
+        Assert.Throws<ArgumentException>(() => LayerFile.Encode(header, [increments[0] with { Reconstruction = null }]));
+    }
+
+    [Theory]
+    [InlineData(10, 0.125f)]
+    [InlineData(300, 0.125f)]
+    [InlineData(10, 0.1f)]
+    public void Version_2_is_still_read_and_keeps_each_samples_increments_in_order(int classCount, float scale8)
+    {
+        var increments = Increments(scale8);
+        var header = Header(classCount) with { IncrementCount = increments.Length };
+        var bytes = LayerFile.Encode(header, increments, versionMajor: 2);
+        Assert.Equal("DQL2"u8.ToArray(), bytes[..4]);
+        var entries = LayerFile.Decode(bytes, Name).Increments;
+        Assert.Equal([.. increments.Select(i => i.Sample).Order()], entries.Select(i => i.Sample));
+        AssertSame(increments, entries, 2);
         Assert.True(bytes.Length < LayerFile.Encode(header, increments, versionMajor: 1).Length);
     }
 
@@ -73,21 +98,21 @@ public sealed class LayerFileTests
         var increments = Increments();
         var bytes = LayerFile.Encode(Header() with { IncrementCount = increments.Length }, increments, versionMajor: 1);
         Assert.Equal("DQL1"u8.ToArray(), bytes[..4]);
-        AssertSame(increments, LayerFile.Decode(bytes, Name).Increments);
+        AssertSame(increments, LayerFile.Decode(bytes, Name).Increments, 1);
     }
 
     [Fact]
     public void An_unknown_version_is_refused_with_the_file_named()
     {
         var bytes = LayerFile.Encode(Header() with { IncrementCount = 1 }, [Increment(1, 0, 2)]);
-        bytes[3] = (byte)'3';
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
+        bytes[3] = (byte)'4';
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 4);
         var error = Assert.Throws<DqsFormatException>(() => LayerFile.Decode(WithChecksum(bytes), Name));
         Assert.Contains(Name, error.Message, StringComparison.Ordinal);
-        Assert.Contains("layer version 3 is not supported", error.Message, StringComparison.Ordinal);
+        Assert.Contains("layer version 4 is not supported", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A valid header (as a version 2 writer makes it) followed by <paramref name="entries"/>, with its checksum.</summary>
+    /// <summary>A valid header (as a version 3 writer makes it, binary16 scales) followed by <paramref name="entries"/>, with its checksum.</summary>
     private static byte[] Forged(int count, params byte[] entries)
     {
         var valid = LayerFile.Encode(Header() with { IncrementCount = 0 }, []);
@@ -113,8 +138,10 @@ public sealed class LayerFileTests
         { 1, [0x05], "runs past" },
         { 1, [0x05, 0x02, 0x00], "runs past" },
         { 1, [0x05, 0x12], "runs past" },
-        { int.MaxValue, [0x05, 0x12, 0x00, 0x00, 0x00], "runs past" },
-        { 1, [0x05, 0x12, 0x00, 0x00, 0x00, 0x09], "follow the last increment" },
+        { 1, [0x05, 0x12, 0x00, 0x3C], "runs past" },
+        { 1, [0x05, 0x12, 0x00, 0x00, 0x00, 0x00, 0x00], "scale 0" },
+        { int.MaxValue, [0x05, 0x12, 0x00, 0x3C, 0x00, 0x00, 0x00], "runs past" },
+        { 1, [0x05, 0x12, 0x00, 0x3C, 0x00, 0x00, 0x00, 0x09], "follow the last increment" },
     };
 
     [Theory]

@@ -10,7 +10,7 @@ public sealed class ProgressiveHoldingsTests
     private const int Count = 600;
 
     /// <summary>The coordinator's side: embedded codes at full precision, the order, and its layers.</summary>
-    private static (QuantizeResult Full, IncrementOrder Order, IReadOnlyList<LayerInfo> Layers) Publish(string directory)
+    private static (QuantizeResult Full, IncrementOrder Order, IReadOnlyList<LayerInfo> Layers) Publish(string directory, int layerVersion = LayerFile.VersionMajor)
     {
         var full = DatasetQuantizer.Quantize(Samples.FashionMnistTest.Take(Count), new QuantizeOptions
         {
@@ -20,7 +20,7 @@ public sealed class ProgressiveHoldingsTests
             EmbeddedCodes = true,
         });
         var order = IncrementOrder.Read(Path.Combine(directory, "full", "test.dqo"));
-        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(directory, "layers"), "test", minimumBytes: 8 * 1024);
+        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(directory, "layers"), "test", minimumBytes: 8 * 1024, versionMajor: layerVersion);
         return (full, order, layers);
     }
 
@@ -36,13 +36,18 @@ public sealed class ProgressiveHoldingsTests
     {
         var widths = new byte[Count];
         order.WidthsAfter(increments, widths);
-        var path = Path.Combine(directory, $"expected-{increments}.dqs");
-        using (var shard = DqsReader.Open(full.ShardPaths.Single()))
+        return Rewritten(full.ShardPaths.Single(), widths, Path.Combine(directory, $"expected-{increments}.dqs"));
+    }
+
+    /// <summary>The shard at <paramref name="path"/> re-quantized to new widths of its stored samples (0 drops one), as bytes.</summary>
+    private static byte[] Rewritten(string path, byte[] widths, string output)
+    {
+        using (var shard = DqsReader.Open(path))
         {
-            DqsShardRewriter.Write(shard, widths, path);
+            DqsShardRewriter.Write(shard, widths, output);
         }
 
-        return File.ReadAllBytes(path);
+        return File.ReadAllBytes(output);
     }
 
     [Fact]
@@ -85,16 +90,62 @@ public sealed class ProgressiveHoldingsTests
         Assert.InRange(rise, (device.HeldBytes - held1) * 0.9, (device.HeldBytes - held1) * 1.1);
         Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
 
+        // A drop re-quantizes what the device held: the coordinator's copy at 2 bpp shrunk to the 0.5 bpp widths.
+        var (held2, at2Increments) = (Path.Combine(dir.Path, "held-2bpp.dqs"), device.IncrementCount);
+        File.Copy(device.ShardPath, held2);
         var at05 = LayerBuilder.LayersWithin(layers, Bpp(0.5));
         device.TruncateTo(at05);
         Assert.Equal(layers[at05 - 1].HeldBytesAfter, device.HeldBytes);
-        Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
+        var (widths2, widths05) = (new byte[Count], new byte[Count]);
+        order.WidthsAfter(at2Increments, widths2);
+        order.WidthsAfter(device.IncrementCount, widths05);
+        var kept = Enumerable.Range(0, Count).Where(i => widths2[i] > 0).Select(i => widths05[i]).ToArray();
+        Assert.Equal(Rewritten(held2, kept, Path.Combine(dir.Path, "dropped.dqs")), File.ReadAllBytes(device.ShardPath));
 
         // Reopened, the holdings are the same; growing again continues from where the drop left them.
         var reopened = ProgressiveHoldings.Open(device.Directory, "test");
         Assert.Equal(device.IncrementCount, reopened.IncrementCount);
         Receive(reopened, layers, at05, at1);
         Assert.Equal(held1, reopened.HeldBytes);
+    }
+
+    [Fact]
+    public void A_version_2_layer_still_applies_with_the_reconstruction_following_the_grid()
+    {
+        using var dir = new TempDirectory();
+        var (full, order, layers) = Publish(dir.Path, layerVersion: 2);
+        Assert.Equal("DQL2"u8.ToArray(), File.ReadAllBytes(layers[0].Path)[..4]);
+        var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, "device"), "test");
+        Directory.CreateDirectory(device.Directory);
+        var count = LayerBuilder.LayersWithin(layers, 60_000);
+        Receive(device, layers, 0, count);
+
+        var widths = new byte[Count];
+        order.WidthsAfter(device.IncrementCount, widths);
+        using var published = DqsReader.Open(full.ShardPaths.Single());
+        using var held = DqsReader.Open(device.ShardPath);
+        var (codes, expected) = (new byte[784], new byte[784]);
+        var stored = 0;
+        for (var i = 0; i < Count; i++)
+        {
+            if (widths[i] == 0)
+            {
+                continue;
+            }
+
+            // Versions 1 and 2 carry s₈ = the published 8-bit scale: the pair at b bits is s₈·2^(8−b) with the same shift.
+            var record = published.Record(i);
+            published.ReadCodes(i, expected);
+            held.ReadCodes(stored, codes);
+            var shift = record.Bits - widths[i];
+            Assert.Equal(expected.Select(c => (byte)(c >> shift)), codes);
+            Assert.Equal((record.Label, (int)widths[i], record.Parameters with { Scale = record.Scale * (1 << shift) }),
+                (held.Label(stored), held.Bits(stored), held.Parameters(stored)));
+            stored++;
+        }
+
+        Assert.Equal(held.Count, stored);
+        Assert.True(stored > 50, $"{stored} samples held");
     }
 
     [Fact]

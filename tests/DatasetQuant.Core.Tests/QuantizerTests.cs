@@ -1,3 +1,4 @@
+using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Quantization;
 
 namespace DatasetQuant.Core.Tests;
@@ -61,36 +62,36 @@ public sealed class QuantizerTests
     [InlineData(8, 1)]
     [InlineData(5, 2)]
     [InlineData(3, 3)]
-    public void Requantized_codes_reconstruct_the_centre_of_the_merged_bins(int from, int to)
+    public void Requantized_codes_are_the_top_bits_and_err_no_more_than_the_merged_bins_centre(int from, int to)
     {
         var mean = new[] { 80f };
         const int shift = 47;
+        // A ramp clamped at both ends, so that the merged centre and the clamp both matter.
         var pixels = Enumerable.Range(0, 256).Select(v => (float)v).ToArray();
-        var scale = SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, [mean[0] + shift], 256), from);
+        var scale = SampleQuantizer.ScaleFor(SampleQuantizer.MaxAbsResidual(pixels, [mean[0] + shift], 256), from, 0.75f);
         var codes = new byte[256];
         SampleQuantizer.Quantize(pixels, mean, 256, from, new(scale, shift), codes);
 
         var lower = new byte[256];
-        var requantized = SampleQuantizer.Requantize(codes, from, to, new(scale, shift), lower);
+        var requantized = SampleQuantizer.Requantize(codes, from, to, new(scale, shift), mean, 256, lower);
 
-        Assert.Equal(new QuantizationParameters(scale * (1 << (from - to)), shift), requantized);
+        Assert.Equal(codes.Select(c => (byte)(c >> (from - to))), lower);
         var fine = new float[256];
         var coarse = new float[256];
+        var centre = new float[256];
         SampleQuantizer.Dequantize(codes, mean, 256, from, new(scale, shift), fine);
         SampleQuantizer.Dequantize(lower, mean, 256, to, requantized, coarse);
-        for (var v = 0; v < 256; v++)
+        SampleQuantizer.Dequantize(lower, mean, 256, to, new(scale * (1 << (from - to)), shift), centre);
+        double Error(float[] x) => x.Zip(fine, (a, b) => (double)(a - b) * (a - b)).Sum();
+        if (from == to)
         {
-            // The coarse level is the mean of the 2^(from−to) fine levels it merges (before clamping).
-            var group = codes[v] >> (from - to) << (from - to);
-            double sum = 0;
-            for (var k = 0; k < 1 << (from - to); k++)
-            {
-                sum += mean[0] + shift + (scale * (group + k + SampleQuantizer.CodeOffset(from)));
-            }
-
-            var centre = Math.Clamp(sum / (1 << (from - to)), 0, 255);
-            Assert.True(Math.Abs(coarse[v] - centre) < 1e-3, $"pixel {v}: {coarse[v]} != {centre}");
+            Assert.Equal(new QuantizationParameters(scale, shift), requantized);
+            return;
         }
+
+        // The ramp clamps at 0 and 255, where the merged bins' centre is off: the refit must do strictly better.
+        Assert.True(Error(coarse) < Error(centre), $"refitted {Error(coarse):F1}, merged centre {Error(centre):F1}");
+        Assert.True(DqsScale.IsExact(requantized.Scale));
     }
 
     [Theory]

@@ -23,14 +23,15 @@ public sealed class RequantizerTests
         var after = ReadAll(dir.Path);
         Assert.Equal(400, after.Sum(s => s.Header.SourceCount));
 
-        // Each shard's surviving samples are a subsequence of its old ones: same label, codes shifted right, scale × 2^shift.
+        // Each shard's surviving samples are a subsequence of its old ones: same label, codes shifted right, the pair re-quantized.
         foreach (var shard in after)
         {
             var previous = before.Single(s => s.Header.FirstSourceIndex == shard.Header.FirstSourceIndex).Samples;
+            var mean = shard.Header.ChannelMean.ToArray();
             var at = 0;
             foreach (var sample in shard.Samples)
             {
-                while (at < previous.Count && !Follows(previous[at], sample))
+                while (at < previous.Count && !Follows(previous[at], sample, mean))
                 {
                     at++;
                 }
@@ -41,15 +42,45 @@ public sealed class RequantizerTests
         }
     }
 
-    private static bool Follows(StoredSample old, StoredSample now)
+    private static bool Follows(StoredSample old, StoredSample now, float[] mean)
     {
         if (old.Label != now.Label || now.Bits > old.Bits)
         {
             return false;
         }
 
-        var shift = old.Bits - now.Bits;
-        return old.Scale * (1 << shift) == now.Scale && old.Codes.Select(c => (byte)(c >> shift)).SequenceEqual(now.Codes);
+        var shifted = new byte[old.Codes.Length];
+        return SampleQuantizer.Requantize(old.Codes, old.Bits, now.Bits, old.Parameters, mean, 784, shifted) == now.Parameters
+            && shifted.SequenceEqual(now.Codes);
+    }
+
+    [Fact]
+    public void The_refitted_pair_errs_no_more_than_the_merged_bins_centre_and_less_in_all()
+    {
+        using var dir = new TempDirectory();
+        var original = Samples.Quantize(dir.Path, 500, "8bpp");
+        using var shard = DqsReader.Open(original.ShardPaths[0]);
+        var mean = shard.Header.ChannelMean.ToArray();
+        var (codes, shifted) = (new byte[784], new byte[784]);
+        var (wide, refitted, centred) = (new float[784], new float[784], new float[784]);
+        double Error(float[] x) => x.Zip(wide, (a, b) => (double)(a - b) * (a - b)).Sum();
+        foreach (var to in new[] { 1, 2, 4, 6 })
+        {
+            double refitTotal = 0, centreTotal = 0;
+            for (var i = 0; i < shard.Count; i++)
+            {
+                var record = shard.Record(i);
+                shard.ReadCodes(i, codes);
+                SampleQuantizer.Dequantize(codes, mean, 784, record.Bits, record.Parameters, wide);
+                var pair = SampleQuantizer.Requantize(codes, record.Bits, to, record.Parameters, mean, 784, shifted);
+                SampleQuantizer.Dequantize(shifted, mean, 784, to, pair, refitted);
+                SampleQuantizer.Dequantize(shifted, mean, 784, to, record.Parameters with { Scale = record.Scale * (1 << (record.Bits - to)) }, centred);
+                Assert.True(Error(refitted) <= Error(centred), $"sample {i} at {to} bits: refitted {Error(refitted):F1}, merged centre {Error(centred):F1}");
+                (refitTotal, centreTotal) = (refitTotal + Error(refitted), centreTotal + Error(centred));
+            }
+
+            Assert.True(refitTotal < centreTotal * 0.99, $"{to} bits: refitted {refitTotal / shard.Count / 784:F2}, merged centre {centreTotal / shard.Count / 784:F2}");
+        }
     }
 
     [Fact]
@@ -78,7 +109,7 @@ public sealed class RequantizerTests
             }
 
             shard.ReadCodes(i, expected);
-            var parameters = SampleQuantizer.Requantize(expected, shard.Bits(i), widths[i], shard.Parameters(i), expected);
+            var parameters = SampleQuantizer.Requantize(expected, shard.Bits(i), widths[i], shard.Parameters(i), shard.Header.ChannelMean.ToArray(), 784, expected);
             rewritten.ReadCodes(kept, codes);
             Assert.Equal(expected, codes);
             Assert.Equal((shard.Label(i), (int)widths[i], parameters), (rewritten.Label(kept), rewritten.Bits(kept), rewritten.Parameters(kept)));
@@ -127,7 +158,7 @@ public sealed class RequantizerTests
         }
     }
 
-    private sealed record StoredSample(int Label, int Bits, float Scale, byte[] Codes);
+    private sealed record StoredSample(int Label, int Bits, QuantizationParameters Parameters, byte[] Codes);
 
     private sealed record ShardContent(DqsHeader Header, List<StoredSample> Samples);
 
@@ -143,7 +174,7 @@ public sealed class RequantizerTests
                 var codes = new byte[784];
                 reader.ReadCodes(i, codes);
                 var record = reader.Record(i);
-                samples.Add(new StoredSample(record.Label, record.Bits, record.Scale, codes));
+                samples.Add(new StoredSample(record.Label, record.Bits, record.Parameters, codes));
             }
 
             shards.Add(new ShardContent(reader.Header, samples));

@@ -127,13 +127,18 @@ public sealed class ShardVersionTests : IDisposable
 
         using (var old = DqsReader.Open(path))
         {
-            var widths = Enumerable.Repeat((byte)2, 20).ToArray();
+            // Samples kept at their width keep their float32 scales; the others' pairs are re-quantized.
+            var widths = Enumerable.Range(0, 20).Select(i => (byte)(i % 2 == 0 ? 4 : 2)).ToArray();
             DqsShardRewriter.Write(old, widths, _dir.File("copy.dqs"));
+            DqsShardRewriter.Write(old, Enumerable.Repeat((byte)2, 20).ToArray(), _dir.File("all-2.dqs"));
         }
 
         using var copy = DqsReader.Open(_dir.File("copy.dqs"));
         Assert.Equal(1, copy.Header.VersionMajor);
-        Assert.Equal((1.0001f + 0.37f) * 4, copy.Record(1).Scale);
+        Assert.Equal(1.0001f, copy.Record(0).Scale);
+        using var all2 = DqsReader.Open(_dir.File("all-2.dqs"));
+        var exact = Enumerable.Range(0, 20).All(i => DqsScale.IsExact(all2.Record(i).Scale));
+        Assert.Equal(exact ? 2 : 1, all2.Header.VersionMajor);
 
         Samples.SmallShard(_dir);
         using var current = DqsReader.Open(_dir.File("small-00000.dqs"));

@@ -48,4 +48,23 @@ internal static class EmbeddedFashionMnist
 
         return File.ReadAllBytes(scratchPath);
     }
+
+    /// <summary>
+    /// What a device holds after dropping from the order's first <paramref name="heldIncrements"/> to its first
+    /// <paramref name="increments"/>: <paramref name="heldPath"/> (the copy it held then) re-quantized to the lower widths.
+    /// </summary>
+    public static byte[] Dropped(string directory, string heldPath, int heldIncrements, int increments, string scratchPath)
+    {
+        var order = IncrementOrder.Read(Path.Combine(directory, "fmnist.dqo"));
+        var (before, after) = (new byte[order.SampleCount], new byte[order.SampleCount]);
+        order.WidthsAfter(heldIncrements, before);
+        order.WidthsAfter(increments, after);
+        var kept = Enumerable.Range(0, order.SampleCount).Where(i => before[i] > 0).Select(i => after[i]).ToArray();
+        using (var shard = DqsReader.Open(heldPath))
+        {
+            DqsShardRewriter.Write(shard, kept, scratchPath);
+        }
+
+        return File.ReadAllBytes(scratchPath);
+    }
 }

@@ -28,8 +28,8 @@ internal static class QuantizeCommand
         coverage.AcceptOnlyFromAmong("classes", "none");
         var codes = new Option<string>("--codes")
         {
-            Description = "refit = each width its own fitted scale and centre (least distortion); embedded = one scale and centre per " +
-                "sample, b-bit codes the top bits of the 8-bit ones, and the greedy increment order written as {prefix}.dqo (what a " +
+            Description = "refit = each width its own fitted scale and centre (least distortion); embedded = one threshold grid per " +
+                "sample, b-bit codes the top bits of the 8-bit ones (each width its own reconstruction), and the greedy increment order written as {prefix}.dqo (what a " +
                 "fleet serves budgets from as prefixes)",
             DefaultValueFactory = _ => "refit",
         };

@@ -16,11 +16,19 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 /// <c>minimumBytes</c>, none but the last under <see cref="MinimumLayerBytes"/>), so that a device whose budget falls
 /// anywhere leaves about that fraction of it unspent. The shards must hold embedded
 /// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>).
+/// <para>
+/// Each entry carries the sample's reconstruction at its `to` width (layer version 3): the pair
+/// <see cref="SampleQuantizer.Requantize"/> gives the published record shrunk to that width. It is made from the
+/// published shard rather than carried from the quantizer's per-width fits because then nothing but the shards is
+/// published, and a device holding a prefix holds byte for byte what <c>dq requantize</c> of the published shard to the
+/// same widths writes (a fit on the original pixels would be slightly closer to them, and match no copy a device or
+/// coordinator can make).
+/// </para>
 /// </summary>
 public static class LayerBuilder
 {
     public static IReadOnlyList<LayerInfo> Build(IReadOnlyList<string> shardPaths, IncrementOrder order, string outputDirectory, string prefix,
-        long minimumBytes = 16 * 1024, double growth = DefaultGrowth, CancellationToken cancellationToken = default)
+        long minimumBytes = 16 * 1024, double growth = DefaultGrowth, CancellationToken cancellationToken = default, int versionMajor = LayerFile.VersionMajor)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(growth);
@@ -37,6 +45,9 @@ public static class LayerBuilder
         var widths = new byte[order.SampleCount];
         var codes = new byte[pixels];
         var planes = new byte[pixels];
+        var shrunk = new byte[pixels];
+        var mean = h.ChannelMean.ToArray();
+        var plane = h.Height * h.Width;
         var layers = new List<LayerInfo>();
         var pending = new List<LayerIncrement>();
         var stored = 0;
@@ -70,15 +81,19 @@ public static class LayerBuilder
 
             var packed = new byte[SampleQuantizer.PackedBytes(pixels, d)];
             DqsBitPacking.Pack(planes, d, packed);
+            // Versions 1 and 2 carry the grid's s₈ (a record whose scale follows the grid); version 3 the width's own pair.
             var scale8 = record.Scale / (1 << (SampleQuantizer.MaxBits - record.Bits));
-            pending.Add(new LayerIncrement(sample, from, to, record.Label, scale8, record.Shift, packed));
+            pending.Add(new LayerIncrement(sample, from, to, record.Label, scale8, record.Shift, packed)
+            {
+                Reconstruction = SampleQuantizer.Requantize(codes, record.Bits, to, record.Parameters, mean, plane, shrunk),
+            });
             stored += from == 0 ? 1 : 0;
             payload += SampleQuantizer.PackedBytes(pixels, to) - SampleQuantizer.PackedBytes(pixels, from);
             widths[sample] = to;
             heldIncrements.Add(sample, to, layers.Count);
             var held = HeldBytes();
             var last = k + 1 == order.Increments.Count;
-            pendingBytes += LayerFile.EntrySize(h.ClassCount, pixels, from, to);
+            pendingBytes += LayerFile.EntrySize(h.ClassCount, pixels, from, to, versionMajor);
             // A layer also ends no smaller than MinimumLayerBytes (pendingBytes never exceeds its entries' bytes), so
             // that its fixed 40 + 8·C bytes (and a chunk frame's) stay small beside it on tiny images.
             if (last || (held >= Math.Max(minimumBytes, lastHeld * (1 + growth)) && pendingBytes >= MinimumLayerBytes))
@@ -89,7 +104,7 @@ public static class LayerBuilder
                 }
 
                 var path = Path.Combine(outputDirectory, FileName(prefix, layers.Count));
-                var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending);
+                var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending, versionMajor);
                 AtomicFile.WriteAllBytes(path, bytes);
                 layers.Add(new LayerInfo(path, bytes.Length, first, pending.Count, held));
                 (first, lastHeld) = (k + 1, held);

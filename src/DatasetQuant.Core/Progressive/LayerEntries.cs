@@ -5,10 +5,11 @@ using DatasetQuant.Core.Quantization;
 namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
-/// The increments of a layer, in either layout (docs/format.md §13). Version 1 spends 6 bytes per increment and 7 more
-/// per new sample; version 2 sorts a layer's increments by sample (a sample's own increments keep their order, which is
-/// all applying them needs) and stores the sample as a varint gap, from and to in one byte, the label in one byte when
-/// the classes fit, and s₈ as a binary16 when every new sample's s₈ in the layer is one.
+/// The increments of a layer, in any of its layouts (docs/format.md §13). Version 1 spends 6 bytes per increment and 7
+/// more per new sample; version 2 sorts a layer's increments by sample (a sample's own increments keep their order, which
+/// is all applying them needs) and stores the sample as a varint gap, from and to in one byte, the label in one byte when
+/// the classes fit, and s₈ as a binary16 when every new sample's s₈ in the layer is one. Version 3 is version 2 with the
+/// reconstruction at the entry's `to` width (scale, shift) in every entry instead of s₈ in a sample's first.
 /// </summary>
 internal static class LayerEntries
 {
@@ -20,9 +21,10 @@ internal static class LayerEntries
     public static int Version1Size(int pixels, int from, int to) =>
         6 + (from == 0 ? 7 : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
 
-    /// <summary>A version 2 entry's size with its sample gap as one byte (its least), binary16 scales assumed.</summary>
-    public static int Version2LeastSize(int classCount, int pixels, int from, int to) =>
-        2 + (from == 0 ? LabelBytes(classCount) + 3 : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
+    /// <summary>An entry's size in version <paramref name="major"/> with its sample gap as one byte (its least), binary16 scales assumed.</summary>
+    public static int LeastSize(int major, int classCount, int pixels, int from, int to) => major == 1
+        ? Version1Size(pixels, from, to)
+        : 2 + (from == 0 ? LabelBytes(classCount) : 0) + (CarriesPair(major, from) ? 3 : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
 
     public static int VarintSize(uint value)
     {
@@ -64,29 +66,39 @@ internal static class LayerEntries
         return null;
     }
 
-    /// <summary>The increments in the order version 2 writes them: by sample, a sample's own in their order.</summary>
-    public static LayerIncrement[] Version2Order(IReadOnlyList<LayerIncrement> increments) =>
+    /// <summary>The increments in the order versions 2 and 3 write them: by sample, a sample's own in their order.</summary>
+    public static LayerIncrement[] SortedOrder(IReadOnlyList<LayerIncrement> increments) =>
         [.. increments.Select((increment, position) => (increment, position)).OrderBy(p => p.increment.Sample).ThenBy(p => p.position).Select(p => p.increment)];
 
-    /// <summary>Whether every new sample's s₈ among <paramref name="increments"/> is a binary16 value, so version 2 stores it in two bytes.</summary>
-    public static bool ScalesAreBinary16(IEnumerable<LayerIncrement> increments) =>
-        increments.All(i => i.From != 0 || DqsScale.IsExact(i.Scale8));
+    /// <summary>Whether an entry of version <paramref name="major"/> carries a scale and shift: every entry of 3, a sample's first of 1 and 2.</summary>
+    public static bool CarriesPair(int major, int from) => major == 3 || from == 0;
 
-    public static long Version2Size(int classCount, int pixels, IReadOnlyList<LayerIncrement> sorted, bool binary16)
+    /// <summary>The scale and shift a version 2 or 3 entry stores: s₈ and t (2), the reconstruction at its `to` width (3).</summary>
+    private static QuantizationParameters Pair(int major, LayerIncrement increment) => major == 3
+        ? increment.Reconstruction ?? throw new ArgumentException($"a version 3 layer needs the reconstruction of every entry; sample {increment.Sample}'s {increment.From} → {increment.To} has none.")
+        : new QuantizationParameters(increment.Scale8, increment.Shift);
+
+    /// <summary>Whether every scale a version 2 or 3 layer of <paramref name="increments"/> stores is a binary16 value, so it takes two bytes.</summary>
+    public static bool ScalesAreBinary16(int major, IEnumerable<LayerIncrement> increments) =>
+        increments.All(i => !CarriesPair(major, i.From) || DqsScale.IsExact(Pair(major, i).Scale));
+
+    public static long SortedSize(int major, int classCount, int pixels, IReadOnlyList<LayerIncrement> sorted, bool binary16)
     {
         long size = 0;
         var previous = 0;
         foreach (var increment in sorted)
         {
             size += VarintSize((uint)(increment.Sample - previous)) + 1 + SampleQuantizer.PackedBytes(pixels, increment.To - increment.From);
-            size += increment.From == 0 ? LabelBytes(classCount) + (binary16 ? 2 : 4) + 1 : 0;
+            size += increment.From == 0 ? LabelBytes(classCount) : 0;
+            size += CarriesPair(major, increment.From) ? (binary16 ? 2 : 4) + 1 : 0;
             previous = increment.Sample;
         }
 
         return size;
     }
 
-    public static int WriteVersion2(Span<byte> span, int classCount, int pixels, IReadOnlyList<LayerIncrement> sorted, bool binary16)
+    /// <summary>Writes the entries of a version 2 or 3 layer.</summary>
+    public static int WriteSorted(Span<byte> span, int major, int classCount, int pixels, IReadOnlyList<LayerIncrement> sorted, bool binary16)
     {
         var at = 0;
         var previous = 0;
@@ -106,19 +118,23 @@ internal static class LayerEntries
                     BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
                     at += 2;
                 }
+            }
 
+            if (CarriesPair(major, increment.From))
+            {
+                var pair = Pair(major, increment);
                 if (binary16)
                 {
-                    BinaryPrimitives.WriteHalfLittleEndian(span[at..], (Half)increment.Scale8);
+                    BinaryPrimitives.WriteHalfLittleEndian(span[at..], (Half)pair.Scale);
                     at += 2;
                 }
                 else
                 {
-                    BinaryPrimitives.WriteSingleLittleEndian(span[at..], increment.Scale8);
+                    BinaryPrimitives.WriteSingleLittleEndian(span[at..], pair.Scale);
                     at += 4;
                 }
 
-                span[at++] = (byte)(sbyte)increment.Shift;
+                span[at++] = (byte)(sbyte)pair.Shift;
             }
 
             increment.Planes.Span.CopyTo(span[at..]);

@@ -7,9 +7,16 @@ namespace DatasetQuant.Core.Progressive;
 /// <summary>
 /// One increment as a layer carries it: <see cref="Sample"/> goes from <see cref="From"/> to <see cref="To"/> bits, and
 /// <see cref="Planes"/> holds the low To − From bits of each of its To-bit codes, packed as codes of that width. A sample's
-/// first increment (From = 0) also brings its label and its embedded quantizer (the scale at 8 bits, the shift).
+/// first increment (From = 0) also brings its label. A version 3 layer brings with every increment the
+/// <see cref="Reconstruction"/> of the sample at To bits; versions 1 and 2 bring with a sample's first increment its
+/// grid (<see cref="Scale8"/>, the scale at 8 bits, and <see cref="Shift"/>), and the record's scale then follows the
+/// grid (s₈·2^(8−b)); their <see cref="Reconstruction"/> is null.
 /// </summary>
-public readonly record struct LayerIncrement(int Sample, byte From, byte To, int Label, float Scale8, int Shift, ReadOnlyMemory<byte> Planes);
+public readonly record struct LayerIncrement(int Sample, byte From, byte To, int Label, float Scale8, int Shift, ReadOnlyMemory<byte> Planes)
+{
+    /// <summary>The record's (scale, shift) at <see cref="To"/> bits (version 3); null in versions 1 and 2.</summary>
+    public QuantizationParameters? Reconstruction { get; init; }
+}
 
 /// <summary>The fixed part of a layer file: the dataset's shape and statistics, and which increments of the order it holds.</summary>
 public readonly record struct LayerHeader(int Channels, int Height, int Width, int ClassCount, int SampleCount, int LayerIndex,
@@ -28,37 +35,41 @@ public static class LayerFile
     public const string FileExtension = ".dql";
 
     /// <summary>The layout <see cref="Encode"/> writes by default.</summary>
-    public const int VersionMajor = 2;
+    public const int VersionMajor = 3;
 
     /// <summary>A reader knows the file by these three bytes; the fourth names the version as a digit, and versionMajor decides.</summary>
     private static ReadOnlySpan<byte> MagicStem => "DQL"u8;
 
     private const int FixedHeaderSize = 36;
 
-    /// <summary>Version 2 header flag (offset 14): every new sample's s₈ is stored as a binary16.</summary>
+    /// <summary>Version 2 and 3 header flag (offset 14): every scale the entries store (s₈ or the reconstruction's) is a binary16.</summary>
     private const ushort Binary16Scales = 1;
 
     /// <summary>
-    /// The fewest bytes a version 2 entry takes (its sample gap counted as one byte), so a builder that sums it knows the
-    /// layer is at least that large.
+    /// The fewest bytes an entry of <paramref name="versionMajor"/> takes (its sample gap counted as one byte), so a
+    /// builder that sums it knows the layer is at least that large.
     /// </summary>
-    public static int EntrySize(int classCount, int pixels, int from, int to) => LayerEntries.Version2LeastSize(classCount, pixels, from, to);
+    public static int EntrySize(int classCount, int pixels, int from, int to, int versionMajor = VersionMajor) =>
+        LayerEntries.LeastSize(versionMajor, classCount, pixels, from, to);
 
-    /// <summary>Writes a layer; version 2 unless <paramref name="versionMajor"/> asks for 1 (which readers still take).</summary>
+    /// <summary>
+    /// Writes a layer; version 3 unless <paramref name="versionMajor"/> asks for 1 or 2 (which readers still take, and
+    /// which store the grid's s₈ instead of each entry's reconstruction).
+    /// </summary>
     public static byte[] Encode(LayerHeader header, IReadOnlyList<LayerIncrement> increments, int versionMajor = VersionMajor)
     {
-        if (versionMajor is not (1 or 2))
+        if (versionMajor is not (1 or 2 or 3))
         {
-            throw new ArgumentOutOfRangeException(nameof(versionMajor), versionMajor, "layer versions are 1 and 2.");
+            throw new ArgumentOutOfRangeException(nameof(versionMajor), versionMajor, "layer versions are 1, 2 and 3.");
         }
 
         var pixels = header.PixelsPerSample;
-        var sorted = versionMajor == 2 ? LayerEntries.Version2Order(increments) : null;
-        var binary16 = sorted is not null && LayerEntries.ScalesAreBinary16(sorted);
+        var sorted = versionMajor >= 2 ? LayerEntries.SortedOrder(increments) : null;
+        var binary16 = sorted is not null && LayerEntries.ScalesAreBinary16(versionMajor, sorted);
         long entries = 0;
         if (sorted is not null)
         {
-            entries = LayerEntries.Version2Size(header.ClassCount, pixels, sorted, binary16);
+            entries = LayerEntries.SortedSize(versionMajor, header.ClassCount, pixels, sorted, binary16);
         }
         else
         {
@@ -91,25 +102,25 @@ public static class LayerFile
         }
 
         at += sorted is not null
-            ? LayerEntries.WriteVersion2(span[at..], header.ClassCount, pixels, sorted, binary16)
+            ? LayerEntries.WriteSorted(span[at..], versionMajor, header.ClassCount, pixels, sorted, binary16)
             : LayerEntries.WriteVersion1(span[at..], pixels, increments);
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
         return bytes;
     }
 
-    /// <summary>Parses a layer of version 1 or 2; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
+    /// <summary>Parses a layer of version 1, 2 or 3; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
     public static (LayerHeader Header, LayerIncrement[] Increments) Decode(byte[] bytes, string name)
     {
         if (bytes.Length < FixedHeaderSize + 12 || !bytes.AsSpan(0, 3).SequenceEqual(MagicStem))
         {
-            throw new DqsFormatException(name, "magic", null, "not a layer file (magic is not DQL1 or DQL2).");
+            throw new DqsFormatException(name, "magic", null, "not a layer file (magic is not DQL1, DQL2 or DQL3).");
         }
 
         var span = bytes.AsSpan();
         var major = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
-        if (major is not (1 or 2))
+        if (major is not (1 or 2 or 3))
         {
-            throw new DqsFormatException(name, "versionMajor", null, $"layer version {major} is not supported (this reader knows 1 and 2).");
+            throw new DqsFormatException(name, "versionMajor", null, $"layer version {major} is not supported (this reader knows 1, 2 and 3).");
         }
 
         if (Crc32C.Compute(span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]))
@@ -125,7 +136,7 @@ public static class LayerFile
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[32..]);
         if (channels is < 1 or > DqsConstants.MaxChannels || height is < 1 or > DqsConstants.MaxSide || width is < 1 or > DqsConstants.MaxSide
             || classCount is < 1 or > DqsConstants.MaxClassCount || samples < 0 || count < 0
-            || (flags & ~(major == 2 ? Binary16Scales : 0)) != 0 || BinaryPrimitives.ReadInt32LittleEndian(span[28..]) < 0
+            || (flags & ~(major >= 2 ? Binary16Scales : 0)) != 0 || BinaryPrimitives.ReadInt32LittleEndian(span[28..]) < 0
             || bytes.Length < FixedHeaderSize + (8L * channels) + 4)
         {
             throw new DqsFormatException(name, "header", null, "the layer header describes no valid dataset.");

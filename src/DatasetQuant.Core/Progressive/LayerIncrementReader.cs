@@ -5,7 +5,7 @@ using DatasetQuant.Core.Quantization;
 namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
-/// Reads a layer's entries (either version) after its checksum has passed, so that a defect here is a writer's error
+/// Reads a layer's entries (any version) after its checksum has passed, so that a defect here is a writer's error
 /// or a forged file: every field is bounded before it is used, and no array is larger than the bytes could fill.
 /// </summary>
 internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHeader header, int major, bool binary16Scales)
@@ -60,15 +60,12 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
             }
 
             previous = sample;
-            int label = 0, shift = 0;
-            var scale8 = 0f;
-            if (from == 0)
+            var label = from == 0 ? ReadLabel(span, ref at, end, k, count) : 0;
+            var carriesPair = LayerEntries.CarriesPair(major, from);
+            var (scale, shift) = carriesPair ? ReadPair(span, ref at, end, major >= 2 && binary16Scales ? 2 : 4, k, count) : (0f, 0);
+            if (label >= header.ClassCount || (carriesPair && (!(scale > 0) || float.IsInfinity(scale))))
             {
-                (label, scale8, shift) = ReadNewSample(span, ref at, end, k, count);
-                if (label >= header.ClassCount || !(scale8 > 0) || float.IsInfinity(scale8))
-                {
-                    throw Defect($"increment {k} brings sample {sample} with label {label} and scale {scale8}.");
-                }
+                throw Defect($"increment {k} brings sample {sample} with label {label} and scale {scale}.");
             }
 
             var planes = SampleQuantizer.PackedBytes(pixels, to - from);
@@ -77,7 +74,9 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
                 throw Defect($"increment {k} of {count} runs past the layer's end.");
             }
 
-            increments[k] = new LayerIncrement((int)sample, (byte)from, (byte)to, label, scale8, shift, bytes.AsMemory(at, planes));
+            increments[k] = major == 3
+                ? new LayerIncrement((int)sample, (byte)from, (byte)to, label, 0f, 0, bytes.AsMemory(at, planes)) { Reconstruction = new QuantizationParameters(scale, shift) }
+                : new LayerIncrement((int)sample, (byte)from, (byte)to, label, scale, shift, bytes.AsMemory(at, planes));
             at += planes;
         }
 
@@ -89,21 +88,31 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
         return increments;
     }
 
-    private (int Label, float Scale8, int Shift) ReadNewSample(ReadOnlySpan<byte> span, ref int at, int end, int k, int count)
+    private int ReadLabel(ReadOnlySpan<byte> span, ref int at, int end, int k, int count)
     {
         var labelBytes = major == 1 ? 2 : LayerEntries.LabelBytes(header.ClassCount);
-        var scaleBytes = major == 2 && binary16Scales ? 2 : 4;
-        if (labelBytes + scaleBytes + 1 > end - at)
+        if (labelBytes > end - at)
         {
             throw Defect($"increment {k} of {count} runs past the layer's end.");
         }
 
         int label = labelBytes == 1 ? span[at] : BinaryPrimitives.ReadUInt16LittleEndian(span[at..]);
         at += labelBytes;
-        var scale8 = scaleBytes == 2 ? DqsScale.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(span[at..])) : BinaryPrimitives.ReadSingleLittleEndian(span[at..]);
+        return label;
+    }
+
+    /// <summary>A scale of <paramref name="scaleBytes"/> (binary16 or float32) and a signed-byte shift.</summary>
+    private (float Scale, int Shift) ReadPair(ReadOnlySpan<byte> span, ref int at, int end, int scaleBytes, int k, int count)
+    {
+        if (scaleBytes + 1 > end - at)
+        {
+            throw Defect($"increment {k} of {count} runs past the layer's end.");
+        }
+
+        var scale = scaleBytes == 2 ? DqsScale.ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(span[at..])) : BinaryPrimitives.ReadSingleLittleEndian(span[at..]);
         at += scaleBytes;
         var shift = (int)(sbyte)span[at++];
-        return (label, scale8, shift);
+        return (scale, shift);
     }
 
     private DqsFormatException Defect(string message) => new(name, "increments", null, message);

@@ -6,8 +6,9 @@ namespace DatasetQuant.Core.Progressive;
 /// <summary>
 /// A device's copy of a progressively delivered dataset: one shard <c>{name}.dqs</c> (every source sample the prefix
 /// keeps, at its width there) and <c>{name}.dqh</c> (<see cref="HeldIncrements"/>: which layer brought each width).
-/// Applying the next layers merges their bit planes into the codes (u ← u·2^d + planes, s ← s / 2^d); keeping fewer
-/// layers shifts the codes right (docs/format.md §6, "Re-quantization") with no download. Each file is replaced
+/// Applying the next layers merges their bit planes into the codes (u ← u·2^d + planes) and takes the record's pair from
+/// the layer (version 3: each entry's reconstruction; versions 1 and 2: s₈·2^(8−b) and the shift); keeping fewer layers
+/// re-quantizes the records (docs/format.md §6, "Re-quantization") with no download. Each file is replaced
 /// atomically, the shard first; on open, held increments that do not match the shard's widths are refused, and the
 /// dataset is then fetched again.
 /// </summary>
@@ -201,9 +202,7 @@ public sealed class ProgressiveHoldings
                 var d = increment.To - increment.From;
                 if (increment.From == 0)
                 {
-                    // A new sample starts from no bits: the scale "at width 0" is s₈·2^8, halved with every plane.
                     Array.Clear(codes);
-                    (label, parameters) = (increment.Label, new QuantizationParameters(increment.Scale8 * (1 << SampleQuantizer.MaxBits), increment.Shift));
                 }
 
                 DqsBitPacking.Unpack(increment.Planes.Span, d, 0, planes);
@@ -212,7 +211,7 @@ public sealed class ProgressiveHoldings
                     codes[p] = (byte)((codes[p] << d) | planes[p]);
                 }
 
-                parameters = parameters with { Scale = parameters.Scale / (1 << d) };
+                (label, parameters) = After(label, parameters, increment);
             }
 
             var length = SampleQuantizer.PackedBytes(pixels, to);
@@ -223,23 +222,41 @@ public sealed class ProgressiveHoldings
         writer.Commit();
     }
 
-    /// <summary>Whether binary16 holds the scale of every sample the new shard keeps (scales only change by powers of two).</summary>
+    /// <summary>A record's label and pair once <paramref name="increment"/> has raised it.</summary>
+    private static (int Label, QuantizationParameters Parameters) After(int label, QuantizationParameters parameters, LayerIncrement increment)
+    {
+        if (increment.Reconstruction is { } pair)
+        {
+            return (increment.From == 0 ? increment.Label : label, pair);
+        }
+
+        // Versions 1 and 2: a new sample starts from no bits, its scale "at width 0" s₈·2^8, halved with every plane.
+        if (increment.From == 0)
+        {
+            (label, parameters) = (increment.Label, new QuantizationParameters(increment.Scale8 * (1 << SampleQuantizer.MaxBits), increment.Shift));
+        }
+
+        return (label, parameters with { Scale = parameters.Scale / (1 << (increment.To - increment.From)) });
+    }
+
+    /// <summary>Whether binary16 holds the scale of every sample the new shard keeps.</summary>
     private static bool WrittenScalesExact(DqsReader? old, byte[] current, byte[] widths, Dictionary<int, List<LayerIncrement>> added)
     {
         var stored = 0;
         for (var i = 0; i < widths.Length; i++)
         {
-            var scale = 0f;
+            var (label, parameters) = (0, default(QuantizationParameters));
             if (current[i] > 0)
             {
-                scale = old!.Record(stored++).Scale;
-            }
-            else if (widths[i] > 0)
-            {
-                scale = added[i][0].Scale8;
+                parameters = old!.Record(stored++).Parameters;
             }
 
-            if (widths[i] > 0 && !DqsScale.IsExact(scale))
+            foreach (var increment in widths[i] > current[i] ? added[i] : [])
+            {
+                (label, parameters) = After(label, parameters, increment);
+            }
+
+            if (widths[i] > 0 && !DqsScale.IsExact(parameters.Scale))
             {
                 return false;
             }

@@ -77,6 +77,7 @@ public static class DatasetQuantizer
         ISampleSource writtenSource = sampleOrder is null ? source : new ReorderedSampleSource(source, sampleOrder);
         var writtenBits = sampleOrder is null ? bits : Array.ConvertAll(sampleOrder, i => bits[i]);
         var writtenParameters = sampleOrder is null ? parameters : Array.ConvertAll(sampleOrder, i => parameters[i]);
+        var writtenGrids = sampleOrder is null || table.Grids.Length == 0 ? table.Grids : Array.ConvertAll(sampleOrder, i => table.Grids[i]);
         var written = 0;
         var paths = DqsSetWriter.Write(writtenSource, statistics, writtenBits, writtenParameters, options.OutputDirectory, prefix,
             options.ShardSizeBytes, done =>
@@ -86,7 +87,7 @@ public static class DatasetQuantizer
                 {
                     progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
                 }
-            }, cancellationToken);
+            }, cancellationToken, writtenGrids);
         if (order is not null)
         {
             order.Write(orderPath);

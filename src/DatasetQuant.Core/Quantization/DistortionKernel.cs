@@ -96,17 +96,18 @@ internal static class DistortionKernel
     }
 
     /// <summary>
-    /// One pass over the sample: the clamped squared error of <paramref name="parameters"/>, and the least-squares
-    /// parameters for the codes they produce (shift rounded to a whole level, then the scale refitted for that shift);
-    /// null when every pixel fell in one bin.
+    /// One pass over the sample: the clamped squared error of the codes <paramref name="thresholds"/> give, reconstructed
+    /// with <paramref name="reconstruction"/> (the thresholds' own pair when null), and the least-squares pair for those
+    /// codes (<see cref="ReconstructionFit"/>); null when every pixel fell in one bin.
     /// </summary>
-    private static (double Error, QuantizationParameters? Next) Fit(ReadOnlySpan<float> residual, ReadOnlySpan<float> low, ReadOnlySpan<float> high,
-        int bits, QuantizationParameters parameters)
+    internal static (double Error, QuantizationParameters? Next) Fit(ReadOnlySpan<float> residual, ReadOnlySpan<float> low, ReadOnlySpan<float> high,
+        int bits, QuantizationParameters thresholds, QuantizationParameters? reconstruction = null)
     {
         var half = (float)(1 << (bits - 1));
-        var scale = parameters.Scale;
-        var shift = (float)parameters.Shift;
-        var inverse = 1f / scale;
+        var shift = (float)thresholds.Shift;
+        var inverse = 1f / thresholds.Scale;
+        var pair = reconstruction ?? thresholds;
+        var (outScale, outShift) = (pair.Scale, (float)pair.Shift);
         var i = 0;
         double error = 0, sumK = 0, sumKK = 0, sumR = 0, sumKR = 0;
         if (Vector.IsHardwareAccelerated && residual.Length >= Vector<float>.Count)
@@ -114,7 +115,8 @@ internal static class DistortionKernel
             var r = MemoryMarshal.Cast<float, Vector<float>>(residual);
             var lo = MemoryMarshal.Cast<float, Vector<float>>(low);
             var hi = MemoryMarshal.Cast<float, Vector<float>>(high);
-            var vScale = new Vector<float>(scale);
+            var vScale = new Vector<float>(outScale);
+            var vOutShift = new Vector<float>(outShift);
             var vShift = new Vector<float>(shift);
             var vInverse = new Vector<float>(inverse);
             var vMinCode = new Vector<float>(-half);
@@ -124,7 +126,7 @@ internal static class DistortionKernel
             for (var v = 0; v < r.Length; v++)
             {
                 var k = Vector.Min(Vector.Max(Vector.Floor((r[v] - vShift) * vInverse), vMinCode), vMaxCode) + vHalf;
-                var reconstructed = Vector.Min(Vector.Max(vShift + (k * vScale), lo[v]), hi[v]);
+                var reconstructed = Vector.Min(Vector.Max(vOutShift + (k * vScale), lo[v]), hi[v]);
                 var d = reconstructed - r[v];
                 e += d * d;
                 k1 += k;
@@ -144,7 +146,7 @@ internal static class DistortionKernel
         for (; i < residual.Length; i++)
         {
             var k = Math.Clamp(MathF.Floor((residual[i] - shift) * inverse), -half, half - 1) + 0.5f;
-            var reconstructed = Math.Clamp(shift + (k * scale), low[i], high[i]);
+            var reconstructed = Math.Clamp(outShift + (k * outScale), low[i], high[i]);
             var d = reconstructed - residual[i];
             error += d * d;
             sumK += k;
@@ -153,25 +155,7 @@ internal static class DistortionKernel
             sumKR += k * residual[i];
         }
 
-        // Minimise Σ (r − t − s·k)²: the regression of r on k; t is then rounded (the format stores whole levels) and s
-        // refitted for that t.
-        var n = residual.Length;
-        var determinant = (n * sumKK) - (sumK * sumK);
-        if (!(determinant > 1e-9 * n * sumKK))
-        {
-            return (error, null);
-        }
-
-        var slope = ((n * sumKR) - (sumK * sumR)) / determinant;
-        var nextShift = ClampShift(MathF.Round((float)((sumR - (slope * sumK)) / n)));
-        // Scored and stored as the index holds it (binary16).
-        var nextScale = DqsScale.Round((float)((sumKR - (nextShift * sumK)) / sumKK));
-        if (!(nextScale >= SampleQuantizer.MinimumScale) || float.IsInfinity(nextScale))
-        {
-            return (error, null);
-        }
-
-        return (error, new QuantizationParameters(nextScale, nextShift));
+        return (error, ReconstructionFit.FromSums(residual.Length, sumK, sumKK, sumR, sumKR));
     }
 
     private static int ClampShift(float shift) => (int)Math.Clamp(shift, QuantizationParameters.MinShift, QuantizationParameters.MaxShift);

@@ -6,11 +6,12 @@ namespace DatasetQuant.Core.Quantization;
 /// </summary>
 public sealed class DistortionTable
 {
-    private DistortionTable(double[] distortion, double[] pixelMse, QuantizationParameters[] parameters)
+    private DistortionTable(double[] distortion, double[] pixelMse, QuantizationParameters[] parameters, QuantizationParameters[] grids)
     {
         Distortion = distortion;
         PixelMse = pixelMse;
         Parameters = parameters;
+        Grids = grids;
     }
 
     /// <summary>D[i·9 + b].</summary>
@@ -19,8 +20,14 @@ public sealed class DistortionTable
     /// <summary>Pixel MSE[i·9 + b] on the 0–255 scale.</summary>
     public double[] PixelMse { get; }
 
-    /// <summary>Parameters[i·9 + b] (default at b = 0).</summary>
+    /// <summary>Parameters[i·9 + b] (default at b = 0): the reconstruction a record at width b stores.</summary>
     public QuantizationParameters[] Parameters { get; }
+
+    /// <summary>
+    /// With embedded codes, Grids[i]: the sample's threshold grid (8-bit scale, shift; <see cref="EmbeddedCode"/>), which
+    /// makes its codes at every width while <see cref="Parameters"/> reconstructs them; empty otherwise.
+    /// </summary>
+    public QuantizationParameters[] Grids { get; }
 
     /// <param name="embeddedCodes">One scale and shift per sample for all widths (<see cref="EmbeddedCode"/>) instead of a quantizer refitted per width.</param>
     public static DistortionTable Measure(ISampleSource source, ChannelStatistics statistics, IDistortionMeasure measure, int clipSearch,
@@ -31,6 +38,7 @@ public sealed class DistortionTable
         var distortion = new double[n * w];
         var pixelMse = new double[n * w];
         var parameters = new QuantizationParameters[n * w];
+        var grids = embeddedCodes ? new QuantizationParameters[n] : [];
         var pixels = source.Channels * source.Height * source.Width;
         var plane = source.Height * source.Width;
         var low = new float[pixels];
@@ -73,7 +81,7 @@ public sealed class DistortionTable
                 DistortionKernel.Measure(residual, low, high, clipSearch, pixelMse.AsSpan(i * w, w), parameters.AsSpan(i * w, w));
                 if (embeddedCodes)
                 {
-                    EmbeddedCode.Choose(residual, low, high, pixelMse.AsSpan(i * w, w), parameters.AsSpan(i * w, w));
+                    grids[i] = EmbeddedCode.Choose(residual, low, high, pixelMse.AsSpan(i * w, w), parameters.AsSpan(i * w, w));
                 }
                 if (!isPixelMse)
                 {
@@ -109,7 +117,7 @@ public sealed class DistortionTable
             progress?.Report(new QuantizeProgress(QuantizeStage.Measuring, first + count, n));
         }
 
-        return new DistortionTable(distortion, pixelMse, parameters);
+        return new DistortionTable(distortion, pixelMse, parameters, grids);
     }
 
     /// <summary>Mean pixel MSE over all samples at the given widths (dropped samples count as the mean image).</summary>

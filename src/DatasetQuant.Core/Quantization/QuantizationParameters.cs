@@ -3,7 +3,7 @@ namespace DatasetQuant.Core.Quantization;
 /// <summary>
 /// How one sample is quantized at its width: the bin width <see cref="Scale"/> and the <see cref="Shift"/> of its
 /// quantizer's centre from the dataset's channel mean, in whole pixel levels (docs/format.md §6). Bins are symmetric
-/// around μ_c + shift, so re-quantizing to fewer bits keeps the shift and multiplies the scale by a power of two.
+/// around μ_c + shift; re-quantizing to fewer bits refits both to the values the wider codes decode to.
 /// </summary>
 public readonly record struct QuantizationParameters(float Scale, int Shift)
 {

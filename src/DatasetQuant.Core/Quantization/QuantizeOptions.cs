@@ -33,7 +33,8 @@ public sealed class QuantizeOptions
     public int ClipSearch { get; init; } = 6;
 
     /// <summary>
-    /// Embedded codes (<see cref="EmbeddedCode"/>): each sample's b-bit codes are the top b bits of its 8-bit codes, and the
+    /// Embedded codes (<see cref="EmbeddedCode"/>): each sample's b-bit codes are the top b bits of its 8-bit codes (each
+    /// width with its own reconstruction), and the
     /// greedy increment order is written beside the shards (<see cref="IncrementOrder"/>), so that the allocation for
     /// any smaller budget is a prefix of it. Off, every width gets its own fitted quantizer (less distortion per width).
     /// </summary>

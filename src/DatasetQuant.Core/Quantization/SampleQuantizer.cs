@@ -7,8 +7,8 @@ namespace DatasetQuant.Core.Quantization;
 /// (μ_c the dataset's channel mean, t the sample's whole-level shift). With residual r = x − μ_c − t (x on the 0–255
 /// scale), scale s and width b: code u = clamp(floor(r · (1/s)) + 2^(b−1), 0, 2^b − 1); reconstruction
 /// x̂ = clamp(μ_c + t + s·(u − 2^(b−1) + ½), 0, 255). Width 0 means the sample is dropped. Codes at b bits become codes
-/// at b' &lt; b bits by u' = u &gt;&gt; (b − b') with s' = s·2^(b−b') and the same t — exactly the centre of the merged
-/// bins, so re-quantization needs only the codes.
+/// at b' &lt; b bits by u' = u &gt;&gt; (b − b'), with (s', t') refitted to the values the b-bit codes decode to (or
+/// s·2^(b−b') and the same t, the merged bins' centre, when that is closer), so re-quantization needs only the record.
 /// </summary>
 public static class SampleQuantizer
 {
@@ -95,9 +95,12 @@ public static class SampleQuantizer
 
     /// <summary>
     /// Codes at <paramref name="toBits"/> from codes at <paramref name="fromBits"/> (in place allowed); the new parameters
-    /// (the scale times 2^(fromBits − toBits), the same shift) are returned.
+    /// are returned: refitted to the values the wider codes decode to, or the merged bins' centre (the scale times
+    /// 2^(fromBits − toBits), the same shift) when that is closer (<see cref="RequantizedPair"/>). The same width keeps
+    /// the parameters as they are.
     /// </summary>
-    public static QuantizationParameters Requantize(ReadOnlySpan<byte> codes, int fromBits, int toBits, QuantizationParameters parameters, Span<byte> result)
+    public static QuantizationParameters Requantize(ReadOnlySpan<byte> codes, int fromBits, int toBits, QuantizationParameters parameters,
+        ReadOnlySpan<float> channelMean, int plane, Span<byte> result)
     {
         ValidateBits(fromBits);
         ValidateBits(toBits);
@@ -106,13 +109,19 @@ public static class SampleQuantizer
             throw new ArgumentOutOfRangeException(nameof(toBits), toBits, $"cannot re-quantize {fromBits}-bit codes to more bits.");
         }
 
+        if (channelMean.Length * plane != codes.Length)
+        {
+            throw new ArgumentException($"{codes.Length} codes are not {channelMean.Length} planes of {plane}.", nameof(plane));
+        }
+
+        var requantized = toBits == fromBits ? parameters : RequantizedPair.Fit(codes, fromBits, toBits, parameters, channelMean, plane).Parameters;
         var shift = fromBits - toBits;
         for (var i = 0; i < codes.Length; i++)
         {
             result[i] = (byte)(codes[i] >> shift);
         }
 
-        return parameters with { Scale = parameters.Scale * (1 << shift) };
+        return requantized;
     }
 
     internal static void ValidateBits(int bits)

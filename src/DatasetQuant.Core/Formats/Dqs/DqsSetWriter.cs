@@ -41,11 +41,12 @@ public static class DqsSetWriter
     }
 
     public static IReadOnlyList<string> Write(ISampleSource source, ChannelStatistics statistics, ReadOnlySpan<byte> bits, ReadOnlySpan<QuantizationParameters> parameters,
-        string directory, string prefix, long shardSize, Action<int>? samplesDone = null, CancellationToken cancellationToken = default)
+        string directory, string prefix, long shardSize, Action<int>? samplesDone = null, CancellationToken cancellationToken = default,
+        ReadOnlySpan<QuantizationParameters> codeGrids = default)
     {
-        if (bits.Length != source.Count || parameters.Length != source.Count)
+        if (bits.Length != source.Count || parameters.Length != source.Count || (!codeGrids.IsEmpty && codeGrids.Length != source.Count))
         {
-            throw new ArgumentException($"{source.Count} samples need as many widths and quantizer parameters; got {bits.Length} and {parameters.Length}.");
+            throw new ArgumentException($"{source.Count} samples need as many widths and quantizer parameters; got {bits.Length} and {parameters.Length} ({codeGrids.Length} code grids).");
         }
 
         Directory.CreateDirectory(directory);
@@ -72,7 +73,9 @@ public static class DqsSetWriter
                     // it (the encoder's fits already are; this covers parameters from elsewhere).
                     var stored = parameters[i] with { Scale = DqsScale.Round(parameters[i].Scale) };
                     source.ReadPixels(i, values);
-                    SampleQuantizer.Quantize(values, statistics.Mean, plane, bits[i], stored, codes);
+                    // Embedded codes come from the sample's grid at that width; its record holds the width's own reconstruction.
+                    var thresholds = codeGrids.IsEmpty ? stored : EmbeddedCode.GridAt(codeGrids[i], bits[i]);
+                    SampleQuantizer.Quantize(values, statistics.Mean, plane, bits[i], thresholds, codes);
                     var length = SampleQuantizer.PackedBytes(pixels, bits[i]);
                     DqsBitPacking.Pack(codes, bits[i], packed);
                     writer.Append(source.Label(i), bits[i], stored, packed.AsSpan(0, length));

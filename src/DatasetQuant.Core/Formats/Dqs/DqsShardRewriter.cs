@@ -3,7 +3,8 @@ using DatasetQuant.Core.Quantization;
 namespace DatasetQuant.Core.Formats.Dqs;
 
 /// <summary>
-/// Writes a copy of a shard at lower widths from its codes alone (u' = u &gt;&gt; (b − b'), s' = s·2^(b−b'), the same shift;
+/// Writes a copy of a shard at lower widths from its records alone (u' = u &gt;&gt; (b − b'), the pair refitted to the
+/// record's values or s·2^(b−b') with the same shift when that is closer; <see cref="SampleQuantizer.Requantize"/>,
 /// docs/format.md §6), dropping the samples whose new width is 0. The copy keeps the shard's place in its set: index,
 /// source range and channel statistics. Both ways a shard shrinks (<see cref="Requantizer"/> over a set under a budget,
 /// a device's per-file byte target) end here. The copy is version 2.0 when binary16 holds every kept sample's scale
@@ -13,7 +14,7 @@ public static class DqsShardRewriter
 {
     /// <summary>
     /// The layout a copy of <paramref name="shard"/> may take at most (every sample kept): what a byte budget for the
-    /// copy counts. Keeping fewer samples can only make a 1.x shard's copy 2.0, which costs less.
+    /// copy counts. Keeping fewer samples, or refitted pairs (binary16 always), can only make a 1.x shard's copy 2.0, which costs less.
     /// </summary>
     public static DqsIndexLayout LayoutBound(DqsReader shard)
     {
@@ -39,25 +40,33 @@ public static class DqsShardRewriter
             throw new ArgumentException($"{widths.Length} widths for the {shard.Count} samples of {shard.Path}.", nameof(widths));
         }
 
+        // The new pairs are fitted first: whether binary16 holds them all decides the copy's version before any byte is written.
+        var h = shard.Header;
+        var pixels = shard.PixelsPerSample;
+        var mean = h.ChannelMean.ToArray();
+        var plane = h.Height * h.Width;
+        var codes = new byte[pixels];
+        var pairs = new QuantizationParameters[widths.Length];
         var kept = 0;
         var allExact = true;
         for (var i = 0; i < widths.Length; i++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (widths[i] > 0)
             {
+                var record = shard.Record(i);
+                shard.ReadCodes(i, codes);
+                pairs[i] = SampleQuantizer.Requantize(codes, record.Bits, widths[i], record.Parameters, mean, plane, codes);
                 kept++;
-                allExact &= DqsScale.IsExact(shard.Record(i).Scale);
+                allExact &= DqsScale.IsExact(pairs[i].Scale);
             }
         }
 
-        var h = shard.Header;
         var template = new DqsHeader(h.Channels, h.Height, h.Width, h.ClassCount, kept, h.ShardIndex, h.ShardCount, h.FirstSourceIndex,
             h.SourceCount, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation])
         {
             VersionMajor = allExact ? DqsConstants.VersionMajor : 1,
         };
-        var pixels = shard.PixelsPerSample;
-        var codes = new byte[pixels];
         var packed = new byte[pixels];
         using var writer = new DqsShardWriter(destinationPath, template);
         for (var i = 0; i < widths.Length; i++)
@@ -71,10 +80,14 @@ public static class DqsShardRewriter
 
             var record = shard.Record(i);
             shard.ReadCodes(i, codes);
-            var parameters = SampleQuantizer.Requantize(codes, record.Bits, to, record.Parameters, codes);
+            for (var p = 0; p < pixels; p++)
+            {
+                codes[p] = (byte)(codes[p] >> (record.Bits - to));
+            }
+
             var length = SampleQuantizer.PackedBytes(pixels, to);
             DqsBitPacking.Pack(codes, to, packed.AsSpan(0, length));
-            writer.Append(record.Label, to, parameters, packed.AsSpan(0, length));
+            writer.Append(record.Label, to, pairs[i], packed.AsSpan(0, length));
         }
 
         writer.Commit();

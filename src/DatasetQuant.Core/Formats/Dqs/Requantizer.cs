@@ -7,7 +7,7 @@ public sealed record RequantizeResult(IReadOnlyList<string> ShardPaths, long Bud
     int SamplesBefore, int SamplesAfter, double MeanSquaredErrorAdded);
 
 /// <summary>
-/// Shrinks a shard set to a lower budget from its codes alone (u' = u &gt;&gt; k, s' = s·2^k; see docs/format.md §6):
+/// Shrinks a shard set to a lower budget from its records alone (u' = u &gt;&gt; k, the pair refitted; see docs/format.md §6):
 /// what a device does when its budget drops. Distortion is measured against the current reconstruction, widths can
 /// only go down (when samples must be dropped, each class keeps its share, as in the first quantization), and each output shard keeps its input's source range and name. With the output folder equal to the
 /// input folder the shards are replaced in place, each atomically (temp file, fsync, rename, fsync of the folder), so
@@ -98,8 +98,9 @@ public static class Requantizer
     }
 
     /// <summary>
-    /// D(b') = pixel MSE between the reconstruction at the current width <paramref name="bits"/> and at b' ≤ bits
-    /// (b' = 0: the mean image). Widths above the current one are unreachable and get D(bits).
+    /// D(b') = pixel MSE between the reconstruction at the current width <paramref name="bits"/> and at b' ≤ bits, as
+    /// <see cref="SampleQuantizer.Requantize"/> would write it (b' = 0: the mean image). Widths above the current one are
+    /// unreachable and get D(bits).
     /// </summary>
     internal static void MeasureFromCodes(ReadOnlySpan<byte> codes, int bits, QuantizationParameters parameters, ReadOnlySpan<float> mean, int plane,
         Span<double> distortion)
@@ -109,17 +110,15 @@ public static class Requantizer
         var scale = parameters.Scale;
         for (var p = 0; p < pixels; p++)
         {
-            // A dropped sample decodes as the mean image; kept ones around the sample's own centre.
+            // A dropped sample decodes as the mean image.
             var m = mean[p / plane];
-            var centre = m + parameters.Shift;
-            var current = Math.Clamp(centre + (scale * (codes[p] + SampleQuantizer.CodeOffset(bits))), 0f, 255f);
+            var current = Math.Clamp(m + parameters.Shift + (scale * (codes[p] + SampleQuantizer.CodeOffset(bits))), 0f, 255f);
             distortion[0] += (current - m) * (current - m);
-            for (var lower = 1; lower < bits; lower++)
-            {
-                var shift = bits - lower;
-                var coarse = Math.Clamp(centre + (scale * (1 << shift) * ((codes[p] >> shift) + SampleQuantizer.CodeOffset(lower))), 0f, 255f);
-                distortion[lower] += (coarse - current) * (coarse - current);
-            }
+        }
+
+        for (var lower = 1; lower < bits; lower++)
+        {
+            distortion[lower] = RequantizedPair.Fit(codes, bits, lower, parameters, mean, plane).SquaredError;
         }
 
         for (var b = 0; b < bits; b++)
