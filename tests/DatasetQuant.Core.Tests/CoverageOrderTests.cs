@@ -28,6 +28,15 @@ public sealed class CoverageOrderTests
                 Assert.InRange(kept.Count(i => labels[i] == label), Math.Floor(share) - 1, Math.Ceiling(share) + 1);
             }
 
+            // What a prefix leaves out is spread over the ranks too, not the atypical ends of the classes (a prefix that ends
+            // inside a level of the bit-reversed ranks takes that level's ranks evenly): pooled over the classes.
+            var left = classSize.Keys.SelectMany(label =>
+            {
+                var ranks = Enumerable.Range(0, 1000).Where(i => labels[i] == label).OrderBy(i => score[i]).ThenBy(i => i).ToList();
+                return ranks.Where(i => !kept.Contains(i)).Select(i => ranks.IndexOf(i) / (double)ranks.Count);
+            }).ToArray();
+            Assert.True(left.Average() is > 0.35 and < 0.65, $"at {keep}: {left.Length} left out at mean rank {left.Average():F3}");
+
             // Inside each class the kept samples reach from its typical to its atypical end.
             foreach (var label in classSize.Keys)
             {

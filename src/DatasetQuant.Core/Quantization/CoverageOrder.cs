@@ -109,8 +109,12 @@ public static class CoverageOrder
         for (var level = 0; level <= levels; level++)
         {
             var steps = 1 << level;
-            for (var k = 0; k < steps; k++)
+            for (var j = 0; j < steps; j++)
             {
+                // The level's fractions themselves in bit-reversed order: a prefix that ends inside a level then takes its
+                // new ranks evenly from the whole class, not the low ranks first (the typical half, leaving the atypical
+                // samples to be dropped first: on Fashion-MNIST test at 0.9 bpp that held copy had 13 % more pixel MSE).
+                var k = Reverse(j, level);
                 var position = (int)(((2 * k) + 1) * (long)count / (2 * steps));
                 if (position < count && !seen[position])
                 {
@@ -127,5 +131,17 @@ public static class CoverageOrder
                 yield return i;
             }
         }
+    }
+
+    /// <summary><paramref name="value"/>'s lowest <paramref name="bits"/> bits in reverse order.</summary>
+    private static int Reverse(int value, int bits)
+    {
+        var reversed = 0;
+        for (var b = 0; b < bits; b++)
+        {
+            reversed = (reversed << 1) | ((value >> b) & 1);
+        }
+
+        return reversed;
     }
 }
