@@ -13,7 +13,7 @@ namespace DatasetQuant.Training.Experiments;
 /// <summary>One device budget of <see cref="FleetDeliveryExperiment"/>.</summary>
 public sealed record FleetDeliveryRow(
     double BitsPerPixel, long BudgetBytes, int Layers, long Received, long Kept, double DeviceMse, long CoordinatorBytes, double CoordinatorMse,
-    double EmbeddedMse, IReadOnlyList<double> DeviceAccuracy, IReadOnlyList<double> CoordinatorAccuracy);
+    double EmbeddedMse, IReadOnlyList<double> DeviceAccuracy, IReadOnlyList<double> CoordinatorAccuracy, IReadOnlyList<double> EmbeddedAccuracy);
 
 /// <summary>One step of a budget sequence: what moved over the network and what the device holds after it.</summary>
 public sealed record FleetSequenceStep(double BitsPerPixel, long BudgetBytes, long Received, long HeldBytes, int Increments);
@@ -61,14 +61,17 @@ public static class FleetDeliveryExperiment
             var widths = InputWidths(order, device.IncrementCount, full.SampleOrder);
             var deviceAccuracy = new List<double>();
             var coordinatorAccuracy = new List<double>();
+            var embeddedAccuracy = new List<double>();
             for (var seed = 1; seed <= seeds && test is not null; seed++)
             {
                 deviceAccuracy.Add(TrainAndEvaluate([device.ShardPath], train, test, seed, epochs, Path.Combine(device.Directory, $"seed{seed}.onnx")));
                 coordinatorAccuracy.Add(TrainAndEvaluate(coordinator.ShardPaths, train, test, seed, epochs, Path.Combine(work, Invariant($"refit-{bpp}"), $"seed{seed}.onnx")));
+                // The same codes as the device's, chosen for this budget alone: separates the codes from the prefix's choice of samples.
+                embeddedAccuracy.Add(TrainAndEvaluate(embedded.ShardPaths, train, test, seed, epochs, Path.Combine(work, Invariant($"embedded-{bpp}"), $"seed{seed}.onnx")));
             }
 
             var row = new FleetDeliveryRow(bpp, budget, count, received, device.HeldBytes, embeddedTable.MeanSquaredError(widths), coordinator.FileBytes,
-                coordinator.MeanSquaredError, embedded.MeanSquaredError, deviceAccuracy, coordinatorAccuracy);
+                coordinator.MeanSquaredError, embedded.MeanSquaredError, deviceAccuracy, coordinatorAccuracy, embeddedAccuracy);
             log(Invariant($"{bpp} bpp: budget {budget}, device received {received} kept {row.Kept} ({(double)received / row.Kept:F3}x), MSE device {row.DeviceMse:F1} refit {row.CoordinatorMse:F1} embedded {row.EmbeddedMse:F1}"));
             rows.Add(row);
         }
@@ -165,11 +168,11 @@ public static class FleetDeliveryExperiment
     {
         var text = new StringBuilder();
         text.AppendLine(name).AppendLine();
-        text.AppendLine("| bpp | device budget (B) | layers | received (B) | kept (B) | received / kept | held MSE | refit MSE (quantize) | embedded MSE (quantize, same bytes) | held / refit | held accuracy | refit accuracy |");
-        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| bpp | device budget (B) | layers | received (B) | kept (B) | received / kept | held MSE | refit MSE (quantize) | embedded MSE (quantize, same bytes) | held / refit | held accuracy | refit accuracy | embedded accuracy |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
-            text.AppendLine(Invariant($"| {r.BitsPerPixel} | {r.BudgetBytes:N0} | {r.Layers} | {r.Received:N0} | {r.Kept:N0} | {(double)r.Received / r.Kept:F3} | {r.DeviceMse:F1} | {r.CoordinatorMse:F1} | {r.EmbeddedMse:F1} | {r.DeviceMse / r.CoordinatorMse:F3} | {Accuracy(r.DeviceAccuracy)} | {Accuracy(r.CoordinatorAccuracy)} |"));
+            text.AppendLine(Invariant($"| {r.BitsPerPixel} | {r.BudgetBytes:N0} | {r.Layers} | {r.Received:N0} | {r.Kept:N0} | {(double)r.Received / r.Kept:F3} | {r.DeviceMse:F1} | {r.CoordinatorMse:F1} | {r.EmbeddedMse:F1} | {r.DeviceMse / r.CoordinatorMse:F3} | {Accuracy(r.DeviceAccuracy)} | {Accuracy(r.CoordinatorAccuracy)} | {Accuracy(r.EmbeddedAccuracy)} |"));
         }
 
         text.AppendLine().AppendLine("| step | budget (B) | received (B) | held after (B) | increments held |").AppendLine("|---|---:|---:|---:|---:|");
