@@ -7,7 +7,8 @@ namespace DatasetQuant.Core.Progressive;
 /// width each of its increments reached and the layer that brought it. Stored as <c>{name}.dqh</c> (docs/format.md §13,
 /// <see cref="HeldIncrementsFile"/>). Version 2 is written whenever the held samples are 0..m−1 and their first
 /// increments came in that order, as they do for a dataset numbered by <see cref="SampleNumbering"/>: a sample's first
-/// layer then follows from how many new samples each layer brought, and a sample raised once costs two bits. Otherwise
+/// layer then follows from how many new samples each layer brought, and each layer lists the samples it raised further
+/// by their gaps (about a byte each) beside a bit or four for each width step. Otherwise
 /// version 1, two bytes per increment.
 /// </summary>
 public sealed class HeldIncrements
@@ -18,7 +19,7 @@ public sealed class HeldIncrements
     public const int MaxLayers = 4096;
 
     private readonly List<ushort>[] _bySample;
-    private readonly List<int> _newPerLayer = [];
+    private readonly HeldLayerLists _lists = new();
 
     public HeldIncrements(int sampleCount, int pixelsPerSample)
     {
@@ -42,10 +43,8 @@ public sealed class HeldIncrements
     /// <summary>Whether the held samples are 0..m−1 with their first increments in that order (version 2 applies).</summary>
     public bool NumberedByFirstIncrement { get; private set; } = true;
 
-    /// <summary>Bytes of the version 2 list of later increments (see <see cref="HeldIncrementsFile"/>).</summary>
-    internal long LaterIncrementBytes { get; private set; }
-
-    internal IReadOnlyList<int> NewSamplesPerLayer => _newPerLayer;
+    /// <summary>Version 2's lists of what each layer brought.</summary>
+    internal HeldLayerLists Lists => _lists;
 
     /// <summary>Bytes of the file <see cref="Write"/> writes now.</summary>
     public long FileBytes => NumberedByFirstIncrement
@@ -65,21 +64,19 @@ public sealed class HeldIncrements
         }
 
         var list = _bySample[sample] ??= [];
-        LaterIncrementBytes -= HeldIncrementsFile.LaterBytes(list);
+        var step = width - WidthOf(sample);
         list.Add((ushort)((width << 12) | layer));
-        LaterIncrementBytes += HeldIncrementsFile.LaterBytes(list);
         Count++;
         Layers = layer + 1;
         if (list.Count == 1)
         {
             NumberedByFirstIncrement &= sample == HeldSamples;
             HeldSamples++;
-            while (_newPerLayer.Count <= layer)
-            {
-                _newPerLayer.Add(0);
-            }
-
-            _newPerLayer[layer]++;
+            _lists.AddFirst(layer, step);
+        }
+        else
+        {
+            _lists.AddLater(layer, sample, step);
         }
     }
 
@@ -110,9 +107,9 @@ public sealed class HeldIncrements
     /// <summary>Recomputes every count from the entries (after a truncation or a read).</summary>
     internal void Recount()
     {
-        (Count, HeldSamples, LaterIncrementBytes, NumberedByFirstIncrement) = (0, 0, 0, true);
-        _newPerLayer.Clear();
-        var firsts = new List<(int Layer, int Sample)>();
+        (Count, HeldSamples, NumberedByFirstIncrement) = (0, 0, true);
+        _lists.Clear();
+        var lastFirstLayer = 0;
         for (var sample = 0; sample < _bySample.Length; sample++)
         {
             if (_bySample[sample] is not { Count: > 0 } list)
@@ -120,27 +117,16 @@ public sealed class HeldIncrements
                 continue;
             }
 
+            // In number order the first layers must not go back, or a reader could not tell them from the counts.
+            NumberedByFirstIncrement &= sample == HeldSamples && (list[0] & 0xFFF) >= lastFirstLayer;
+            lastFirstLayer = list[0] & 0xFFF;
             Count += list.Count;
-            LaterIncrementBytes += HeldIncrementsFile.LaterBytes(list);
-            NumberedByFirstIncrement &= sample == HeldSamples;
             HeldSamples++;
-            firsts.Add((list[0] & 0xFFF, sample));
-        }
-
-        // In number order the first layers must not go back, or a reader could not tell them from the counts.
-        for (var k = 1; k < firsts.Count; k++)
-        {
-            NumberedByFirstIncrement &= firsts[k].Layer >= firsts[k - 1].Layer;
-        }
-
-        foreach (var (layer, _) in firsts)
-        {
-            while (_newPerLayer.Count <= layer)
+            _lists.AddFirst(lastFirstLayer, list[0] >> 12);
+            for (var j = 1; j < list.Count; j++)
             {
-                _newPerLayer.Add(0);
+                _lists.AddLater(list[j] & 0xFFF, sample, (list[j] >> 12) - (list[j - 1] >> 12));
             }
-
-            _newPerLayer[layer]++;
         }
     }
 }

@@ -7,10 +7,10 @@ namespace DatasetQuant.Core.Progressive;
 /// <summary>
 /// The <c>{name}.dqh</c> file (docs/format.md §13). Both versions share a 24-byte header and end with a CRC32C.
 /// Version 1: a bitmap of the stored samples, then two bytes per increment (<c>width &lt;&lt; 12 | layer</c>).
-/// Version 2 (held samples 0..m−1, first increments in that order): a varint per layer, the new samples it brought; two
-/// bits per held sample, its increment count less one (3: four or more); then, for each sample raised more than once,
-/// varints: the count less four when four or more, the first width less one, and per later increment
-/// <c>(layer − previous layer) &lt;&lt; 3 | (width − previous width − 1)</c>. A sample's last width is the shard's.
+/// Version 2 (held samples 0..m−1, first increments in that order): per layer a varint of the samples it raised from
+/// nothing, then per layer a varint of the increments it added to samples already held, then, layer by layer, those
+/// samples in ascending order as varint gaps, then every increment's width step as bits (first increments of samples
+/// 0..m−1, then the later ones in the order just listed; 0 for a step of 1, else 1 and the step less two in 3 bits).
 /// </summary>
 internal static class HeldIncrementsFile
 {
@@ -20,36 +20,7 @@ internal static class HeldIncrementsFile
 
     public static long Version1Bytes(int samples, long increments) => HeaderSize + ((samples + 7L) / 8) + (2 * increments) + 4;
 
-    public static long Version2Bytes(HeldIncrements held)
-    {
-        long perLayer = 0;
-        for (var l = 0; l < held.Layers; l++)
-        {
-            perLayer += LayerEntries.VarintSize((uint)(l < held.NewSamplesPerLayer.Count ? held.NewSamplesPerLayer[l] : 0));
-        }
-
-        return HeaderSize + perLayer + ((held.HeldSamples + 3L) / 4) + held.LaterIncrementBytes + 4;
-    }
-
-    /// <summary>Version 2 bytes of one sample's list beyond its two-bit count.</summary>
-    public static int LaterBytes(List<ushort> entries)
-    {
-        if (entries.Count < 2)
-        {
-            return 0;
-        }
-
-        var bytes = (entries.Count >= 4 ? LayerEntries.VarintSize((uint)(entries.Count - 4)) : 0) + LayerEntries.VarintSize((uint)((entries[0] >> 12) - 1));
-        for (var j = 1; j < entries.Count; j++)
-        {
-            bytes += LayerEntries.VarintSize(Later(entries[j - 1], entries[j]));
-        }
-
-        return bytes;
-    }
-
-    private static uint Later(ushort previous, ushort entry) =>
-        (uint)((((entry & 0xFFF) - (previous & 0xFFF)) << 3) | ((entry >> 12) - (previous >> 12) - 1));
+    public static long Version2Bytes(HeldIncrements held) => HeaderSize + held.Lists.Bytes(held.Layers) + 4;
 
     public static void Write(HeldIncrements held, string path)
     {
@@ -78,37 +49,56 @@ internal static class HeldIncrementsFile
         }
         else
         {
-            for (var l = 0; l < held.Layers; l++)
-            {
-                at += LayerEntries.WriteVarint(span[at..], (uint)(l < held.NewSamplesPerLayer.Count ? held.NewSamplesPerLayer[l] : 0));
-            }
-
-            var counts = at;
-            at += (held.HeldSamples + 3) / 4;
-            for (var k = 0; k < held.HeldSamples; k++)
-            {
-                var entries = held.EntriesOf(k)!;
-                bytes[counts + (k >> 2)] |= (byte)(Math.Min(entries.Count - 1, 3) << (2 * (k & 3)));
-                if (entries.Count < 2)
-                {
-                    continue;
-                }
-
-                if (entries.Count >= 4)
-                {
-                    at += LayerEntries.WriteVarint(span[at..], (uint)(entries.Count - 4));
-                }
-
-                at += LayerEntries.WriteVarint(span[at..], (uint)((entries[0] >> 12) - 1));
-                for (var j = 1; j < entries.Count; j++)
-                {
-                    at += LayerEntries.WriteVarint(span[at..], Later(entries[j - 1], entries[j]));
-                }
-            }
+            at = WriteVersion2Lists(held, span, at);
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
         AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    private static int WriteVersion2Lists(HeldIncrements held, Span<byte> span, int at)
+    {
+        var lists = held.Lists;
+        for (var l = 0; l < held.Layers; l++)
+        {
+            at += LayerEntries.WriteVarint(span[at..], (uint)lists.NewIn(l));
+        }
+
+        for (var l = 0; l < held.Layers; l++)
+        {
+            at += LayerEntries.WriteVarint(span[at..], (uint)lists.LaterIn(l).Count);
+        }
+
+        for (var l = 0; l < held.Layers; l++)
+        {
+            var previous = 0;
+            foreach (var sample in lists.LaterIn(l))
+            {
+                at += LayerEntries.WriteVarint(span[at..], (uint)(sample - previous));
+                previous = sample;
+            }
+        }
+
+        // The steps, in the order a reader meets the increments: first increments by sample, then the lists above.
+        var bits = new BitWriter(span[at..]);
+        var next = new int[held.HeldSamples];
+        for (var k = 0; k < held.HeldSamples; k++)
+        {
+            bits.WriteStep(held.EntriesOf(k)![0] >> 12);
+            next[k] = 1;
+        }
+
+        for (var l = 0; l < held.Layers; l++)
+        {
+            foreach (var sample in lists.LaterIn(l))
+            {
+                var entries = held.EntriesOf(sample)!;
+                var j = next[sample]++;
+                bits.WriteStep((entries[j] >> 12) - (entries[j - 1] >> 12));
+            }
+        }
+
+        return at + bits.BytesWritten;
     }
 
     public static HeldIncrements Read(string path, ReadOnlySpan<byte> storedWidths)
@@ -157,5 +147,31 @@ internal static class HeldIncrementsFile
         }
 
         return held;
+    }
+
+    /// <summary>Width steps packed LSB first: 0 for 1, else 1 then the step less two in three bits.</summary>
+    private ref struct BitWriter(Span<byte> span)
+    {
+        private readonly Span<byte> _span = span;
+        private long _bits;
+
+        public readonly int BytesWritten => (int)((_bits + 7) / 8);
+
+        public void WriteStep(int step)
+        {
+            Write(step == 1 ? 0 : 1, 1);
+            if (step != 1)
+            {
+                Write(step - 2, 3);
+            }
+        }
+
+        private void Write(int value, int count)
+        {
+            for (var b = 0; b < count; b++, _bits++)
+            {
+                _span[(int)(_bits >> 3)] |= (byte)(((value >> b) & 1) << (int)(_bits & 7));
+            }
+        }
     }
 }

@@ -44,7 +44,7 @@ internal sealed class HeldReader(string path, byte[] bytes, int layers)
                 }
 
                 var entry = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(_at));
-                previous = Check(i, entries, entry, previous, target);
+                previous = Check(i, entries, entry >> 12, entry & 0xFFF, previous, target);
                 _at += 2;
             }
 
@@ -77,69 +77,109 @@ internal sealed class HeldReader(string path, byte[] bytes, int layers)
             throw Defect("newSamples", $"the layers brought {m} samples; the shard stores {storedWidths.Length}.");
         }
 
-        var counts = _at;
-        _at += (m + 3) / 4;
-        if (_at > End)
+        var laterCounts = new int[layers];
+        long later = 0;
+        for (var l = 0; l < layers; l++)
         {
-            throw Defect("counts", $"{m} samples' counts run past the end of the file.");
+            laterCounts[l] = (int)Math.Min(Varint("laterIncrements"), (uint)(SampleQuantizer.MaxBits * (long)m));
+            later += laterCounts[l];
+            if (later > SampleQuantizer.MaxBits * (long)m)
+            {
+                throw Defect("laterIncrements", $"the layers add more increments than {m} samples can hold.");
+            }
+        }
+
+        var laterSamples = new int[later];
+        for (int l = 0, at = 0; l < layers; l++)
+        {
+            var sample = 0L;
+            for (var j = 0; j < laterCounts[l]; j++)
+            {
+                sample += Varint("laterSamples");
+                if (sample >= m)
+                {
+                    throw Defect("laterSamples", $"layer {l} raises sample {sample}; only samples below {m} are held.");
+                }
+
+                laterSamples[at++] = (int)sample;
+            }
+        }
+
+        var steps = new BitReader(bytes, _at, End);
+        var entries = new List<ushort>[m];
+        var widths = new int[m];
+        for (var k = 0; k < m; k++)
+        {
+            entries[k] = [];
+            widths[k] = Check(k, entries[k], steps.ReadStep(this), firstLayer[k], 0, storedWidths[k]);
+        }
+
+        for (int l = 0, at = 0; l < layers; l++)
+        {
+            for (var j = 0; j < laterCounts[l]; j++)
+            {
+                var sample = laterSamples[at++];
+                widths[sample] = Check(sample, entries[sample], widths[sample] + steps.ReadStep(this), l, widths[sample], storedWidths[sample]);
+            }
         }
 
         for (var k = 0; k < m; k++)
         {
-            var code = (bytes[counts + (k >> 2)] >> (2 * (k & 3))) & 3;
-            var count = code < 3 ? code + 1 : 4 + (int)Varint("counts");
-            var target = storedWidths[k];
-            if (count > SampleQuantizer.MaxBits || count > target)
+            if (widths[k] != storedWidths[k])
             {
-                throw Defect("counts", $"sample {k} has {count} increments to reach {target} bits.");
+                throw Defect("increments", $"sample {k}'s increments end at {widths[k]} bits; the shard holds {storedWidths[k]}.");
             }
 
-            var entries = new List<ushort>(count);
-            var width = count == 1 ? target : (int)Varint("increments") + 1;
-            var previous = Check(k, entries, (ushort)((width << 12) | firstLayer[k]), 0, target);
-            for (var j = 1; j < count; j++)
-            {
-                var later = Varint("increments");
-                var layer = (entries[^1] & 0xFFF) + (long)(later >> 3);
-                width = previous + (int)(later & 7) + 1;
-                if (layer >= layers || width > target)
-                {
-                    throw Defect("increments", $"sample {k}: an increment to {width} bits in layer {layer} does not fit {layers} layers and width {target}.");
-                }
-
-                previous = Check(k, entries, (ushort)((width << 12) | (int)layer), previous, target);
-            }
-
-            if (previous != target)
-            {
-                throw Defect("increments", $"sample {k}'s increments end at {previous} bits; the shard holds {target}.");
-            }
-
-            held.Load(k, entries);
+            held.Load(k, entries[k]);
         }
 
-        if (_at != End)
+        if (steps.End != End)
         {
-            throw Defect("increments", "bytes remain after every sample's increments.");
+            throw Defect("steps", "bytes remain after every increment's width step.");
         }
     }
 
-    /// <summary>Adds <paramref name="entry"/> after checking it follows <paramref name="previous"/> bits; returns its width.</summary>
-    private int Check(int sample, List<ushort> entries, ushort entry, int previous, int target)
+    /// <summary>Adds the increment to <paramref name="width"/> in <paramref name="layer"/> after checking it follows <paramref name="previous"/> bits; returns its width.</summary>
+    private int Check(int sample, List<ushort> entries, int width, int layer, int previous, int target)
     {
-        var width = entry >> 12;
-        var layer = entry & 0xFFF;
         if (width <= previous || width > target || layer >= layers || (entries.Count > 0 && layer < (entries[^1] & 0xFFF)))
         {
             throw Defect("increments", $"sample {sample}: an increment to {width} bits in layer {layer} does not follow {previous} bits.");
         }
 
-        entries.Add(entry);
+        entries.Add((ushort)((width << 12) | layer));
         return width;
     }
 
     private uint Varint(string field) =>
         LayerEntries.ReadVarint(bytes, ref _at, End) ?? throw Defect(field, $"a varint at byte {_at} runs past the end of the file or past 32 bits.");
 
-    private DqsFormatException Defect(string field, string message) => new(path, field, null, message);
+    internal DqsFormatException Defect(string field, string message) => new(path, field, null, message);
+
+    /// <summary>The width steps of version 2 (<see cref="HeldIncrementsFile"/>), read LSB first up to the checksum.</summary>
+    private struct BitReader(byte[] bytes, int start, int end)
+    {
+        private long _bit = (long)start * 8;
+
+        /// <summary>Where the steps end: the byte after the last one read from.</summary>
+        public readonly int End => (int)((_bit + 7) / 8);
+
+        public int ReadStep(HeldReader reader) => Read(reader, 1) == 0 ? 1 : Read(reader, 3) + 2;
+
+        private int Read(HeldReader reader, int count)
+        {
+            var value = 0;
+            for (var b = 0; b < count; b++, _bit++)
+            {
+                if (_bit >= (long)end * 8)
+                {
+                    throw reader.Defect("steps", "the width steps run past the end of the file.");
+                }
+
+                value |= ((bytes[(int)(_bit >> 3)] >> (int)(_bit & 7)) & 1) << b;
+            }
+
+            return value;
+        }
+    }
 }
