@@ -50,6 +50,11 @@ public sealed class HeldIncrementsTests
         return list;
     }
 
+    private static HeldIncrements Read(string path, byte[] storedWidths) => HeldIncrements.Read(path, storedWidths, HeaderSamples(path), 64);
+
+    /// <summary>The sample count the test wrote into the file's header (every file here is of 64-pixel samples).</summary>
+    private static int HeaderSamples(string path) => BinaryPrimitives.ReadInt32LittleEndian(File.ReadAllBytes(path).AsSpan(8));
+
     private static byte[] StoredWidths(HeldIncrements held) =>
         [.. Enumerable.Range(0, held.SampleCount).Select(held.WidthOf).Where(w => w > 0).Select(w => (byte)w)];
 
@@ -76,7 +81,7 @@ public sealed class HeldIncrementsTests
         Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(File.ReadAllBytes(path).AsSpan(4)));
         Assert.Equal(written.FileBytes, new FileInfo(path).Length);
         Assert.True(written.FileBytes < HeldIncrementsFileBytesVersion1(written) * 0.6, $"{written.FileBytes} bytes");
-        AssertSame(written, HeldIncrements.Read(path, StoredWidths(written)));
+        AssertSame(written, Read(path, StoredWidths(written)));
     }
 
     [Fact]
@@ -94,7 +99,7 @@ public sealed class HeldIncrementsTests
 
         Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(File.ReadAllBytes(path).AsSpan(4)));
         Assert.Equal(HeldIncrementsFileBytesVersion1(written), new FileInfo(path).Length);
-        AssertSame(written, HeldIncrements.Read(path, StoredWidths(written)));
+        AssertSame(written, Read(path, StoredWidths(written)));
     }
 
     [Fact]
@@ -107,21 +112,70 @@ public sealed class HeldIncrementsTests
         var widths = StoredWidths(written);
 
         var fewer = widths[..^1];
-        Assert.Equal("newSamples", Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, fewer)).Field);
+        Assert.Equal("newSamples", Assert.Throws<DqsFormatException>(() => Read(path, fewer)).Field);
         var wider = (byte[])widths.Clone();
         wider[0] = (byte)Math.Min(8, wider[0] + 1);
-        Assert.Contains(Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, wider)).Field, new[] { "increments", "counts" });
+        Assert.Contains(Assert.Throws<DqsFormatException>(() => Read(path, wider)).Field, new[] { "increments", "counts" });
 
         var bytes = File.ReadAllBytes(path);
         bytes[30] ^= 0x10;
         File.WriteAllBytes(path, bytes);
-        var damaged = Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, widths));
+        var damaged = Assert.Throws<DqsFormatException>(() => Read(path, widths));
         Assert.Equal("checksum", damaged.Field);
         Assert.Contains("c.dqh", damaged.Message, StringComparison.Ordinal);
 
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
         File.WriteAllBytes(path, bytes);
-        Assert.Equal("versionMajor", Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, widths)).Field);
+        Assert.Equal("versionMajor", Assert.Throws<DqsFormatException>(() => Read(path, widths)).Field);
+    }
+
+    [Fact]
+    public void A_file_whose_checksum_holds_but_whose_lists_are_garbled_is_refused_naming_a_field_never_crashing()
+    {
+        using var dir = new TempDirectory();
+        var written = Apply(400, Numbered(400, 16, seed: 11));
+        var path = Path.Combine(dir.Path, "d.dqh");
+        written.Write(path);
+        var good = File.ReadAllBytes(path);
+        var widths = StoredWidths(written);
+        var random = new Random(5);
+        var refused = 0;
+        for (var trial = 0; trial < 400; trial++)
+        {
+            // Bytes after the header changed, lengthened or cut, then the checksum recomputed: only the parser stands guard.
+            var body = good.AsSpan(24, good.Length - 28).ToArray().ToList();
+            for (var edits = random.Next(1, 4); edits > 0; edits--)
+            {
+                var at = random.Next(body.Count);
+                switch (random.Next(3))
+                {
+                    case 0: body[at] = (byte)random.Next(256); break;
+                    case 1: body.Insert(at, (byte)random.Next(256)); break;
+                    default: body.RemoveAt(at); break;
+                }
+            }
+
+            var bytes = good.AsSpan(0, 24).ToArray().Concat(body).Concat(new byte[4]).ToArray();
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)));
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                Read(path, widths);
+            }
+            catch (DqsFormatException ex)
+            {
+                Assert.Contains("d.dqh", ex.Message, StringComparison.Ordinal);
+                refused++;
+            }
+        }
+
+        Assert.True(refused > 300, $"{refused} of 400 garbled files refused");
+
+        // A header that claims another shape is refused before it sizes anything.
+        BinaryPrimitives.WriteInt32LittleEndian(good.AsSpan(8), int.MaxValue);
+        BinaryPrimitives.WriteUInt32LittleEndian(good.AsSpan(good.Length - 4), Crc32C.Compute(good.AsSpan(0, good.Length - 4)));
+        File.WriteAllBytes(path, good);
+        Assert.Equal("sampleCount", Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, widths, 400, 64)).Field);
     }
 
     [Fact]

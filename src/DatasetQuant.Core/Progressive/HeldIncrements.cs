@@ -95,11 +95,13 @@ public sealed class HeldIncrements
     public void Write(string path) => HeldIncrementsFile.Write(this, path);
 
     /// <summary>
-    /// Reads what <see cref="Write"/> wrote (either version); <paramref name="storedWidths"/> (the widths of the shard
-    /// beside it, in its order) tells where each stored sample's list ends. A defect is a
+    /// Reads what <see cref="Write"/> wrote (either version) beside a shard covering <paramref name="sourceCount"/>
+    /// samples of <paramref name="pixelsPerSample"/> pixels; <paramref name="storedWidths"/> (the shard's widths, in its
+    /// order) tells where each stored sample's list ends. A defect, or a file that describes another shape, is a
     /// <see cref="Formats.Dqs.DqsFormatException"/> naming the file and field.
     /// </summary>
-    public static HeldIncrements Read(string path, ReadOnlySpan<byte> storedWidths) => HeldIncrementsFile.Read(path, storedWidths);
+    public static HeldIncrements Read(string path, ReadOnlySpan<byte> storedWidths, int sourceCount, int pixelsPerSample) =>
+        HeldIncrementsFile.Read(path, storedWidths, sourceCount, pixelsPerSample);
 
     /// <summary>Sets what a reader found; the counts follow from the entries.</summary>
     internal void Load(int sample, List<ushort> entries) => _bySample[sample] = entries;

@@ -101,7 +101,7 @@ internal static class HeldIncrementsFile
         return at + bits.BytesWritten;
     }
 
-    public static HeldIncrements Read(string path, ReadOnlySpan<byte> storedWidths)
+    public static HeldIncrements Read(string path, ReadOnlySpan<byte> storedWidths, int sourceCount, int pixelsPerSample)
     {
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length < HeaderSize + 4 || !bytes.AsSpan(0, 4).SequenceEqual(Magic))
@@ -121,7 +121,15 @@ internal static class HeldIncrementsFile
             throw new DqsFormatException(path, "checksum", null, "the held increments' CRC32C does not match their bytes.");
         }
 
+        // Checked against the shard before anything is sized by them: a header is not trusted to size an allocation.
         var samples = BinaryPrimitives.ReadInt32LittleEndian(span[8..]);
+        if (samples != sourceCount || BinaryPrimitives.ReadInt32LittleEndian(span[12..]) != pixelsPerSample)
+        {
+            throw new DqsFormatException(path, "sampleCount", null,
+                $"the held increments describe {samples} samples of {BinaryPrimitives.ReadInt32LittleEndian(span[12..])} pixels; the shard covers {sourceCount} of {pixelsPerSample}.");
+        }
+
+
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
         var layers = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
         if (samples < 0 || count < 0 || layers is < 0 or > HeldIncrements.MaxLayers || (version == 1 && Version1Bytes(samples, count) != bytes.Length))

@@ -50,13 +50,7 @@ public sealed class ProgressiveHoldings
             widths[i] = (byte)shard.Bits(i);
         }
 
-        var held = HeldIncrements.Read(holdings.HeldPath, widths);
-        if (held.SampleCount != shard.Header.SourceCount || held.PixelsPerSample != shard.PixelsPerSample)
-        {
-            throw new DqsFormatException(holdings.HeldPath, "sampleCount", null, $"the held increments describe {held.SampleCount} samples; the shard covers {shard.Header.SourceCount}.");
-        }
-
-        holdings.Held = held;
+        holdings.Held = HeldIncrements.Read(holdings.HeldPath, widths, shard.Header.SourceCount, shard.PixelsPerSample);
         return holdings;
     }
 
