@@ -152,4 +152,38 @@ public sealed class LayerFileTests
         Assert.Contains(Name, error.Message, StringComparison.Ordinal);
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Random_edits_under_a_recomputed_checksum_are_refused_naming_the_file_never_crashing()
+    {
+        var good = LayerFile.Encode(Header() with { IncrementCount = Increments().Length }, Increments());
+        var random = new Random(3);
+        var refused = 0;
+        for (var trial = 0; trial < 500; trial++)
+        {
+            var body = good[..^4].ToList();
+            for (var edits = random.Next(1, 4); edits > 0; edits--)
+            {
+                var at = random.Next(4, body.Count);
+                switch (random.Next(3))
+                {
+                    case 0: body[at] = (byte)random.Next(256); break;
+                    case 1: body.Insert(at, (byte)random.Next(256)); break;
+                    default: body.RemoveAt(at); break;
+                }
+            }
+
+            try
+            {
+                LayerFile.Decode(WithChecksum([.. body, 0, 0, 0, 0]), Name);
+            }
+            catch (DqsFormatException ex)
+            {
+                Assert.Contains(Name, ex.Message, StringComparison.Ordinal);
+                refused++;
+            }
+        }
+
+        Assert.True(refused > 350, $"{refused} of 500 garbled layers refused");
+    }
 }
