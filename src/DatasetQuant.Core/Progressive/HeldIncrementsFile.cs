@@ -138,7 +138,7 @@ internal static class HeldIncrementsFile
         }
 
         var held = new HeldIncrements(samples, BinaryPrimitives.ReadInt32LittleEndian(span[12..])) { Layers = layers };
-        var reader = new HeldReader(path, bytes, layers);
+        var reader = new HeldIncrementsReader(path, bytes, layers);
         if (version == 1)
         {
             reader.ReadVersion1(held, storedWidths);

@@ -8,7 +8,7 @@ namespace DatasetQuant.Core.Progressive;
 /// Parses the lists of a <c>.dqh</c> file after its header (<see cref="HeldIncrementsFile"/>), checking each against the
 /// widths of the shard beside it; every defect names the file and field.
 /// </summary>
-internal sealed class HeldReader(string path, byte[] bytes, int layers)
+internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers)
 {
     private const int HeaderSize = 24;
 
@@ -164,9 +164,9 @@ internal sealed class HeldReader(string path, byte[] bytes, int layers)
         /// <summary>Where the steps end: the byte after the last one read from.</summary>
         public readonly int End => (int)((_bit + 7) / 8);
 
-        public int ReadStep(HeldReader reader) => Read(reader, 1) == 0 ? 1 : Read(reader, 3) + 2;
+        public int ReadStep(HeldIncrementsReader reader) => Read(reader, 1) == 0 ? 1 : Read(reader, 3) + 2;
 
-        private int Read(HeldReader reader, int count)
+        private int Read(HeldIncrementsReader reader, int count)
         {
             var value = 0;
             for (var b = 0; b < count; b++, _bit++)
