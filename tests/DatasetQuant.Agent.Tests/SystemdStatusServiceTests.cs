@@ -43,11 +43,12 @@ public sealed class SystemdStatusServiceTests
         Assert.Contains(sent, m => m.State == "STATUS=syncing: dataset fmnist 3/8 shards");
         Assert.Equal("STATUS=stopping", sent.Last(m => m.State.StartsWith("STATUS=", StringComparison.Ordinal)).State);
 
-        // WatchdogSec=2s: a ping every second on average, and never a gap long enough for systemd to kill the unit.
-        // (The bounds leave room for a loaded machine; what must hold is the average and "none missed".)
+        // WatchdogSec=2s: a ping about every second, and never a gap long enough for systemd to kill the unit. A loaded
+        // machine only delays pings (a stall of a few hundred ms lifted the mean to 1.44 s once), so the mean's bound
+        // is what tells half the interval from the whole one; the gaps below are what systemd needs.
         var pings = sent.Where(m => m.State == "WATCHDOG=1").Select(m => m.At).ToArray();
         var mean = (pings[^1] - pings[0]).TotalMilliseconds / (pings.Length - 1);
-        Assert.InRange(mean, 700, 1400);
+        Assert.InRange(mean, 700, 1600);
         for (var i = 1; i < pings.Length; i++)
         {
             Assert.True((pings[i] - pings[i - 1]).TotalMilliseconds < 2000, $"gap {i} was {(pings[i] - pings[i - 1]).TotalMilliseconds} ms");
