@@ -37,25 +37,26 @@ public sealed partial class SystemdStatusService(
         await base.StopAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!notifier.IsEnabled || watchdog.PingEvery is not { } period)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        using var timer = new PeriodicTimer(period);
-        Send("WATCHDOG=1");
-        try
+        // A thread of its own, not a timer on the thread pool: a ping must not wait behind pool threads blocked in an
+        // fsync on a slow card or busy with other work, or systemd kills the service mid-sync (a test saw a 3 s gap).
+        return Task.Factory.StartNew(() => PingUntilStopped(period, stoppingToken), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private void PingUntilStopped(TimeSpan period, CancellationToken stoppingToken)
+    {
+        do
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                Send("WATCHDOG=1");
-            }
+            Send("WATCHDOG=1");
         }
-        catch (OperationCanceledException)
-        {
-        }
+        while (!stoppingToken.WaitHandle.WaitOne(period));
     }
 
     private string Describe() => $"{status.Status.ToString().ToLowerInvariant()}: {status.Detail}";

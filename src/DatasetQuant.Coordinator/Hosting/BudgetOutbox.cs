@@ -92,7 +92,8 @@ public sealed class BudgetOutbox(
                 logger.LogWarning("Budget v{Version} for {Device} stays pending: {Error}", claimed.Version, claimed.DeviceId, ex.Message);
             }
 
-            var now = await store.CompleteBudgetPublishAsync(fleet, deviceId, owner, published, cancellationToken);
+            // Not cancelled by a shutdown: a version that went out is recorded, or the next start would send it again.
+            var now = await store.CompleteBudgetPublishAsync(fleet, deviceId, owner, published, CancellationToken.None);
             if (published is null)
             {
                 return null;
