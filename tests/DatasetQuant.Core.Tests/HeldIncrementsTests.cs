@@ -143,19 +143,7 @@ public sealed class HeldIncrementsTests
         for (var trial = 0; trial < 400; trial++)
         {
             // Bytes after the header changed, lengthened or cut, then the checksum recomputed: only the parser stands guard.
-            var body = good.AsSpan(24, good.Length - 28).ToArray().ToList();
-            for (var edits = random.Next(1, 4); edits > 0; edits--)
-            {
-                var at = random.Next(body.Count);
-                switch (random.Next(3))
-                {
-                    case 0: body[at] = (byte)random.Next(256); break;
-                    case 1: body.Insert(at, (byte)random.Next(256)); break;
-                    default: body.RemoveAt(at); break;
-                }
-            }
-
-            var bytes = good.AsSpan(0, 24).ToArray().Concat(body).Concat(new byte[4]).ToArray();
+            var bytes = ByteEdits.Garble(random, good.AsSpan(0, good.Length - 4), from: 24).Concat(new byte[4]).ToArray();
             BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)));
             File.WriteAllBytes(path, bytes);
             try
@@ -203,5 +191,6 @@ public sealed class HeldIncrementsTests
         Assert.True(HeldIncrementsFileBytesVersion1(device.Held!) > 3 * heldFile, $"version 1 would take {HeldIncrementsFileBytesVersion1(device.Held!)}");
     }
 
+    /// <summary>Version 1 size from format.md §13 (header, bitmap, two bytes per increment, checksum), written out here rather than taken from the reader.</summary>
     private static long HeldIncrementsFileBytesVersion1(HeldIncrements held) => 24 + ((held.SampleCount + 7) / 8) + (2L * held.Count) + 4;
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Progressive;
 using DatasetQuant.Core.Quantization;
+using DatasetQuant.Testing;
 
 namespace DatasetQuant.Core.Tests;
 
@@ -161,21 +162,9 @@ public sealed class LayerFileTests
         var refused = 0;
         for (var trial = 0; trial < 500; trial++)
         {
-            var body = good[..^4].ToList();
-            for (var edits = random.Next(1, 4); edits > 0; edits--)
-            {
-                var at = random.Next(4, body.Count);
-                switch (random.Next(3))
-                {
-                    case 0: body[at] = (byte)random.Next(256); break;
-                    case 1: body.Insert(at, (byte)random.Next(256)); break;
-                    default: body.RemoveAt(at); break;
-                }
-            }
-
             try
             {
-                LayerFile.Decode(WithChecksum([.. body, 0, 0, 0, 0]), Name);
+                LayerFile.Decode(WithChecksum([.. ByteEdits.Garble(random, good.AsSpan(0, good.Length - 4), from: 4), 0, 0, 0, 0]), Name);
             }
             catch (DqsFormatException ex)
             {
