@@ -32,7 +32,14 @@ public sealed class AgentProcessTests
             foreach (var id in new[] { "agent-a", "agent-b" })
             {
                 var dir = Path.Combine(bed.Root.File("agents/" + id), "datasets", "fmnist");
-                await SyncTestBed.WaitUntilAsync(() => HoldsExactly(dir, shards), $"{id} to hold the dataset", bed.Log, 90_000);
+                try
+                {
+                    await SyncTestBed.WaitUntilAsync(() => HoldsExactly(dir, shards), $"{id} to hold the dataset", bed.Log, 90_000);
+                }
+                catch (TimeoutException timeout)
+                {
+                    throw new TimeoutException($"{id} holds {Listing(dir)}; {timeout.Message}");
+                }
             }
         }
         finally
@@ -63,6 +70,9 @@ public sealed class AgentProcessTests
             return File.Exists(held) && File.ReadAllBytes(held).AsSpan().SequenceEqual(File.ReadAllBytes(source));
         });
     }
+
+    private static string Listing(string directory) =>
+        Directory.Exists(directory) ? string.Join(", ", Directory.GetFiles(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal)) : "no directory";
 
     private static Process StartAgent(SyncTestBed bed, MosquittoBroker broker, string id)
     {

@@ -118,6 +118,26 @@ public sealed class FleetTransferTests
     }
 
     [Fact]
+    public async Task A_journal_left_by_a_kill_after_its_shards_rename_is_removed_on_restart()
+    {
+        await using var bed = new SyncTestBed();
+        var device = bed.AddDevice("killed").Start();
+        var shards = bed.CreateShards("v1", 100_000, 30_000);
+        await Task.Delay(50);
+        await bed.PublishAsync("fmnist", 1, shards);
+        await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "the device to hold fmnist v1", bed.Log);
+        await device.StopAsync();
+
+        // What a process killed between the rename of part-000.dqs and the deletion of its journal leaves on flash.
+        var directory = device.DatasetDirectory("fmnist");
+        File.WriteAllBytes(Path.Combine(directory, "part-000.dqs.chunks"), new byte[64]);
+        File.WriteAllBytes(Path.Combine(directory, "part-001.dqs.partial"), new byte[30_000]);
+
+        device.Start();
+        device.AssertHoldsExactly("fmnist", shards);
+    }
+
+    [Fact]
     public async Task A_device_slower_than_the_broadcast_sheds_chunks_and_pulls_them_in_paced_batches()
     {
         await using var bed = new SyncTestBed();
