@@ -66,7 +66,7 @@ public sealed class FleetTransferTests
         };
         var device = bed.AddDevice("shuffled", o => o.PullQuietPeriod = TimeSpan.FromSeconds(30)).Start();
         var shards = bed.CreateShards("v1", 90_000, 40_000);
-        await Task.Delay(50);
+        await device.SubscribedAsync("fmnist");
         await bed.PublishAsync("fmnist", 1, shards);
         bed.Broker.Deliver = null;
 
@@ -99,7 +99,7 @@ public sealed class FleetTransferTests
         };
         var device = bed.AddDevice("crashy").Start();
         var shards = bed.CreateShards("v1", 100_000, 100_000, 30_000); // 7 + 7 + 2 = 16 chunks
-        await Task.Delay(50);
+        await device.SubscribedAsync("fmnist");
         await bed.PublishAsync("fmnist", 1, shards);
         await SyncTestBed.WaitUntilAsync(() => device.Engine!.ChunksStored == 9, "9 chunks on flash", bed.Log);
 
@@ -123,7 +123,7 @@ public sealed class FleetTransferTests
         await using var bed = new SyncTestBed();
         var device = bed.AddDevice("killed").Start();
         var shards = bed.CreateShards("v1", 100_000, 30_000);
-        await Task.Delay(50);
+        await device.SubscribedAsync("fmnist");
         await bed.PublishAsync("fmnist", 1, shards);
         await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "the device to hold fmnist v1", bed.Log);
         await device.StopAsync();
@@ -158,7 +158,7 @@ public sealed class FleetTransferTests
 
             return [message];
         };
-        await Task.Delay(50);
+        await device.SubscribedAsync("fmnist");
         await bed.PublishAsync("fmnist", 1, shards);
         bed.Broker.Deliver = null;
 

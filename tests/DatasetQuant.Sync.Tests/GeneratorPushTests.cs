@@ -59,7 +59,7 @@ public sealed class GeneratorPushTests
             client == "pi" && message.Topic.EndsWith("/chunks", StringComparison.Ordinal) && Interlocked.Increment(ref delivered) > 5 ? [] : [message];
         var device = bed.AddDevice("pi").Start();
         var model = WriteGenerator(bed.Root.File("gen-v2"), 150_000); // 10 chunks of 16 KiB + the manifest's 1
-        await Task.Delay(50);
+        await device.SubscribedAsync("fm-dim");
         await PublishGeneratorAsync(bed, model, version: 2);
         await SyncTestBed.WaitUntilAsync(() => device.Engine!.ChunksStored == 5, "5 chunks on flash", bed.Log);
 

@@ -28,7 +28,7 @@ public sealed class RejectionTests
         // Quiet long enough that the only pull is the one for the damaged chunk, however slow the machine.
         var device = bed.AddDevice("dev", o => o.PullQuietPeriod = TimeSpan.FromSeconds(2)).Start();
         var shards = bed.CreateShards("v1", 60_000, 20_000);
-        await Task.Delay(50);
+        await device.SubscribedAsync("fmnist");
         await bed.PublishAsync("fmnist", 1, shards);
 
         await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "the device to hold fmnist v1", bed.Log);
@@ -71,7 +71,7 @@ public sealed class RejectionTests
             {
             }
         }, null, 0, 5);
-        await Task.Delay(50);
+        await device.SubscribedAsync("fmnist");
         await bed.PublishAsync("fmnist", 1, shards);
 
         await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "the device to hold fmnist v1", bed.Log);

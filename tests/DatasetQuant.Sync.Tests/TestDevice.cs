@@ -80,6 +80,16 @@ public sealed class TestDevice
         _stop = null;
     }
 
+    /// <summary>
+    /// Waits until the device's session receives <paramref name="dataset"/>'s broadcast chunks: a push sent before
+    /// that reaches it only by repair, which a test counting rejections or repairs must not race.
+    /// </summary>
+    public Task SubscribedAsync(string dataset) =>
+        SyncTestBed.WaitUntilAsync(
+            () => Connection is InMemoryMqttConnection session && session.IsSubscribedTo(_bed.Topics.DatasetChunks(dataset)),
+            $"device {Id} to subscribe to {dataset}'s chunks",
+            _bed.Log);
+
     /// <summary>True once the engine raised DatasetStored for this dataset version.</summary>
     public bool Holds(string dataset, long version) => _stored.TryGetValue(dataset, out var v) && v >= version;
 

@@ -78,7 +78,8 @@ public sealed class InMemoryMqttConnection : IMqttConnection
         return ValueTask.CompletedTask;
     }
 
-    internal bool IsSubscribedTo(string topic)
+    /// <summary>Whether a message on <paramref name="topic"/> would reach this session now.</summary>
+    public bool IsSubscribedTo(string topic)
     {
         foreach (var filter in _filters.Keys)
         {
