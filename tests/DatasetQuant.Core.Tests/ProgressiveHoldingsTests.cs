@@ -10,7 +10,8 @@ public sealed class ProgressiveHoldingsTests
     private const int Count = 600;
 
     /// <summary>The coordinator's side: embedded codes at full precision, the order, and its layers.</summary>
-    private static (QuantizeResult Full, IncrementOrder Order, IReadOnlyList<LayerInfo> Layers) Publish(string directory, int layerVersion = LayerFile.VersionMajor)
+    private static (QuantizeResult Full, IncrementOrder Order, IReadOnlyList<LayerInfo> Layers) Publish(
+        string directory, int layerVersion = LayerFile.VersionMajor, IEnumerable<long>? cuts = null)
     {
         var full = DatasetQuantizer.Quantize(Samples.FashionMnistTest.Take(Count), new QuantizeOptions
         {
@@ -20,7 +21,7 @@ public sealed class ProgressiveHoldingsTests
             EmbeddedCodes = true,
         });
         var order = IncrementOrder.Read(Path.Combine(directory, "full", "test.dqo"));
-        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(directory, "layers"), "test", minimumBytes: 8 * 1024, versionMajor: layerVersion);
+        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(directory, "layers"), "test", minimumBytes: 8 * 1024, versionMajor: layerVersion, cutAtHeldBytes: cuts);
         return (full, order, layers);
     }
 
@@ -70,6 +71,29 @@ public sealed class ProgressiveHoldingsTests
             Assert.InRange(received, device.HeldBytes * 0.9, device.HeldBytes * 1.1);
             Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
             Assert.True(DqsVerifier.Verify(device.ShardPath).IsValid);
+        }
+    }
+
+    [Fact]
+    public void Layers_cut_at_a_budget_give_that_device_the_longest_prefix_that_fits()
+    {
+        using var dir = new TempDirectory();
+        long[] budgets = [20_000, 60_123, 150_000];
+        var (full, order, layers) = Publish(dir.Path, cuts: budgets);
+        foreach (var budget in budgets)
+        {
+            var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, $"device-{budget}"), "test");
+            Directory.CreateDirectory(device.Directory);
+            Receive(device, layers, 0, LayerBuilder.LayersWithin(layers, budget));
+
+            // The next increment of the order would not have fitted: at most its planes, an index entry and what
+            // it adds to the held increments are left unspent (a 1 % layer leaves up to 1 % of the budget).
+            var widths = new byte[Count];
+            order.WidthsAfter(device.IncrementCount, widths);
+            var (sample, to) = order.Increments[device.IncrementCount];
+            var next = SampleQuantizer.PackedBytes(784, to) - SampleQuantizer.PackedBytes(784, widths[sample]) + (widths[sample] == 0 ? 16 : 0);
+            Assert.InRange(budget - device.HeldBytes, 0, next + LayerBuilder.MaxHeldIncrementGrowth);
+            Assert.Equal(Expected(dir.Path, full, order, device.IncrementCount), File.ReadAllBytes(device.ShardPath));
         }
     }
 

@@ -37,9 +37,13 @@ internal static class ExperimentCommand
         var quotas = new Option<string>("--quotas") { Description = "Further devices given a byte budget each (e.g. 3MB,19.1MiB)", DefaultValueFactory = _ => "3MB" };
         var side = new Option<int>("--side") { Description = "Area-downsample train and test images to SIDE×SIDE first (0: as they are)", DefaultValueFactory = _ => 0 };
         var minimumLayer = new Option<string>("--min-layer") { Description = "Held size the first layer reaches", DefaultValueFactory = _ => "16KiB" };
+        var budgetCuts = new Option<bool>("--budget-cuts")
+        {
+            Description = "End layers at the devices' budgets, as a coordinator does with the budgets it assigned (false: by growth alone)", DefaultValueFactory = _ => true,
+        };
         var command = new Command("fleet-delivery", "Progressive delivery: per device budget, bytes received against bytes kept and the held copy against coordinator-side quantize; a budget sequence.")
         {
-            input, test, budgets, sequence, seeds, epochs, limit, work, quotas, side, minimumLayer,
+            input, test, budgets, sequence, seeds, epochs, limit, work, quotas, side, minimumLayer, budgetCuts,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -64,7 +68,7 @@ internal static class ExperimentCommand
             try
             {
                 var (rows, steps) = FleetDeliveryExperiment.Run(train, testSet, ParseBudgets(parse.GetValue(budgets)!), ParseBudgets(parse.GetValue(sequence)!), quotaList,
-                    testSet is null ? 0 : parse.GetValue(seeds), parse.GetValue(epochs), Budget.Parse(parse.GetValue(minimumLayer)!).Bytes, directory, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+                    testSet is null ? 0 : parse.GetValue(seeds), parse.GetValue(epochs), Budget.Parse(parse.GetValue(minimumLayer)!).Bytes, parse.GetValue(budgetCuts), directory, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
                 Console.Write(FleetDeliveryExperiment.Format(
                     string.Create(CultureInfo.InvariantCulture, $"{train.Name}: {train.Count} samples of {train.Channels}x{train.Height}x{train.Width}"), rows, steps));
                 return 0;

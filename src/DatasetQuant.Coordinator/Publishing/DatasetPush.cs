@@ -29,13 +29,28 @@ public sealed class DatasetPush(
     /// <summary>How long to wait for the broker's retained manifest after subscribing; none by then means none.</summary>
     public TimeSpan RetainedManifestWait { get; init; } = TimeSpan.FromSeconds(1);
 
-    public Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
+    public async Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
     {
         var directory = Path.GetFullPath(shardDirectory);
-        // Embedded codes (an increment order beside the shards) are published as layers; repairs are served from them.
-        return LayeredManifestBuilder.HasOrder(directory)
-            ? PushAsync(dataset, LayeredManifestBuilder.LayerDirectory(directory), v => LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken), requestedVersion, cancellationToken)
-            : PushAsync(dataset, directory, v => ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, v, directory, describer), requestedVersion, cancellationToken);
+        if (!LayeredManifestBuilder.HasOrder(directory))
+        {
+            return await PushAsync(dataset, directory, v => ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, v, directory, describer), requestedVersion, cancellationToken);
+        }
+
+        // Embedded codes (an increment order beside the shards) are published as layers, ending where the fleet's
+        // budgets fall; repairs are served from them.
+        var cuts = store is null ? [] : await LayerCutPoints.ForFleetAsync(store, topics.Fleet, dataset, cancellationToken);
+        if (cuts.Count > 0)
+        {
+            _logger.LogInformation("Layers of {Dataset} also end at the held sizes of {Count} device budgets ({Smallest}..{Largest} bytes)", dataset, cuts.Count, cuts[0], cuts[^1]);
+        }
+
+        return await PushAsync(
+            dataset,
+            LayeredManifestBuilder.LayerDirectory(directory),
+            v => LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts),
+            requestedVersion,
+            cancellationToken);
     }
 
     /// <summary>Publishes a generator (G.onnx and G.json, checked by the caller) as the next version of <paramref name="dataset"/>.</summary>

@@ -14,7 +14,8 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 /// The coordinator's side of progressive delivery: cuts a dataset's embedded increment order into layers, each ending at
 /// the first increment that lifts the held size <c>growth</c> above the previous layer's (the first reaching at least
 /// <c>minimumBytes</c>, none but the last under <see cref="MinimumLayerBytes"/>), so that a device whose budget falls
-/// anywhere leaves about that fraction of it unspent. The shards must hold embedded
+/// anywhere leaves about that fraction of it unspent, and also just below each held size it is told to cut at (the
+/// budgets the fleet's devices have), so that those devices leave nothing unspent. The shards must hold embedded
 /// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>).
 /// <para>
 /// Each entry carries the sample's reconstruction at its `to` width (layer version 3): the pair
@@ -27,11 +28,18 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 /// </summary>
 public static class LayerBuilder
 {
+    /// <param name="cutAtHeldBytes">
+    /// Held sizes where a layer must end, such as the budgets the fleet's devices have: a layer ends before the first
+    /// increment that could take the held bytes above each, so a device with that budget holds the order's longest
+    /// prefix that fits it (within <see cref="MaxHeldIncrementGrowth"/> bytes) rather than the last growth step below it.
+    /// </param>
     public static IReadOnlyList<LayerInfo> Build(IReadOnlyList<string> shardPaths, IncrementOrder order, string outputDirectory, string prefix,
-        long minimumBytes = 16 * 1024, double growth = DefaultGrowth, CancellationToken cancellationToken = default, int versionMajor = LayerFile.VersionMajor)
+        long minimumBytes = 16 * 1024, double growth = DefaultGrowth, CancellationToken cancellationToken = default, int versionMajor = LayerFile.VersionMajor,
+        IEnumerable<long>? cutAtHeldBytes = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(growth);
+        var cuts = new SortedSet<long>(cutAtHeldBytes ?? []);
         using var set = DqsShardSet.Open(shardPaths);
         var h = set.Header;
         var pixels = h.PixelsPerSample;
@@ -72,6 +80,15 @@ public static class LayerBuilder
                 throw new ArgumentException($"increment {k} lifts sample {sample} to {to} bits; its shard holds {record.Bits}.");
             }
 
+            // Held bytes once this increment is in, at most: if that could pass a cut point, the layer ends before it.
+            var held = HeldBytes();
+            var most = held + layout.Overhead(stored + (from == 0 ? 1 : 0)) - layout.Overhead(stored)
+                + SampleQuantizer.PackedBytes(pixels, to) - SampleQuantizer.PackedBytes(pixels, from) + MaxHeldIncrementGrowth;
+            if (pending.Count > 0 && cuts.GetViewBetween(held, most - 1).Count > 0)
+            {
+                EndLayer(k, held);
+            }
+
             shard.ReadCodes(index, codes);
             var d = to - from;
             for (var p = 0; p < pixels; p++)
@@ -91,30 +108,41 @@ public static class LayerBuilder
             payload += SampleQuantizer.PackedBytes(pixels, to) - SampleQuantizer.PackedBytes(pixels, from);
             widths[sample] = to;
             heldIncrements.Add(sample, to, layers.Count);
-            var held = HeldBytes();
-            var last = k + 1 == order.Increments.Count;
+            held = HeldBytes();
             pendingBytes += LayerFile.EntrySize(h.ClassCount, pixels, from, to, versionMajor);
             // A layer also ends no smaller than MinimumLayerBytes (pendingBytes never exceeds its entries' bytes), so
             // that its fixed 40 + 8·C bytes (and a chunk frame's) stay small beside it on tiny images.
-            if (last || (held >= Math.Max(minimumBytes, lastHeld * (1 + growth)) && pendingBytes >= MinimumLayerBytes))
+            if (k + 1 == order.Increments.Count || (held >= Math.Max(minimumBytes, lastHeld * (1 + growth)) && pendingBytes >= MinimumLayerBytes))
             {
-                if (layers.Count == HeldIncrements.MaxLayers)
-                {
-                    throw new InvalidOperationException($"more than {HeldIncrements.MaxLayers} layers: raise the growth or the first layer's size.");
-                }
-
-                var path = Path.Combine(outputDirectory, FileName(prefix, layers.Count));
-                var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending, versionMajor);
-                AtomicFile.WriteAllBytes(path, bytes);
-                layers.Add(new LayerInfo(path, bytes.Length, first, pending.Count, held));
-                (first, lastHeld) = (k + 1, held);
-                pending.Clear();
-                pendingBytes = 0;
+                EndLayer(k + 1, held);
             }
         }
 
         return layers;
+
+        // Writes the pending increments, which end before increment `next`, as the next layer.
+        void EndLayer(int next, long held)
+        {
+            if (layers.Count == HeldIncrements.MaxLayers)
+            {
+                throw new InvalidOperationException($"more than {HeldIncrements.MaxLayers} layers: raise the growth or the first layer's size.");
+            }
+
+            var path = Path.Combine(outputDirectory, FileName(prefix, layers.Count));
+            var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending, versionMajor);
+            AtomicFile.WriteAllBytes(path, bytes);
+            layers.Add(new LayerInfo(path, bytes.Length, first, pending.Count, held));
+            (first, lastHeld) = (next, held);
+            pending.Clear();
+            pendingBytes = 0;
+        }
     }
+
+    /// <summary>
+    /// The most one increment adds to a device's held increments (docs/format.md §13): a sample gap of up to 5 bytes,
+    /// a byte of width steps, a byte more in the layer's two counts, and the two counts of a new layer; 2 bytes in version 1.
+    /// </summary>
+    public const int MaxHeldIncrementGrowth = 9;
 
     /// <summary>
     /// How much each layer lifts the held bytes. A device leaves up to this fraction of its budget unspent, which near

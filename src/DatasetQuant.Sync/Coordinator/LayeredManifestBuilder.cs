@@ -24,7 +24,7 @@ public static class LayeredManifestBuilder
 
     public static DatasetManifest Build(
         string fleet, string dataset, long version, string shardDirectory, int chunkSize = ChunkFrameConstants.MaxPayload,
-        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default)
+        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null)
     {
         SyncNames.Require(fleet, nameof(fleet));
         SyncNames.Require(dataset, nameof(dataset));
@@ -44,7 +44,7 @@ public static class LayeredManifestBuilder
             }
         }
 
-        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken);
+        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cutAtHeldBytes);
         var widths = new byte[order.SampleCount];
         var pixels = (long)order.PixelsPerSample;
         long bits = 0, stored = 0;

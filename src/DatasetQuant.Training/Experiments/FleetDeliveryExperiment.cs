@@ -29,7 +29,8 @@ public sealed record FleetSequenceStep(double BitsPerPixel, long BudgetBytes, lo
 public static class FleetDeliveryExperiment
 {
     public static (IReadOnlyList<FleetDeliveryRow> Rows, IReadOnlyList<FleetSequenceStep> Sequence) Run(ImageDataset train, ImageDataset? test,
-        IReadOnlyList<double> budgets, IReadOnlyList<double> sequence, IReadOnlyList<long> quotas, int seeds, int epochs, long minimumLayerBytes, string work, Action<string> log)
+        IReadOnlyList<double> budgets, IReadOnlyList<double> sequence, IReadOnlyList<long> quotas, int seeds, int epochs, long minimumLayerBytes, bool cutAtBudgets,
+        string work, Action<string> log)
     {
         var pixels = train.PixelsPerSample;
         var n = train.Count;
@@ -39,17 +40,21 @@ public static class FleetDeliveryExperiment
             Budget = Budget.FromBitsPerPixel(8), OutputDirectory = Path.Combine(work, "coordinator"), ShardPrefix = "data", EmbeddedCodes = true,
         });
         var order = IncrementOrder.Read(Path.Combine(work, "coordinator", "data.dqo"));
-        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(work, "layers"), "data", minimumLayerBytes);
-        log(FormattableString.Invariant($"published: {full.FileBytes} bytes at 8 bpp, {order.Increments.Count} increments in {layers.Count} layers of {layers.Sum(l => l.Bytes)} bytes"));
+        // Each device's budget is the file size of the refitted quantize at its bits per pixel.
+        var coordinators = budgets.Select(bpp => DatasetQuantizer.Quantize(train, new QuantizeOptions
+        {
+            Budget = Budget.FromBitsPerPixel(bpp), OutputDirectory = Path.Combine(work, Invariant($"refit-{bpp}")), ShardPrefix = "data",
+        })).ToList();
+        var sequenceBudgets = sequence.Select(bpp => SequenceBudget(bpp, n, pixels)).ToList();
+        // As the coordinator does with the budgets it has assigned (LayerCutPoints), or only by growth.
+        IEnumerable<long> cuts = cutAtBudgets ? [.. coordinators.Select(c => c.FileBytes), .. quotas, .. sequenceBudgets] : [];
+        var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(work, "layers"), "data", minimumLayerBytes, cutAtHeldBytes: cuts);
+        log(Invariant($"published: {full.FileBytes} bytes at 8 bpp, {order.Increments.Count} increments in {layers.Count} layers of {layers.Sum(l => l.Bytes)} bytes{(cutAtBudgets ? ", cut at the devices' budgets" : string.Empty)}"));
         var embeddedTable = DistortionTable.Measure(train, statistics, PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default, embeddedCodes: true);
 
         var rows = new List<FleetDeliveryRow>();
-        foreach (var bpp in budgets)
+        foreach (var (bpp, coordinator) in budgets.Zip(coordinators))
         {
-            var coordinator = DatasetQuantizer.Quantize(train, new QuantizeOptions
-            {
-                Budget = Budget.FromBitsPerPixel(bpp), OutputDirectory = Path.Combine(work, Invariant($"refit-{bpp}")), ShardPrefix = "data",
-            });
             var budget = coordinator.FileBytes;
             var embedded = DatasetQuantizer.Quantize(train, new QuantizeOptions
             {
@@ -87,10 +92,8 @@ public static class FleetDeliveryExperiment
         var steps = new List<FleetSequenceStep>();
         var walker = NewDevice(Path.Combine(work, "device-sequence"));
         var held = 0;
-        foreach (var bpp in sequence)
+        foreach (var (bpp, budget) in sequence.Zip(sequenceBudgets))
         {
-            // The budget a coordinator would send for these bits per pixel: the payload at that rate plus the index.
-            var budget = Budget.FromBitsPerPixel(bpp).PayloadBytes(n, pixels) + (16L * n) + 128;
             var target = LayerBuilder.LayersWithin(layers, budget);
             long received = 0;
             if (target > held)
@@ -109,6 +112,9 @@ public static class FleetDeliveryExperiment
 
         return (rows, steps);
     }
+
+    /// <summary>The budget a coordinator would send for <paramref name="bpp"/> bits per pixel: the payload at that rate plus the index.</summary>
+    private static long SequenceBudget(double bpp, int count, int pixels) => Budget.FromBitsPerPixel(bpp).PayloadBytes(count, pixels) + (16L * count) + 128;
 
     /// <summary>The widths of the order's first <paramref name="increments"/>, by input sample (the published set is numbered by first increment).</summary>
     private static byte[] InputWidths(IncrementOrder order, int increments, IReadOnlyList<int>? sampleOrder)

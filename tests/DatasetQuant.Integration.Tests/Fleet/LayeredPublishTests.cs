@@ -27,6 +27,13 @@ public sealed class LayeredPublishTests
         await using var device = new FleetDevice(options, bed.LoggerFactory);
         await device.StartAsync();
         await FleetBed.WaitUntilAsync(async () => (await bed.Store.GetDeviceAsync(FleetBed.FleetName, "pi-layers"))?.Online == true, TimeSpan.FromSeconds(30), () => "device online");
+        // The budget it applies (the coordinator's, capped by its quota) is known before the publish, so a layer ends there.
+        await FleetBed.WaitUntilAsync(
+            async () => (await bed.Store.GetDeviceAsync(FleetBed.FleetName, "pi-layers"))?.ReportedBudgetVersion is { } applied
+                        && applied == (await bed.Store.GetDesiredBudgetAsync(FleetBed.FleetName, "pi-layers"))?.Version,
+            TimeSpan.FromSeconds(30),
+            () => "device applied its budget");
+        var budget = (await bed.Store.GetDeviceAsync(FleetBed.FleetName, "pi-layers"))!.ReportedBudgetBytes!.Value;
 
         var publish = await RunAsync(["publish", "--broker", bed.Broker.Url, "--fleet", FleetBed.FleetName, "--dataset", "fmnist", "--shards", source, "--key", bed.KeyPath, "--db", bed.Store.Path]);
         Assert.True(publish.ExitCode == 0, publish.Output);
@@ -41,7 +48,9 @@ public sealed class LayeredPublishTests
         var increments = Enumerable.Range(0, layers).Sum(l => shards[l].GetProperty("layer").GetProperty("incrementCount").GetInt32());
         var held = device.ShardPath("fmnist", "fmnist.dqs");
         Assert.InRange(layers, 1, shards.GetArrayLength() - 1);
-        Assert.True(holdings.GetProperty("layeredBytes").GetInt64() <= full / 3);
+        Assert.InRange(budget, 1, full / 3);
+        // Within one increment (planes, index entry, held-increment bytes) of the budget, not a 1 % layer below it.
+        Assert.InRange(budget - holdings.GetProperty("layeredBytes").GetInt64(), 0, 784 + 16 + Core.Progressive.LayerBuilder.MaxHeldIncrementGrowth);
         Assert.True(holdings.GetProperty("receivedBytes").GetInt64() <= 1.1 * holdings.GetProperty("layeredBytes").GetInt64());
 
         // Byte for byte the coordinator's own shard re-quantized to the widths of the prefix the device holds.
