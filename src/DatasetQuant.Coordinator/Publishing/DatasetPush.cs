@@ -13,8 +13,10 @@ namespace DatasetQuant.Coordinator.Publishing;
 /// <summary>What one push cost and how long it took.</summary>
 /// <param name="BroadcastStarted">Stopwatch timestamp taken just before the manifest went out.</param>
 /// <param name="Elapsed">From the manifest's publish to the broker's acknowledgement of the last chunk.</param>
+/// <param name="BudgetCuts">For layers: the device budgets a layer was made to end at (<see cref="LayerCutPoints"/>).</param>
 public sealed record DatasetPushResult(
-    string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded, bool Layered = false);
+    string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded, bool Layered = false,
+    int BudgetCuts = 0);
 
 /// <summary>
 /// One dataset push: picks the next manifest version (above what the store and the broker's retained manifest hold),
@@ -45,12 +47,13 @@ public sealed class DatasetPush(
             _logger.LogInformation("Layers of {Dataset} also end at the held sizes of {Count} device budgets ({Smallest}..{Largest} bytes)", dataset, cuts.Count, cuts[0], cuts[^1]);
         }
 
-        return await PushAsync(
+        var result = await PushAsync(
             dataset,
             LayeredManifestBuilder.LayerDirectory(directory),
             v => LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts),
             requestedVersion,
             cancellationToken);
+        return result with { BudgetCuts = cuts.Count };
     }
 
     /// <summary>Publishes a generator (G.onnx and G.json, checked by the caller) as the next version of <paramref name="dataset"/>.</summary>
