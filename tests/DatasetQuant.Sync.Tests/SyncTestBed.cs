@@ -71,9 +71,9 @@ public sealed class SyncTestBed : IAsyncDisposable
         return directory;
     }
 
-    public async Task<PublishedDataset> PublishAsync(string dataset, long version, string shardDirectory)
+    public async Task<PublishedDataset> PublishAsync(string dataset, long version, string shardDirectory, IEnumerable<long>? cutAtHeldBytes = null)
     {
-        var result = await Publisher.PublishAsync(dataset, version, shardDirectory, new OpaqueShardDescriber(), ChunkSize);
+        var result = await Publisher.PublishAsync(dataset, version, shardDirectory, new OpaqueShardDescriber(), ChunkSize, cutAtHeldBytes: cutAtHeldBytes);
         Catalog.Add(result.Dataset);
         return result.Dataset;
     }

@@ -16,13 +16,14 @@ namespace DatasetQuant.Sync.Coordinator;
 /// </summary>
 public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topics, ManifestSigner signer, ILogger<DatasetPublisher> logger)
 {
+    /// <param name="cutAtHeldBytes">For layers: held sizes a layer must end at, the budgets devices will have (<see cref="LayeredManifestBuilder"/>).</param>
     public async Task<DatasetPublishResult> PublishAsync(
         string dataset, long version, string shardDirectory, IShardDescriber describer, int chunkSize = Chunks.ChunkFrameConstants.MaxPayload,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null)
     {
         var layered = LayeredManifestBuilder.HasOrder(shardDirectory);
         var manifest = layered
-            ? LayeredManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, chunkSize, cancellationToken: cancellationToken)
+            ? LayeredManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, chunkSize, cancellationToken: cancellationToken, cutAtHeldBytes: cutAtHeldBytes)
             : ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, describer, chunkSize);
         var published = new PublishedDataset(signer.Sign(manifest), layered ? LayeredManifestBuilder.LayerDirectory(shardDirectory) : shardDirectory);
         return await PublishAsync(published, cancellationToken).ConfigureAwait(false);
