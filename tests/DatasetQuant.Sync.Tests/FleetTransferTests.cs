@@ -12,7 +12,10 @@ public sealed class FleetTransferTests
         // A long quiet period: no device may need a pull on a lossless broker, however slow the machine.
         var devices = Enumerable.Range(0, 5).Select(i => bed.AddDevice($"dev-{i:D2}", o => o.PullQuietPeriod = TimeSpan.FromSeconds(30)).Start()).ToArray();
         var shards = bed.CreateShards("fmnist-v1", 100_000, 16 * 1024, 1, 70_001);
-        await Task.Delay(100);
+        foreach (var device in devices)
+        {
+            await device.SubscribedAsync("fmnist");
+        }
 
         await bed.PublishAsync("fmnist", 1, shards);
         var broadcastBytes = bed.Broker.PublishedBytesTo("dq/v1/lab/datasets/#");
