@@ -84,6 +84,31 @@ public sealed class HeldIncrementsTests
         AssertSame(written, Read(path, StoredWidths(written)));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_size_an_increment_would_give_is_the_size_adding_it_gives(bool outOfOrder)
+    {
+        var increments = Numbered(300, 12, seed: 9);
+        if (outOfOrder)
+        {
+            // Sample 150's first increment first: from there on the file is version 1.
+            var first = increments.FindIndex(i => i.Sample == 150);
+            increments.Insert(0, increments[first] with { Layer = 0 });
+            increments.RemoveAt(first + 1);
+        }
+
+        var held = new HeldIncrements(300, 64);
+        foreach (var (layer, sample, width) in increments)
+        {
+            var predicted = held.FileBytesWith(sample, width, layer);
+            held.Add(sample, width, layer);
+            Assert.Equal(held.FileBytes, predicted);
+        }
+
+        Assert.Equal(!outOfOrder, held.NumberedByFirstIncrement);
+    }
+
     [Fact]
     public void Samples_raised_out_of_number_order_fall_back_to_version_1_which_still_reads()
     {
@@ -127,6 +152,32 @@ public sealed class HeldIncrementsTests
         BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
         File.WriteAllBytes(path, bytes);
         Assert.Equal("versionMajor", Assert.Throws<DqsFormatException>(() => Read(path, widths)).Field);
+    }
+
+    [Fact]
+    public void Padding_bits_that_are_not_zero_and_counts_the_bytes_cannot_hold_are_refused()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "p.dqh");
+        var held = Apply(10, [(0, 0, 1), (0, 1, 1)]); // two one-bit steps: six bits of padding in the last byte
+        held.Write(path);
+        var good = File.ReadAllBytes(path);
+
+        var padded = (byte[])good.Clone();
+        padded[^5] |= 0x80;
+        Assert.Equal("steps", Assert.Throws<DqsFormatException>(() => Read(Resealed(path, padded), [1, 1])).Field);
+
+        // Layer 0 claiming more later increments than the bytes left could list: refused before anything is sized by it.
+        var counts = good[..24].Concat(new byte[] { 2, 0x80, 0x80, 0x80, 0x01, 0, 0, 0, 0 }).ToArray();
+        Assert.Equal("laterIncrements", Assert.Throws<DqsFormatException>(() => Read(Resealed(path, counts), [1, 1])).Field);
+    }
+
+    /// <summary>Writes <paramref name="body"/> (its last 4 bytes replaced by its CRC32C) to <paramref name="path"/>.</summary>
+    private static string Resealed(string path, byte[] body)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(body.AsSpan(body.Length - 4), Crc32C.Compute(body.AsSpan(0, body.Length - 4)));
+        File.WriteAllBytes(path, body);
+        return path;
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class DatasetPush(
         var directory = Path.GetFullPath(shardDirectory);
         if (!LayeredManifestBuilder.HasOrder(directory))
         {
-            return await PushAsync(dataset, directory, v => ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, v, directory, describer), requestedVersion, cancellationToken);
+            return await PushAsync(dataset, _ => directory, v => ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, v, directory, describer), requestedVersion, cancellationToken);
         }
 
         // Embedded codes (an increment order beside the shards) are published as layers, ending where the fleet's
@@ -49,10 +49,11 @@ public sealed class DatasetPush(
 
         var result = await PushAsync(
             dataset,
-            LayeredManifestBuilder.LayerDirectory(directory),
+            v => LayeredManifestBuilder.LayerDirectory(directory, v),
             v => LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts),
             requestedVersion,
             cancellationToken);
+        LayeredManifestBuilder.RemoveOlderLayers(directory, result.Version);
         return result with { BudgetCuts = cuts.Count };
     }
 
@@ -60,11 +61,11 @@ public sealed class DatasetPush(
     public Task<DatasetPushResult> RunGeneratorAsync(string dataset, string generatorPath, long? requestedVersion, CancellationToken cancellationToken)
     {
         var model = Path.GetFullPath(generatorPath);
-        return PushAsync(dataset, Path.GetDirectoryName(model)!, v => GeneratorManifestBuilder.Build(topics.Fleet, dataset, v, model), requestedVersion, cancellationToken);
+        return PushAsync(dataset, _ => Path.GetDirectoryName(model)!, v => GeneratorManifestBuilder.Build(topics.Fleet, dataset, v, model), requestedVersion, cancellationToken);
     }
 
     private async Task<DatasetPushResult> PushAsync(
-        string dataset, string directory, Func<long, DatasetManifest> build, long? requestedVersion, CancellationToken cancellationToken)
+        string dataset, Func<long, string> directoryOf, Func<long, DatasetManifest> build, long? requestedVersion, CancellationToken cancellationToken)
     {
         var stored = store is null ? null : await store.GetDatasetAsync(topics.Fleet, dataset, cancellationToken);
         var retained = await ReadRetainedVersionAsync(dataset, cancellationToken);
@@ -78,6 +79,7 @@ public sealed class DatasetPush(
         }
 
         var manifest = build(version);
+        var directory = directoryOf(version);
         var signed = signer.Sign(manifest);
         var published = new PublishedDataset(signed, directory);
         var startedAt = time.GetUtcNow();

@@ -51,6 +51,21 @@ public sealed class HeldIncrements
         ? HeldIncrementsFile.Version2Bytes(this)
         : HeldIncrementsFile.Version1Bytes(SampleCount, Count);
 
+    /// <summary>
+    /// Bytes of the file once layer <paramref name="layer"/> raises <paramref name="sample"/> to <paramref name="width"/>,
+    /// as <see cref="Add"/> would make it, without adding: where a layer builder must end a layer to stay within a size.
+    /// </summary>
+    public long FileBytesWith(int sample, int width, int layer)
+    {
+        var first = WidthOf(sample) == 0;
+        if (!NumberedByFirstIncrement || (first && sample != HeldSamples))
+        {
+            return HeldIncrementsFile.Version1Bytes(SampleCount, Count + 1);
+        }
+
+        return HeldIncrementsFile.Version2Frame + _lists.BytesWith(Math.Max(Layers, layer + 1), layer, first, sample, width - WidthOf(sample));
+    }
+
     public int WidthOf(int sample) => _bySample[sample] is { Count: > 0 } list ? list[^1] >> 12 : 0;
 
     internal IReadOnlyList<ushort>? EntriesOf(int sample) => _bySample[sample];

@@ -22,6 +22,9 @@ internal static class HeldIncrementsFile
 
     public static long Version2Bytes(HeldIncrements held) => HeaderSize + held.Lists.Bytes(held.Layers) + 4;
 
+    /// <summary>Version 2's bytes around its lists: the header and the checksum.</summary>
+    public const int Version2Frame = HeaderSize + 4;
+
     public static void Write(HeldIncrements held, string path)
     {
         var version = held.NumberedByFirstIncrement ? 2 : 1;

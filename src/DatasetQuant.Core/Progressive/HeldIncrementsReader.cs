@@ -89,6 +89,12 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             }
         }
 
+        // Each listed sample takes at least a byte: a count the bytes left cannot hold allocates nothing.
+        if (later > End - _at)
+        {
+            throw Defect("laterIncrements", $"the layers list {later} later increments; {End - _at} bytes remain for them.");
+        }
+
         var laterSamples = new int[later];
         for (int l = 0, at = 0; l < layers; l++)
         {
@@ -137,6 +143,11 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
         {
             throw Defect("steps", "bytes remain after every increment's width step.");
         }
+
+        if (!steps.PaddingIsZero)
+        {
+            throw Defect("steps", "the bits after the last width step are not zero.");
+        }
     }
 
     /// <summary>Adds the increment to <paramref name="width"/> in <paramref name="layer"/> after checking it follows <paramref name="previous"/> bits; returns its width.</summary>
@@ -163,6 +174,9 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
 
         /// <summary>Where the steps end: the byte after the last one read from.</summary>
         public readonly int End => (int)((_bit + 7) / 8);
+
+        /// <summary>Whether the bits after the last step, up to its byte's end, are zero (as §13 says they are written).</summary>
+        public readonly bool PaddingIsZero => (_bit & 7) == 0 || (bytes[(int)(_bit >> 3)] >> (int)(_bit & 7)) == 0;
 
         public int ReadStep(HeldIncrementsReader reader) => Read(reader, 1) == 0 ? 1 : Read(reader, 3) + 2;
 

@@ -10,6 +10,7 @@ internal sealed class HeldLayerLists
 {
     private readonly List<int> _newPerLayer = [];
     private readonly List<List<int>> _laterPerLayer = [];
+    private static readonly List<int> NoSamples = [];
 
     /// <summary>Bytes of every layer's sample gaps.</summary>
     private long _gapBytes;
@@ -47,22 +48,27 @@ internal sealed class HeldLayerLists
     {
         Reach(layer);
         var list = _laterPerLayer[layer];
-        var at = list.BinarySearch(sample);
-        at = at < 0 ? ~at : at;
-        while (at < list.Count && list[at] == sample)
-        {
-            at++;
-        }
-
-        var previous = at > 0 ? list[at - 1] : 0;
-        if (at < list.Count)
-        {
-            _gapBytes += LayerEntries.VarintSize((uint)(list[at] - sample)) - LayerEntries.VarintSize((uint)(list[at] - previous));
-        }
-
-        _gapBytes += LayerEntries.VarintSize((uint)(sample - previous));
+        _gapBytes += GapGrowth(list, sample, out var at);
         list.Insert(at, sample);
         _stepBits += StepBits(step);
+    }
+
+    /// <summary>
+    /// The bytes of the lists for <paramref name="layers"/> layers once <paramref name="layer"/> also raises
+    /// <paramref name="sample"/> by <paramref name="step"/> (from nothing when <paramref name="first"/>), without
+    /// recording it: what a layer builder asks before deciding where a layer ends.
+    /// </summary>
+    public long BytesWith(int layers, int layer, bool first, int sample, int step)
+    {
+        var gaps = _gapBytes + (first ? 0 : GapGrowth(layer < _laterPerLayer.Count ? _laterPerLayer[layer] : NoSamples, sample, out _));
+        long bytes = gaps + ((_stepBits + StepBits(step) + 7) / 8);
+        for (var l = 0; l < layers; l++)
+        {
+            var (added, later) = l == layer ? (first ? 1 : 0, first ? 0 : 1) : (0, 0);
+            bytes += LayerEntries.VarintSize((uint)(NewIn(l) + added)) + LayerEntries.VarintSize((uint)(LaterIn(l).Count + later));
+        }
+
+        return bytes;
     }
 
     public void Clear()
@@ -70,6 +76,26 @@ internal sealed class HeldLayerLists
         _newPerLayer.Clear();
         _laterPerLayer.Clear();
         (_gapBytes, _stepBits) = (0, 0);
+    }
+
+    /// <summary>What a layer's sample gaps grow by when it also lists <paramref name="sample"/>, and where it goes (after its equals).</summary>
+    private static int GapGrowth(List<int> list, int sample, out int at)
+    {
+        at = list.BinarySearch(sample);
+        at = at < 0 ? ~at : at;
+        while (at < list.Count && list[at] == sample)
+        {
+            at++;
+        }
+
+        var previous = at > 0 ? list[at - 1] : 0;
+        var growth = LayerEntries.VarintSize((uint)(sample - previous));
+        if (at < list.Count)
+        {
+            growth += LayerEntries.VarintSize((uint)(list[at] - sample)) - LayerEntries.VarintSize((uint)(list[at] - previous));
+        }
+
+        return growth;
     }
 
     private void Reach(int layer)

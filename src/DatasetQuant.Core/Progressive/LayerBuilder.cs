@@ -30,8 +30,8 @@ public static class LayerBuilder
 {
     /// <param name="cutAtHeldBytes">
     /// Held sizes where a layer must end, such as the budgets the fleet's devices have: a layer ends before the first
-    /// increment that could take the held bytes above each, so a device with that budget holds the order's longest
-    /// prefix that fits it (within <see cref="MaxHeldIncrementGrowth"/> bytes) rather than the last growth step below it.
+    /// increment that would take the held bytes above each, so a device with that budget holds the order's longest
+    /// prefix that fits it rather than the last growth step below it.
     /// </param>
     public static IReadOnlyList<LayerInfo> Build(IReadOnlyList<string> shardPaths, IncrementOrder order, string outputDirectory, string prefix,
         long minimumBytes = 16 * 1024, double growth = DefaultGrowth, CancellationToken cancellationToken = default, int versionMajor = LayerFile.VersionMajor,
@@ -80,13 +80,16 @@ public static class LayerBuilder
                 throw new ArgumentException($"increment {k} lifts sample {sample} to {to} bits; its shard holds {record.Bits}.");
             }
 
-            // Held bytes once this increment is in, at most: if that could pass a cut point, the layer ends before it.
+            // A cut point between the held bytes before and after this increment ends the layer before it.
             var held = HeldBytes();
-            var most = held + layout.Overhead(stored + (from == 0 ? 1 : 0)) - layout.Overhead(stored)
-                + SampleQuantizer.PackedBytes(pixels, to) - SampleQuantizer.PackedBytes(pixels, from) + MaxHeldIncrementGrowth;
-            if (pending.Count > 0 && cuts.GetViewBetween(held, most - 1).Count > 0)
+            if (pending.Count > 0 && cuts.Count > 0)
             {
-                EndLayer(k, held);
+                var after = layout.Overhead(stored + (from == 0 ? 1 : 0)) + payload + SampleQuantizer.PackedBytes(pixels, to)
+                    - SampleQuantizer.PackedBytes(pixels, from) + heldIncrements.FileBytesWith(sample, to, layers.Count);
+                if (after > held && cuts.GetViewBetween(held, after - 1).Count > 0)
+                {
+                    EndLayer(k, held);
+                }
             }
 
             shard.ReadCodes(index, codes);
@@ -102,7 +105,7 @@ public static class LayerBuilder
             var scale8 = record.Scale / (1 << (SampleQuantizer.MaxBits - record.Bits));
             pending.Add(new LayerIncrement(sample, from, to, record.Label, scale8, record.Shift, packed)
             {
-                Reconstruction = SampleQuantizer.Requantize(codes, record.Bits, to, record.Parameters, mean, plane, shrunk),
+                Reconstruction = versionMajor >= 3 ? SampleQuantizer.Requantize(codes, record.Bits, to, record.Parameters, mean, plane, shrunk) : null,
             });
             stored += from == 0 ? 1 : 0;
             payload += SampleQuantizer.PackedBytes(pixels, to) - SampleQuantizer.PackedBytes(pixels, from);
@@ -137,12 +140,6 @@ public static class LayerBuilder
             pendingBytes = 0;
         }
     }
-
-    /// <summary>
-    /// The most one increment adds to a device's held increments (docs/format.md §13): a sample gap of up to 5 bytes,
-    /// a byte of width steps, a byte more in the layer's two counts, and the two counts of a new layer; 2 bytes in version 1.
-    /// </summary>
-    public const int MaxHeldIncrementGrowth = 9;
 
     /// <summary>
     /// How much each layer lifts the held bytes. A device leaves up to this fraction of its budget unspent, which near

@@ -24,7 +24,8 @@ internal static class ReconstructionFit
         }
 
         var slope = ((n * sumKR) - (sumK * sumR)) / determinant;
-        var shift = (int)Math.Clamp(MathF.Round((float)((sumR - (slope * sumK)) / n)), QuantizationParameters.MinShift, QuantizationParameters.MaxShift);
+        // Rounded in float64, half to even, as docs/format.md §6 says: a float32 cast first would round 3.4999999 up.
+        var shift = (int)Math.Clamp(Math.Round((sumR - (slope * sumK)) / n, MidpointRounding.ToEven), QuantizationParameters.MinShift, QuantizationParameters.MaxShift);
         var scale = DqsScale.Round((float)((sumKR - (shift * sumK)) / sumKK));
         return scale >= SampleQuantizer.MinimumScale && !float.IsInfinity(scale) ? new QuantizationParameters(scale, shift) : null;
     }

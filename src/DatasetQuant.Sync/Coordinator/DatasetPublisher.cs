@@ -25,7 +25,7 @@ public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topi
         var manifest = layered
             ? LayeredManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, chunkSize, cancellationToken: cancellationToken, cutAtHeldBytes: cutAtHeldBytes)
             : ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, describer, chunkSize);
-        var published = new PublishedDataset(signer.Sign(manifest), layered ? LayeredManifestBuilder.LayerDirectory(shardDirectory) : shardDirectory);
+        var published = new PublishedDataset(signer.Sign(manifest), layered ? LayeredManifestBuilder.LayerDirectory(shardDirectory, version) : shardDirectory);
         return await PublishAsync(published, cancellationToken).ConfigureAwait(false);
     }
 

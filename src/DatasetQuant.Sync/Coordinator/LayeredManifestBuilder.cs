@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using DatasetQuant.Core.Progressive;
 using DatasetQuant.Core.Quantization;
@@ -9,7 +10,7 @@ namespace DatasetQuant.Sync.Coordinator;
 /// <summary>
 /// Builds the (unsigned) protocol version 2 manifest of a directory written by <c>dq quantize --codes embedded</c>: its
 /// shards and increment order (<c>{prefix}.dqo</c>) are cut into layers (<see cref="LayerBuilder"/>, docs/format.md §13)
-/// written to <c>{directory}/layers/</c>, and every layer becomes a manifest entry with its place in the order and the
+/// written to <c>{directory}/layers/v{version}/</c>, and every layer becomes a manifest entry with its place in the order and the
 /// bytes a device holds after it. The layer files are what devices fetch and what repairs are served from.
 /// </summary>
 public static class LayeredManifestBuilder
@@ -19,8 +20,41 @@ public static class LayeredManifestBuilder
     /// <summary>True when <paramref name="shardDirectory"/> holds an increment order, i.e. was written with embedded codes.</summary>
     public static bool HasOrder(string shardDirectory) => FindOrder(shardDirectory) is not null;
 
-    /// <summary>Where the layers of <paramref name="shardDirectory"/> are written (and served from).</summary>
-    public static string LayerDirectory(string shardDirectory) => Path.Combine(Path.GetFullPath(shardDirectory), LayerDirectoryName);
+    /// <summary>
+    /// Where the layers of version <paramref name="version"/> of <paramref name="shardDirectory"/> are written (and
+    /// served from): a folder per version, since where layers end depends on the fleet's budgets at the publish, and a
+    /// publish must not change the files of a version devices are still pulling.
+    /// </summary>
+    public static string LayerDirectory(string shardDirectory, long version) =>
+        Path.Combine(Path.GetFullPath(shardDirectory), LayerDirectoryName, string.Create(CultureInfo.InvariantCulture, $"v{version}"));
+
+    /// <summary>
+    /// Deletes the layers of every version of <paramref name="shardDirectory"/> but <paramref name="version"/> and the
+    /// newest one before it (still served while devices move over), and the flat <c>layers/*.dql</c> of older publishes.
+    /// </summary>
+    public static void RemoveOlderLayers(string shardDirectory, long version)
+    {
+        var root = Path.Combine(Path.GetFullPath(shardDirectory), LayerDirectoryName);
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+
+        foreach (var flat in Directory.GetFiles(root, "*" + LayerFile.FileExtension))
+        {
+            File.Delete(flat);
+        }
+
+        var older = Directory.GetDirectories(root, "v*")
+            .Select(path => (Path: path, Version: long.TryParse(Path.GetFileName(path)[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1))
+            .Where(d => d.Version >= 0 && d.Version < version)
+            .OrderByDescending(d => d.Version)
+            .Skip(1);
+        foreach (var (path, _) in older)
+        {
+            Directory.Delete(path, recursive: true);
+        }
+    }
 
     public static DatasetManifest Build(
         string fleet, string dataset, long version, string shardDirectory, int chunkSize = ChunkFrameConstants.MaxPayload,
@@ -34,10 +68,10 @@ public static class LayeredManifestBuilder
         var order = IncrementOrder.Read(orderPath);
         var shardPaths = Directory.GetFiles(shardDirectory, ShardDirectoryManifestBuilder.ShardPattern);
         Array.Sort(shardPaths, StringComparer.Ordinal);
-        var layerDirectory = LayerDirectory(shardDirectory);
+        var layerDirectory = LayerDirectory(shardDirectory, version);
         if (Directory.Exists(layerDirectory))
         {
-            // Layers of an earlier publish of the same files are rebuilt identically; stale ones must not linger.
+            // An earlier attempt at this version (whose record lost, say): its layers must not linger.
             foreach (var stale in Directory.GetFiles(layerDirectory, "*" + LayerFile.FileExtension))
             {
                 File.Delete(stale);

@@ -1,0 +1,33 @@
+using System.Security.Cryptography;
+using DatasetQuant.Sync.Coordinator;
+using DatasetQuant.Testing;
+
+namespace DatasetQuant.Sync.Tests;
+
+/// <summary>Each published version of a layered dataset has its own layer folder, since its cuts follow the fleet's budgets then.</summary>
+public sealed class LayerVersionFolderTests
+{
+    [Fact]
+    public void A_publish_under_other_budgets_leaves_the_layers_of_the_version_before_as_signed_and_prunes_older_ones()
+    {
+        using var dir = new TempDirectory();
+        var source = EmbeddedFashionMnist.Write(dir.File("fmnist"), 600);
+        var v1 = LayeredManifestBuilder.Build("lab", "fmnist", 1, source, 1024, 8 * 1024, cutAtHeldBytes: [30_000L]);
+        var v2 = LayeredManifestBuilder.Build("lab", "fmnist", 2, source, 1024, 8 * 1024, cutAtHeldBytes: [45_000L]);
+
+        // Other cuts, other layers: yet every file version 1 signed is still there, byte for byte.
+        Assert.NotEqual(v1.Shards.Select(s => s.Sha256), v2.Shards.Select(s => s.Sha256));
+        foreach (var layer in v1.Shards)
+        {
+            var path = Path.Combine(LayeredManifestBuilder.LayerDirectory(source, 1), layer.Name);
+            Assert.Equal(layer.Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))));
+        }
+
+        LayeredManifestBuilder.Build("lab", "fmnist", 3, source, 1024, 8 * 1024);
+        LayeredManifestBuilder.RemoveOlderLayers(source, 3);
+
+        Assert.False(Directory.Exists(LayeredManifestBuilder.LayerDirectory(source, 1)));
+        Assert.True(Directory.Exists(LayeredManifestBuilder.LayerDirectory(source, 2)), "the version before stays while devices move over");
+        Assert.True(Directory.Exists(LayeredManifestBuilder.LayerDirectory(source, 3)));
+    }
+}
