@@ -25,7 +25,7 @@ public sealed class LayerCutPointsTests
         ];
         DeviceHolding[] holdings =
         [
-            new("a", "fm-dim", 1, 2, 700_000), new("a", "fm-dim", 2, 2, 650_000), // only its latest version counts
+            new("a", "fm-dim", 2, 2, 650_000),
             new("a", "fmnist", 4, 1, 3_000_000), // the dataset being published does not count
             new("c", "fm-dim", 2, 1, 6_000_000), // leaves device c nothing: no cut
         ];

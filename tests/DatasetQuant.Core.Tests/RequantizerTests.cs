@@ -54,6 +54,19 @@ public sealed class RequantizerTests
             && shifted.SequenceEqual(now.Codes);
     }
 
+    [Theory]
+    [InlineData(3.4999999999, 3)] // a float32 cast first would make it 3.5 and round it to 4
+    [InlineData(3.5, 4)] // halves to even
+    [InlineData(2.5, 2)]
+    [InlineData(-2.5000000001, -3)]
+    public void A_refitted_shift_is_rounded_in_float64_half_to_even(double meanResidual, int shift)
+    {
+        // Sums whose Σk is 0 make the fitted shift the mean residual itself (n = 1, Σk² = 1, Σk·r = 1: scale 1).
+        var pair = ReconstructionFit.FromSums(1, 0, 1, meanResidual, 1);
+
+        Assert.Equal(shift, pair!.Value.Shift);
+    }
+
     [Fact]
     public void The_refitted_pair_errs_no_more_than_the_merged_bins_centre_and_less_in_all()
     {

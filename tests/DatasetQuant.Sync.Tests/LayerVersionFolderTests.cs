@@ -12,8 +12,15 @@ public sealed class LayerVersionFolderTests
     {
         using var dir = new TempDirectory();
         var source = EmbeddedFashionMnist.Write(dir.File("fmnist"), 600);
+        // A layer of a publish from before versions had folders, still served for the version it belongs to.
+        var flat = Path.Combine(Directory.CreateDirectory(Path.Combine(source, LayeredManifestBuilder.LayerDirectoryName)).FullName, "fmnist-L00000.dql");
+        File.WriteAllBytes(flat, [1, 2, 3]);
         var v1 = LayeredManifestBuilder.Build("lab", "fmnist", 1, source, 1024, 8 * 1024, cutAtHeldBytes: [30_000L]);
+        LayeredManifestBuilder.RemoveOlderLayers(source, 1);
+        Assert.True(File.Exists(flat), "the version before the first with a folder stays while devices move over");
         var v2 = LayeredManifestBuilder.Build("lab", "fmnist", 2, source, 1024, 8 * 1024, cutAtHeldBytes: [45_000L]);
+        LayeredManifestBuilder.RemoveOlderLayers(source, 2);
+        Assert.False(File.Exists(flat));
 
         // Other cuts, other layers: yet every file version 1 signed is still there, byte for byte.
         Assert.NotEqual(v1.Shards.Select(s => s.Sha256), v2.Shards.Select(s => s.Sha256));

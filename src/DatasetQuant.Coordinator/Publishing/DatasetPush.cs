@@ -13,7 +13,7 @@ namespace DatasetQuant.Coordinator.Publishing;
 /// <summary>What one push cost and how long it took.</summary>
 /// <param name="BroadcastStarted">Stopwatch timestamp taken just before the manifest went out.</param>
 /// <param name="Elapsed">From the manifest's publish to the broker's acknowledgement of the last chunk.</param>
-/// <param name="BudgetCuts">For layers: the device budgets a layer was made to end at (<see cref="LayerCutPoints"/>).</param>
+/// <param name="BudgetCuts">For layers: the device budgets, below the whole dataset, that a layer ends at (<see cref="LayerCutPoints"/>).</param>
 public sealed record DatasetPushResult(
     string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded, bool Layered = false,
     int BudgetCuts = 0);
@@ -47,14 +47,16 @@ public sealed class DatasetPush(
             _logger.LogInformation("Layers of {Dataset} also end at the held sizes of {Count} device budgets ({Smallest}..{Largest} bytes)", dataset, cuts.Count, cuts[0], cuts[^1]);
         }
 
+        DatasetManifest? built = null;
         var result = await PushAsync(
             dataset,
             v => LayeredManifestBuilder.LayerDirectory(directory, v),
-            v => LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts),
+            v => built = LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts),
             requestedVersion,
             cancellationToken);
         LayeredManifestBuilder.RemoveOlderLayers(directory, result.Version);
-        return result with { BudgetCuts = cuts.Count };
+        // A budget at or above the whole dataset's held size needs no cut.
+        return result with { BudgetCuts = cuts.Count(cut => cut < built!.FullHeldBytes) };
     }
 
     /// <summary>Publishes a generator (G.onnx and G.json, checked by the caller) as the next version of <paramref name="dataset"/>.</summary>

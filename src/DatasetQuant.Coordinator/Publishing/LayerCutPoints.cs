@@ -33,11 +33,9 @@ public static class LayerCutPoints
         var applied = devices
             .Where(d => d.ReportedBudgetVersion is not null && d.ReportedBudgetBytes is not null)
             .ToDictionary(d => d.DeviceId, d => (Version: d.ReportedBudgetVersion!.Value, Bytes: d.ReportedBudgetBytes!.Value), StringComparer.Ordinal);
-        // Each device's latest reported version of every other dataset.
+        // What each device last reported holding of other datasets (a report replaces the one before).
         var others = holdings
             .Where(h => h.Dataset != dataset)
-            .GroupBy(h => (h.DeviceId, h.Dataset))
-            .Select(g => g.MaxBy(h => h.ManifestVersion)!)
             .GroupBy(h => h.DeviceId)
             .ToDictionary(g => g.Key, g => g.Sum(h => h.Bytes), StringComparer.Ordinal);
         return budgets

@@ -14,8 +14,9 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 /// The coordinator's side of progressive delivery: cuts a dataset's embedded increment order into layers, each ending at
 /// the first increment that lifts the held size <c>growth</c> above the previous layer's (the first reaching at least
 /// <c>minimumBytes</c>, none but the last under <see cref="MinimumLayerBytes"/>), so that a device whose budget falls
-/// anywhere leaves about that fraction of it unspent, and also just below each held size it is told to cut at (the
-/// budgets the fleet's devices have), so that those devices leave nothing unspent. The shards must hold embedded
+/// anywhere leaves about that fraction of it unspent; and also just below each held size it is told to cut at (the
+/// budgets the fleet's devices have), so that those devices leave nothing unspent. A layer ended at a cut may be
+/// smaller, and the growth steps resume from it. The shards must hold embedded
 /// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>).
 /// <para>
 /// Each entry carries the sample's reconstruction at its `to` width (layer version 3): the pair

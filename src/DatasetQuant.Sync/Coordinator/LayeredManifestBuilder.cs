@@ -30,7 +30,8 @@ public static class LayeredManifestBuilder
 
     /// <summary>
     /// Deletes the layers of every version of <paramref name="shardDirectory"/> but <paramref name="version"/> and the
-    /// newest one before it (still served while devices move over), and the flat <c>layers/*.dql</c> of older publishes.
+    /// newest one before it (still served while devices move over). The flat <c>layers/*.dql</c> of a publish before
+    /// versions had folders count as older than any folder: they go once a folder of an earlier version exists.
     /// </summary>
     public static void RemoveOlderLayers(string shardDirectory, long version)
     {
@@ -40,19 +41,22 @@ public static class LayeredManifestBuilder
             return;
         }
 
-        foreach (var flat in Directory.GetFiles(root, "*" + LayerFile.FileExtension))
-        {
-            File.Delete(flat);
-        }
-
         var older = Directory.GetDirectories(root, "v*")
             .Select(path => (Path: path, Version: long.TryParse(Path.GetFileName(path)[1..], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : -1))
             .Where(d => d.Version >= 0 && d.Version < version)
             .OrderByDescending(d => d.Version)
-            .Skip(1);
-        foreach (var (path, _) in older)
+            .ToList();
+        foreach (var (path, _) in older.Skip(1))
         {
             Directory.Delete(path, recursive: true);
+        }
+
+        if (older.Count > 0)
+        {
+            foreach (var flat in Directory.GetFiles(root, "*" + LayerFile.FileExtension))
+            {
+                File.Delete(flat);
+            }
         }
     }
 

@@ -216,9 +216,9 @@ internal sealed partial class DeviceStore
                 keep.Add(shard.Name);
             }
 
-            // A shard held in full (or a layer applied) needs no partial file or journal: a process killed between
-            // its rename and the journal's deletion leaves one behind, and nothing else would ever remove it.
-            if (keepPartials && held?.Precision is not (HeldShard.Full or HeldShard.Applied))
+            // A shard held in full needs no partial file or journal: a process killed between its rename and the
+            // journal's deletion leaves one behind, and nothing else would ever remove it.
+            if (keepPartials && held?.Precision != HeldShard.Full)
             {
                 keep.Add(shard.Name + ".partial");
                 keep.Add(shard.Name + ".chunks");
