@@ -194,9 +194,7 @@ public sealed class HeldIncrementsTests
         for (var trial = 0; trial < 400; trial++)
         {
             // Bytes after the header changed, lengthened or cut, then the checksum recomputed: only the parser stands guard.
-            var bytes = ByteEdits.Garble(random, good.AsSpan(0, good.Length - 4), from: 24).Concat(new byte[4]).ToArray();
-            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)));
-            File.WriteAllBytes(path, bytes);
+            Resealed(path, ByteEdits.Garble(random, good.AsSpan(0, good.Length - 4), from: 24).Concat(new byte[4]).ToArray());
             try
             {
                 Read(path, widths);
@@ -212,8 +210,7 @@ public sealed class HeldIncrementsTests
 
         // A header that claims another shape is refused before it sizes anything.
         BinaryPrimitives.WriteInt32LittleEndian(good.AsSpan(8), int.MaxValue);
-        BinaryPrimitives.WriteUInt32LittleEndian(good.AsSpan(good.Length - 4), Crc32C.Compute(good.AsSpan(0, good.Length - 4)));
-        File.WriteAllBytes(path, good);
+        Resealed(path, good);
         Assert.Equal("sampleCount", Assert.Throws<DqsFormatException>(() => HeldIncrements.Read(path, widths, 400, 64)).Field);
     }
 
