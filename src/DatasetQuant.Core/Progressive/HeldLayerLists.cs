@@ -18,6 +18,9 @@ internal sealed class HeldLayerLists
     /// <summary>Bits of every increment's width step (<see cref="StepBits"/>).</summary>
     private long _stepBits;
 
+    /// <summary>Bytes of the two counts of every layer the lists reach, kept up to date so a size costs no pass over the layers.</summary>
+    private long _countBytes;
+
     public int NewIn(int layer) => layer < _newPerLayer.Count ? _newPerLayer[layer] : 0;
 
     public IReadOnlyList<int> LaterIn(int layer) => layer < _laterPerLayer.Count ? _laterPerLayer[layer] : [];
@@ -26,30 +29,25 @@ internal sealed class HeldLayerLists
     public static int StepBits(int step) => step == 1 ? 1 : 4;
 
     /// <summary>The bytes of the lists for <paramref name="layers"/> layers: two varints per layer, the gaps and the steps.</summary>
-    public long Bytes(int layers)
-    {
-        long bytes = _gapBytes + ((_stepBits + 7) / 8);
-        for (var l = 0; l < layers; l++)
-        {
-            bytes += LayerEntries.VarintSize((uint)NewIn(l)) + LayerEntries.VarintSize((uint)LaterIn(l).Count);
-        }
-
-        return bytes;
-    }
+    public long Bytes(int layers) => _gapBytes + ((_stepBits + 7) / 8) + CountsBytes(layers);
 
     public void AddFirst(int layer, int step)
     {
         Reach(layer);
+        var before = CountBytes(layer);
         _newPerLayer[layer]++;
+        _countBytes += CountBytes(layer) - before;
         _stepBits += StepBits(step);
     }
 
     public void AddLater(int layer, int sample, int step)
     {
         Reach(layer);
+        var before = CountBytes(layer);
         var list = _laterPerLayer[layer];
         _gapBytes += GapGrowth(list, sample, out var at);
         list.Insert(at, sample);
+        _countBytes += CountBytes(layer) - before;
         _stepBits += StepBits(step);
     }
 
@@ -61,21 +59,16 @@ internal sealed class HeldLayerLists
     public long BytesWith(int layers, int layer, bool first, int sample, int step)
     {
         var gaps = _gapBytes + (first ? 0 : GapGrowth(layer < _laterPerLayer.Count ? _laterPerLayer[layer] : NoSamples, sample, out _));
-        long bytes = gaps + ((_stepBits + StepBits(step) + 7) / 8);
-        for (var l = 0; l < layers; l++)
-        {
-            var (added, later) = l == layer ? (first ? 1 : 0, first ? 0 : 1) : (0, 0);
-            bytes += LayerEntries.VarintSize((uint)(NewIn(l) + added)) + LayerEntries.VarintSize((uint)(LaterIn(l).Count + later));
-        }
-
-        return bytes;
+        var counts = CountsBytes(layers) - CountBytes(layer)
+            + LayerEntries.VarintSize((uint)(NewIn(layer) + (first ? 1 : 0))) + LayerEntries.VarintSize((uint)(LaterIn(layer).Count + (first ? 0 : 1)));
+        return gaps + ((_stepBits + StepBits(step) + 7) / 8) + counts;
     }
 
     public void Clear()
     {
         _newPerLayer.Clear();
         _laterPerLayer.Clear();
-        (_gapBytes, _stepBits) = (0, 0);
+        (_gapBytes, _stepBits, _countBytes) = (0, 0, 0);
     }
 
     /// <summary>What a layer's sample gaps grow by when it also lists <paramref name="sample"/>, and where it goes (after its equals).</summary>
@@ -104,6 +97,27 @@ internal sealed class HeldLayerLists
         {
             _newPerLayer.Add(0);
             _laterPerLayer.Add([]);
+            _countBytes += 2; // two counts of 0
         }
+    }
+
+    /// <summary>The bytes of a layer's two counts (two zero counts, 2 bytes, for a layer the lists do not reach).</summary>
+    private int CountBytes(int layer) => LayerEntries.VarintSize((uint)NewIn(layer)) + LayerEntries.VarintSize((uint)LaterIn(layer).Count);
+
+    /// <summary>The counts of <paramref name="layers"/> layers: those the lists reach, and two zero counts for each beyond.</summary>
+    private long CountsBytes(int layers)
+    {
+        if (layers >= _newPerLayer.Count)
+        {
+            return _countBytes + (2L * (layers - _newPerLayer.Count));
+        }
+
+        long bytes = 0;
+        for (var l = 0; l < layers; l++)
+        {
+            bytes += CountBytes(l);
+        }
+
+        return bytes;
     }
 }
