@@ -124,15 +124,15 @@ public sealed class LayeredDeliveryTests(ITestOutputHelper output)
 
         var future = new DatasetManifest
         {
-            Format = 3, Fleet = manifest.Fleet, Dataset = "fmnist", Version = 2, ChunkSize = manifest.ChunkSize,
+            Format = 4, Fleet = manifest.Fleet, Dataset = "fmnist", Version = 2, ChunkSize = manifest.ChunkSize,
             CreatedUnixSeconds = manifest.CreatedUnixSeconds, Shards = manifest.Shards,
         };
         // This build cannot sign a format it does not know; a newer coordinator's signature is some 64 bytes the device never gets to check.
         var signature = bed.Signer.Sign(manifest).Signature;
         await bed.Publisher.PublishManifestAsync(new SignedManifestMessage { Manifest = future, KeyId = bed.Signer.KeyId, Signature = signature });
-        await SyncTestBed.WaitUntilAsync(() => bed.Log.Contains("manifest format 3 is not supported"), "the refusal", bed.Log);
+        await SyncTestBed.WaitUntilAsync(() => bed.Log.Contains("manifest format 4 is not supported"), "the refusal", bed.Log);
 
-        var line = bed.Log.Lines.Single(l => l.Contains("manifest format 3", StringComparison.Ordinal));
+        var line = bed.Log.Lines.Single(l => l.Contains("manifest format 4", StringComparison.Ordinal));
         Assert.Contains("dataset 'fmnist' version 2", line, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(HeldShard(device)));
         await fleet.RestartDeviceAsync(device);
@@ -140,6 +140,53 @@ public sealed class LayeredDeliveryTests(ITestOutputHelper output)
         Assert.Equal(before, File.ReadAllBytes(HeldShard(device)));
         Assert.Equal(manifest.Shards[ManifestLayer.LayersWithin(manifest, 100_000) - 1].Layer!.HeldBytesAfter, device.Engine!.HeldBytes);
     }
+
+    [Fact]
+    public async Task A_device_at_a_budget_the_layers_end_at_receives_its_copy_whole_and_a_rise_then_pulls_only_the_layers_after_it()
+    {
+        await using var fleet = await Fleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var cut = EmbeddedFashionMnist.BudgetBytes(1, Samples);
+        var budgets = new BudgetPublisher(bed.Coordinator, bed.Topics);
+        await budgets.PublishAsync("dev", version: 1, cut);
+        var device = await fleet.StartDeviceAsync("dev");
+        var published = await bed.PublishAsync("fmnist", 1, source, [cut]);
+        var manifest = published.Manifest;
+        Assert.Equal(DatasetManifest.PrefixesFormat, manifest.Format);
+        var prefix = ManifestPrefix.List(manifest).Single();
+        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(manifest, cut);
+        Assert.Equal(layers, prefix.Layers);
+
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held", bed.Log, 60_000);
+        // Exactly the copy's two files, each chunk once with its frame header: what it keeps and nothing more.
+        Assert.Equal(held, prefix.Shard.Size + prefix.Held.Size);
+        Assert.Equal(held + FrameHeaders(manifest, prefix.Shard, prefix.Held), device.Engine!.ChunkBytesReceived);
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected-1bpp.dqs")), File.ReadAllBytes(HeldShard(device)));
+        Assert.Equal(File.ReadAllBytes(published.ShardPath(prefix.Held)), File.ReadAllBytes(Path.ChangeExtension(HeldShard(device), ".dqh")));
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(device.DatasetDirectory("fmnist")).Select(Path.GetFileName).Order());
+        Assert.Contains(bed.Log.Lines, l => l.Contains($"Installed the prefix of {layers} layers of dataset fmnist", StringComparison.Ordinal));
+
+        // Above the copy, the layers after it: a prefix costs more than the precision a rise adds.
+        var before = device.Engine.ChunkBytesReceived;
+        var higher = EmbeddedFashionMnist.BudgetBytes(2, Samples);
+        await budgets.PublishAsync("dev", version: 2, higher);
+        var (layers2, increments2, held2) = EmbeddedFashionMnist.Prefix(manifest, higher);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held2, $"{held2} bytes held", bed.Log, 60_000);
+        var added = manifest.Shards.Skip(layers).Take(layers2 - layers).ToArray();
+        Assert.Equal(added.Sum(s => s.Size) + FrameHeaders(manifest, added), device.Engine.ChunkBytesReceived - before);
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments2, bed.Root.File("expected-2bpp.dqs")), File.ReadAllBytes(HeldShard(device)));
+
+        // And back down: local, nothing received, and the copy is again byte for byte the one served at the cut.
+        before = device.Engine.ChunkBytesReceived;
+        await budgets.PublishAsync("dev", version: 3, cut);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held, $"{held} bytes held again", bed.Log, 60_000);
+        Assert.Equal(before, device.Engine.ChunkBytesReceived);
+        Assert.Equal(File.ReadAllBytes(published.ShardPath(prefix.Held)), File.ReadAllBytes(Path.ChangeExtension(HeldShard(device), ".dqh")));
+    }
+
+    /// <summary>One frame header (40 bytes and the dataset's name) per chunk of each file.</summary>
+    private static long FrameHeaders(DatasetManifest manifest, params ManifestShard[] files) => files.Sum(f => f.ChunkCount(manifest.ChunkSize) * (40L + manifest.Dataset.Length));
 
     private static string HeldShard(TestDevice device) => Path.Combine(device.DatasetDirectory("fmnist"), "fmnist.dqs");
 

@@ -7,7 +7,7 @@ namespace DatasetQuant.Sync.Tests;
 /// <summary>The format 2 manifest as docs/protocol.md §3 and §5 describe it, and the rules a reader checks.</summary>
 public sealed class LayeredManifestTests
 {
-    private static DatasetManifest Layered(params (int Increments, long HeldAfter, long Size)[] layers)
+    internal static DatasetManifest Layered(params (int Increments, long HeldAfter, long Size)[] layers)
     {
         var first = 0;
         var shards = new List<ManifestShard>();
@@ -58,8 +58,8 @@ public sealed class LayeredManifestTests
     [InlineData("held", "field 'heldBytesAfter'")]
     [InlineData("chunks", "field 'chunkCount'")]
     [InlineData("missing", "field 'layer' is missing")]
-    [InlineData("in-format-1", "field 'layer' appears in a format 1 manifest")]
-    [InlineData("format-3", "manifest format 3 is not supported")]
+    [InlineData("in-format-1", "field 'layer' or 'prefix' appears in a format 1 manifest")]
+    [InlineData("format-4", "manifest format 4 is not supported (this device reads formats 1, 2 and 3)")]
     public void A_layered_manifest_that_breaks_a_rule_is_refused_naming_the_field(string defect, string expected)
     {
         var manifest = Layered((30, 17_000, 16_500), (4, 18_000, 1_100));
@@ -78,7 +78,7 @@ public sealed class LayeredManifestTests
             "chunks" => Replace(manifest, With(Changed(chunks: 3))),
             "missing" => Replace(manifest, With(null)),
             "in-format-1" => new DatasetManifest { Fleet = "lab", Dataset = "fmnist", Version = 4, ChunkSize = 1024, Shards = manifest.Shards },
-            _ => new DatasetManifest { Format = 3, Fleet = "lab", Dataset = "fmnist", Version = 4, ChunkSize = 1024, Shards = manifest.Shards },
+            _ => new DatasetManifest { Format = 4, Fleet = "lab", Dataset = "fmnist", Version = 4, ChunkSize = 1024, Shards = manifest.Shards },
         };
 
         Assert.Contains(expected, broken.Validate(), StringComparison.Ordinal);

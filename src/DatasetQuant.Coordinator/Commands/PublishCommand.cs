@@ -37,7 +37,8 @@ internal static class PublishCommand
         {
             Description = "Folder of .dqs shard files; each becomes a shard of the manifest, in name order. A folder written with " +
                           "'dq quantize --codes embedded' (its .dqo order beside the shards) is cut into layers in DIR/layers and published as " +
-                          "protocol version 2: each device pulls only the layers its budget keeps.",
+                          "protocol version 2: each device pulls only the layers its budget keeps. With --db, layers also end at the fleet's " +
+                          "budgets and the copy a device holds there is served whole (protocol version 3, see --prefixes).",
             HelpName = "DIR",
             Validators = { r => AddError(r, Directory.Exists(r.GetValueOrDefault<string?>()) ? null : $"the folder '{r.GetValueOrDefault<string?>()}' does not exist.") },
         };
@@ -59,9 +60,16 @@ internal static class PublishCommand
             HelpName = "N",
             Validators = { r => AddError(r, r.GetValueOrDefault<long?>() is <= 0 ? "--version must be at least 1." : null) },
         };
+        var prefixes = new Option<bool>("--prefixes")
+        {
+            Description = "With --db, also write the copy a device holds at each of the fleet's budgets (at most 32), which a device " +
+                          "fetches whole instead of its layers (protocol version 3: devices before it refuse the manifest). false publishes protocol version 2.",
+            HelpName = "true|false",
+            DefaultValueFactory = _ => true,
+        };
         var command = new Command("publish", "Publish a folder of shards, or a generator, to the whole fleet: signed manifest (retained), then every chunk.")
         {
-            broker, fleet, dataset, shards, generator, key, db, version, tlsCa, tlsCert, tlsKey,
+            broker, fleet, dataset, shards, generator, key, db, version, prefixes, tlsCa, tlsCert, tlsKey,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -92,13 +100,16 @@ internal static class PublishCommand
                     parseResult.GetValue(broker)!, $"dq-coordinator-publish-{fleetName}-{Environment.ProcessId}",
                     parseResult.GetValue(tlsCa), parseResult.GetValue(tlsCert), parseResult.GetValue(tlsKey));
                 await using var connection = await MqttConnection.ConnectAsync(options, loggerFactory.CreateLogger<MqttConnection>(), cancellationToken);
-                var push = new DatasetPush(connection, new SyncTopics(fleetName), signer, store, new DqsShardDescriber(), TimeProvider.System, loggerFactory);
+                var push = new DatasetPush(connection, new SyncTopics(fleetName), signer, store, new DqsShardDescriber(), TimeProvider.System, loggerFactory)
+                {
+                    WritePrefixes = parseResult.GetValue(prefixes),
+                };
                 var result = generatorPath is null
                     ? await push.RunAsync(parseResult.GetValue(dataset)!, parseResult.GetValue(shards)!, parseResult.GetValue(version), cancellationToken)
                     : await push.RunGeneratorAsync(parseResult.GetValue(dataset)!, generatorPath, parseResult.GetValue(version), cancellationToken);
                 var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);
                 stdout.WriteLine(result.Layered ? string.Create(CultureInfo.InvariantCulture,
-                    $"published {result.Dataset} v{result.Version} (protocol version 2): {result.Shards} layers (also ending at {result.BudgetCuts} device budget{(result.BudgetCuts == 1 ? "" : "s")}), {ByteSize.Format(result.ShardBytes)}; nothing broadcast: each device pulls the layers its budget keeps from a serving coordinator") : string.Create(CultureInfo.InvariantCulture,
+                    $"published {result.Dataset} v{result.Version} (protocol version {result.Format}): {result.Shards} layers (also ending at {result.BudgetCuts} device budget{(result.BudgetCuts == 1 ? "" : "s")}) and {result.Prefixes} prefix{(result.Prefixes == 1 ? "" : "es")} served whole, {ByteSize.Format(result.ShardBytes)}; nothing broadcast: each device pulls what its budget keeps from a serving coordinator") : string.Create(CultureInfo.InvariantCulture,
                     $"published {result.Dataset} v{result.Version}: {result.Shards} {(generatorPath is null ? "shards" : "generator files")}, {ByteSize.Format(result.ShardBytes)}, " +
                     $"{result.Chunks} chunks ({ByteSize.Format(result.BytesPublished)} on the wire) in {seconds:F2} s, {result.ShardBytes / seconds / 1e6:F1} MB/s"));
                 stdout.WriteLine(result.Recorded

@@ -13,10 +13,14 @@ namespace DatasetQuant.Coordinator.Publishing;
 /// <summary>What one push cost and how long it took.</summary>
 /// <param name="BroadcastStarted">Stopwatch timestamp taken just before the manifest went out.</param>
 /// <param name="Elapsed">From the manifest's publish to the broker's acknowledgement of the last chunk.</param>
+/// <param name="Shards">Shards, or for layers the layers alone.</param>
+/// <param name="ShardBytes">The files' bytes: shards, or layers and prefixes.</param>
+/// <param name="Format">The manifest's protocol version.</param>
 /// <param name="BudgetCuts">For layers: the device budgets, below the whole dataset, that a layer ends at (<see cref="LayerCutPoints"/>).</param>
+/// <param name="Prefixes">For layers: the prefixes served whole (protocol version 3).</param>
 public sealed record DatasetPushResult(
     string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded, bool Layered = false,
-    int BudgetCuts = 0);
+    int Format = DatasetManifest.ShardsFormat, int BudgetCuts = 0, int Prefixes = 0);
 
 /// <summary>
 /// One dataset push: picks the next manifest version (above what the store and the broker's retained manifest hold),
@@ -30,6 +34,9 @@ public sealed class DatasetPush(
 
     /// <summary>How long to wait for the broker's retained manifest after subscribing; none by then means none.</summary>
     public TimeSpan RetainedManifestWait { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether layers published with the fleet's budgets also serve the copy at each whole (protocol version 3).</summary>
+    public bool WritePrefixes { get; init; } = true;
 
     public async Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
     {
@@ -51,12 +58,12 @@ public sealed class DatasetPush(
         var result = await PushAsync(
             dataset,
             v => LayeredManifestBuilder.LayerDirectory(directory, v),
-            v => built = LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts),
+            v => built = LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, prefixes: WritePrefixes),
             requestedVersion,
             cancellationToken);
         LayeredManifestBuilder.RemoveOlderLayers(directory, result.Version);
         // A budget at or above the whole dataset's held size needs no cut.
-        return result with { BudgetCuts = cuts.Count(cut => cut < built!.FullHeldBytes) };
+        return result with { BudgetCuts = cuts.Count(cut => cut < built!.FullHeldBytes), Prefixes = ManifestPrefix.List(built!).Count() };
     }
 
     /// <summary>Publishes a generator (G.onnx and G.json, checked by the caller) as the next version of <paramref name="dataset"/>.</summary>
@@ -113,7 +120,9 @@ public sealed class DatasetPush(
                 new BroadcastRecord(topics.Fleet, dataset, version, startedAt, time.GetUtcNow(), result.Frames, meter.PayloadBytes), cancellationToken);
         }
 
-        return new DatasetPushResult(dataset, version, manifest.Shards.Count, manifest.TotalBytes, result.Frames, meter.PayloadBytes, started, elapsed, recorded, manifest.IsLayered);
+        return new DatasetPushResult(
+            dataset, version, manifest.IsLayered ? manifest.LayerCount : manifest.Shards.Count, manifest.TotalBytes, result.Frames, meter.PayloadBytes, started, elapsed, recorded,
+            manifest.IsLayered, manifest.Format);
     }
 
     private async Task<long> ReadRetainedVersionAsync(string dataset, CancellationToken cancellationToken)

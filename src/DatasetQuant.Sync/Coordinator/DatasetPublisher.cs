@@ -52,8 +52,8 @@ public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topi
         if (manifest.IsLayered)
         {
             logger.LogInformation(
-                "Published dataset {Dataset} version {Version} as {Layers} layers of {Bytes} bytes (protocol version 2): devices pull the layers their budgets keep",
-                manifest.Dataset, manifest.Version, manifest.Shards.Count, manifest.TotalBytes);
+                "Published dataset {Dataset} version {Version} as {Layers} layers and {Prefixes} prefixes, {Bytes} bytes (protocol version {Format}): devices pull what their budgets keep",
+                manifest.Dataset, manifest.Version, manifest.LayerCount, ManifestPrefix.List(manifest).Count(), manifest.TotalBytes, manifest.Format);
         }
         else
         {

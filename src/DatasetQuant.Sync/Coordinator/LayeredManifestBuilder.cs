@@ -11,7 +11,9 @@ namespace DatasetQuant.Sync.Coordinator;
 /// Builds the (unsigned) protocol version 2 manifest of a directory written by <c>dq quantize --codes embedded</c>: its
 /// shards and increment order (<c>{prefix}.dqo</c>) are cut into layers (<see cref="LayerBuilder"/>, docs/format.md §13)
 /// written to <c>{directory}/layers/v{version}/</c>, and every layer becomes a manifest entry with its place in the order and the
-/// bytes a device holds after it. The layer files are what devices fetch and what repairs are served from.
+/// bytes a device holds after it. The layer files are what devices fetch and what repairs are served from. Given the
+/// fleet's budgets, layers also end at each, and the copy a device holds there is written beside them as a prefix served
+/// whole (<see cref="LayerPrefixes"/>); the manifest is then protocol version 3.
 /// </summary>
 public static class LayeredManifestBuilder
 {
@@ -62,7 +64,7 @@ public static class LayeredManifestBuilder
 
     public static DatasetManifest Build(
         string fleet, string dataset, long version, string shardDirectory, int chunkSize = ChunkFrameConstants.MaxPayload,
-        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null)
+        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null, bool prefixes = true)
     {
         SyncNames.Require(fleet, nameof(fleet));
         SyncNames.Require(dataset, nameof(dataset));
@@ -76,13 +78,12 @@ public static class LayeredManifestBuilder
         if (Directory.Exists(layerDirectory))
         {
             // An earlier attempt at this version (whose record lost, say): its layers must not linger.
-            foreach (var stale in Directory.GetFiles(layerDirectory, "*" + LayerFile.FileExtension))
-            {
-                File.Delete(stale);
-            }
+            Directory.Delete(layerDirectory, recursive: true);
         }
 
-        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cutAtHeldBytes);
+        var cuts = cutAtHeldBytes?.ToList() ?? [];
+        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cuts);
+        var written = prefixes ? LayerPrefixes.Write(layers, LayerPrefixes.CountsAt(layers, cuts), layerDirectory, dataset, cancellationToken) : [];
         var widths = new byte[order.SampleCount];
         var pixels = (long)order.PixelsPerSample;
         long bits = 0, stored = 0;
@@ -118,9 +119,29 @@ public static class LayeredManifestBuilder
             });
         }
 
+        foreach (var prefix in written)
+        {
+            var last = shards[prefix.Layers - 1];
+            foreach (var (path, size, part) in (ReadOnlySpan<(string, long, string)>)[(prefix.ShardPath, prefix.ShardBytes, ManifestPrefix.ShardPart), (prefix.HeldPath, prefix.HeldBytes, ManifestPrefix.HeldPart)])
+            {
+                using var stream = File.OpenRead(path);
+                shards.Add(new ManifestShard
+                {
+                    Id = shards.Count,
+                    Name = Path.GetFileName(path),
+                    Size = size,
+                    Sha256 = Convert.ToHexStringLower(SHA256.HashData(stream)),
+                    BitBudget = last.BitBudget,
+                    BitsPerPixel = last.BitsPerPixel,
+                    SampleCount = last.SampleCount,
+                    Prefix = new ManifestPrefix { Layers = prefix.Layers, Part = part },
+                });
+            }
+        }
+
         return new DatasetManifest
         {
-            Format = DatasetManifest.LayersFormat,
+            Format = written.Count > 0 ? DatasetManifest.PrefixesFormat : DatasetManifest.LayersFormat,
             Fleet = fleet,
             Dataset = dataset,
             Version = version,

@@ -22,7 +22,7 @@ internal sealed partial class DeviceStore
     {
         var (before, after) = (old.Signed.Manifest, holdings.Signed.Manifest);
         var kept = 0;
-        while (before.IsLayered && after.IsLayered && kept < old.LayersApplied && kept < after.Shards.Count
+        while (before.IsLayered && after.IsLayered && kept < old.LayersApplied && kept < after.LayerCount
                && before.Shards[kept].Name == after.Shards[kept].Name && before.Shards[kept].Sha256 == after.Shards[kept].Sha256)
         {
             kept++;
@@ -47,6 +47,21 @@ internal sealed partial class DeviceStore
             DeleteLayered(after.Dataset);
             holdings.Shards.Clear();
         }
+    }
+
+    /// <summary>
+    /// Makes a verified prefix (its shard and held increments, already on flash under their manifest names) the held
+    /// copy. The old held increments go first, so a power cut before both renames leaves a shard without held
+    /// increments, which start-up deletes, and never a pair that does not match.
+    /// </summary>
+    public ProgressiveHoldings InstallPrefix(string dataset, string shardPath, string heldPath)
+    {
+        var layered = ProgressiveHoldingsPaths(dataset);
+        DurableFile.Delete(layered.Held);
+        File.Move(shardPath, layered.Shard, overwrite: true);
+        File.Move(heldPath, layered.Held, overwrite: true);
+        DurableFile.SyncDirectory(DatasetDirectory(dataset));
+        return OpenLayered(dataset);
     }
 
     /// <summary>Deletes a layered dataset's shard and held increments (the held increments first: alone, they are refused on open).</summary>

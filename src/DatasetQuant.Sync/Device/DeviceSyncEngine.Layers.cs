@@ -6,10 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace DatasetQuant.Sync.Device;
 
 /// <summary>
-/// Layered datasets (protocol version 2, docs/protocol.md §7–8): the device turns its share of the budget into the
+/// Layered datasets (protocol versions 2 and 3, docs/protocol.md §7–8): the device turns its share of the budget into the
 /// longest prefix of layers whose held bytes fit it, pulls the next batch of layers it lacks (nothing is broadcast),
 /// applies each complete batch to its single shard (<see cref="Core.Progressive.ProgressiveHoldings"/>) and deletes the
-/// layer files; a lower budget forgets the last layers locally, a higher one pulls the next.
+/// layer files, or takes a prefix of layers served whole where that costs fewer bytes; a lower budget forgets the last
+/// layers locally, a higher one pulls the next.
 /// </summary>
 public sealed partial class DeviceSyncEngine
 {
@@ -23,10 +24,24 @@ public sealed partial class DeviceSyncEngine
     private int LayerBatchEnd(DatasetHoldings holdings) =>
         BudgetPlan.LayerBatchEnd(holdings.Signed.Manifest, holdings.LayersApplied, holdings.LayeredBytes, TargetLayers(holdings));
 
-    /// <summary>Whether a layer file is to be fetched now: in the current batch, neither received nor being committed.</summary>
-    private bool NeedsLayer(DatasetHoldings holdings, ManifestShard layer) =>
-        layer.Id >= holdings.LayersApplied && layer.Id < LayerBatchEnd(holdings) && holdings.Find(layer.Id) is null
-        && !_commits.ContainsKey((holdings.Signed.Manifest.Dataset, layer.Id));
+    /// <summary>
+    /// Whether a file of a layered dataset is to be fetched now, neither received nor being committed: the two files of
+    /// the prefix the device takes in place of layers (<see cref="PlannedPrefix"/>), else the layers of the current batch.
+    /// </summary>
+    private bool NeedsLayer(DatasetHoldings holdings, ManifestShard entry)
+    {
+        if (holdings.Find(entry.Id) is not null || _commits.ContainsKey((holdings.Signed.Manifest.Dataset, entry.Id)))
+        {
+            return false;
+        }
+
+        if (PlannedPrefix(holdings) is { } prefix)
+        {
+            return entry.Id == prefix.Shard.Id || entry.Id == prefix.Held.Id;
+        }
+
+        return entry.Layer is not null && entry.Id >= holdings.LayersApplied && entry.Id < LayerBatchEnd(holdings);
+    }
 
     /// <summary>A layer file passed its SHA-256 and is in place: apply its batch once the batch is complete.</summary>
     private void FinishLayerCommit(DatasetHoldings holdings, ManifestShard layer)
@@ -38,22 +53,37 @@ public sealed partial class DeviceSyncEngine
         ApplyReceivedLayers(holdings, "received");
     }
 
-    /// <summary>Applies the current batch when all its layer files are here; then pulls the next batch or reports the dataset stored.</summary>
+    /// <summary>
+    /// Installs the planned prefix, or applies the current batch, when all its files are here; then pulls what comes
+    /// next or reports the dataset stored.
+    /// </summary>
     private void ApplyReceivedLayers(DatasetHoldings holdings, string reason)
     {
         var manifest = holdings.Signed.Manifest;
-        var (from, to) = (holdings.LayersApplied, LayerBatchEnd(holdings));
-        for (var id = from; id < to; id++)
+        if (PlannedPrefix(holdings) is { } prefix)
         {
-            if (holdings.Find(id) is null)
+            if (holdings.Find(prefix.Shard.Id) is null || holdings.Find(prefix.Held.Id) is null)
             {
                 return;
             }
-        }
 
-        if (to > from)
+            InstallPrefix(holdings, prefix);
+        }
+        else
         {
-            ApplyLayers(holdings, from, to);
+            var (from, to) = (holdings.LayersApplied, LayerBatchEnd(holdings));
+            for (var id = from; id < to; id++)
+            {
+                if (holdings.Find(id) is null)
+                {
+                    return;
+                }
+            }
+
+            if (to > from)
+            {
+                ApplyLayers(holdings, from, to);
+            }
         }
 
         if (IsComplete(holdings))
@@ -83,7 +113,7 @@ public sealed partial class DeviceSyncEngine
             (holdings.LayersApplied, holdings.LayeredBytes) = (to, layered.HeldBytes);
             _logger.LogInformation(
                 "Applied layers {From}..{To} of dataset {Dataset} version {Version}: {Before} -> {After} bytes held, {Layers} of {Count} layers",
-                from, to - 1, dataset, manifest.Version, before, holdings.LayeredBytes, to, manifest.Shards.Count);
+                from, to - 1, dataset, manifest.Version, before, holdings.LayeredBytes, to, manifest.LayerCount);
         }
         catch (Exception ex) when (ex is DqsFormatException or InvalidDataException or ArgumentException)
         {
@@ -113,9 +143,16 @@ public sealed partial class DeviceSyncEngine
         var manifest = holdings.Signed.Manifest;
         var dataset = manifest.Dataset;
         var target = TargetLayers(holdings);
+        var planned = PlannedPrefix(holdings);
         var changed = false;
         for (var id = target; id < manifest.Shards.Count; id++)
         {
+            // Layers beyond the target, and the prefixes the device no longer takes.
+            if (manifest.Shards[id].Prefix is not null && (id == planned?.Shard.Id || id == planned?.Held.Id))
+            {
+                continue;
+            }
+
             var path = _store.ShardPath(dataset, manifest.Shards[id]);
             if (_assemblies.Remove((dataset, id), out var assembly))
             {

@@ -60,8 +60,8 @@ public sealed partial class DeviceSyncEngine
         if (manifest.IsLayered)
         {
             _logger.LogInformation(
-                "Accepted manifest for dataset {Dataset} version {Version} (protocol version 2): {Layers} layers, {Bytes} bytes at full precision; the budget keeps {Target} ({Kept} already held)",
-                manifest.Dataset, manifest.Version, manifest.Shards.Count, manifest.FullHeldBytes, TargetLayers(holdings), holdings.LayersApplied);
+                "Accepted manifest for dataset {Dataset} version {Version} (protocol version {Format}): {Layers} layers, {Bytes} bytes at full precision; the budget keeps {Target} ({Kept} already held)",
+                manifest.Dataset, manifest.Version, manifest.Format, manifest.LayerCount, manifest.FullHeldBytes, TargetLayers(holdings), holdings.LayersApplied);
         }
         else
         {

@@ -16,6 +16,9 @@ public sealed class DatasetManifest
     /// <summary>Protocol version 2: the layers of an embedded-code dataset; a device takes the prefix its budget holds.</summary>
     public const int LayersFormat = 2;
 
+    /// <summary>Protocol version 3: layers as in version 2, then prefixes of them served whole (<see cref="ManifestPrefix"/>).</summary>
+    public const int PrefixesFormat = 3;
+
     public const int MaxShards = 65_536;
 
     public const string ShardsKind = "shards";
@@ -25,7 +28,7 @@ public sealed class DatasetManifest
     /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
     public const long MaxShardSize = 64L << 30;
 
-    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/> or <see cref="LayersFormat"/>.</summary>
+    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/>, <see cref="LayersFormat"/> or <see cref="PrefixesFormat"/>.</summary>
     public int Format { get; init; } = ShardsFormat;
 
     public string Fleet { get; init; } = "";
@@ -62,13 +65,29 @@ public sealed class DatasetManifest
 
     public bool IsGenerator => Kind == GeneratorKind;
 
-    public bool IsLayered => Format == LayersFormat;
+    /// <summary>Layers (format 2, or format 3 with its prefixes after them).</summary>
+    public bool IsLayered => Format is LayersFormat or PrefixesFormat;
+
+    /// <summary>The layer entries, which come first: all shards in format 2, those before the prefixes in format 3.</summary>
+    public int LayerCount
+    {
+        get
+        {
+            var count = 0;
+            while (IsLayered && count < Shards.Count && Shards[count].Layer is not null)
+            {
+                count++;
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>
     /// What the dataset occupies on a device that holds all of it: the shards' total, or for layers the held bytes after
     /// the last one (its single shard and held increments; the layer files are deleted once applied).
     /// </summary>
-    public long FullHeldBytes => IsLayered && Shards.Count > 0 ? Shards[^1].Layer!.HeldBytesAfter : TotalBytes;
+    public long FullHeldBytes => IsLayered && LayerCount > 0 ? Shards[LayerCount - 1].Layer!.HeldBytesAfter : TotalBytes;
 
     public ManifestShard? FindShard(int id)
     {
@@ -85,10 +104,10 @@ public sealed class DatasetManifest
 
     public string? Validate()
     {
-        if (Format is not (ShardsFormat or LayersFormat))
+        if (Format is not (ShardsFormat or LayersFormat or PrefixesFormat))
         {
             // Named first and alone: a device logs it and keeps what it holds (docs/protocol.md §7, "Versions").
-            return $"dataset '{Dataset}' version {Version}: manifest format {Format} is not supported (this device reads formats {ShardsFormat} and {LayersFormat})";
+            return $"dataset '{Dataset}' version {Version}: manifest format {Format} is not supported (this device reads formats {ShardsFormat}, {LayersFormat} and {PrefixesFormat})";
         }
 
         var error = MessageRules.Name(Fleet, "manifest.fleet")
@@ -153,8 +172,11 @@ public sealed class ManifestShard
 
     public long SampleCount { get; init; }
 
-    /// <summary>In a <see cref="DatasetManifest.LayersFormat"/> manifest, where this file sits in the dataset's layers; null otherwise.</summary>
+    /// <summary>In a layered manifest, where this file sits in the dataset's layers; null otherwise.</summary>
     public ManifestLayer? Layer { get; init; }
+
+    /// <summary>In a <see cref="DatasetManifest.PrefixesFormat"/> manifest, the prefix of layers this file is part of; null otherwise.</summary>
+    public ManifestPrefix? Prefix { get; init; }
 
     public int ChunkCount(int chunkSize) => (int)((Size + chunkSize - 1) / chunkSize);
 

@@ -1,7 +1,7 @@
 namespace DatasetQuant.Sync.Messages;
 
 /// <summary>
-/// A layer file's place in its dataset (protocol version 2): the increments of the dataset's order it carries and what
+/// A layer file's place in its dataset (protocol versions 2 and 3): the increments of the dataset's order it carries and what
 /// a device holds once it has applied it and every layer before it. The shard entry it belongs to gives the file's
 /// name, size and SHA-256; its <c>bitBudget</c>, <c>bitsPerPixel</c> and <c>sampleCount</c> describe the held copy after
 /// the layer (payload bits, mean bits per pixel over every source sample, samples stored).
@@ -20,33 +20,38 @@ public sealed class ManifestLayer
     public int ChunkCount { get; init; }
 
     /// <summary>
-    /// Rules a layered manifest keeps: shards are layers 0..n−1 in order, each with its layer fields; increments follow
-    /// on from the layer before; held bytes grow with every layer; no layer entry in a version-1 manifest.
+    /// Rules a layered manifest keeps: layers 0..n−1 come first, in order, each with its layer fields; increments follow
+    /// on from the layer before; held bytes grow with every layer; then, in format 3 only, the prefixes
+    /// (<see cref="ManifestPrefix"/>). No layer or prefix entry in a version-1 manifest.
     /// </summary>
     internal static string? Validate(DatasetManifest manifest)
     {
         if (!manifest.IsLayered)
         {
-            return manifest.Shards.Exists(s => s.Layer is not null) ? "field 'layer' appears in a format 1 manifest" : null;
+            return manifest.Shards.Exists(s => s.Layer is not null || s.Prefix is not null) ? "field 'layer' or 'prefix' appears in a format 1 manifest" : null;
         }
 
         if (manifest.Kind != DatasetManifest.ShardsKind)
         {
-            return $"field 'manifest.kind' is '{manifest.Kind}'; a format {DatasetManifest.LayersFormat} manifest carries '{DatasetManifest.ShardsKind}'";
+            return $"field 'manifest.kind' is '{manifest.Kind}'; a format {manifest.Format} manifest carries '{DatasetManifest.ShardsKind}'";
         }
 
-        long increments = 0, held = 0;
-        for (var i = 0; i < manifest.Shards.Count; i++)
+        // The names the applied layers make on a device (docs/protocol.md §9): no file of the manifest may take them.
+        var held = new[] { manifest.Dataset + ".dqs", manifest.Dataset + ".dqh" };
+        if (manifest.Shards.Find(s => held.Contains(s.Name, StringComparer.Ordinal)) is { } clash)
+        {
+            return $"shard {clash.Id}: field 'name' is '{clash.Name}', the name of the copy a device holds";
+        }
+
+        var count = manifest.LayerCount;
+        long increments = 0, heldBytes = 0;
+        for (var i = 0; i < count; i++)
         {
             var shard = manifest.Shards[i];
-            if (shard.Layer is not { } layer)
+            var layer = shard.Layer!;
+            if (shard.Id != i || shard.Prefix is not null)
             {
-                return $"shard {shard.Id}: field 'layer' is missing in a format {DatasetManifest.LayersFormat} manifest";
-            }
-
-            if (shard.Id != i)
-            {
-                return $"shard {shard.Id}: layers must be listed in order with ids 0..{manifest.Shards.Count - 1} (position {i})";
+                return $"shard {shard.Id}: layers must be listed first, in order with ids 0..{count - 1} and no 'prefix' (position {i})";
             }
 
             if (layer.FirstIncrement != increments || layer.IncrementCount <= 0)
@@ -54,9 +59,9 @@ public sealed class ManifestLayer
                 return $"layer {i}: field 'firstIncrement' is {layer.FirstIncrement} with {layer.IncrementCount} increments; expected {increments} and at least 1";
             }
 
-            if (layer.HeldBytesAfter <= held)
+            if (layer.HeldBytesAfter <= heldBytes)
             {
-                return $"layer {i}: field 'heldBytesAfter' is {layer.HeldBytesAfter}, not above the {held} of the layer before";
+                return $"layer {i}: field 'heldBytesAfter' is {layer.HeldBytesAfter}, not above the {heldBytes} of the layer before";
             }
 
             if (layer.ChunkCount != shard.ChunkCount(manifest.ChunkSize))
@@ -65,17 +70,27 @@ public sealed class ManifestLayer
             }
 
             increments += layer.IncrementCount;
-            held = layer.HeldBytesAfter;
+            heldBytes = layer.HeldBytesAfter;
         }
 
-        return increments > int.MaxValue ? "the layers carry more than 2^31 increments" : null;
+        if (increments > int.MaxValue)
+        {
+            return "the layers carry more than 2^31 increments";
+        }
+
+        if (count < manifest.Shards.Count && manifest.Format == DatasetManifest.LayersFormat)
+        {
+            return $"shard {manifest.Shards[count].Id}: field 'layer' is missing in a format {DatasetManifest.LayersFormat} manifest";
+        }
+
+        return count == 0 ? $"shard {manifest.Shards[0].Id}: field 'layer' is missing; a format {manifest.Format} manifest lists its layers first" : ManifestPrefix.Validate(manifest, count);
     }
 
     /// <summary>How many of <paramref name="manifest"/>'s layers fit <paramref name="budgetBytes"/>: the longest prefix whose held bytes do.</summary>
     public static int LayersWithin(DatasetManifest manifest, long budgetBytes)
     {
         var count = 0;
-        while (count < manifest.Shards.Count && manifest.Shards[count].Layer!.HeldBytesAfter <= budgetBytes)
+        while (count < manifest.Shards.Count && manifest.Shards[count].Layer is { } layer && layer.HeldBytesAfter <= budgetBytes)
         {
             count++;
         }

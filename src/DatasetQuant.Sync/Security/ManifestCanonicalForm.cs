@@ -20,7 +20,8 @@ namespace DatasetQuant.Sync.Security;
 /// </code>
 /// A format 2 (layers) manifest starts with <c>dq-manifest/2</c> and adds to each shard line
 /// <c>:{firstIncrement}:{incrementCount}:{heldBytesAfter}:{chunkCount}</c>, so a device that knows only format 1
-/// fails to verify it instead of taking its layer files for shards.
+/// fails to verify it instead of taking its layer files for shards. A format 3 manifest starts with
+/// <c>dq-manifest/3</c>; its layer lines are format 2's, and each prefix line adds <c>:prefix:{layers}:{part}</c>.
 /// </summary>
 public static class ManifestCanonicalForm
 {
@@ -28,10 +29,17 @@ public static class ManifestCanonicalForm
 
     public const string LayersHeader = "dq-manifest/2";
 
+    public const string PrefixesHeader = "dq-manifest/3";
+
     public static byte[] GetBytes(DatasetManifest manifest)
     {
         var text = new StringBuilder(128 + (manifest.Shards.Count * 140));
-        Line(text, manifest.IsLayered ? LayersHeader : Header);
+        Line(text, manifest.Format switch
+        {
+            DatasetManifest.LayersFormat => LayersHeader,
+            DatasetManifest.PrefixesFormat => PrefixesHeader,
+            _ => Header,
+        });
         Line(text, $"fleet:{manifest.Fleet}");
         Line(text, $"dataset:{manifest.Dataset}");
         if (manifest.Kind != DatasetManifest.ShardsKind)
@@ -50,6 +58,10 @@ public static class ManifestCanonicalForm
             if (manifest.IsLayered && shard.Layer is { } layer)
             {
                 line += Invariant($":{layer.FirstIncrement}:{layer.IncrementCount}:{layer.HeldBytesAfter}:{layer.ChunkCount}");
+            }
+            else if (manifest.Format == DatasetManifest.PrefixesFormat && shard.Prefix is { } prefix)
+            {
+                line += Invariant($":prefix:{prefix.Layers}:{prefix.Part}");
             }
 
             Line(text, line);

@@ -24,7 +24,9 @@ public sealed record FleetSequenceStep(double BitsPerPixel, long BudgetBytes, lo
 /// increment order into layers; each device's budget is the file size <c>dq quantize --budget {bpp}bpp</c> writes
 /// (per-width refitted codes, adaptive, class coverage), and the device takes the layers that fit. Reported per budget:
 /// bytes received and kept, the held copy's pixel MSE beside the coordinator-side quantize at the same file budget
-/// (refitted and embedded), and, when seeds are asked for, both trained and evaluated as in the budget sweep.
+/// (refitted and embedded), and, when seeds are asked for, both trained and evaluated as in the budget sweep. With the
+/// layers cut at the budgets, the copy held at each is also served whole (<see cref="LayerPrefixes"/>), as the
+/// coordinator serves it, and a device takes it where that costs fewer bytes than the layers.
 /// </summary>
 public static class FleetDeliveryExperiment
 {
@@ -49,7 +51,8 @@ public static class FleetDeliveryExperiment
         // As the coordinator does with the budgets it has assigned (LayerCutPoints), or only by growth.
         IEnumerable<long> cuts = cutAtBudgets ? [.. coordinators.Select(c => c.FileBytes), .. quotas, .. sequenceBudgets] : [];
         var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(work, "layers"), "data", minimumLayerBytes, cutAtHeldBytes: cuts);
-        log(Invariant($"published: {full.FileBytes} bytes at 8 bpp, {order.Increments.Count} increments in {layers.Count} layers of {layers.Sum(l => l.Bytes)} bytes{(cutAtBudgets ? ", cut at the devices' budgets" : string.Empty)}"));
+        var prefixes = LayerPrefixes.Write(layers, LayerPrefixes.CountsAt(layers, cuts), Path.Combine(work, "layers"), "data");
+        log(Invariant($"published: {full.FileBytes} bytes at 8 bpp, {order.Increments.Count} increments in {layers.Count} layers of {layers.Sum(l => l.Bytes)} bytes{(cutAtBudgets ? $", cut at the devices' budgets, {prefixes.Count} prefixes served whole" : string.Empty)}"));
         var embeddedTable = DistortionTable.Measure(train, statistics, PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default, embeddedCodes: true);
 
         var rows = new List<FleetDeliveryRow>();
@@ -62,7 +65,7 @@ public static class FleetDeliveryExperiment
             });
             var device = NewDevice(Path.Combine(work, Invariant($"device-{bpp}")));
             var count = LayerBuilder.LayersWithin(layers, budget);
-            var received = Pull(device, layers, 0, count);
+            var received = Pull(ref device, layers, prefixes, count);
             var widths = InputWidths(order, device.IncrementCount, full.SampleOrder);
             var deviceAccuracy = new List<double>();
             var coordinatorAccuracy = new List<double>();
@@ -84,7 +87,7 @@ public static class FleetDeliveryExperiment
         foreach (var quota in quotas)
         {
             var device = NewDevice(Path.Combine(work, Invariant($"device-quota-{quota}")));
-            var received = Pull(device, layers, 0, LayerBuilder.LayersWithin(layers, quota));
+            var received = Pull(ref device, layers, prefixes, LayerBuilder.LayersWithin(layers, quota));
             var widths = InputWidths(order, device.IncrementCount, full.SampleOrder);
             log(Invariant($"quota {quota}: received {received}, kept {device.HeldBytes}, held MSE {embeddedTable.MeanSquaredError(widths):F1}, widths 0..8 {string.Join(' ', widths.CountBy(w => w).OrderBy(p => p.Key).Select(p => $"{p.Key}:{p.Value}"))}"));
         }
@@ -98,7 +101,7 @@ public static class FleetDeliveryExperiment
             long received = 0;
             if (target > held)
             {
-                received = Pull(walker, layers, held, target);
+                received = Pull(ref walker, layers, prefixes, target);
             }
             else if (target < held)
             {
@@ -146,11 +149,23 @@ public static class FleetDeliveryExperiment
         return ProgressiveHoldings.Open(directory, "data");
     }
 
-    private static long Pull(ProgressiveHoldings device, IReadOnlyList<LayerInfo> layers, int from, int to)
+    /// <summary>Brings <paramref name="device"/> to <paramref name="to"/> layers as a device does: a prefix where it costs fewer bytes, then layers.</summary>
+    private static long Pull(ref ProgressiveHoldings device, IReadOnlyList<LayerInfo> layers, IReadOnlyList<LayerPrefix> prefixes, int to)
     {
-        var chosen = layers.Skip(from).Take(to - from).ToList();
+        long received = 0;
+        var count = LayerPrefixes.Choose(l => layers[l].Bytes, prefixes.Select(p => (p.Layers, p.Bytes)), device.LayerCount, to);
+        if (count > 0)
+        {
+            var prefix = prefixes.Single(p => p.Layers == count);
+            File.Copy(prefix.ShardPath, device.ShardPath, overwrite: true);
+            File.Copy(prefix.HeldPath, device.HeldPath, overwrite: true);
+            device = ProgressiveHoldings.Open(device.Directory, device.Name);
+            received += prefix.Bytes;
+        }
+
+        var chosen = layers.Skip(device.LayerCount).Take(to - device.LayerCount).ToList();
         device.Apply([.. chosen.Select(l => File.ReadAllBytes(l.Path))], [.. chosen.Select(l => l.Path)]);
-        return chosen.Sum(l => l.Bytes);
+        return received + chosen.Sum(l => l.Bytes);
     }
 
     private static double TrainAndEvaluate(IReadOnlyList<string> shards, ImageDataset train, ImageDataset test, int seed, int epochs, string modelPath)

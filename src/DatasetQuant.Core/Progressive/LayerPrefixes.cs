@@ -1,0 +1,127 @@
+using DatasetQuant.Core.Formats.Dqs;
+
+namespace DatasetQuant.Core.Progressive;
+
+/// <summary>
+/// A prefix of a dataset's layers served whole: the shard and held increments a device holds once it has applied
+/// layers <c>0..k−1</c>, byte for byte. A device that would otherwise pull those layers receives what it keeps and
+/// nothing more: every layer carries a header and, per entry, the sample, its widths and its reconstruction, which on
+/// small images weigh as much as the planes they deliver (docs/format.md §14).
+/// </summary>
+public sealed record LayerPrefix(int Layers, string ShardPath, long ShardBytes, string HeldPath, long HeldBytes)
+{
+    public long Bytes => ShardBytes + HeldBytes;
+}
+
+/// <summary>Where prefixes are made (at the fleet's budgets, by the coordinator) and which one a device takes.</summary>
+public static class LayerPrefixes
+{
+    /// <summary>Prefixes at most per published version: each costs the coordinator its bytes on disk.</summary>
+    public const int MaxPrefixes = 32;
+
+    /// <summary>Layer bytes applied at a time while the prefixes are made.</summary>
+    private const long ApplyBatchBytes = 64L << 20;
+
+    public static string ShardFileName(string prefix, int layers) => $"{prefix}-P{layers:D5}{DqsConstants.FileExtension}";
+
+    public static string HeldFileName(string prefix, int layers) => $"{prefix}-P{layers:D5}{HeldIncrements.FileExtension}";
+
+    /// <summary>
+    /// The layer counts that end at <paramref name="cutAtHeldBytes"/>: for each, the longest prefix whose held bytes
+    /// fit it (none when not even layer 0 does), distinct, smallest first, at most <see cref="MaxPrefixes"/>.
+    /// </summary>
+    public static IReadOnlyList<int> CountsAt(IReadOnlyList<LayerInfo> layers, IEnumerable<long> cutAtHeldBytes) =>
+        [.. cutAtHeldBytes.Select(cut => LayerBuilder.LayersWithin(layers, cut)).Where(count => count > 0).Distinct().Order().Take(MaxPrefixes)];
+
+    /// <summary>
+    /// Writes the prefix of each of <paramref name="counts"/> layers into <paramref name="directory"/>, by applying the
+    /// layers exactly as a device does (<see cref="ProgressiveHoldings"/>), so each is what a device holding that many
+    /// layers holds.
+    /// </summary>
+    public static IReadOnlyList<LayerPrefix> Write(IReadOnlyList<LayerInfo> layers, IReadOnlyList<int> counts, string directory, string prefix, CancellationToken cancellationToken = default)
+    {
+        var prefixes = new List<LayerPrefix>(counts.Count);
+        if (counts.Count == 0)
+        {
+            return prefixes;
+        }
+
+        var scratch = Path.Combine(directory, $".prefixes-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            var holdings = ProgressiveHoldings.Open(scratch, prefix);
+            foreach (var count in counts.Distinct().Order())
+            {
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(count, layers.Count, nameof(counts));
+                while (holdings.LayerCount < count)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var batch = NextBatch(layers, holdings.LayerCount, count);
+                    holdings.Apply([.. batch.Select(l => File.ReadAllBytes(l.Path))], [.. batch.Select(l => Path.GetFileName(l.Path))]);
+                }
+
+                if (holdings.HeldBytes != layers[count - 1].HeldBytesAfter)
+                {
+                    throw new InvalidOperationException($"the prefix of {count} layers holds {holdings.HeldBytes} bytes; layer {count - 1} says {layers[count - 1].HeldBytesAfter}.");
+                }
+
+                var (shard, held) = (Path.Combine(directory, ShardFileName(prefix, count)), Path.Combine(directory, HeldFileName(prefix, count)));
+                File.Copy(holdings.ShardPath, shard, overwrite: true);
+                File.Copy(holdings.HeldPath, held, overwrite: true);
+                prefixes.Add(new LayerPrefix(count, shard, new FileInfo(shard).Length, held, new FileInfo(held).Length));
+            }
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+
+        return prefixes;
+    }
+
+    /// <summary>
+    /// Which prefix a device holding <paramref name="applied"/> layers and wanting <paramref name="target"/> should
+    /// fetch instead of layers: the one, among those beyond what it holds and within the target, that saves the most
+    /// bytes against pulling the layers it replaces; 0 when none saves any. <paramref name="layerBytes"/>(i) is layer
+    /// i's file size; <paramref name="prefixes"/> lists each prefix's layer count and bytes.
+    /// </summary>
+    public static int Choose(Func<int, long> layerBytes, IEnumerable<(int Layers, long Bytes)> prefixes, int applied, int target)
+    {
+        ArgumentNullException.ThrowIfNull(layerBytes);
+        var (best, bestSaving) = (0, 0L);
+        foreach (var (count, bytes) in prefixes)
+        {
+            if (count <= applied || count > target)
+            {
+                continue;
+            }
+
+            long replaced = 0;
+            for (var layer = applied; layer < count; layer++)
+            {
+                replaced += layerBytes(layer);
+            }
+
+            if (replaced - bytes > bestSaving)
+            {
+                (best, bestSaving) = (count, replaced - bytes);
+            }
+        }
+
+        return best;
+    }
+
+    private static List<LayerInfo> NextBatch(IReadOnlyList<LayerInfo> layers, int from, int to)
+    {
+        var batch = new List<LayerInfo>();
+        long bytes = 0;
+        for (var l = from; l < to && (batch.Count == 0 || bytes + layers[l].Bytes <= ApplyBatchBytes); l++)
+        {
+            batch.Add(layers[l]);
+            bytes += layers[l].Bytes;
+        }
+
+        return batch;
+    }
+}
