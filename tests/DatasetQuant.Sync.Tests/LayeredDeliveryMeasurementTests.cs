@@ -39,7 +39,7 @@ public sealed class LayeredDeliveryMeasurementTests(ITestOutputHelper output)
         var steps = new[] { 1.0, 2, 0.5 };
         var cuts = budgets.Select(b => b.Item2).Concat(steps.Select(bpp => EmbeddedFashionMnist.BudgetBytes(bpp, Samples)));
         var manifest = (await bed.PublishAsync("fmnist", 1, source, cuts)).Manifest;
-        output.WriteLine($"published: {manifest.Shards.Count} layers, {manifest.TotalBytes} bytes of layer files, {manifest.FullHeldBytes} held at full precision");
+        output.WriteLine($"published: {manifest.LayerCount} layers and {ManifestPrefix.List(manifest).Count()} prefixes, {manifest.TotalBytes} bytes of files, {manifest.FullHeldBytes} held at full precision");
         output.WriteLine("device | budget | layers | bytes kept | bytes received | received/kept | mean bpp held");
         foreach (var (device, budget) in devices)
         {
