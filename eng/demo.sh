@@ -132,7 +132,9 @@ mean_bits = fmnist["signed"]["manifest"]["shards"][layers - 1]["bitsPerPixel"] i
 samples = report["trainSamples"] + report["heldOutSamples"]
 print(f'{sys.argv[3]:<10} {int(sys.argv[4]):>12,} {budget:>12,} {kept:>12,} {fmnist.get("receivedBytes", 0):>14,} {mean_bits:>9.3f} {samples:>10,} '
       f'{report["generatorSamples"]:>10,} {report["heldOutAccuracy"]:>17.1%} {float(sys.argv[5]):>13.1%}')
-print(f'{"":<10} {layers} of {len(fmnist["signed"]["manifest"]["shards"])} layers applied')
+entries = fmnist["signed"]["manifest"]["shards"]
+prefixes = sorted({s["prefix"]["layers"] for s in entries if "prefix" in s})
+print(f'{"":<10} {layers} of {sum("layer" in s for s in entries)} layers applied; the manifest also serves the copies at {prefixes} layers whole')
 print(f'{"":<10} what the generator added: {report["generatorSamples"]:,} samples per epoch; {report["message"].split("; generator: ")[-1]}')
 PY
 done
