@@ -61,7 +61,7 @@ public sealed class LayerPrefixesTests
         var layers = Enumerable.Range(0, 100).Select(i => new LayerInfo($"l{i}", 1000, i, 1, 20_000 + (i * 1000L))).ToList();
 
         Assert.Equal([1, 11], LayerPrefixes.CountsAt(layers, [19_999, 20_000, 30_000, 30_500]));
-        Assert.Equal(LayerPrefixes.MaxPrefixes, LayerPrefixes.CountsAt(layers, Enumerable.Range(0, 90).Select(i => 20_000 + (i * 1000L))).Count);
+        Assert.Equal(LayerPrefixes.MaxWrittenPerVersion, LayerPrefixes.CountsAt(layers, Enumerable.Range(0, 90).Select(i => 20_000 + (i * 1000L))).Count);
     }
 
     [Theory]

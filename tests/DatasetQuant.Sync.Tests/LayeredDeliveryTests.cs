@@ -19,7 +19,7 @@ public sealed class LayeredDeliveryTests(ITestOutputHelper output)
     [Fact]
     public async Task A_device_holds_the_coordinators_shard_at_its_prefix_and_a_rise_pulls_only_the_added_layers_while_a_drop_downloads_nothing()
     {
-        await using var fleet = await Fleet.StartAsync();
+        await using var fleet = await MosquittoFleet.StartAsync();
         var bed = fleet.Bed;
         var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
         var budgets = new BudgetPublisher(bed.Coordinator, bed.Topics);
@@ -73,7 +73,7 @@ public sealed class LayeredDeliveryTests(ITestOutputHelper output)
     [Fact]
     public async Task A_device_whose_flash_is_below_the_full_precision_dataset_takes_it_and_resumes_a_layer_after_a_power_cut()
     {
-        await using var fleet = await Fleet.StartAsync();
+        await using var fleet = await MosquittoFleet.StartAsync();
         var bed = fleet.Bed;
         var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
         var fullBytes = new FileInfo(Directory.GetFiles(source, "*.dqs").Single()).Length;
@@ -114,7 +114,7 @@ public sealed class LayeredDeliveryTests(ITestOutputHelper output)
     [Fact]
     public async Task A_manifest_of_an_unknown_protocol_version_is_refused_with_its_dataset_and_version_and_the_held_copy_is_kept()
     {
-        await using var fleet = await Fleet.StartAsync();
+        await using var fleet = await MosquittoFleet.StartAsync();
         var bed = fleet.Bed;
         var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), 500);
         var device = await fleet.StartDeviceAsync("dev", o => o.FlashQuotaBytes = 100_000);
@@ -141,137 +141,5 @@ public sealed class LayeredDeliveryTests(ITestOutputHelper output)
         Assert.Equal(manifest.Shards[ManifestLayer.LayersWithin(manifest, 100_000) - 1].Layer!.HeldBytesAfter, device.Engine!.HeldBytes);
     }
 
-    [Fact]
-    public async Task A_device_at_a_budget_the_layers_end_at_receives_its_copy_whole_and_a_rise_then_pulls_only_the_layers_after_it()
-    {
-        await using var fleet = await Fleet.StartAsync();
-        var bed = fleet.Bed;
-        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
-        var cut = EmbeddedFashionMnist.BudgetBytes(1, Samples);
-        var budgets = new BudgetPublisher(bed.Coordinator, bed.Topics);
-        await budgets.PublishAsync("dev", version: 1, cut);
-        var device = await fleet.StartDeviceAsync("dev");
-        var published = await bed.PublishAsync("fmnist", 1, source, [cut]);
-        var manifest = published.Manifest;
-        Assert.Equal(DatasetManifest.PrefixesFormat, manifest.Format);
-        var prefix = ManifestPrefix.List(manifest).Single();
-        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(manifest, cut);
-        Assert.Equal(layers, prefix.Layers);
-
-        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held", bed.Log, 60_000);
-        // Exactly the copy's two files, each chunk once with its frame header: what it keeps and nothing more.
-        Assert.Equal(held, prefix.Shard.Size + prefix.Held.Size);
-        Assert.Equal(held + FrameHeaders(manifest, prefix.Shard, prefix.Held), device.Engine!.ChunkBytesReceived);
-        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected-1bpp.dqs")), File.ReadAllBytes(HeldShard(device)));
-        Assert.Equal(File.ReadAllBytes(published.ShardPath(prefix.Held)), File.ReadAllBytes(Path.ChangeExtension(HeldShard(device), ".dqh")));
-        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(device.DatasetDirectory("fmnist")).Select(Path.GetFileName).Order());
-        Assert.Contains(bed.Log.Lines, l => l.Contains($"Installed the prefix of {layers} layers of dataset fmnist", StringComparison.Ordinal));
-
-        // Above the copy, the layers after it: a prefix costs more than the precision a rise adds.
-        var before = device.Engine.ChunkBytesReceived;
-        var higher = EmbeddedFashionMnist.BudgetBytes(2, Samples);
-        await budgets.PublishAsync("dev", version: 2, higher);
-        var (layers2, increments2, held2) = EmbeddedFashionMnist.Prefix(manifest, higher);
-        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held2, $"{held2} bytes held", bed.Log, 60_000);
-        var added = manifest.Shards.Skip(layers).Take(layers2 - layers).ToArray();
-        Assert.Equal(added.Sum(s => s.Size) + FrameHeaders(manifest, added), device.Engine.ChunkBytesReceived - before);
-        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments2, bed.Root.File("expected-2bpp.dqs")), File.ReadAllBytes(HeldShard(device)));
-
-        // And back down: local, nothing received, and the copy is again byte for byte the one served at the cut.
-        before = device.Engine.ChunkBytesReceived;
-        await budgets.PublishAsync("dev", version: 3, cut);
-        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held, $"{held} bytes held again", bed.Log, 60_000);
-        Assert.Equal(before, device.Engine.ChunkBytesReceived);
-        Assert.Equal(File.ReadAllBytes(published.ShardPath(prefix.Held)), File.ReadAllBytes(Path.ChangeExtension(HeldShard(device), ".dqh")));
-    }
-
-    [Fact]
-    public async Task A_prefix_cut_off_by_a_power_cut_is_resumed_and_installed_after_the_restart()
-    {
-        await using var fleet = await Fleet.StartAsync();
-        var bed = fleet.Bed;
-        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
-        var quota = new FileInfo(Directory.GetFiles(source, "*.dqs").Single()).Length / 3;
-        var manifest = (await bed.PublishAsync("fmnist", 1, source, [quota])).Manifest;
-        var prefix = ManifestPrefix.List(manifest).Single();
-        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(manifest, quota);
-        Assert.Equal(layers, prefix.Layers);
-
-        // The prefix's shard is being assembled (16 KiB chunks, one per pull) when the power goes. It may complete
-        // between the look and the cut: then a new device tries again.
-        TestDevice? device = null;
-        long receivedBefore = 0;
-        for (var attempt = 0; attempt < 5 && device is null; attempt++)
-        {
-            var candidate = await fleet.StartDeviceAsync($"small-{attempt}", o => (o.FlashQuotaBytes, o.MaxChunksPerPull) = (quota, 1));
-            var partial = Path.Combine(candidate.DatasetDirectory("fmnist"), prefix.Shard.Name + ".partial");
-            await SyncTestBed.WaitUntilAsync(
-                () => (File.Exists(partial) && candidate.Engine!.ChunkBytesReceived >= 2 * SyncTestBed.ChunkSize) || candidate.Holds("fmnist", 1), "the prefix being assembled", bed.Log, 60_000);
-            await candidate.StopAsync();
-            if (File.Exists(partial))
-            {
-                (device, receivedBefore) = (candidate, candidate.Engine!.ChunkBytesReceived);
-            }
-        }
-
-        Assert.NotNull(device);
-        await fleet.RestartDeviceAsync(device);
-
-        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), "the prefix installed", bed.Log, 60_000);
-        Assert.True(bed.Log.Contains($"Resuming shard fmnist/{prefix.Shard.Name}"), "the prefix's shard was not resumed");
-        // What was on flash before the cut is not fetched again (a quarter of the shard); a few chunks in flight may come twice.
-        var received = receivedBefore + device.Engine!.ChunkBytesReceived;
-        Assert.InRange(received, held, held + FrameHeaders(manifest, prefix.Shard, prefix.Held) + (4 * (SyncTestBed.ChunkSize + 46)));
-        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected.dqs")), File.ReadAllBytes(HeldShard(device)));
-        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(device.DatasetDirectory("fmnist")).Select(Path.GetFileName).Order());
-    }
-
-    /// <summary>One frame header (40 bytes and the dataset's name) per chunk of each file.</summary>
-    private static long FrameHeaders(DatasetManifest manifest, params ManifestShard[] files) => files.Sum(f => f.ChunkCount(manifest.ChunkSize) * (40L + manifest.Dataset.Length));
-
-    private static string HeldShard(TestDevice device) => Path.Combine(device.DatasetDirectory("fmnist"), "fmnist.dqs");
-
-    /// <summary>A mosquitto on loopback with a <see cref="SyncTestBed"/> whose coordinator and devices connect to it.</summary>
-    private sealed class Fleet : IAsyncDisposable
-    {
-        private readonly MosquittoBroker _broker;
-        private readonly MqttConnectionFactory _factory = new();
-
-        private Fleet(MosquittoBroker broker, SyncTestBed bed) => (_broker, Bed) = (broker, bed);
-
-        public SyncTestBed Bed { get; }
-
-        public static async Task<Fleet> StartAsync()
-        {
-            var broker = await MosquittoBroker.StartAsync();
-            var coordinator = await new MqttConnectionFactory().ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url, ClientId = "dq-lab-coordinator" });
-            return new Fleet(broker, new SyncTestBed(coordinatorConnection: coordinator));
-        }
-
-        public async Task<TestDevice> StartDeviceAsync(string id, Action<DeviceSyncOptions>? configure = null)
-        {
-            var device = Bed.AddDevice(id, configure);
-            device.Start(await ConnectAsync(device.Options));
-            await Task.Delay(300); // subscribed before the manifest goes out; a late device pulls anyway
-            return device;
-        }
-
-        public async Task RestartDeviceAsync(TestDevice device)
-        {
-            await device.StopAsync();
-            device.Start(await ConnectAsync(device.Options));
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Bed.DisposeAsync();
-            await _broker.DisposeAsync();
-        }
-
-        private async Task<IMqttConnection> ConnectAsync(DeviceSyncOptions options)
-        {
-            options.BrokerUrl = _broker.Url;
-            return await _factory.ConnectAsync(options.ToConnectionOptions(DeviceSyncEngine.CreateWill(options)));
-        }
-    }
+    internal static string HeldShard(TestDevice device) => Path.Combine(device.DatasetDirectory("fmnist"), "fmnist.dqs");
 }

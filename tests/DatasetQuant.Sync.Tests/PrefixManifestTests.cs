@@ -67,9 +67,11 @@ public sealed class PrefixManifestTests
     [InlineData("layers", "field 'prefix.layers' is 4; expected 1..3")]
     [InlineData("order", "field 'prefix.part' must be 'shard' and then 'held'")]
     [InlineData("ids", "ids going on from them")]
-    [InlineData("unpaired", "prefixes come as pairs")]
+    [InlineData("unpaired", "each a pair of a 'shard' and a 'held' entry")]
+    [InlineData("none", "a format 3 manifest lists 1..64 prefixes")]
     [InlineData("in-format-2", "field 'layer' is missing in a format 2 manifest")]
     [InlineData("held-name", "the name of the copy a device holds")]
+    [InlineData("held-name-case", "the name of the copy a device holds")]
     public void A_prefix_that_breaks_a_rule_is_refused_naming_the_field(string defect, string expected)
     {
         var good = WithPrefix();
@@ -81,8 +83,10 @@ public sealed class PrefixManifestTests
             "order" => WithPrefix(shardPart: ManifestPrefix.HeldPart),
             "ids" => WithPrefix(heldId: 7),
             "unpaired" => Rebuilt(good, good.Shards.Take(4)),
+            "none" => Rebuilt(good, good.Shards.Take(3)),
             "in-format-2" => Rebuilt(good, good.Shards, DatasetManifest.LayersFormat),
-            _ => Rebuilt(good, good.Shards.Select(s => s.Id == 3 ? Copy(s, name: "fmnist.dqs") : s)),
+            "held-name" => Rebuilt(good, good.Shards.Select(s => s.Id == 3 ? Copy(s, name: "fmnist.dqs") : s)),
+            _ => Rebuilt(good, good.Shards.Select(s => s.Id == 4 ? Copy(s, name: "FMNIST.DQH") : s)),
         };
 
         Assert.Contains(expected, broken!.Validate(), StringComparison.Ordinal);

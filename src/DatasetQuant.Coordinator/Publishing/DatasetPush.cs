@@ -96,7 +96,10 @@ public sealed class DatasetPush(
         if (store is not null)
         {
             var record = new DatasetRecord(topics.Fleet, dataset, version, startedAt, directory,
-                manifest.Shards.Select(s => new DatasetShard(s.Id, s.Name, s.Size, s.Sha256, s.SampleCount)).ToList())
+                // A layered dataset's progress counts layers (a device reports one entry per layer applied), not the
+                // prefixes served in their place; repairs are served from the signed manifest, which lists both.
+                manifest.Shards.Take(manifest.IsLayered ? manifest.LayerCount : manifest.Shards.Count)
+                    .Select(s => new DatasetShard(s.Id, s.Name, s.Size, s.Sha256, s.SampleCount)).ToList())
             {
                 SignedManifest = SyncMessageCodec.Serialize(signed),
                 Kind = manifest.IsGenerator ? DatasetKinds.Generator : DatasetKinds.Dataset,

@@ -1,4 +1,5 @@
 using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.IO;
 
 namespace DatasetQuant.Core.Progressive;
 
@@ -16,8 +17,8 @@ public sealed record LayerPrefix(int Layers, string ShardPath, long ShardBytes, 
 /// <summary>Where prefixes are made (at the fleet's budgets, by the coordinator) and which one a device takes.</summary>
 public static class LayerPrefixes
 {
-    /// <summary>Prefixes at most per published version: each costs the coordinator its bytes on disk.</summary>
-    public const int MaxPrefixes = 32;
+    /// <summary>Prefixes a publish writes at most: each costs the coordinator its bytes on disk (a manifest may list 64).</summary>
+    public const int MaxWrittenPerVersion = 32;
 
     /// <summary>Layer bytes applied at a time while the prefixes are made.</summary>
     private const long ApplyBatchBytes = 64L << 20;
@@ -28,10 +29,10 @@ public static class LayerPrefixes
 
     /// <summary>
     /// The layer counts that end at <paramref name="cutAtHeldBytes"/>: for each, the longest prefix whose held bytes
-    /// fit it (none when not even layer 0 does), distinct, smallest first, at most <see cref="MaxPrefixes"/>.
+    /// fit it (none when not even layer 0 does), distinct, smallest first, at most <see cref="MaxWrittenPerVersion"/>.
     /// </summary>
     public static IReadOnlyList<int> CountsAt(IReadOnlyList<LayerInfo> layers, IEnumerable<long> cutAtHeldBytes) =>
-        [.. cutAtHeldBytes.Select(cut => LayerBuilder.LayersWithin(layers, cut)).Where(count => count > 0).Distinct().Order().Take(MaxPrefixes)];
+        [.. cutAtHeldBytes.Select(cut => LayerBuilder.LayersWithin(layers, cut)).Where(count => count > 0).Distinct().Order().Take(MaxWrittenPerVersion)];
 
     /// <summary>
     /// Writes the prefix of each of <paramref name="counts"/> layers into <paramref name="directory"/>, by applying the
@@ -67,8 +68,9 @@ public static class LayerPrefixes
                 }
 
                 var (shard, held) = (Path.Combine(directory, ShardFileName(prefix, count)), Path.Combine(directory, HeldFileName(prefix, count)));
-                File.Copy(holdings.ShardPath, shard, overwrite: true);
-                File.Copy(holdings.HeldPath, held, overwrite: true);
+                // Durable before publish hashes and signs them: a copy lost to a power cut would fail every device's check.
+                CopyDurably(holdings.ShardPath, shard);
+                CopyDurably(holdings.HeldPath, held);
                 prefixes.Add(new LayerPrefix(count, shard, new FileInfo(shard).Length, held, new FileInfo(held).Length));
             }
         }
@@ -90,15 +92,11 @@ public static class LayerPrefixes
     {
         ArgumentNullException.ThrowIfNull(layerBytes);
         var (best, bestSaving) = (0, 0L);
-        foreach (var (count, bytes) in prefixes)
+        var (layer, replaced) = (applied, 0L);
+        // In increasing length, so the layers each replaces are summed once over all of them.
+        foreach (var (count, bytes) in prefixes.Where(p => p.Layers > applied && p.Layers <= target).OrderBy(p => p.Layers))
         {
-            if (count <= applied || count > target)
-            {
-                continue;
-            }
-
-            long replaced = 0;
-            for (var layer = applied; layer < count; layer++)
+            for (; layer < count; layer++)
             {
                 replaced += layerBytes(layer);
             }
@@ -110,6 +108,17 @@ public static class LayerPrefixes
         }
 
         return best;
+    }
+
+    private static void CopyDurably(string source, string destination)
+    {
+        using var writer = new AtomicFileWriter(destination);
+        using (var input = File.OpenRead(source))
+        {
+            input.CopyTo(writer.Stream);
+        }
+
+        writer.Commit();
     }
 
     private static List<LayerInfo> NextBatch(IReadOnlyList<LayerInfo> layers, int from, int to)

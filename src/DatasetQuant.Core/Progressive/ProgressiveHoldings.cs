@@ -54,6 +54,22 @@ public sealed class ProgressiveHoldings
         return holdings;
     }
 
+    /// <summary>
+    /// How many layers the shard and held increments at the given paths (any names) hold, checked as <see cref="Open"/>
+    /// checks them: a copy received whole is checked where it lies, before it replaces anything.
+    /// </summary>
+    public static int LayersIn(string shardPath, string heldPath)
+    {
+        using var shard = DqsReader.Open(shardPath);
+        var widths = new byte[shard.Count];
+        for (var i = 0; i < widths.Length; i++)
+        {
+            widths[i] = (byte)shard.Bits(i);
+        }
+
+        return HeldIncrements.Read(heldPath, widths, shard.Header.SourceCount, shard.PixelsPerSample).Layers;
+    }
+
     /// <summary>Merges the next layers (each must start where the holdings end) and rewrites the shard and the held increments.</summary>
     public void Apply(IReadOnlyList<byte[]> layers, IReadOnlyList<string> names)
     {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace DatasetQuant.Sync.Device;
 
 /// <summary>
-/// A layered dataset (protocol version 2) on flash: <c>datasets/{name}/{name}.dqs</c> and <c>{name}.dqh</c>, the shard
+/// A layered dataset (protocol versions 2 and 3) on flash: <c>datasets/{name}/{name}.dqs</c> and <c>{name}.dqh</c>, the shard
 /// and held increments the applied layers make (docs/format.md §13), beside the layer files of the batch being fetched.
 /// </summary>
 internal sealed partial class DeviceStore
@@ -50,9 +50,10 @@ internal sealed partial class DeviceStore
     }
 
     /// <summary>
-    /// Makes a verified prefix (its shard and held increments, already on flash under their manifest names) the held
+    /// Makes a verified and checked prefix (its shard and held increments, on flash under their manifest names) the held
     /// copy. The old held increments go first, so a power cut before both renames leaves a shard without held
-    /// increments, which start-up deletes, and never a pair that does not match.
+    /// increments, which start-up deletes (the prefix's held file, still under its name, is kept and its shard fetched
+    /// again), and never a pair that does not match.
     /// </summary>
     public ProgressiveHoldings InstallPrefix(string dataset, string shardPath, string heldPath)
     {

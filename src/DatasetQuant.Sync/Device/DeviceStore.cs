@@ -217,8 +217,9 @@ internal sealed partial class DeviceStore
             }
 
             // A shard held in full needs no partial file or journal: a process killed between its rename and the
-            // journal's deletion leaves one behind, and nothing else would ever remove it.
-            if (keepPartials && held?.Precision != HeldShard.Full)
+            // journal's deletion leaves one behind, and nothing else would ever remove it. Nor does a layer already
+            // applied (a prefix installed in its place, say).
+            if (keepPartials && held?.Precision != HeldShard.Full && !(shard.Layer is not null && shard.Id < holdings.LayersApplied))
             {
                 keep.Add(shard.Name + ".partial");
                 keep.Add(shard.Name + ".chunks");

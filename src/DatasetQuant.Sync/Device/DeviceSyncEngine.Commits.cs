@@ -146,6 +146,11 @@ public sealed partial class DeviceSyncEngine
             _logger.LogError(
                 "Rejected shard {Dataset}/{Shard} of version {Version}: SHA-256 {Actual} does not match the manifest's {Expected}; discarded, fetching it again",
                 dataset, shard.Name, holdings.Signed.Manifest.Version, mismatch, shard.Sha256);
+            if (shard.Prefix is not null)
+            {
+                NotePrefixMismatch(holdings, shard);
+            }
+
             SchedulePull(dataset, _time.GetUtcNow() + _options.PullQuietPeriod);
             return;
         }

@@ -43,13 +43,14 @@ public sealed partial class DeviceSyncEngine
         return entry.Layer is not null && entry.Id >= holdings.LayersApplied && entry.Id < LayerBatchEnd(holdings);
     }
 
-    /// <summary>A layer file passed its SHA-256 and is in place: apply its batch once the batch is complete.</summary>
+    /// <summary>A layer file (or a prefix's file) passed its SHA-256 and is in place: apply its batch, or install the prefix, once all of it is here.</summary>
     private void FinishLayerCommit(DatasetHoldings holdings, ManifestShard layer)
     {
         holdings.Shards.RemoveAll(s => s.Id == layer.Id);
         holdings.Shards.Add(new HeldShard { Id = layer.Id, Bytes = layer.Size, Precision = HeldShard.Full });
         _store.MarkUnsaved(_time.GetUtcNow());
-        _logger.LogDebug("Received layer {Dataset}/{Layer}: {Bytes} bytes, SHA-256 verified", holdings.Signed.Manifest.Dataset, layer.Name, layer.Size);
+        _logger.LogDebug(
+            "Received {Kind} {Dataset}/{File}: {Bytes} bytes, SHA-256 verified", layer.Prefix is null ? "layer" : "prefix file", holdings.Signed.Manifest.Dataset, layer.Name, layer.Size);
         ApplyReceivedLayers(holdings, "received");
     }
 

@@ -9,12 +9,16 @@ namespace DatasetQuant.Sync.Device;
 /// <summary>
 /// Prefixes of layers served whole (protocol version 3, docs/protocol.md §7): where the coordinator wrote the copy a
 /// device holds after layers <c>0..k−1</c>, a device that lacks those layers and keeps at least k fetches the copy's
-/// two files instead when they cost fewer bytes than the layers, and installs them as its shard and held increments.
+/// two files instead when they cost fewer bytes than the layers, checks them where they lie, and installs them as its
+/// shard and held increments. A prefix whose files fail their SHA-256 twice, or do not open as their layers' copy, is
+/// refused for the manifest version (recorded in the state file) and the device takes the layers.
 /// </summary>
 public sealed partial class DeviceSyncEngine
 {
-    /// <summary>Prefixes that did not open as a copy of their layers: the device takes those layers instead.</summary>
-    private readonly HashSet<(string Dataset, long Version, int Layers)> _refusedPrefixes = [];
+    /// <summary>SHA-256 failures of a prefix's files after which the device takes its layers instead.</summary>
+    private const int PrefixMismatchesBeforeRefusal = 2;
+
+    private readonly Dictionary<(string Dataset, long Version, int Layers), int> _prefixMismatches = [];
 
     /// <summary>The prefix to fetch in place of layers now (<see cref="LayerPrefixes.Choose"/>), or null to fetch layers.</summary>
     private (int Layers, ManifestShard Shard, ManifestShard Held)? PlannedPrefix(DatasetHoldings holdings)
@@ -25,51 +29,102 @@ public sealed partial class DeviceSyncEngine
             return null;
         }
 
-        var prefixes = ManifestPrefix.List(manifest).Where(p => !_refusedPrefixes.Contains((manifest.Dataset, manifest.Version, p.Layers))).ToList();
+        var prefixes = ManifestPrefix.List(manifest).Where(p => holdings.RefusedPrefixes?.Contains(p.Layers) != true);
         var layers = LayerPrefixes.Choose(
             layer => manifest.Shards[layer].Size, prefixes.Select(p => (p.Layers, p.Shard.Size + p.Held.Size)), holdings.LayersApplied, TargetLayers(holdings));
-        return layers == 0 ? null : prefixes.Single(p => p.Layers == layers);
+        return layers == 0 ? null : prefixes.First(p => p.Layers == layers);
     }
 
-    /// <summary>Both files of the prefix are verified: they become the held copy, replacing the one held.</summary>
+    /// <summary>A file of a prefix failed its SHA-256: after the second failure the device takes that prefix's layers instead.</summary>
+    private void NotePrefixMismatch(DatasetHoldings holdings, ManifestShard file)
+    {
+        var manifest = holdings.Signed.Manifest;
+        var key = (manifest.Dataset, manifest.Version, file.Prefix!.Layers);
+        if ((_prefixMismatches[key] = _prefixMismatches.GetValueOrDefault(key) + 1) >= PrefixMismatchesBeforeRefusal)
+        {
+            RefusePrefix(holdings, file.Prefix.Layers, $"its file {file.Name} failed its SHA-256 {PrefixMismatchesBeforeRefusal} times");
+            DiscardPrefixFiles(holdings, ManifestPrefix.List(manifest).First(p => p.Layers == file.Prefix.Layers));
+        }
+    }
+
+    /// <summary>Both files of the prefix are verified: checked where they lie, they become the held copy.</summary>
     private void InstallPrefix(DatasetHoldings holdings, (int Layers, ManifestShard Shard, ManifestShard Held) prefix)
     {
         var manifest = holdings.Signed.Manifest;
         var dataset = manifest.Dataset;
         var (applied, before) = (holdings.LayersApplied, holdings.LayeredBytes);
+        var (shardPath, heldPath) = (_store.ShardPath(dataset, prefix.Shard), _store.ShardPath(dataset, prefix.Held));
         try
         {
-            var layered = _store.InstallPrefix(dataset, _store.ShardPath(dataset, prefix.Shard), _store.ShardPath(dataset, prefix.Held));
-            if (layered.LayerCount != prefix.Layers)
+            var layers = ProgressiveHoldings.LayersIn(shardPath, heldPath);
+            if (layers != prefix.Layers)
             {
-                throw new InvalidDataException($"its held increments end at layer {layered.LayerCount - 1}, not {prefix.Layers - 1}");
+                throw new InvalidDataException($"its held increments end at layer {layers - 1}, not {prefix.Layers - 1}");
             }
+        }
+        catch (Exception ex) when (ex is DqsFormatException or InvalidDataException)
+        {
+            // The files passed their signed SHA-256, so the coordinator wrote a prefix that is not its layers' copy.
+            RefusePrefix(holdings, prefix.Layers, $"it is not a copy its layers make ({ex.Message})");
+            DiscardPrefixFiles(holdings, prefix);
+            return;
+        }
 
+        try
+        {
+            var layered = _store.InstallPrefix(dataset, shardPath, heldPath);
             (holdings.LayersApplied, holdings.LayeredBytes) = (prefix.Layers, layered.HeldBytes);
             _logger.LogInformation(
                 "Installed the prefix of {Layers} layers of dataset {Dataset} version {Version}: {After} bytes held (was {Before} in {Applied} layers), received whole in place of its layers",
                 prefix.Layers, dataset, manifest.Version, holdings.LayeredBytes, before, applied);
         }
-        catch (Exception ex) when (ex is DqsFormatException or InvalidDataException or IOException)
+        catch (Exception ex) when (ex is IOException or DqsFormatException or InvalidDataException)
         {
-            // The files passed their signed SHA-256, so the coordinator wrote a prefix that is not its layers' copy.
-            _logger.LogError(
-                "The prefix of {Layers} layers of dataset {Dataset} version {Version} is not a copy its layers make ({Error}); fetching the layers instead",
-                prefix.Layers, dataset, manifest.Version, ex.Message);
-            _refusedPrefixes.Add((dataset, manifest.Version, prefix.Layers));
+            // Checked above, so the flash failed between the renames: as for a layer that does not apply, start again.
+            _logger.LogError("Installing the prefix of {Layers} layers of dataset {Dataset} failed ({Error}); fetching the dataset again", prefix.Layers, dataset, ex.Message);
             _store.DeleteLayered(dataset);
             (holdings.LayersApplied, holdings.LayeredBytes) = (0, 0);
         }
 
-        // State before deleting: layer files the state still lists are on flash until it no longer does.
+        // Layers the prefix stands for that were being fetched are not wanted any more.
+        for (var id = applied; id < holdings.LayersApplied; id++)
+        {
+            if (_assemblies.Remove((dataset, id), out var assembly))
+            {
+                assembly.Discard();
+            }
+        }
+
+        DiscardPrefixFiles(holdings, prefix);
+    }
+
+    private void RefusePrefix(DatasetHoldings holdings, int layers, string why)
+    {
+        var manifest = holdings.Signed.Manifest;
+        _logger.LogError(
+            "The prefix of {Layers} layers of dataset {Dataset} version {Version} is refused: {Why}; taking its layers instead",
+            layers, manifest.Dataset, manifest.Version, why);
+        (holdings.RefusedPrefixes ??= []).Add(layers);
+        _store.Save();
+    }
+
+    /// <summary>Forgets the prefix's files and the layer files it replaced: the state first, then the files.</summary>
+    private void DiscardPrefixFiles(DatasetHoldings holdings, (int Layers, ManifestShard Shard, ManifestShard Held) prefix)
+    {
+        var manifest = holdings.Signed.Manifest;
         var obsolete = holdings.Shards.Where(s => s.Id < holdings.LayersApplied || s.Id == prefix.Shard.Id || s.Id == prefix.Held.Id).Select(s => s.Id).ToList();
         holdings.Shards.RemoveAll(s => obsolete.Contains(s.Id));
         _store.Save();
         foreach (var id in obsolete)
         {
-            File.Delete(_store.ShardPath(dataset, manifest.Shards[id]));
+            File.Delete(_store.ShardPath(manifest.Dataset, manifest.Shards[id]));
         }
 
-        DurableFile.SyncDirectory(_store.DatasetDirectory(dataset));
+        foreach (var file in (ManifestShard[])[prefix.Shard, prefix.Held])
+        {
+            File.Delete(_store.ShardPath(manifest.Dataset, file));
+        }
+
+        DurableFile.SyncDirectory(_store.DatasetDirectory(manifest.Dataset));
     }
 }

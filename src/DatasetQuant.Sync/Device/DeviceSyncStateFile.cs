@@ -52,8 +52,14 @@ public sealed class DatasetHoldings
     /// <summary>Shard files held; for a layered dataset, the layer files received and not yet applied.</summary>
     public List<HeldShard> Shards { get; set; } = [];
 
-    /// <summary>A layered dataset (protocol version 2): layers applied to its single shard <c>{name}.dqs</c>.</summary>
+    /// <summary>A layered dataset (protocol versions 2 and 3): layers applied to its single shard <c>{name}.dqs</c>.</summary>
     public int LayersApplied { get; set; }
+
+    /// <summary>
+    /// Format 3: the prefixes (by layer count) of this manifest version the device no longer takes, since their files
+    /// failed their SHA-256 twice or did not open as their layers' copy; it takes the layers instead. Null when none.
+    /// </summary>
+    public List<int>? RefusedPrefixes { get; set; }
 
     /// <summary>A layered dataset: bytes of its shard and held increments (<c>{name}.dqs</c>, <c>{name}.dqh</c>).</summary>
     public long LayeredBytes { get; set; }

@@ -69,25 +69,26 @@ public sealed class DatasetManifest
     public bool IsLayered => Format is LayersFormat or PrefixesFormat;
 
     /// <summary>The layer entries, which come first: all shards in format 2, those before the prefixes in format 3.</summary>
-    public int LayerCount
-    {
-        get
-        {
-            var count = 0;
-            while (IsLayered && count < Shards.Count && Shards[count].Layer is not null)
-            {
-                count++;
-            }
+    public int LayerCount => _layerCount ??= CountLayers();
 
-            return count;
-        }
-    }
+    private int? _layerCount;
 
     /// <summary>
     /// What the dataset occupies on a device that holds all of it: the shards' total, or for layers the held bytes after
     /// the last one (its single shard and held increments; the layer files are deleted once applied).
     /// </summary>
     public long FullHeldBytes => IsLayered && LayerCount > 0 ? Shards[LayerCount - 1].Layer!.HeldBytesAfter : TotalBytes;
+
+    private int CountLayers()
+    {
+        var count = 0;
+        while (IsLayered && count < Shards.Count && Shards[count].Layer is not null)
+        {
+            count++;
+        }
+
+        return count;
+    }
 
     public ManifestShard? FindShard(int id)
     {

@@ -36,9 +36,10 @@ public sealed class ManifestLayer
             return $"field 'manifest.kind' is '{manifest.Kind}'; a format {manifest.Format} manifest carries '{DatasetManifest.ShardsKind}'";
         }
 
-        // The names the applied layers make on a device (docs/protocol.md §9): no file of the manifest may take them.
+        // The names the applied layers make on a device (docs/protocol.md §9): no file of the manifest may take them,
+        // in any case (an SD card's FAT file system folds it).
         var held = new[] { manifest.Dataset + ".dqs", manifest.Dataset + ".dqh" };
-        if (manifest.Shards.Find(s => held.Contains(s.Name, StringComparer.Ordinal)) is { } clash)
+        if (manifest.Shards.Find(s => held.Contains(s.Name, StringComparer.OrdinalIgnoreCase)) is { } clash)
         {
             return $"shard {clash.Id}: field 'name' is '{clash.Name}', the name of the copy a device holds";
         }
@@ -83,7 +84,12 @@ public sealed class ManifestLayer
             return $"shard {manifest.Shards[count].Id}: field 'layer' is missing in a format {DatasetManifest.LayersFormat} manifest";
         }
 
-        return count == 0 ? $"shard {manifest.Shards[0].Id}: field 'layer' is missing; a format {manifest.Format} manifest lists its layers first" : ManifestPrefix.Validate(manifest, count);
+        if (count == 0)
+        {
+            return $"shard {manifest.Shards[0].Id}: field 'layer' is missing; a format {manifest.Format} manifest lists its layers first";
+        }
+
+        return manifest.Format == DatasetManifest.PrefixesFormat ? ManifestPrefix.Validate(manifest, count) : null;
     }
 
     /// <summary>How many of <paramref name="manifest"/>'s layers fit <paramref name="budgetBytes"/>: the longest prefix whose held bytes do.</summary>

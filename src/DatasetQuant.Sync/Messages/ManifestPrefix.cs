@@ -14,7 +14,7 @@ public sealed class ManifestPrefix
     public const string HeldPart = "held";
 
     /// <summary>Prefixes at most in one manifest (each is two entries).</summary>
-    public const int MaxPrefixes = 64;
+    public const int MaxPerManifest = 64;
 
     /// <summary>How many layers the prefix stands for: 1..the manifest's layer count.</summary>
     public int Layers { get; init; }
@@ -44,9 +44,9 @@ public sealed class ManifestPrefix
     internal static string? Validate(DatasetManifest manifest, int layers)
     {
         var entries = manifest.Shards.Count - layers;
-        if (entries % 2 != 0 || entries / 2 > MaxPrefixes)
+        if (entries == 0 || entries % 2 != 0 || entries / 2 > MaxPerManifest)
         {
-            return $"{entries} entries follow the layers; prefixes come as pairs of a '{ShardPart}' and a '{HeldPart}' entry, at most {MaxPrefixes}";
+            return $"{entries} entries follow the layers; a format {DatasetManifest.PrefixesFormat} manifest lists 1..{MaxPerManifest} prefixes, each a pair of a '{ShardPart}' and a '{HeldPart}' entry";
         }
 
         var previous = 0;

@@ -1,0 +1,180 @@
+using System.Text.Json;
+using DatasetQuant.Sync.Coordinator;
+using DatasetQuant.Sync.Messages;
+using DatasetQuant.Testing;
+using Xunit.Abstractions;
+
+namespace DatasetQuant.Sync.Tests;
+
+/// <summary>
+/// Protocol version 3 over Debian's mosquitto on loopback: real Fashion-MNIST published as layers and, at the budgets
+/// given, the copy a device holds there served whole; real coordinator publisher and repair responder, real devices.
+/// </summary>
+public sealed class LayerPrefixDeliveryTests(ITestOutputHelper output)
+{
+    private const int Samples = 2000;
+
+    [Fact]
+    public async Task A_device_at_a_budget_the_layers_end_at_receives_its_copy_whole_and_a_rise_then_pulls_only_the_layers_after_it()
+    {
+        await using var fleet = await MosquittoFleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var cut = EmbeddedFashionMnist.BudgetBytes(1, Samples);
+        var budgets = new BudgetPublisher(bed.Coordinator, bed.Topics);
+        await budgets.PublishAsync("dev", version: 1, cut);
+        var device = await fleet.StartDeviceAsync("dev");
+        var published = await bed.PublishAsync("fmnist", 1, source, [cut]);
+        var manifest = published.Manifest;
+        Assert.Equal(DatasetManifest.PrefixesFormat, manifest.Format);
+        var prefix = ManifestPrefix.List(manifest).Single();
+        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(manifest, cut);
+        Assert.Equal(layers, prefix.Layers);
+
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held", bed.Log, 60_000);
+        output.WriteLine($"budget {cut}: the prefix of {layers} layers, {held} bytes kept, {device.Engine!.ChunkBytesReceived} received");
+        // Exactly the copy's two files, each chunk once with its frame header: what it keeps and nothing more.
+        Assert.Equal(held, prefix.Shard.Size + prefix.Held.Size);
+        Assert.Equal(held + FrameHeaders(manifest, prefix.Shard, prefix.Held), device.Engine!.ChunkBytesReceived);
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected-1bpp.dqs")), File.ReadAllBytes(HeldShard(device)));
+        Assert.Equal(File.ReadAllBytes(published.ShardPath(prefix.Held)), File.ReadAllBytes(Path.ChangeExtension(HeldShard(device), ".dqh")));
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(device.DatasetDirectory("fmnist")).Select(Path.GetFileName).Order());
+        Assert.Contains(bed.Log.Lines, l => l.Contains($"Installed the prefix of {layers} layers of dataset fmnist", StringComparison.Ordinal));
+
+        // Above the copy, the layers after it: a prefix costs more than the precision a rise adds.
+        var before = device.Engine.ChunkBytesReceived;
+        var higher = EmbeddedFashionMnist.BudgetBytes(2, Samples);
+        await budgets.PublishAsync("dev", version: 2, higher);
+        var (layers2, increments2, held2) = EmbeddedFashionMnist.Prefix(manifest, higher);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held2, $"{held2} bytes held", bed.Log, 60_000);
+        var added = manifest.Shards.Skip(layers).Take(layers2 - layers).ToArray();
+        Assert.Equal(added.Sum(s => s.Size) + FrameHeaders(manifest, added), device.Engine.ChunkBytesReceived - before);
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments2, bed.Root.File("expected-2bpp.dqs")), File.ReadAllBytes(HeldShard(device)));
+
+        // And back down: local, nothing received, and the copy is again byte for byte the one served at the cut.
+        before = device.Engine.ChunkBytesReceived;
+        await budgets.PublishAsync("dev", version: 3, cut);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held, $"{held} bytes held again", bed.Log, 60_000);
+        Assert.Equal(before, device.Engine.ChunkBytesReceived);
+        Assert.Equal(File.ReadAllBytes(published.ShardPath(prefix.Held)), File.ReadAllBytes(Path.ChangeExtension(HeldShard(device), ".dqh")));
+    }
+
+    [Fact]
+    public async Task A_prefix_cut_off_by_a_power_cut_is_resumed_and_installed_after_the_restart()
+    {
+        await using var fleet = await MosquittoFleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var quota = new FileInfo(Directory.GetFiles(source, "*.dqs").Single()).Length / 3;
+        var manifest = (await bed.PublishAsync("fmnist", 1, source, [quota])).Manifest;
+        var prefix = ManifestPrefix.List(manifest).Single();
+        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(manifest, quota);
+        Assert.Equal(layers, prefix.Layers);
+
+        // The prefix's shard is being assembled (16 KiB chunks, one per pull) when the power goes. It may complete
+        // between the look and the cut: then a new device tries again.
+        TestDevice? device = null;
+        long receivedBefore = 0;
+        for (var attempt = 0; attempt < 5 && device is null; attempt++)
+        {
+            var candidate = await fleet.StartDeviceAsync($"small-{attempt}", o => (o.FlashQuotaBytes, o.MaxChunksPerPull) = (quota, 1));
+            var partial = Path.Combine(candidate.DatasetDirectory("fmnist"), prefix.Shard.Name + ".partial");
+            await SyncTestBed.WaitUntilAsync(
+                () => (File.Exists(partial) && candidate.Engine!.ChunkBytesReceived >= 2 * SyncTestBed.ChunkSize) || candidate.Holds("fmnist", 1), "the prefix being assembled", bed.Log, 60_000);
+            await candidate.StopAsync();
+            if (File.Exists(partial))
+            {
+                (device, receivedBefore) = (candidate, candidate.Engine!.ChunkBytesReceived);
+            }
+        }
+
+        Assert.NotNull(device);
+        await fleet.RestartDeviceAsync(device);
+
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), "the prefix installed", bed.Log, 60_000);
+        Assert.True(bed.Log.Contains($"Resuming shard fmnist/{prefix.Shard.Name}"), "the prefix's shard was not resumed");
+        // What was on flash before the cut is not fetched again (a quarter of the shard); a few chunks in flight may come twice.
+        var received = receivedBefore + device.Engine!.ChunkBytesReceived;
+        Assert.InRange(received, held, held + FrameHeaders(manifest, prefix.Shard, prefix.Held) + (4 * (SyncTestBed.ChunkSize + 46)));
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected.dqs")), File.ReadAllBytes(HeldShard(device)));
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(device.DatasetDirectory("fmnist")).Select(Path.GetFileName).Order());
+    }
+
+    /// <summary>One frame header (40 bytes and the dataset's name) per chunk of each file.</summary>
+    private static long FrameHeaders(DatasetManifest manifest, params ManifestShard[] files) => files.Sum(f => f.ChunkCount(manifest.ChunkSize) * (40L + manifest.Dataset.Length));
+
+    [Fact]
+    public async Task Layer_files_of_a_batch_a_prefix_replaced_do_not_stay_on_flash()
+    {
+        await using var fleet = await MosquittoFleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var cut = EmbeddedFashionMnist.BudgetBytes(1, Samples);
+        // Published, not served yet: the device's pulls for layer 0 go unanswered.
+        var result = await bed.Publisher.PublishAsync("fmnist", 1, source, new OpaqueShardDescriber(), SyncTestBed.ChunkSize, cutAtHeldBytes: [cut]);
+        var manifest = result.Dataset.Manifest;
+        var budgets = new BudgetPublisher(bed.Coordinator, bed.Topics);
+        // A budget that keeps layer 0 only: no prefix fits it, so the device starts on layer 0.
+        await budgets.PublishAsync("dev", version: 1, manifest.Shards[0].Layer!.HeldBytesAfter);
+        var device = await fleet.StartDeviceAsync("dev");
+        var directory = device.DatasetDirectory("fmnist");
+        await SyncTestBed.WaitUntilAsync(() => File.Exists(Path.Combine(directory, manifest.Shards[0].Name + ".partial")), "layer 0 being assembled", bed.Log);
+
+        // The budget rises to the cut: the prefix costs less than its layers, so the device takes it instead.
+        await budgets.PublishAsync("dev", version: 2, cut);
+        bed.Catalog.Add(result.Dataset);
+        var (_, _, held) = EmbeddedFashionMnist.Prefix(manifest, cut);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held", bed.Log, 60_000);
+        Assert.Contains(bed.Log.Lines, l => l.Contains("Installed the prefix", StringComparison.Ordinal));
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+
+        await fleet.RestartDeviceAsync(device);
+        await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "restarted", bed.Log);
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public async Task A_prefix_that_is_not_its_layers_copy_is_refused_for_its_version_and_the_device_takes_the_layers()
+    {
+        await using var fleet = await MosquittoFleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var cut = EmbeddedFashionMnist.BudgetBytes(1, Samples);
+        var budgets = new BudgetPublisher(bed.Coordinator, bed.Topics);
+        await budgets.PublishAsync("dev", version: 1, cut);
+        var device = await fleet.StartDeviceAsync("dev");
+
+        // A coordinator that signs a damaged prefix: its held increments with one byte changed, hashed and signed as they are.
+        var built = LayeredManifestBuilder.Build(SyncTestBed.Fleet, "fmnist", 1, source, SyncTestBed.ChunkSize, cutAtHeldBytes: [cut]);
+        var directory = LayeredManifestBuilder.LayerDirectory(source, 1);
+        var prefix = ManifestPrefix.List(built).Single();
+        var heldPath = Path.Combine(directory, prefix.Held.Name);
+        var bytes = File.ReadAllBytes(heldPath);
+        bytes[24] ^= 0x5A;
+        File.WriteAllBytes(heldPath, bytes);
+        var damaged = new DatasetManifest
+        {
+            Format = built.Format, Fleet = built.Fleet, Dataset = built.Dataset, Version = built.Version, ChunkSize = built.ChunkSize, CreatedUnixSeconds = built.CreatedUnixSeconds,
+            Shards = [.. built.Shards.Select(s => s.Id != prefix.Held.Id ? s : new ManifestShard
+            {
+                Id = s.Id, Name = s.Name, Size = s.Size, Sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), BitBudget = s.BitBudget,
+                BitsPerPixel = s.BitsPerPixel, SampleCount = s.SampleCount, Prefix = s.Prefix,
+            })],
+        };
+        var published = new PublishedDataset(bed.Signer.Sign(damaged), directory);
+        bed.Catalog.Add(published);
+        await bed.Publisher.PublishAsync(published);
+
+        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(damaged, cut);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held from layers", bed.Log, 60_000);
+        Assert.Contains(bed.Log.Lines, l => l.Contains($"The prefix of {layers} layers of dataset fmnist version 1 is refused", StringComparison.Ordinal));
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected.dqs")), File.ReadAllBytes(HeldShard(device)));
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(device.DatasetDirectory("fmnist")).Select(Path.GetFileName).Order());
+        // Refused for the version in the state file, so a restart does not take it again.
+        using var state = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(device.Options.DataDirectory, "sync-state.json")));
+        Assert.Equal([layers], state.RootElement.GetProperty("datasets").GetProperty("fmnist").GetProperty("refusedPrefixes").EnumerateArray().Select(e => e.GetInt32()));
+        output.WriteLine($"refused prefix of {layers} layers; {held} bytes held from layers, {device.Engine!.ChunkBytesReceived} received");
+    }
+
+    private static string HeldShard(TestDevice device) => LayeredDeliveryTests.HeldShard(device);
+}
