@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using DatasetQuant.Sync.Chunks;
 
 namespace DatasetQuant.Sync.Messages;
@@ -49,6 +50,7 @@ public sealed class DatasetManifest
 
     public List<ManifestShard> Shards { get; init; } = [];
 
+    [JsonIgnore]
     public long TotalBytes
     {
         get
@@ -63,12 +65,15 @@ public sealed class DatasetManifest
         }
     }
 
+    [JsonIgnore]
     public bool IsGenerator => Kind == GeneratorKind;
 
     /// <summary>Layers (format 2, or format 3 with its prefixes after them).</summary>
+    [JsonIgnore]
     public bool IsLayered => Format is LayersFormat or PrefixesFormat;
 
     /// <summary>The layer entries, which come first: all shards in format 2, those before the prefixes in format 3.</summary>
+    [JsonIgnore]
     public int LayerCount => _layerCount ??= CountLayers();
 
     private int? _layerCount;
@@ -77,6 +82,7 @@ public sealed class DatasetManifest
     /// What the dataset occupies on a device that holds all of it: the shards' total, or for layers the held bytes after
     /// the last one (its single shard and held increments; the layer files are deleted once applied).
     /// </summary>
+    [JsonIgnore]
     public long FullHeldBytes => IsLayered && LayerCount > 0 ? Shards[LayerCount - 1].Layer!.HeldBytesAfter : TotalBytes;
 
     private int CountLayers()
