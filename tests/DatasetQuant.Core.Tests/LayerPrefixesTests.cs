@@ -56,12 +56,17 @@ public sealed class LayerPrefixesTests
     }
 
     [Fact]
-    public void Cuts_below_the_first_layer_make_no_prefix_and_equal_counts_make_one()
+    public void Cuts_below_the_first_layer_make_no_prefix_equal_counts_make_one_and_prefixes_are_capped_in_number_and_bytes()
     {
         var layers = Enumerable.Range(0, 100).Select(i => new LayerInfo($"l{i}", 1000, i, 1, 20_000 + (i * 1000L))).ToList();
 
         Assert.Equal([1, 11], LayerPrefixes.CountsAt(layers, [19_999, 20_000, 30_000, 30_500]));
-        Assert.Equal(LayerPrefixes.MaxWrittenPerVersion, LayerPrefixes.CountsAt(layers, Enumerable.Range(0, 90).Select(i => 20_000 + (i * 1000L))).Count);
+        var many = Enumerable.Range(0, 1000).Select(i => new LayerInfo($"m{i}", 1000, i, 1, 20_000 + (i * 1000L))).ToList();
+        Assert.Equal(LayerPrefixes.MaxWrittenPerVersion, LayerPrefixes.CountsAt(many, Enumerable.Range(0, 90).Select(i => 20_000 + (i * 1000L))).Count);
+        // Near the full size (119,000 held bytes), four full sizes' worth of prefixes: the smallest that fit.
+        var near = LayerPrefixes.CountsAt(layers, Enumerable.Range(0, 10).Select(i => 110_000 + (i * 1000L)));
+        Assert.Equal([91, 92, 93, 94], near);
+        Assert.True(near.Sum(c => layers[c - 1].HeldBytesAfter) <= LayerPrefixes.MaxBytesInFullSizes * layers[^1].HeldBytesAfter);
     }
 
     [Theory]

@@ -62,7 +62,7 @@ internal static class PublishCommand
         };
         var prefixes = new Option<bool>("--prefixes")
         {
-            Description = "With --db, also write the copy a device holds at each of the fleet's budgets (at most 32), which a device " +
+            Description = "With --db, also write the copy a device holds at each of the fleet's budgets (at most 32, 4x the dataset's size in all), which a device " +
                           "fetches whole instead of its layers (protocol version 3: devices before it refuse the manifest). false publishes protocol version 2.",
             HelpName = "true|false",
             DefaultValueFactory = _ => true,

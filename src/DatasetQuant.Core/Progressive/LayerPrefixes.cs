@@ -20,6 +20,9 @@ public static class LayerPrefixes
     /// <summary>Prefixes a publish writes at most: each costs the coordinator its bytes on disk (a manifest may list 64).</summary>
     public const int MaxWrittenPerVersion = 32;
 
+    /// <summary>What the prefixes of a version may take together, in multiples of the dataset's full held size.</summary>
+    public const int MaxBytesInFullSizes = 4;
+
     /// <summary>Layer bytes applied at a time while the prefixes are made.</summary>
     private const long ApplyBatchBytes = 64L << 20;
 
@@ -29,10 +32,33 @@ public static class LayerPrefixes
 
     /// <summary>
     /// The layer counts that end at <paramref name="cutAtHeldBytes"/>: for each, the longest prefix whose held bytes
-    /// fit it (none when not even layer 0 does), distinct, smallest first, at most <see cref="MaxWrittenPerVersion"/>.
+    /// fit it (none when not even layer 0 does), distinct, smallest first, at most <see cref="MaxWrittenPerVersion"/>
+    /// and together at most <see cref="MaxBytesInFullSizes"/> times the full held size, so that a fleet of many
+    /// budgets near the full size does not multiply the coordinator's disk by 32.
     /// </summary>
-    public static IReadOnlyList<int> CountsAt(IReadOnlyList<LayerInfo> layers, IEnumerable<long> cutAtHeldBytes) =>
-        [.. cutAtHeldBytes.Select(cut => LayerBuilder.LayersWithin(layers, cut)).Where(count => count > 0).Distinct().Order().Take(MaxWrittenPerVersion)];
+    public static IReadOnlyList<int> CountsAt(IReadOnlyList<LayerInfo> layers, IEnumerable<long> cutAtHeldBytes)
+    {
+        var counts = new List<int>();
+        if (layers.Count == 0)
+        {
+            return counts;
+        }
+
+        var left = (long)MaxBytesInFullSizes * layers[^1].HeldBytesAfter;
+        foreach (var count in cutAtHeldBytes.Select(cut => LayerBuilder.LayersWithin(layers, cut)).Where(count => count > 0).Distinct().Order())
+        {
+            var bytes = layers[count - 1].HeldBytesAfter;
+            if (counts.Count == MaxWrittenPerVersion || bytes > left)
+            {
+                break;
+            }
+
+            counts.Add(count);
+            left -= bytes;
+        }
+
+        return counts;
+    }
 
     /// <summary>
     /// Writes the prefix of each of <paramref name="counts"/> layers into <paramref name="directory"/>, by applying the
