@@ -104,6 +104,33 @@ public sealed class LayerPrefixDeliveryTests(ITestOutputHelper output)
     private static long FrameHeaders(DatasetManifest manifest, params ManifestShard[] files) => files.Sum(f => f.ChunkCount(manifest.ChunkSize) * (40L + manifest.Dataset.Length));
 
     [Fact]
+    public async Task A_power_cut_between_the_renames_of_a_prefix_install_is_finished_on_restart_with_nothing_fetched()
+    {
+        await using var fleet = await MosquittoFleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var cut = EmbeddedFashionMnist.BudgetBytes(0.5, Samples);
+        await new BudgetPublisher(bed.Coordinator, bed.Topics).PublishAsync("dev", version: 1, cut);
+        var device = await fleet.StartDeviceAsync("dev");
+        var manifest = (await bed.PublishAsync("fmnist", 1, source, [cut])).Manifest;
+        var prefix = ManifestPrefix.List(manifest).Single();
+        var (_, increments, held) = EmbeddedFashionMnist.Prefix(manifest, cut);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held", bed.Log, 60_000);
+        await device.StopAsync();
+
+        // What a cut between the two renames leaves: the prefix's shard in place, its held increments under their own name.
+        var directory = device.DatasetDirectory("fmnist");
+        File.Move(Path.Combine(directory, "fmnist.dqh"), Path.Combine(directory, prefix.Held.Name));
+        await fleet.RestartDeviceAsync(device);
+
+        await SyncTestBed.WaitUntilAsync(() => bed.Log.Contains("Finished installing the prefix") && device.Engine!.HeldBytes == held, "the install finished", bed.Log, 30_000);
+        await Task.Delay(500);
+        Assert.Equal(0, device.Engine!.ChunkBytesReceived);
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected.dqs")), File.ReadAllBytes(HeldShard(device)));
+    }
+
+    [Fact]
     public async Task Layer_files_of_a_batch_a_prefix_replaced_do_not_stay_on_flash()
     {
         await using var fleet = await MosquittoFleet.StartAsync();

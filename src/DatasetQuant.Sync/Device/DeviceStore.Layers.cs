@@ -1,6 +1,7 @@
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Progressive;
 using DatasetQuant.Sync.IO;
+using DatasetQuant.Sync.Messages;
 using Microsoft.Extensions.Logging;
 
 namespace DatasetQuant.Sync.Device;
@@ -65,6 +66,33 @@ internal sealed partial class DeviceStore
         return OpenLayered(dataset);
     }
 
+    /// <summary>
+    /// A power cut between the two renames of <see cref="InstallPrefix"/> leaves the prefix's shard as the held shard,
+    /// no held increments, and the prefix's held increments under their own name: finish the install, rather than
+    /// delete the shard and fetch it again. The shard is hashed only in that case, and must be the prefix's.
+    /// </summary>
+    private void FinishPrefixInstall(string name, DatasetHoldings holdings)
+    {
+        var layered = ProgressiveHoldingsPaths(name);
+        if (File.Exists(layered.Held) || !File.Exists(layered.Shard))
+        {
+            return;
+        }
+
+        var size = new FileInfo(layered.Shard).Length;
+        foreach (var (layers, shard, held) in ManifestPrefix.List(holdings.Signed.Manifest))
+        {
+            if (shard.Size == size && holdings.Find(held.Id)?.Precision == HeldShard.Full && HashOf(layered.Shard) == shard.Sha256)
+            {
+                File.Move(ShardPath(name, held), layered.Held);
+                DurableFile.SyncDirectory(DatasetDirectory(name));
+                holdings.Shards.RemoveAll(s => s.Id == held.Id || s.Id == shard.Id);
+                _logger.LogInformation("Finished installing the prefix of {Layers} layers of dataset {Dataset}, cut off by a restart", layers, name);
+                return;
+            }
+        }
+    }
+
     /// <summary>Deletes a layered dataset's shard and held increments (the held increments first: alone, they are refused on open).</summary>
     public void DeleteLayered(string dataset)
     {
@@ -82,6 +110,7 @@ internal sealed partial class DeviceStore
     /// </summary>
     private bool ReconcileLayered(string name, DatasetHoldings holdings)
     {
+        FinishPrefixInstall(name, holdings);
         var (layers, bytes) = (0, 0L);
         try
         {
