@@ -53,8 +53,8 @@ internal sealed partial class DeviceStore
     /// <summary>
     /// Makes a verified and checked prefix (its shard and held increments, on flash under their manifest names) the held
     /// copy. The old held increments go first, so a power cut before both renames leaves a shard without held
-    /// increments, which start-up deletes (the prefix's held file, still under its name, is kept and its shard fetched
-    /// again), and never a pair that does not match.
+    /// increments, never a pair that does not match; start-up then finishes the install (<see cref="FinishPrefixInstall"/>)
+    /// or deletes the shard.
     /// </summary>
     public ProgressiveHoldings InstallPrefix(string dataset, string shardPath, string heldPath)
     {
