@@ -109,7 +109,7 @@ internal static class PublishCommand
                     : await push.RunGeneratorAsync(parseResult.GetValue(dataset)!, generatorPath, parseResult.GetValue(version), cancellationToken);
                 var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-6);
                 stdout.WriteLine(result.Layered ? string.Create(CultureInfo.InvariantCulture,
-                    $"published {result.Dataset} v{result.Version} (protocol version {result.Format}): {result.Shards} layers (also ending at {result.BudgetCuts} device budget{(result.BudgetCuts == 1 ? "" : "s")}) and {result.Prefixes} prefix{(result.Prefixes == 1 ? "" : "es")} served whole, {ByteSize.Format(result.ShardBytes)}; nothing broadcast: each device pulls what its budget keeps from a serving coordinator") : string.Create(CultureInfo.InvariantCulture,
+                    $"published {result.Dataset} v{result.Version} (protocol version {result.Format}): {result.Shards} layers of {ByteSize.Format(result.ShardBytes - result.PrefixBytes)} (also ending at {result.BudgetCuts} device budget{(result.BudgetCuts == 1 ? "" : "s")}) and {result.Prefixes} prefix{(result.Prefixes == 1 ? "" : "es")} served whole ({ByteSize.Format(result.PrefixBytes)}); nothing broadcast: each device pulls what its budget keeps from a serving coordinator") : string.Create(CultureInfo.InvariantCulture,
                     $"published {result.Dataset} v{result.Version}: {result.Shards} {(generatorPath is null ? "shards" : "generator files")}, {ByteSize.Format(result.ShardBytes)}, " +
                     $"{result.Chunks} chunks ({ByteSize.Format(result.BytesPublished)} on the wire) in {seconds:F2} s, {result.ShardBytes / seconds / 1e6:F1} MB/s"));
                 stdout.WriteLine(result.Recorded

@@ -18,9 +18,10 @@ namespace DatasetQuant.Coordinator.Publishing;
 /// <param name="Format">The manifest's protocol version.</param>
 /// <param name="BudgetCuts">For layers: the device budgets, below the whole dataset, that a layer ends at (<see cref="LayerCutPoints"/>).</param>
 /// <param name="Prefixes">For layers: the prefixes served whole (protocol version 3).</param>
+/// <param name="PrefixBytes">Their files' bytes, part of <paramref name="ShardBytes"/>.</param>
 public sealed record DatasetPushResult(
     string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded, bool Layered = false,
-    int Format = DatasetManifest.ShardsFormat, int BudgetCuts = 0, int Prefixes = 0);
+    int Format = DatasetManifest.ShardsFormat, int BudgetCuts = 0, int Prefixes = 0, long PrefixBytes = 0);
 
 /// <summary>
 /// One dataset push: picks the next manifest version (above what the store and the broker's retained manifest hold),
@@ -63,7 +64,13 @@ public sealed class DatasetPush(
             cancellationToken);
         LayeredManifestBuilder.RemoveOlderLayers(directory, result.Version);
         // A budget at or above the whole dataset's held size needs no cut.
-        return result with { BudgetCuts = cuts.Count(cut => cut < built!.FullHeldBytes), Prefixes = ManifestPrefix.List(built!).Count() };
+        var prefixes = ManifestPrefix.List(built!).ToList();
+        return result with
+        {
+            BudgetCuts = cuts.Count(cut => cut < built!.FullHeldBytes),
+            Prefixes = prefixes.Count,
+            PrefixBytes = prefixes.Sum(p => p.Shard.Size + p.Held.Size),
+        };
     }
 
     /// <summary>Publishes a generator (G.onnx and G.json, checked by the caller) as the next version of <paramref name="dataset"/>.</summary>
