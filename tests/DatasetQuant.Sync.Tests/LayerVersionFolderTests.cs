@@ -37,4 +37,29 @@ public sealed class LayerVersionFolderTests
         Assert.True(Directory.Exists(LayeredManifestBuilder.LayerDirectory(source, 2)), "the version before stays while devices move over");
         Assert.True(Directory.Exists(LayeredManifestBuilder.LayerDirectory(source, 3)));
     }
+
+    [Fact]
+    public void A_version_built_aside_by_a_publisher_that_loses_it_leaves_the_winners_files_as_signed()
+    {
+        using var dir = new TempDirectory();
+        var source = EmbeddedFashionMnist.Write(dir.File("fmnist"), 600);
+        var winnerStaging = LayeredManifestBuilder.StagingDirectory(source, 7);
+        var winner = LayeredManifestBuilder.Build("lab", "fmnist", 7, source, 1024, 8 * 1024, cutAtHeldBytes: [30_000L], layerDirectory: winnerStaging);
+        LayeredManifestBuilder.PlaceLayers(winnerStaging, source, 7);
+
+        // A second publisher read the same highest version and builds version 7 under other budgets; it loses the claim.
+        var loserStaging = LayeredManifestBuilder.StagingDirectory(source, 7);
+        var loser = LayeredManifestBuilder.Build("lab", "fmnist", 7, source, 1024, 8 * 1024, cutAtHeldBytes: [45_000L], layerDirectory: loserStaging);
+        Assert.NotEqual(winner.Shards.Select(s => s.Sha256), loser.Shards.Select(s => s.Sha256));
+        foreach (var file in winner.Shards)
+        {
+            var path = Path.Combine(LayeredManifestBuilder.LayerDirectory(source, 7), file.Name);
+            Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))));
+        }
+
+        // Whatever a lost publish leaves aside goes with the next pruning; the version's folder stays.
+        LayeredManifestBuilder.RemoveOlderLayers(source, 7);
+        Assert.False(Directory.Exists(loserStaging));
+        Assert.Equal(winner.Shards.Count, Directory.GetFiles(LayeredManifestBuilder.LayerDirectory(source, 7)).Length);
+    }
 }

@@ -56,12 +56,29 @@ public sealed class DatasetPush(
         }
 
         DatasetManifest? built = null;
-        var result = await PushAsync(
-            dataset,
-            v => LayeredManifestBuilder.LayerDirectory(directory, v),
-            v => built = LayeredManifestBuilder.Build(topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, prefixes: WritePrefixes),
-            requestedVersion,
-            cancellationToken);
+        string? staging = null;
+        DatasetPushResult result;
+        try
+        {
+            // Built aside and moved into the version's folder only once the version is this publisher's.
+            result = await PushAsync(
+                dataset,
+                v => LayeredManifestBuilder.LayerDirectory(directory, v),
+                v => built = LayeredManifestBuilder.Build(
+                    topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, prefixes: WritePrefixes,
+                    layerDirectory: staging = LayeredManifestBuilder.StagingDirectory(directory, v)),
+                requestedVersion,
+                cancellationToken,
+                claimed: v => LayeredManifestBuilder.PlaceLayers(staging!, directory, v));
+        }
+        finally
+        {
+            if (staging is not null && Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+
         LayeredManifestBuilder.RemoveOlderLayers(directory, result.Version);
         // A budget at or above the whole dataset's held size needs no cut.
         var prefixes = ManifestPrefix.List(built!).ToList();
@@ -80,8 +97,10 @@ public sealed class DatasetPush(
         return PushAsync(dataset, _ => Path.GetDirectoryName(model)!, v => GeneratorManifestBuilder.Build(topics.Fleet, dataset, v, model), requestedVersion, cancellationToken);
     }
 
+    /// <param name="claimed">Called once the version is this publisher's (recorded in the store, or at once without one), before anything is published.</param>
     private async Task<DatasetPushResult> PushAsync(
-        string dataset, Func<long, string> directoryOf, Func<long, DatasetManifest> build, long? requestedVersion, CancellationToken cancellationToken)
+        string dataset, Func<long, string> directoryOf, Func<long, DatasetManifest> build, long? requestedVersion, CancellationToken cancellationToken,
+        Action<long>? claimed = null)
     {
         var stored = store is null ? null : await store.GetDatasetAsync(topics.Fleet, dataset, cancellationToken);
         var retained = await ReadRetainedVersionAsync(dataset, cancellationToken);
@@ -119,6 +138,7 @@ public sealed class DatasetPush(
             recorded = true;
         }
 
+        claimed?.Invoke(version);
         var meter = new PublishMeter(connection);
         var publisher = new DatasetPublisher(meter, topics, signer, loggerFactory.CreateLogger<DatasetPublisher>());
         var started = Stopwatch.GetTimestamp();

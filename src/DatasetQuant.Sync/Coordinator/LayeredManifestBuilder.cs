@@ -31,6 +31,29 @@ public static class LayeredManifestBuilder
         Path.Combine(Path.GetFullPath(shardDirectory), LayerDirectoryName, string.Create(CultureInfo.InvariantCulture, $"v{version}"));
 
     /// <summary>
+    /// A private folder to build version <paramref name="version"/>'s layers in before the version is claimed: a
+    /// publisher that loses the race for a version must not touch the folder the winner's signed manifest names.
+    /// </summary>
+    public static string StagingDirectory(string shardDirectory, long version) =>
+        Path.Combine(Path.GetFullPath(shardDirectory), LayerDirectoryName, string.Create(CultureInfo.InvariantCulture, $".v{version}-{Guid.NewGuid():N}"));
+
+    /// <summary>
+    /// Moves layers built in <paramref name="staging"/> to version <paramref name="version"/>'s folder, once the version
+    /// is the caller's: a folder already there belongs to an attempt that never got the version, and is replaced.
+    /// </summary>
+    public static void PlaceLayers(string staging, string shardDirectory, long version)
+    {
+        var final = LayerDirectory(shardDirectory, version);
+        if (Directory.Exists(final))
+        {
+            Directory.Delete(final, recursive: true);
+        }
+
+        Directory.Move(staging, final);
+        Core.IO.AtomicFileWriter.SyncDirectory(Path.GetDirectoryName(final)!);
+    }
+
+    /// <summary>
     /// Deletes the layers of every version of <paramref name="shardDirectory"/> but <paramref name="version"/> and the
     /// newest one before it (still served while devices move over). The flat <c>layers/*.dql</c> of a publish before
     /// versions had folders count as older than any folder: they go once a folder of an earlier version exists.
@@ -53,6 +76,16 @@ public static class LayeredManifestBuilder
             Directory.Delete(path, recursive: true);
         }
 
+        // Staging folders of versions up to this one lost their race or their process: nothing will place them.
+        foreach (var staging in Directory.GetDirectories(root, ".v*-*"))
+        {
+            var name = Path.GetFileName(staging);
+            if (long.TryParse(name[2..name.IndexOf('-', StringComparison.Ordinal)], NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= version)
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+        }
+
         if (older.Count > 0)
         {
             foreach (var flat in Directory.GetFiles(root, "*" + LayerFile.FileExtension))
@@ -64,7 +97,8 @@ public static class LayeredManifestBuilder
 
     public static DatasetManifest Build(
         string fleet, string dataset, long version, string shardDirectory, int chunkSize = ChunkFrameConstants.MaxPayload,
-        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null, bool prefixes = true)
+        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null, bool prefixes = true,
+        string? layerDirectory = null)
     {
         SyncNames.Require(fleet, nameof(fleet));
         SyncNames.Require(dataset, nameof(dataset));
@@ -74,7 +108,7 @@ public static class LayeredManifestBuilder
         var order = IncrementOrder.Read(orderPath);
         var shardPaths = Directory.GetFiles(shardDirectory, ShardDirectoryManifestBuilder.ShardPattern);
         Array.Sort(shardPaths, StringComparer.Ordinal);
-        var layerDirectory = LayerDirectory(shardDirectory, version);
+        layerDirectory ??= LayerDirectory(shardDirectory, version);
         if (Directory.Exists(layerDirectory))
         {
             // An earlier attempt at this version (whose record lost, say): its layers must not linger.
