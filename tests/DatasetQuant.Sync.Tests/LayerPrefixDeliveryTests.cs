@@ -171,7 +171,78 @@ public sealed class LayerPrefixDeliveryTests(ITestOutputHelper output)
         await budgets.PublishAsync("dev", version: 1, cut);
         var device = await fleet.StartDeviceAsync("dev");
 
-        // A coordinator that signs a damaged prefix: its held increments with one byte changed, hashed and signed as they are.
+        var (published, _) = PublishDamagedPrefix(bed, source, cut);
+        await bed.Publisher.PublishAsync(published);
+
+        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(published.Manifest, cut);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held from layers", bed.Log, 60_000);
+        Assert.Contains(bed.Log.Lines, l => l.Contains($"The prefix of {layers} layers of dataset fmnist version 1 is refused", StringComparison.Ordinal));
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected.dqs")), File.ReadAllBytes(HeldShard(device)));
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(device.DatasetDirectory("fmnist")).Select(Path.GetFileName).Order());
+        // Refused for the version in the state file, so a restart does not take it again.
+        using var state = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(device.Options.DataDirectory, "sync-state.json")));
+        Assert.Equal([layers], state.RootElement.GetProperty("datasets").GetProperty("fmnist").GetProperty("refusedPrefixes").EnumerateArray().Select(e => e.GetInt32()));
+        output.WriteLine($"refused prefix of {layers} layers; {held} bytes held from layers, {device.Engine!.ChunkBytesReceived} received");
+    }
+
+    [Fact]
+    public async Task Layer_transfers_cut_off_by_a_restart_do_not_stay_on_flash_when_a_prefix_replaces_them()
+    {
+        await using var fleet = await MosquittoFleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var cut = EmbeddedFashionMnist.BudgetBytes(1, Samples);
+        // Published, not served yet: the device's pulls for layer 0 go unanswered.
+        var result = await bed.Publisher.PublishAsync("fmnist", 1, source, new OpaqueShardDescriber(), SyncTestBed.ChunkSize, cutAtHeldBytes: [cut]);
+        var manifest = result.Dataset.Manifest;
+        var device = await fleet.StartDeviceAsync("dev", o => o.FlashQuotaBytes = manifest.Shards[0].Layer!.HeldBytesAfter);
+        var directory = device.DatasetDirectory("fmnist");
+        await SyncTestBed.WaitUntilAsync(() => File.Exists(Path.Combine(directory, manifest.Shards[0].Name + ".partial")), "layer 0 being assembled", bed.Log);
+        await device.StopAsync();
+
+        // Its budget rose while it was off: the prefix is cheaper than the layers, the half-fetched layer 0 is not wanted.
+        device.Options.FlashQuotaBytes = cut;
+        bed.Catalog.Add(result.Dataset);
+        await fleet.RestartDeviceAsync(device);
+        var (_, _, held) = EmbeddedFashionMnist.Prefix(manifest, cut);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && bed.Log.Contains("Installed the prefix"), "installed", bed.Log, 60_000);
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public async Task After_a_prefix_is_refused_the_layers_already_on_flash_are_applied()
+    {
+        await using var fleet = await MosquittoFleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var cut = EmbeddedFashionMnist.BudgetBytes(1, Samples);
+        var (published, prefix) = PublishDamagedPrefix(bed, source, cut);
+        var device = await fleet.StartDeviceAsync("dev", o => o.FlashQuotaBytes = 1);
+        await bed.Publisher.PublishAsync(published);
+        await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "the manifest taken", bed.Log);
+        await device.StopAsync();
+
+        // What a budget rise landing while a batch's last layer commits can leave: that batch verified and not applied,
+        // and the prefix's two files verified.
+        var manifest = published.Manifest;
+        var directory = device.DatasetDirectory("fmnist");
+        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(manifest, cut);
+        foreach (var file in manifest.Shards.Take(layers).Append(prefix.Shard).Append(prefix.Held))
+        {
+            File.Copy(published.ShardPath(file), Path.Combine(directory, file.Name));
+        }
+
+        device.Options.FlashQuotaBytes = cut;
+        await fleet.RestartDeviceAsync(device);
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held, $"{held} bytes held from the layers on flash", bed.Log, 30_000);
+        Assert.Contains(bed.Log.Lines, l => l.Contains("is refused", StringComparison.Ordinal));
+        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected.dqs")), File.ReadAllBytes(HeldShard(device)));
+        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
+    }
+
+    /// <summary>A coordinator that signs a damaged prefix: its held increments with one byte changed, hashed and signed as they are.</summary>
+    private static (PublishedDataset Published, (int Layers, ManifestShard Shard, ManifestShard Held) Prefix) PublishDamagedPrefix(SyncTestBed bed, string source, long cut)
+    {
         var built = LayeredManifestBuilder.Build(SyncTestBed.Fleet, "fmnist", 1, source, SyncTestBed.ChunkSize, cutAtHeldBytes: [cut]);
         var directory = LayeredManifestBuilder.LayerDirectory(source, 1);
         var prefix = ManifestPrefix.List(built).Single();
@@ -190,17 +261,7 @@ public sealed class LayerPrefixDeliveryTests(ITestOutputHelper output)
         };
         var published = new PublishedDataset(bed.Signer.Sign(damaged), directory);
         bed.Catalog.Add(published);
-        await bed.Publisher.PublishAsync(published);
-
-        var (layers, increments, held) = EmbeddedFashionMnist.Prefix(damaged, cut);
-        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held from layers", bed.Log, 60_000);
-        Assert.Contains(bed.Log.Lines, l => l.Contains($"The prefix of {layers} layers of dataset fmnist version 1 is refused", StringComparison.Ordinal));
-        Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File("expected.dqs")), File.ReadAllBytes(HeldShard(device)));
-        Assert.Equal(["fmnist.dqh", "fmnist.dqs"], Directory.GetFiles(device.DatasetDirectory("fmnist")).Select(Path.GetFileName).Order());
-        // Refused for the version in the state file, so a restart does not take it again.
-        using var state = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(device.Options.DataDirectory, "sync-state.json")));
-        Assert.Equal([layers], state.RootElement.GetProperty("datasets").GetProperty("fmnist").GetProperty("refusedPrefixes").EnumerateArray().Select(e => e.GetInt32()));
-        output.WriteLine($"refused prefix of {layers} layers; {held} bytes held from layers, {device.Engine!.ChunkBytesReceived} received");
+        return (published, ManifestPrefix.List(damaged).Single());
     }
 
     private static string HeldShard(TestDevice device) => LayeredDeliveryTests.HeldShard(device);

@@ -55,10 +55,11 @@ public sealed class ProgressiveHoldings
     }
 
     /// <summary>
-    /// How many layers the shard and held increments at the given paths (any names) hold, checked as <see cref="Open"/>
-    /// checks them: a copy received whole is checked where it lies, before it replaces anything.
+    /// The held increments at <paramref name="heldPath"/> read against the shard at <paramref name="shardPath"/> (any
+    /// names), checked as <see cref="Open"/> checks them: a copy received whole is checked where it lies, before it
+    /// replaces anything.
     /// </summary>
-    public static int LayersIn(string shardPath, string heldPath)
+    public static HeldIncrements ReadHeld(string shardPath, string heldPath)
     {
         using var shard = DqsReader.Open(shardPath);
         var widths = new byte[shard.Count];
@@ -67,7 +68,7 @@ public sealed class ProgressiveHoldings
             widths[i] = (byte)shard.Bits(i);
         }
 
-        return HeldIncrements.Read(heldPath, widths, shard.Header.SourceCount, shard.PixelsPerSample).Layers;
+        return HeldIncrements.Read(heldPath, widths, shard.Header.SourceCount, shard.PixelsPerSample);
     }
 
     /// <summary>Merges the next layers (each must start where the holdings end) and rewrites the shard and the held increments.</summary>

@@ -61,6 +61,8 @@ internal sealed partial class DeviceStore
         var layered = ProgressiveHoldingsPaths(dataset);
         DurableFile.Delete(layered.Held);
         File.Move(shardPath, layered.Shard, overwrite: true);
+        // The shard's rename is durable before the held increments': a cut between them leaves what start-up finishes.
+        DurableFile.SyncDirectory(DatasetDirectory(dataset));
         File.Move(heldPath, layered.Held, overwrite: true);
         DurableFile.SyncDirectory(DatasetDirectory(dataset));
         return OpenLayered(dataset);

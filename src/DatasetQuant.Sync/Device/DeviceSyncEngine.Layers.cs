@@ -55,36 +55,43 @@ public sealed partial class DeviceSyncEngine
     }
 
     /// <summary>
-    /// Installs the planned prefix, or applies the current batch, when all its files are here; then pulls what comes
-    /// next or reports the dataset stored.
+    /// Installs the planned prefix, or applies the current batch, when all its files are here, and goes on while the files
+    /// on flash allow (a prefix installed or refused changes the plan, and the batch it gives may be here already); then
+    /// pulls what comes next or reports the dataset stored.
     /// </summary>
     private void ApplyReceivedLayers(DatasetHoldings holdings, string reason)
     {
         var manifest = holdings.Signed.Manifest;
-        if (PlannedPrefix(holdings) is { } prefix)
+        var acted = false;
+        // Each round advances the layers applied, refuses a prefix or deletes files, so the rounds are bounded.
+        for (var round = 0; round <= manifest.Shards.Count; round++)
         {
-            if (holdings.Find(prefix.Shard.Id) is null || holdings.Find(prefix.Held.Id) is null)
+            if (PlannedPrefix(holdings) is { } prefix)
             {
-                return;
-            }
-
-            InstallPrefix(holdings, prefix);
-        }
-        else
-        {
-            var (from, to) = (holdings.LayersApplied, LayerBatchEnd(holdings));
-            for (var id = from; id < to; id++)
-            {
-                if (holdings.Find(id) is null)
+                if (holdings.Find(prefix.Shard.Id) is null || holdings.Find(prefix.Held.Id) is null)
                 {
-                    return;
+                    break;
                 }
+
+                InstallPrefix(holdings, prefix);
+                acted = true;
+                continue;
             }
 
-            if (to > from)
+            var (from, to) = (holdings.LayersApplied, LayerBatchEnd(holdings));
+            if (to == from || Enumerable.Range(from, to - from).Any(id => holdings.Find(id) is null))
             {
-                ApplyLayers(holdings, from, to);
+                break;
             }
+
+            ApplyLayers(holdings, from, to);
+            acted = true;
+        }
+
+        if (!acted && !IsComplete(holdings))
+        {
+            // Still fetching: the transfers go on.
+            return;
         }
 
         if (IsComplete(holdings))
@@ -122,6 +129,11 @@ public sealed partial class DeviceSyncEngine
             _logger.LogError("Layers {From}..{To} of dataset {Dataset} do not apply to the held copy ({Error}); fetching the dataset again", from, to - 1, dataset, ex.Message);
             _store.DeleteLayered(dataset);
             (holdings.LayersApplied, holdings.LayeredBytes) = (0, 0);
+            // The copy may have come from a prefix ending there, which would be taken again and fail again.
+            if (ManifestPrefix.List(manifest).Any(p => p.Layers == from) && holdings.RefusedPrefixes?.Contains(from) != true)
+            {
+                RefusePrefix(holdings, from, $"layer {from} does not apply to the copy it gives");
+            }
         }
 
         // State before deleting: a layer file whose application the state does not record yet is still on flash.

@@ -44,6 +44,8 @@ public sealed partial class DeviceSyncEngine
         {
             RefusePrefix(holdings, file.Prefix.Layers, $"its file {file.Name} failed its SHA-256 {PrefixMismatchesBeforeRefusal} times");
             DiscardPrefixFiles(holdings, ManifestPrefix.List(manifest).First(p => p.Layers == file.Prefix.Layers));
+            // Layers already on flash may now make a batch.
+            ApplyReceivedLayers(holdings, "received");
         }
     }
 
@@ -56,15 +58,18 @@ public sealed partial class DeviceSyncEngine
         var (shardPath, heldPath) = (_store.ShardPath(dataset, prefix.Shard), _store.ShardPath(dataset, prefix.Held));
         try
         {
-            var layers = ProgressiveHoldings.LayersIn(shardPath, heldPath);
-            if (layers != prefix.Layers)
+            var held = ProgressiveHoldings.ReadHeld(shardPath, heldPath);
+            var last = manifest.Shards[prefix.Layers - 1].Layer!;
+            if (held.Layers != prefix.Layers || held.Count != last.FirstIncrement + last.IncrementCount)
             {
-                throw new InvalidDataException($"its held increments end at layer {layers - 1}, not {prefix.Layers - 1}");
+                throw new InvalidDataException(
+                    $"its held increments are {held.Count} in {held.Layers} layers; layers 0..{prefix.Layers - 1} carry {last.FirstIncrement + last.IncrementCount}");
             }
         }
-        catch (Exception ex) when (ex is DqsFormatException or InvalidDataException)
+        catch (Exception ex) when (ex is DqsFormatException or InvalidDataException or IOException)
         {
-            // The files passed their signed SHA-256, so the coordinator wrote a prefix that is not its layers' copy.
+            // The files passed their signed SHA-256 (an I/O error reading them back aside), so the coordinator wrote a
+            // prefix that is not its layers' copy.
             RefusePrefix(holdings, prefix.Layers, $"it is not a copy its layers make ({ex.Message})");
             DiscardPrefixFiles(holdings, prefix);
             return;
@@ -86,13 +91,17 @@ public sealed partial class DeviceSyncEngine
             (holdings.LayersApplied, holdings.LayeredBytes) = (0, 0);
         }
 
-        // Layers the prefix stands for that were being fetched are not wanted any more.
+        // Layers the prefix stands for that were being fetched, now or before a restart, are not wanted any more.
         for (var id = applied; id < holdings.LayersApplied; id++)
         {
             if (_assemblies.Remove((dataset, id), out var assembly))
             {
                 assembly.Discard();
             }
+
+            var path = _store.ShardPath(dataset, manifest.Shards[id]);
+            File.Delete(path + ".partial");
+            File.Delete(path + ".chunks");
         }
 
         DiscardPrefixFiles(holdings, prefix);

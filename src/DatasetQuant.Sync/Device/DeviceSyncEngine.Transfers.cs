@@ -174,6 +174,13 @@ public sealed partial class DeviceSyncEngine
             if (pull is null)
             {
                 _pulls.Remove(dataset);
+                if (holdings is { Signed.Manifest.IsLayered: true } && !IsComplete(holdings))
+                {
+                    // Nothing to ask for, yet not complete: what it needs is on flash already (a batch fetched before a
+                    // prefix was refused, say).
+                    ApplyReceivedLayers(holdings, "received");
+                }
+
                 continue;
             }
 

@@ -81,7 +81,9 @@ public sealed class ManifestPrefix
 
             foreach (var part in (ManifestShard[])[shard, held])
             {
-                if ((part.BitBudget, part.BitsPerPixel, part.SampleCount) != (last.BitBudget, last.BitsPerPixel, last.SampleCount))
+                // Compared as signed (milli-bits), so every reader decides alike.
+                if ((part.BitBudget, Security.ManifestCanonicalForm.MilliBits(part.BitsPerPixel), part.SampleCount)
+                    != (last.BitBudget, Security.ManifestCanonicalForm.MilliBits(last.BitsPerPixel), last.SampleCount))
                 {
                     return $"shard {part.Id}: fields 'bitBudget', 'bitsPerPixel' and 'sampleCount' must be those of layer {prefix.Layers - 1}";
                 }
