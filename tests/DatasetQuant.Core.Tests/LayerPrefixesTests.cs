@@ -77,11 +77,14 @@ public sealed class LayerPrefixesTests
     // A target below a prefix never takes it.
     [InlineData(0, 9, 5)]
     [InlineData(0, 4, 0)]
+    // Equal savings (50 each, with the prefix of 10 at 950): the shorter.
+    [InlineData(-1, 10, 5)]
     public void A_device_takes_the_prefix_that_saves_the_most_bytes_against_its_layers(int applied, int target, int expected)
     {
-        (int, long)[] prefixes = [(5, 450), (10, 900)];
+        (int, long)[] prefixes = applied < 0 ? [(10, 950), (5, 450)] : [(5, 450), (10, 900)];
+        applied = Math.Max(applied, 0);
 
-        Assert.Equal(expected, LayerPrefixes.Choose(_ => 100, prefixes, applied, target));
+        Assert.Equal(expected, LayerPrefixes.Choose((from, to) => 100L * (to - from), prefixes, applied, target));
     }
 
     private static string Hash(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));

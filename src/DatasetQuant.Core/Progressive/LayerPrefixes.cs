@@ -111,25 +111,25 @@ public static class LayerPrefixes
     /// <summary>
     /// Which prefix a device holding <paramref name="applied"/> layers and wanting <paramref name="target"/> should
     /// fetch instead of layers: the one, among those beyond what it holds and within the target, that saves the most
-    /// bytes against pulling the layers it replaces; 0 when none saves any. <paramref name="layerBytes"/>(i) is layer
-    /// i's file size; <paramref name="prefixes"/> lists each prefix's layer count and bytes.
+    /// bytes against pulling the layers it replaces (the shortest on a tie); 0 when none saves any.
+    /// <paramref name="layerBytes"/>(from, to) is the size of layers from..to−1 together; <paramref name="prefixes"/>
+    /// lists each prefix's layer count and bytes.
     /// </summary>
-    public static int Choose(Func<int, long> layerBytes, IEnumerable<(int Layers, long Bytes)> prefixes, int applied, int target)
+    public static int Choose(Func<int, int, long> layerBytes, IEnumerable<(int Layers, long Bytes)> prefixes, int applied, int target)
     {
         ArgumentNullException.ThrowIfNull(layerBytes);
         var (best, bestSaving) = (0, 0L);
-        var (layer, replaced) = (applied, 0L);
-        // In increasing length, so the layers each replaces are summed once over all of them.
-        foreach (var (count, bytes) in prefixes.Where(p => p.Layers > applied && p.Layers <= target).OrderBy(p => p.Layers))
+        foreach (var (count, bytes) in prefixes)
         {
-            for (; layer < count; layer++)
+            if (count <= applied || count > target)
             {
-                replaced += layerBytes(layer);
+                continue;
             }
 
-            if (replaced - bytes > bestSaving)
+            var saving = layerBytes(applied, count) - bytes;
+            if (saving > bestSaving || (saving == bestSaving && saving > 0 && count < best))
             {
-                (best, bestSaving) = (count, replaced - bytes);
+                (best, bestSaving) = (count, saving);
             }
         }
 

@@ -30,8 +30,7 @@ public sealed partial class DeviceSyncEngine
         }
 
         var prefixes = ManifestPrefix.List(manifest).Where(p => holdings.RefusedPrefixes?.Contains(p.Layers) != true);
-        var layers = LayerPrefixes.Choose(
-            layer => manifest.Shards[layer].Size, prefixes.Select(p => (p.Layers, p.Shard.Size + p.Held.Size)), holdings.LayersApplied, TargetLayers(holdings));
+        var layers = LayerPrefixes.Choose(manifest.LayerBytes, prefixes.Select(p => (p.Layers, p.Shard.Size + p.Held.Size)), holdings.LayersApplied, TargetLayers(holdings));
         return layers == 0 ? null : prefixes.First(p => p.Layers == layers);
     }
 

@@ -85,6 +85,26 @@ public sealed class DatasetManifest
     [JsonIgnore]
     public long FullHeldBytes => IsLayered && LayerCount > 0 ? Shards[LayerCount - 1].Layer!.HeldBytesAfter : TotalBytes;
 
+    /// <summary>The size of layers <paramref name="from"/>..<paramref name="to"/>−1 together (sums kept once per manifest).</summary>
+    public long LayerBytes(int from, int to)
+    {
+        var sums = _layerSums ??= SumLayers();
+        return sums[to] - sums[from];
+    }
+
+    private long[]? _layerSums;
+
+    private long[] SumLayers()
+    {
+        var sums = new long[LayerCount + 1];
+        for (var i = 0; i < LayerCount; i++)
+        {
+            sums[i + 1] = sums[i] + Shards[i].Size;
+        }
+
+        return sums;
+    }
+
     private int CountLayers()
     {
         var count = 0;

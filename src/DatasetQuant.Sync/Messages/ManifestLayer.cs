@@ -95,12 +95,21 @@ public sealed class ManifestLayer
     /// <summary>How many of <paramref name="manifest"/>'s layers fit <paramref name="budgetBytes"/>: the longest prefix whose held bytes do.</summary>
     public static int LayersWithin(DatasetManifest manifest, long budgetBytes)
     {
-        var count = 0;
-        while (count < manifest.Shards.Count && manifest.Shards[count].Layer is { } layer && layer.HeldBytesAfter <= budgetBytes)
+        // Held bytes grow strictly from layer to layer (Validate): the first layer beyond the budget, by bisection.
+        var (low, high) = (0, manifest.LayerCount);
+        while (low < high)
         {
-            count++;
+            var middle = low + ((high - low) / 2);
+            if (manifest.Shards[middle].Layer!.HeldBytesAfter <= budgetBytes)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
         }
 
-        return count;
+        return low;
     }
 }

@@ -153,7 +153,7 @@ public static class FleetDeliveryExperiment
     private static long Pull(ref ProgressiveHoldings device, IReadOnlyList<LayerInfo> layers, IReadOnlyList<LayerPrefix> prefixes, int to)
     {
         long received = 0;
-        var count = LayerPrefixes.Choose(l => layers[l].Bytes, prefixes.Select(p => (p.Layers, p.Bytes)), device.LayerCount, to);
+        var count = LayerPrefixes.Choose((from, end) => layers.Skip(from).Take(end - from).Sum(l => l.Bytes), prefixes.Select(p => (p.Layers, p.Bytes)), device.LayerCount, to);
         if (count > 0)
         {
             var prefix = prefixes.Single(p => p.Layers == count);
