@@ -46,7 +46,7 @@ public sealed partial class DeviceSyncEngine
     /// <summary>A layer file (or a prefix's file) passed its SHA-256 and is in place: apply its batch, or install the prefix, once all of it is here.</summary>
     private void FinishLayerCommit(DatasetHoldings holdings, ManifestShard layer)
     {
-        if (layer.Prefix is not null && PlannedPrefix(holdings) is var planned && (planned is null || (planned.Value.Shard.Id != layer.Id && planned.Value.Held.Id != layer.Id)))
+        if (layer.Prefix is not null && !(PlannedPrefix(holdings) is { } planned && (planned.Shard.Id == layer.Id || planned.Held.Id == layer.Id)))
         {
             // The plan changed while the file was being committed (a budget change, a refusal): not wanted any more.
             File.Delete(_store.ShardPath(holdings.Signed.Manifest.Dataset, layer));
