@@ -82,6 +82,8 @@ public sealed partial class MqttConnection
         }
         catch (Exception ex) when (ex is MqttCommunicationException or MqttProtocolViolationException)
         {
+            // MQTTnet reports a wait the caller cancelled as a timeout: a cancellation, not a failure.
+            cancellationToken.ThrowIfCancellationRequested();
             throw OperationFailed($"unsubscribe from '{topicFilter}'", ex);
         }
     }
@@ -122,6 +124,8 @@ public sealed partial class MqttConnection
         }
         catch (Exception ex) when (ex is MqttCommunicationException or MqttProtocolViolationException)
         {
+            // MQTTnet reports a wait the caller cancelled as a timeout: a cancellation, not a failure.
+            cancellationToken.ThrowIfCancellationRequested();
             throw OperationFailed($"subscribe to '{topicFilter}'", ex);
         }
     }

@@ -36,6 +36,20 @@ public sealed class ConnectTests
         Assert.Contains("no CONNACK", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_subscribe_its_caller_cancels_while_the_broker_is_silent_is_a_cancellation_not_a_failure()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var broker = new ScriptedBroker();
+        var accepting = broker.AcceptAsync(timeout.Token);
+        await using var connection = await MqttConnection.ConnectAsync(new MqttConnectionOptions { BrokerUri = broker.Url });
+        await accepting;
+
+        // The broker never sends SUBACK; the caller (a device being stopped, say) gives up. MQTTnet reports that as a timeout.
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await connection.SubscribeAsync("dq/v1/lab/devices/a/chunks", MqttQos.AtLeastOnce, stop.Token));
+    }
+
     [Theory]
     [InlineData("tcp://127.0.0.1:1883", "scheme")]
     [InlineData("127.0.0.1", "mqtt://host:port")]
