@@ -14,7 +14,8 @@ namespace DatasetQuant.Coordinator.Commands;
 /// <summary>
 /// <c>dq-coordinator publish</c>: signs a folder of shards as the next version of a dataset, publishes the manifest
 /// retained and broadcasts every chunk to the fleet; returns when the broker has acknowledged all of it. A folder written
-/// with <c>dq quantize --codes embedded</c> is published as layers (protocol version 2), which devices pull.
+/// with <c>dq quantize --codes embedded</c> is published as layers (protocol version 2, or 3 with the copies at the fleet's
+/// budgets served whole), which devices pull.
 /// </summary>
 internal static class PublishCommand
 {
@@ -36,7 +37,7 @@ internal static class PublishCommand
         var shards = new Option<string?>("--shards")
         {
             Description = "Folder of .dqs shard files; each becomes a shard of the manifest, in name order. A folder written with " +
-                          "'dq quantize --codes embedded' (its .dqo order beside the shards) is cut into layers in DIR/layers and published as " +
+                          "'dq quantize --codes embedded' (its .dqo order beside the shards) is cut into layers in DIR/layers/vN (N the version) and published as " +
                           "protocol version 2: each device pulls only the layers its budget keeps. With --db, layers also end at the fleet's " +
                           "budgets and the copy a device holds there is served whole (protocol version 3, see --prefixes).",
             HelpName = "DIR",
