@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using DatasetQuant.Core.Datasets;
 using DatasetQuant.Core.Progressive;
 using DatasetQuant.Core.Quantization;
 using DatasetQuant.Testing;
@@ -10,20 +11,24 @@ public sealed class LayerPrefixesTests
 {
     private const int Count = 600;
 
-    [Fact]
-    public void A_prefix_is_byte_for_byte_what_a_device_holds_after_taking_its_layers_one_at_a_time()
+    [Theory]
+    [InlineData(false)]
+    // Three channels (a channel table of three entries in every layer) and 300 classes (labels of two bytes).
+    [InlineData(true)]
+    public void A_prefix_is_byte_for_byte_what_a_device_holds_after_taking_its_layers_one_at_a_time(bool colour)
     {
         using var dir = new TempDirectory();
-        var full = DatasetQuantizer.Quantize(Samples.FashionMnistTest.Take(Count), new QuantizeOptions
+        var data = colour ? ThreeChannels(Samples.FashionMnistTest.Take(Count), classCount: 300) : Samples.FashionMnistTest.Take(Count);
+        var full = DatasetQuantizer.Quantize(data, new QuantizeOptions
         {
             Budget = Budget.Parse("8bpp"), OutputDirectory = Path.Combine(dir.Path, "full"), ShardPrefix = "test", EmbeddedCodes = true,
         });
         var order = IncrementOrder.Read(Path.Combine(dir.Path, "full", "test.dqo"));
-        long[] cuts = [40_000, 150_000, 1L << 40];
+        long[] cuts = [colour ? 120_000 : 40_000, colour ? 450_000 : 150_000, 1L << 40];
         var published = Path.Combine(dir.Path, "layers");
         var layers = LayerBuilder.Build(full.ShardPaths, order, published, "test", minimumBytes: 8 * 1024, cutAtHeldBytes: cuts);
         var counts = LayerPrefixes.CountsAt(layers, cuts);
-        Assert.Equal([LayerBuilder.LayersWithin(layers, 40_000), LayerBuilder.LayersWithin(layers, 150_000), layers.Count], counts);
+        Assert.Equal([LayerBuilder.LayersWithin(layers, cuts[0]), LayerBuilder.LayersWithin(layers, cuts[1]), layers.Count], counts);
 
         var prefixes = LayerPrefixes.Write(layers, counts, published, "test");
         Assert.Equal(counts, prefixes.Select(p => p.Layers));
@@ -53,6 +58,33 @@ public sealed class LayerPrefixesTests
         var next = layers[copy.LayerCount];
         copy.Apply([File.ReadAllBytes(next.Path)], [next.Path]);
         Assert.Equal(next.HeldBytesAfter, copy.HeldBytes);
+    }
+
+    /// <summary>Each image, its transpose and its negative as three channels; labels spread over <paramref name="classCount"/> classes.</summary>
+    private static ImageDataset ThreeChannels(ImageDataset source, int classCount)
+    {
+        var side = source.Width;
+        var plane = side * side;
+        var pixels = new byte[source.Count * 3 * plane];
+        var labels = new int[source.Count];
+        for (var i = 0; i < source.Count; i++)
+        {
+            var image = source.Pixels(i);
+            var target = pixels.AsSpan(i * 3 * plane, 3 * plane);
+            for (var y = 0; y < side; y++)
+            {
+                for (var x = 0; x < side; x++)
+                {
+                    target[(y * side) + x] = image[(y * side) + x];
+                    target[plane + (y * side) + x] = image[(x * side) + y];
+                    target[(2 * plane) + (y * side) + x] = (byte)(255 - image[(y * side) + x]);
+                }
+            }
+
+            labels[i] = (source.Label(i) + (source.ClassCount * i)) % classCount;
+        }
+
+        return new ImageDataset("fashion-mnist-3ch", 3, side, side, classCount, pixels, labels);
     }
 
     [Fact]
