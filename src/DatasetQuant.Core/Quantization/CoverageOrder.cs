@@ -5,11 +5,15 @@ namespace DatasetQuant.Core.Quantization;
 /// <see cref="AdaptiveAllocator.Order"/> ranks by distortion alone, so a prefix that cannot keep every sample keeps the
 /// atypical tail of some classes (on Fashion-MNIST a model trained on the 0.25 bpp prefix scored 0.661 against 0.822
 /// for <c>dq quantize</c>'s coverage). Here the order first brings every sample to 1 bit, one at a time in a nested
-/// coverage order: the class furthest below its share goes next, and inside a class the samples come in bit-reversed
-/// rank order of the score (the middle rank, then the quartiles, then the octiles, …), so any prefix spreads over each
-/// class from typical to atypical. Then the adaptive greedy spends the rest from 1 bit up, as the allocator does once
-/// the budget affords every sample. <see cref="CoverageSelection"/> chooses the same kind of subset for one budget; its
-/// subsets are not nested, which a prefix needs.
+/// coverage order: the class furthest below its share goes next, and inside a class the first half of its samples come
+/// in bit-reversed rank order of the score (the middle rank, then the quartiles, then the octiles, …), so any prefix
+/// spreads over each class from typical to atypical. By then a class holds about every other rank, and each sample
+/// left out has a kept neighbour; the other half follow by what their first bit saves (importance-weighted), most
+/// first, so a budget that drops few samples drops the cheapest. Continuing the bit-reversed ranks there left out the
+/// top rank of each class first, its outlier, the dearest to drop (on 2,000 colour images with a seventh of them flat
+/// the held copy at 1 bpp had 7.5 % more pixel MSE than <c>dq quantize</c>). Then the adaptive greedy spends the rest
+/// from 1 bit up, as the allocator does once the budget affords every sample. <see cref="CoverageSelection"/> chooses
+/// the same kind of subset for one budget (strata middles throughout); its subsets are not nested, which a prefix needs.
 /// </summary>
 public static class CoverageOrder
 {
@@ -22,8 +26,15 @@ public static class CoverageOrder
             throw new ArgumentException($"a coverage order needs a label and a score per sample ({n}); got {labels.Length} and {score.Length}.");
         }
 
+        var distortion = problem.Distortion.Span;
+        var firstBitGain = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            firstBitGain[i] = problem.ImportanceOf(i) * (distortion[i * SampleQuantizer.WidthCount] - distortion[(i * SampleQuantizer.WidthCount) + 1]);
+        }
+
         var increments = new List<Increment>(n * 4);
-        foreach (var sample in KeepOrder(labels, score))
+        foreach (var sample in KeepOrder(labels, score, firstBitGain))
         {
             if (problem.MaxBitsOf(sample) > 0)
             {
@@ -41,8 +52,11 @@ public static class CoverageOrder
         return new IncrementOrder(n, problem.PixelsPerSample, increments);
     }
 
-    /// <summary>Every sample once; each prefix gives every class its share, spread over its score ranks.</summary>
-    internal static int[] KeepOrder(ReadOnlySpan<int> labels, ReadOnlySpan<double> score)
+    /// <summary>
+    /// Every sample once; each prefix gives every class its share. A class's first half is spread over its score ranks,
+    /// the rest follows by <paramref name="firstBitGain"/>, largest first (ties: the lower index).
+    /// </summary>
+    internal static int[] KeepOrder(ReadOnlySpan<int> labels, ReadOnlySpan<double> score, ReadOnlySpan<double> firstBitGain)
     {
         var classes = 0;
         foreach (var label in labels)
@@ -62,11 +76,14 @@ public static class CoverageOrder
         }
 
         var scores = score.ToArray();
+        var gains = firstBitGain.ToArray();
         var queues = new Queue<int>[classes];
         for (var c = 0; c < classes; c++)
         {
             var ranked = members[c].OrderBy(i => scores[i]).ThenBy(i => i).ToArray();
-            queues[c] = new Queue<int>(BitReversed(ranked.Length).Select(r => ranked[r]));
+            var spread = BitReversed(ranked.Length).Select(r => ranked[r]).ToArray();
+            var covering = (spread.Length + 1) / 2;
+            queues[c] = new Queue<int>(spread[..covering].Concat(spread[covering..].OrderByDescending(i => gains[i]).ThenBy(i => i)));
         }
 
         var order = new int[labels.Length];
