@@ -5,15 +5,16 @@ namespace DatasetQuant.Core.Quantization;
 /// <see cref="AdaptiveAllocator.Order"/> ranks by distortion alone, so a prefix that cannot keep every sample keeps the
 /// atypical tail of some classes (on Fashion-MNIST a model trained on the 0.25 bpp prefix scored 0.661 against 0.822
 /// for <c>dq quantize</c>'s coverage). Here the order first brings every sample to 1 bit, one at a time in a nested
-/// coverage order: the class furthest below its share goes next, and inside a class the first half of its samples come
-/// in bit-reversed rank order of the score (the middle rank, then the quartiles, then the octiles, …), so any prefix
-/// spreads over each class from typical to atypical. By then a class holds about every other rank, and each sample
-/// left out has a kept neighbour; the other half follow by what their first bit saves (importance-weighted), most
-/// first, so a budget that drops few samples drops the cheapest. Continuing the bit-reversed ranks there left out the
-/// top rank of each class first, its outlier, the dearest to drop (on 2,000 colour images with a seventh of them flat
-/// the held copy at 1 bpp had 7.5 % more pixel MSE than <c>dq quantize</c>). Then the adaptive greedy spends the rest
-/// from 1 bit up, as the allocator does once the budget affords every sample. <see cref="CoverageSelection"/> chooses
-/// the same kind of subset for one budget (strata middles throughout); its subsets are not nested, which a prefix needs.
+/// coverage order: the class furthest below its share goes next. Inside a class the first half of its samples come in
+/// bit-reversed rank order of the score (the middle rank, then the quartiles, then the octiles, …), so a prefix that
+/// keeps up to half of each class spreads over it from typical to atypical. The class then holds about every other
+/// rank, so each sample still out has a kept neighbour, and the other half follow by the importance-weighted distortion
+/// their first bit saves, largest first: a budget that drops few samples drops the cheapest. (Continuing the ranks
+/// left each class's top rank, its outlier and the dearest to drop, out first: on 2,000 colour images, a seventh of
+/// them flat, the held copy at 1 bpp had 7.5 % more pixel MSE than <c>dq quantize --codes embedded</c> at its bytes.)
+/// Then the adaptive greedy spends the rest from 1 bit up, as the allocator does once the budget affords every sample.
+/// <see cref="CoverageSelection"/> chooses the same kind of subset for one budget (strata middles, for any count); its
+/// subsets are not nested, which a prefix needs.
 /// </summary>
 public static class CoverageOrder
 {
