@@ -76,12 +76,10 @@ public sealed class AdaptiveAllocator : IBitAllocator
             return;
         }
 
-        var distortion = problem.Distortion.Span;
         var score = new double[n];
         for (var i = 0; i < n; i++)
         {
-            var row = distortion.Slice(i * SampleQuantizer.WidthCount, SampleQuantizer.WidthCount);
-            score[i] = problem.CoverageScore.IsEmpty ? problem.ImportanceOf(i) * (row[0] - row[1]) : problem.CoverageScore.Span[i];
+            score[i] = problem.CoverageScore.IsEmpty ? problem.FirstBitGain(i) : problem.CoverageScore.Span[i];
         }
 
         // Forced drops keep every sample the budget affords. An optional drop (its drop cost not trusted to rank samples)

@@ -97,6 +97,13 @@ public sealed class AllocationProblem
 
     public double ImportanceOf(int index) => Importance.IsEmpty ? 1.0 : Importance.Span[index];
 
+    /// <summary>What a sample's first bit saves: w·(D(0) − D(1)), its drop cost against a 1-bit copy.</summary>
+    public double FirstBitGain(int index)
+    {
+        var row = Distortion.Span.Slice(index * SampleQuantizer.WidthCount, 2);
+        return ImportanceOf(index) * (row[0] - row[1]);
+    }
+
     public long BytesAt(int bits) => bits == 0 ? 0 : SampleQuantizer.PackedBytes(PixelsPerSample, bits) + RecordBytes;
 
     /// <summary>Bytes of an allocation that count against the budget (payload, and the records when <see cref="RecordBytes"/> is set).</summary>

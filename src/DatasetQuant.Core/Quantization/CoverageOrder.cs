@@ -27,11 +27,10 @@ public static class CoverageOrder
             throw new ArgumentException($"a coverage order needs a label and a score per sample ({n}); got {labels.Length} and {score.Length}.");
         }
 
-        var distortion = problem.Distortion.Span;
         var firstBitGain = new double[n];
         for (var i = 0; i < n; i++)
         {
-            firstBitGain[i] = problem.ImportanceOf(i) * (distortion[i * SampleQuantizer.WidthCount] - distortion[(i * SampleQuantizer.WidthCount) + 1]);
+            firstBitGain[i] = problem.FirstBitGain(i);
         }
 
         var increments = new List<Increment>(n * 4);
