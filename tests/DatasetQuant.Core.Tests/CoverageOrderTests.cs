@@ -65,4 +65,33 @@ public sealed class CoverageOrderTests
             }
         }
     }
+
+    [Fact]
+    public void A_drop_price_the_measure_does_not_trust_does_not_decide_which_samples_come_first()
+    {
+        var dataset = Samples.FashionMnistTest.Take(1000);
+        var labels = dataset.Labels.ToArray();
+        var score = ClassTypicality.Measure(dataset, labels).ToArray();
+        var pixels = DistortionTable.Measure(dataset, ChannelStatistics.Compute(dataset), PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default, embeddedCodes: true).Distortion;
+
+        // Two references that have memorised their set, pricing the samples differently: a drop costs about what a 1-bit
+        // copy does (R = 1/1.2) in both, so neither price ranks samples the allocator trusts.
+        IncrementOrder Order(Func<int, int> row)
+        {
+            var distortion = new double[1000 * 9];
+            for (var i = 0; i < 1000; i++)
+            {
+                pixels.AsSpan(row(i) * 9, 9).CopyTo(distortion.AsSpan(i * 9, 9));
+                distortion[i * 9] = 1.2 * distortion[(i * 9) + 1];
+            }
+
+            var problem = new AllocationProblem(1000, 784, 0) { Distortion = distortion, DropCostRanksSamples = true };
+            Assert.False(problem.DropCostTrusted);
+            return CoverageOrder.Build(problem, labels, score);
+        }
+
+        var first = Order(i => i).Increments.Take(1000).Select(i => i.Sample);
+        var second = Order(i => 999 - i).Increments.Take(1000).Select(i => i.Sample);
+        Assert.Equal(first, second);
+    }
 }

@@ -9,7 +9,9 @@ namespace DatasetQuant.Core.Quantization;
 /// bit-reversed rank order of the score (the middle rank, then the quartiles, then the octiles, …), so a prefix that
 /// keeps up to half of each class spreads over it from typical to atypical. The class then holds about every other
 /// rank, so each sample still out has a kept neighbour, and the other half follow by the importance-weighted distortion
-/// their first bit saves, largest first: a budget that drops few samples drops the cheapest. (Continuing the ranks
+/// their first bit saves, largest first: a budget that drops few samples drops the cheapest (unless that saving is a
+/// reference model's drop price the allocator does not trust, <see cref="AllocationProblem.DropCostTrusted"/>: then
+/// the whole class keeps the ranks). (Continuing the ranks
 /// left each class's top rank, its outlier and the dearest to drop, out first: on 2,000 colour images, a seventh of
 /// them flat, the held copy at 1 bpp had 7.5 % more pixel MSE than <c>dq quantize --codes embedded</c> at its bytes.)
 /// Then the adaptive greedy spends the rest from 1 bit up, as the allocator does once the budget affords every sample.
@@ -27,8 +29,10 @@ public static class CoverageOrder
             throw new ArgumentException($"a coverage order needs a label and a score per sample ({n}); got {labels.Length} and {score.Length}.");
         }
 
-        var firstBitGain = new double[n];
-        for (var i = 0; i < n; i++)
+        // A reference model's drop price that its own ratio does not trust (it has memorised a small set) would put the
+        // easy samples last, which a small set cannot spare (AdaptiveAllocator); then the whole class keeps the ranks.
+        double[] firstBitGain = problem.DropCostRanksSamples && !problem.DropCostTrusted ? [] : new double[n];
+        for (var i = 0; i < firstBitGain.Length; i++)
         {
             firstBitGain[i] = problem.FirstBitGain(i);
         }
@@ -54,7 +58,8 @@ public static class CoverageOrder
 
     /// <summary>
     /// Every sample once; each prefix gives every class its share. A class's first half is spread over its score ranks,
-    /// the rest follows by <paramref name="firstBitGain"/>, largest first (ties: the lower index).
+    /// the rest follows by <paramref name="firstBitGain"/>, largest first (ties: the lower index); with no gains, the
+    /// rest keeps the ranks too.
     /// </summary>
     internal static int[] KeepOrder(ReadOnlySpan<int> labels, ReadOnlySpan<double> score, ReadOnlySpan<double> firstBitGain)
     {
@@ -82,7 +87,7 @@ public static class CoverageOrder
         {
             var ranked = members[c].OrderBy(i => scores[i]).ThenBy(i => i).ToArray();
             var spread = BitReversed(ranked.Length).Select(r => ranked[r]).ToArray();
-            var covering = (spread.Length + 1) / 2;
+            var covering = gains.Length == 0 ? spread.Length : (spread.Length + 1) / 2;
             queues[c] = new Queue<int>(spread[..covering].Concat(spread[covering..].OrderByDescending(i => gains[i]).ThenBy(i => i)));
         }
 
