@@ -22,6 +22,13 @@ public sealed class BudgetOutbox(
     /// </summary>
     public static readonly TimeSpan ClaimLease = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a publish already started may still wait for its acknowledgement once the coordinator is stopping. A
+    /// stop that cut the wait would leave a budget the broker may have passed on recorded as pending; the
+    /// acknowledgement takes milliseconds on a live broker.
+    /// </summary>
+    public static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>A newer version decided while one was being published goes out in the same call, up to this many times.</summary>
     private const int MaxRounds = 4;
 
@@ -79,17 +86,25 @@ public sealed class BudgetOutbox(
             }
 
             long? published = null;
-            try
+            using var grace = new CancellationTokenSource();
+            using (cancellationToken.Register(() => grace.CancelAfter(StopGrace)))
             {
-                await publisher.PublishAsync(claimed.DeviceId, claimed.Version, claimed.Bytes, cancellationToken);
-                published = claimed.Version;
-                sent++;
-                counters.BudgetPublished();
-                logger.LogInformation("Published budget v{Version} for {Device}: {Bytes} bytes", claimed.Version, claimed.DeviceId, claimed.Bytes);
-            }
-            catch (MqttException ex)
-            {
-                logger.LogWarning("Budget v{Version} for {Device} stays pending: {Error}", claimed.Version, claimed.DeviceId, ex.Message);
+                try
+                {
+                    await publisher.PublishAsync(claimed.DeviceId, claimed.Version, claimed.Bytes, grace.Token);
+                    published = claimed.Version;
+                    sent++;
+                    counters.BudgetPublished();
+                    logger.LogInformation("Published budget v{Version} for {Device}: {Bytes} bytes", claimed.Version, claimed.DeviceId, claimed.Bytes);
+                }
+                catch (MqttException ex)
+                {
+                    logger.LogWarning("Budget v{Version} for {Device} stays pending: {Error}", claimed.Version, claimed.DeviceId, ex.Message);
+                }
+                catch (OperationCanceledException) when (grace.IsCancellationRequested)
+                {
+                    logger.LogWarning("Budget v{Version} for {Device} stays pending: not acknowledged within {Grace} of the stop", claimed.Version, claimed.DeviceId, StopGrace);
+                }
             }
 
             // Not cancelled by a shutdown: a version that went out is recorded, or the next start would send it again.

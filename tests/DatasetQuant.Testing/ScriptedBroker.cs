@@ -1,14 +1,15 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using Xunit;
 
-namespace DatasetQuant.Mqtt.Tests;
+namespace DatasetQuant.Testing;
 
 /// <summary>
 /// A TCP peer that speaks just enough MQTT 5 to accept one client and then lets the test decide when to answer its
 /// PUBLISH packets, so what the client puts on the wire can be watched while acknowledgements are held back.
 /// </summary>
-internal sealed class ScriptedBroker : IAsyncDisposable
+public sealed class ScriptedBroker : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private TcpClient? _client;
