@@ -87,24 +87,22 @@ public sealed class BudgetOutbox(
 
             long? published = null;
             using var grace = new CancellationTokenSource();
-            using (cancellationToken.Register(() => grace.CancelAfter(StopGrace)))
+            using var stopping = cancellationToken.Register(() => grace.CancelAfter(StopGrace));
+            try
             {
-                try
-                {
-                    await publisher.PublishAsync(claimed.DeviceId, claimed.Version, claimed.Bytes, grace.Token);
-                    published = claimed.Version;
-                    sent++;
-                    counters.BudgetPublished();
-                    logger.LogInformation("Published budget v{Version} for {Device}: {Bytes} bytes", claimed.Version, claimed.DeviceId, claimed.Bytes);
-                }
-                catch (MqttException ex)
-                {
-                    logger.LogWarning("Budget v{Version} for {Device} stays pending: {Error}", claimed.Version, claimed.DeviceId, ex.Message);
-                }
-                catch (OperationCanceledException) when (grace.IsCancellationRequested)
-                {
-                    logger.LogWarning("Budget v{Version} for {Device} stays pending: not acknowledged within {Grace} of the stop", claimed.Version, claimed.DeviceId, StopGrace);
-                }
+                await publisher.PublishAsync(claimed.DeviceId, claimed.Version, claimed.Bytes, grace.Token);
+                published = claimed.Version;
+                sent++;
+                counters.BudgetPublished();
+                logger.LogInformation("Published budget v{Version} for {Device}: {Bytes} bytes", claimed.Version, claimed.DeviceId, claimed.Bytes);
+            }
+            catch (MqttException ex)
+            {
+                logger.LogWarning("Budget v{Version} for {Device} stays pending: {Error}", claimed.Version, claimed.DeviceId, ex.Message);
+            }
+            catch (OperationCanceledException) when (grace.IsCancellationRequested)
+            {
+                logger.LogWarning("Budget v{Version} for {Device} stays pending: not acknowledged within {Grace} of the stop", claimed.Version, claimed.DeviceId, StopGrace);
             }
 
             // Not cancelled by a shutdown: a version that went out is recorded, or the next start would send it again.

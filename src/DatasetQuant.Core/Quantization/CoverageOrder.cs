@@ -9,11 +9,11 @@ namespace DatasetQuant.Core.Quantization;
 /// bit-reversed rank order of the score (the middle rank, then the quartiles, then the octiles, …), so a prefix that
 /// keeps up to half of each class spreads over it from typical to atypical. The class then holds about every other
 /// rank, so each sample still out has a kept neighbour, and the other half follow by the importance-weighted distortion
-/// their first bit saves, largest first: a budget that drops few samples drops the cheapest (unless that saving is a
-/// reference model's drop price the allocator does not trust, <see cref="AllocationProblem.DropCostTrusted"/>: then
-/// the whole class keeps the ranks). (Continuing the ranks
-/// left each class's top rank, its outlier and the dearest to drop, out first: on 2,000 colour images, a seventh of
-/// them flat, the held copy at 1 bpp had 7.5 % more pixel MSE than <c>dq quantize --codes embedded</c> at its bytes.)
+/// their first bit saves, largest first: a budget that drops few samples drops the cheapest. Continuing the ranks left
+/// each class's top rank, its outlier and the dearest to drop, out first (on 2,000 colour images, a seventh of them
+/// flat, the held copy at 1 bpp had 7.5 % more pixel MSE than <c>dq quantize --codes embedded</c> at its bytes). Where
+/// that saving is a reference model's drop price the allocator does not trust
+/// (<see cref="AllocationProblem.DropCostTrusted"/>), the whole class keeps the ranks.
 /// Then the adaptive greedy spends the rest from 1 bit up, as the allocator does once the budget affords every sample.
 /// <see cref="CoverageSelection"/> chooses the same kind of subset for one budget (strata middles, for any count); its
 /// subsets are not nested, which a prefix needs.
@@ -61,7 +61,7 @@ public static class CoverageOrder
     /// the rest follows by <paramref name="firstBitGain"/>, largest first (ties: the lower index); with no gains, the
     /// rest keeps the ranks too.
     /// </summary>
-    internal static int[] KeepOrder(ReadOnlySpan<int> labels, ReadOnlySpan<double> score, ReadOnlySpan<double> firstBitGain)
+    internal static int[] KeepOrder(ReadOnlySpan<int> labels, ReadOnlySpan<double> score, double[] firstBitGain)
     {
         var classes = 0;
         foreach (var label in labels)
@@ -81,14 +81,13 @@ public static class CoverageOrder
         }
 
         var scores = score.ToArray();
-        var gains = firstBitGain.ToArray();
         var queues = new Queue<int>[classes];
         for (var c = 0; c < classes; c++)
         {
             var ranked = members[c].OrderBy(i => scores[i]).ThenBy(i => i).ToArray();
             var spread = BitReversed(ranked.Length).Select(r => ranked[r]).ToArray();
-            var covering = gains.Length == 0 ? spread.Length : (spread.Length + 1) / 2;
-            queues[c] = new Queue<int>(spread[..covering].Concat(spread[covering..].OrderByDescending(i => gains[i]).ThenBy(i => i)));
+            var covering = firstBitGain.Length == 0 ? spread.Length : (spread.Length + 1) / 2;
+            queues[c] = new Queue<int>(spread[..covering].Concat(spread[covering..].OrderByDescending(i => firstBitGain[i]).ThenBy(i => i)));
         }
 
         var order = new int[labels.Length];
