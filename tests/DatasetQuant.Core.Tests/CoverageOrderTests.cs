@@ -67,6 +67,24 @@ public sealed class CoverageOrderTests
     }
 
     [Fact]
+    public void Classes_alike_take_different_ranks_where_a_prefix_ends_inside_a_level_so_together_they_cover_their_ranks_evenly()
+    {
+        // Eight classes of 64 samples whose scores rank alike; 40 of each is the 31 even ranks of levels 0–4 and 9 of
+        // the 32 odd ranks of level 5. Had every class taken the same 9, those ranks would be kept in all eight classes
+        // and the other 23 in none: where the ranks' costs differ, every class would miss the same ones.
+        const int classes = 8, size = 64, keep = 40;
+        var labels = Enumerable.Range(0, classes * size).Select(i => i % classes).ToArray();
+        var score = Enumerable.Range(0, classes * size).Select(i => (double)(i / classes)).ToArray();
+        var kept = CoverageOrder.KeepOrder(labels, score, []).Take(classes * keep).ToArray();
+
+        Assert.All(Enumerable.Range(0, classes), c => Assert.Equal(keep, kept.Count(i => labels[i] == c)));
+        var rankOf = (int sample) => sample / classes;
+        Assert.All(Enumerable.Range(1, size / 2 - 1).Select(r => 2 * r), r => Assert.Equal(classes, kept.Count(i => rankOf(i) == r)));
+        var oddRanks = Enumerable.Range(0, size / 2).Select(r => kept.Count(i => rankOf(i) == (2 * r) + 1)).ToArray();
+        Assert.True(oddRanks.Min() >= 1 && oddRanks.Max() <= 3, $"classes keeping each odd rank: {string.Join(", ", oddRanks)}");
+    }
+
+    [Fact]
     public void A_drop_price_the_measure_does_not_trust_does_not_decide_which_samples_come_first()
     {
         var dataset = Samples.FashionMnistTest.Take(1000);
