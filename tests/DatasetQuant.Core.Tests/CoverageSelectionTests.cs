@@ -214,6 +214,55 @@ public sealed class CoverageSelectionTests
     }
 
     [Fact]
+    public void A_class_keeping_more_than_half_keeps_every_other_rank_and_then_the_dearest_to_drop()
+    {
+        // One class of 10 ranked by score; dropping sample i costs price[i].
+        var labels = new int[10];
+        var score = Enumerable.Range(0, 10).Select(i => (double)i).ToArray();
+        double[] price = [5, 1, 9, 1, 2, 1, 8, 1, 3, 1];
+        bool[] Kept(int keep, double[] prices)
+        {
+            var kept = new bool[10];
+            CoverageSelection.Select(labels, score, keep, kept, prices);
+            return kept;
+        }
+
+        static int[] Indices(bool[] kept) => Enumerable.Range(0, kept.Length).Where(i => kept[i]).ToArray();
+
+        // Half of the class (5 strata: ranks 1, 3, 5, 7, 9), then the 3 dearest of the rest.
+        Assert.Equal([0, 1, 2, 3, 5, 6, 7, 9], Indices(Kept(8, price)));
+        // Up to half, strata middles whatever the prices; without prices, strata middles for every count.
+        Assert.Equal(Indices(Kept(4, [])), Indices(Kept(4, price)));
+        Assert.Equal([0, 1, 3, 4, 5, 6, 8, 9], Indices(Kept(8, [])));
+    }
+
+    [Fact]
+    public void Where_a_forced_drop_keeps_most_of_each_class_the_samples_dropped_are_the_cheapest()
+    {
+        var dataset = Samples.FashionMnistTest.Take(2000);
+        var table = DistortionTable.Measure(dataset, ChannelStatistics.Compute(dataset), PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default);
+        var labels = Enumerable.Range(0, dataset.Count).Select(dataset.Label).ToArray();
+        var problem = new AllocationProblem(dataset.Count, 784, Budget.FromBitsPerPixel(0.75).PayloadBytes(dataset.Count, 784))
+        {
+            Distortion = table.Distortion,
+            Labels = labels,
+            CoverageScore = ClassTypicality.Measure(dataset, labels),
+        };
+        var bits = new byte[dataset.Count];
+        new AdaptiveAllocator().Allocate(problem, bits);
+
+        Assert.InRange(bits.Count(b => b > 0), 1450, 1550);
+        for (var c = 0; c < 10; c++)
+        {
+            var members = Enumerable.Range(0, dataset.Count).Where(i => labels[i] == c).ToArray();
+            var keptGains = members.Where(i => bits[i] > 0).Select(problem.FirstBitGain).Order().ToArray();
+            var median = keptGains[keptGains.Length / 2];
+            Assert.All(members.Where(i => bits[i] == 0), i => Assert.True(problem.FirstBitGain(i) < median,
+                $"class {c}: sample {i} dropped saves {problem.FirstBitGain(i):F0} with its first bit, the kept median {median:F0}"));
+        }
+    }
+
+    [Fact]
     public void Quantizing_without_coverage_is_the_plain_distortion_optimum()
     {
         using var covered = new DatasetQuant.Testing.TempDirectory();

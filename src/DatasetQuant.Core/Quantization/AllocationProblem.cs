@@ -104,6 +104,27 @@ public sealed class AllocationProblem
         return ImportanceOf(index) * (row[0] - row[1]);
     }
 
+    /// <summary>
+    /// Every sample's <see cref="FirstBitGain"/>, for coverage to drop the cheapest where a class keeps more than half of
+    /// its samples; empty where the drop cost ranks samples but is not trusted (<see cref="DropCostTrusted"/>): a
+    /// reference that memorised a small set prices the easy samples lowest, and those are what such a set cannot spare.
+    /// </summary>
+    public double[] DropPrices()
+    {
+        if (DropCostRanksSamples && !DropCostTrusted)
+        {
+            return [];
+        }
+
+        var prices = new double[Count];
+        for (var i = 0; i < prices.Length; i++)
+        {
+            prices[i] = FirstBitGain(i);
+        }
+
+        return prices;
+    }
+
     public long BytesAt(int bits) => bits == 0 ? 0 : SampleQuantizer.PackedBytes(PixelsPerSample, bits) + RecordBytes;
 
     /// <summary>Bytes of an allocation that count against the budget (payload, and the records when <see cref="RecordBytes"/> is set).</summary>

@@ -16,8 +16,8 @@ namespace DatasetQuant.Core.Quantization;
 /// than <c>dq quantize --codes embedded</c> at its bytes). Where that saving is a reference model's drop price the
 /// allocator does not trust (<see cref="AllocationProblem.DropCostTrusted"/>), the whole class keeps the ranks. Then
 /// the adaptive greedy spends the rest from 1 bit up, as the allocator does once the budget affords every sample.
-/// <see cref="CoverageSelection"/> chooses the same kind of subset for one budget (strata middles, for any count); its
-/// subsets are not nested, which a prefix needs.
+/// <see cref="CoverageSelection"/> chooses the same kind of subset for one budget (strata middles up to half of a
+/// class, then the dearest to drop); its subsets are not nested, which a prefix needs.
 /// </summary>
 public static class CoverageOrder
 {
@@ -30,16 +30,8 @@ public static class CoverageOrder
             throw new ArgumentException($"a coverage order needs a label and a score per sample ({n}); got {labels.Length} and {score.Length}.");
         }
 
-        // A reference model's drop price that its own ratio does not trust (it has memorised a small set) would put the
-        // easy samples last, which a small set cannot spare (AdaptiveAllocator); then the whole class keeps the ranks.
-        double[] firstBitGain = problem.DropCostRanksSamples && !problem.DropCostTrusted ? [] : new double[n];
-        for (var i = 0; i < firstBitGain.Length; i++)
-        {
-            firstBitGain[i] = problem.FirstBitGain(i);
-        }
-
         var increments = new List<Increment>(n * 4);
-        foreach (var sample in KeepOrder(labels, score, firstBitGain))
+        foreach (var sample in KeepOrder(labels, score, problem.DropPrices()))
         {
             if (problem.MaxBitsOf(sample) > 0)
             {
