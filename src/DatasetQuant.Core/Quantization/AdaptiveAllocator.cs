@@ -7,15 +7,15 @@ namespace DatasetQuant.Core.Quantization;
 /// longer fits is skipped, and the cheaper segments of other samples still fill what is left. O(N·9·log N).
 /// <para>
 /// When the problem has labels, the optimum decides which samples go only where dropping is its choice; where the
-/// budget forces drops (it cannot hold every sample at 1 bit), the budget decides how many go and coverage decides which:
-/// every sample the budget affords at 1 bit is kept, chosen by <see cref="CoverageSelection"/> (each class its share,
-/// spread over the ranks of <see cref="AllocationProblem.CoverageScore"/>, by default the drop cost; past half of a
-/// class, the dearest to drop by <see cref="AllocationProblem.DropPrices"/>), and the same greedy spends what is left on
-/// widths 2..8. The optimum would keep fewer samples at more bits whenever its D_i(0) prices a
-/// dropped sample below a coarse copy of it, and no per-sample distortion prices what a sample teaches about the
-/// others: on ~1,300 images of 8×8 or 14×14 a reference model's loss on a sample it was trained on is below its KL at
-/// 1 bit for about half the samples, so the optimum kept 55–68% of what 0.5 bpp affords and lost up to 1.6 points to
-/// uniform selection at 14×14, 3.6 on a held-out set of 8×8 digits (docs/results.md, "Forced drops on small data").
+/// budget forces drops (it cannot hold every sample at 1 bit), the budget decides how many go and coverage decides
+/// which: every sample the budget affords at 1 bit is kept, chosen by <see cref="CoverageSelection"/> (each class its
+/// share, spread over the ranks of <see cref="AllocationProblem.CoverageScore"/>, by default the drop cost; past half
+/// of a class, the dearest to drop by <see cref="AllocationProblem.DropPrices"/>), and the same greedy spends what is
+/// left on widths 2..8. The optimum would keep fewer samples at more bits whenever its D_i(0) prices a dropped sample
+/// below a coarse copy of it, and no per-sample distortion prices what a sample teaches about the others: on ~1,300
+/// images of 8×8 or 14×14 a reference model's loss on a sample it was trained on is below its KL at 1 bit for about
+/// half the samples, so the optimum kept 55–68% of what 0.5 bpp affords and lost up to 1.6 points to uniform selection
+/// at 14×14, 3.6 on a held-out set of 8×8 digits (docs/results.md, "Forced drops on small data").
 /// </para>
 /// <para>
 /// A measure whose D_i(0) is a reference model's loss on the sample (<see cref="AllocationProblem.DropCostRanksSamples"/>)
