@@ -44,7 +44,7 @@ public sealed class ScriptedBroker : IAsyncDisposable
         var offset = 2 + topicLength;
         var packetId = BinaryPrimitives.ReadUInt16BigEndian(body.AsSpan(offset));
         offset += 2;
-        var (propertiesLength, lengthBytes) = ReadVarint(body.AsSpan(offset));
+        var (propertiesLength, lengthBytes) = MqttVariableByteInteger.Read(body.AsSpan(offset));
         offset += lengthBytes + propertiesLength;
         return (packetId, body[offset..]);
     }
@@ -83,35 +83,10 @@ public sealed class ScriptedBroker : IAsyncDisposable
     {
         var header = new byte[1];
         await _stream!.ReadExactlyAsync(header, cancellationToken);
-        var length = 0;
-        for (var shift = 0; ; shift += 7)
-        {
-            var digit = new byte[1];
-            await _stream.ReadExactlyAsync(digit, cancellationToken);
-            length |= (digit[0] & 0x7F) << shift;
-            if ((digit[0] & 0x80) == 0)
-            {
-                break;
-            }
-        }
+        var length = await MqttVariableByteInteger.ReadAsync(_stream, cancellationToken);
 
         var body = new byte[length];
         await _stream.ReadExactlyAsync(body, cancellationToken);
         return (header[0], body);
-    }
-
-    private static (int Value, int Bytes) ReadVarint(ReadOnlySpan<byte> data)
-    {
-        var value = 0;
-        for (var i = 0; i < 4; i++)
-        {
-            value |= (data[i] & 0x7F) << (7 * i);
-            if ((data[i] & 0x80) == 0)
-            {
-                return (value, i + 1);
-            }
-        }
-
-        throw new InvalidDataException("variable byte integer longer than 4 bytes");
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
+using DatasetQuant.Testing;
 
 namespace DatasetQuant.Benchmarks.Mqtt;
 
@@ -61,9 +62,9 @@ internal sealed class RawMqttConnection : IAsyncDisposable
     {
         var name = Encoding.UTF8.GetBytes(topic);
         var remaining = 2 + name.Length + 2 + 1 + payload.Length;
-        var packet = new byte[1 + VarintLength(remaining) + remaining];
+        var packet = new byte[1 + MqttVariableByteInteger.Length(remaining) + remaining];
         packet[0] = 0x32;
-        var offset = 1 + WriteVarint(packet.AsSpan(1), remaining);
+        var offset = 1 + MqttVariableByteInteger.Write(packet.AsSpan(1), remaining);
         BinaryPrimitives.WriteUInt16BigEndian(packet.AsSpan(offset), (ushort)name.Length);
         name.CopyTo(packet, offset + 2);
         var idOffset = offset + 2 + name.Length;
@@ -114,7 +115,7 @@ internal sealed class RawMqttConnection : IAsyncDisposable
             _ack[2] = body.Span[idOffset];
             _ack[3] = body.Span[idOffset + 1];
             await _network.WriteAsync(_ack);
-            var (propertiesLength, lengthBytes) = ReadVarint(body.Span[(idOffset + 2)..]);
+            var (propertiesLength, lengthBytes) = MqttVariableByteInteger.Read(body.Span[(idOffset + 2)..]);
             bytes += body.Length - (idOffset + 2 + lengthBytes + propertiesLength);
         }
 
@@ -131,7 +132,7 @@ internal sealed class RawMqttConnection : IAsyncDisposable
     {
         var header = new byte[5];
         header[0] = type;
-        var length = 1 + WriteVarint(header.AsSpan(1), body.Length);
+        var length = 1 + MqttVariableByteInteger.Write(header.AsSpan(1), body.Length);
         await _network.WriteAsync(header.AsMemory(0, length));
         await _network.WriteAsync(body);
     }
@@ -141,16 +142,7 @@ internal sealed class RawMqttConnection : IAsyncDisposable
         var one = new byte[1];
         await _reader.ReadExactlyAsync(one);
         var type = one[0];
-        var length = 0;
-        for (var shift = 0; ; shift += 7)
-        {
-            await _reader.ReadExactlyAsync(one);
-            length |= (one[0] & 0x7F) << shift;
-            if ((one[0] & 0x80) == 0)
-            {
-                break;
-            }
-        }
+        var length = await MqttVariableByteInteger.ReadAsync(_reader);
 
         if (length > buffer.Length)
         {
@@ -159,35 +151,5 @@ internal sealed class RawMqttConnection : IAsyncDisposable
 
         await _reader.ReadExactlyAsync(buffer.AsMemory(0, length));
         return (type, buffer.AsMemory(0, length));
-    }
-
-    private static int VarintLength(int value) => value < 128 ? 1 : value < 16384 ? 2 : value < 2097152 ? 3 : 4;
-
-    private static int WriteVarint(Span<byte> destination, int value)
-    {
-        var i = 0;
-        do
-        {
-            var digit = (byte)(value % 128);
-            value /= 128;
-            destination[i++] = value > 0 ? (byte)(digit | 0x80) : digit;
-        }
-        while (value > 0);
-        return i;
-    }
-
-    private static (int Value, int Bytes) ReadVarint(ReadOnlySpan<byte> data)
-    {
-        var value = 0;
-        for (var i = 0; i < 4; i++)
-        {
-            value |= (data[i] & 0x7F) << (7 * i);
-            if ((data[i] & 0x80) == 0)
-            {
-                return (value, i + 1);
-            }
-        }
-
-        throw new InvalidDataException("variable byte integer longer than 4 bytes");
     }
 }
