@@ -83,6 +83,8 @@ public sealed class AdaptiveAllocator : IBitAllocator
             score[i] = problem.CoverageScore.IsEmpty ? problem.FirstBitGain(i) : problem.CoverageScore.Span[i];
         }
 
+        var dropPrices = problem.DropPrices();
+
         // Forced drops keep every sample the budget affords. An optional drop (its drop cost not trusted to rank samples)
         // keeps the optimum's count, which assumed its cheapest samples would go; under coverage they are not the ones
         // dropped, so keeping every sample at 1 bit can cost less. Both counts are tried; the lower Σ w·D wins.
@@ -91,7 +93,7 @@ public sealed class AdaptiveAllocator : IBitAllocator
         var best = double.PositiveInfinity;
         foreach (var count in counts)
         {
-            SelectAndGrow(problem, score, count, candidate);
+            SelectAndGrow(problem, score, dropPrices, count, candidate);
             var total = WeightedDistortion(problem, candidate);
             if (total < best)
             {
@@ -138,11 +140,11 @@ public sealed class AdaptiveAllocator : IBitAllocator
         Grow(unbounded, bits, used: 0, fromDropped: false, increments);
     }
 
-    private static void SelectAndGrow(AllocationProblem problem, double[] score, int keep, Span<byte> bits)
+    private static void SelectAndGrow(AllocationProblem problem, double[] score, double[] dropPrices, int keep, Span<byte> bits)
     {
         var n = problem.Count;
         var kept = new bool[n];
-        CoverageSelection.Select(problem.Labels.Span, score, keep, kept, problem.DropPrices());
+        CoverageSelection.Select(problem.Labels.Span, score, keep, kept, dropPrices);
         long used = 0;
         for (var i = 0; i < n; i++)
         {
