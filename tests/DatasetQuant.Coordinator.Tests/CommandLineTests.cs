@@ -116,6 +116,20 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Publish_refuses_a_protocol_version_it_cannot_write_layers_in()
+    {
+        Directory.CreateDirectory(_dir.File("shards"));
+        Assert.Equal(0, (await CoordinatorProcess.RunAsync("keygen", "--out", _dir.File("k.pem"))).ExitCode);
+        foreach (var protocol in new[] { "1", "5" })
+        {
+            var result = await CoordinatorProcess.RunAsync("publish", "--broker", "mqtt://127.0.0.1:1", "--fleet", "lab", "--dataset", "d",
+                "--key", _dir.File("k.pem"), "--shards", _dir.File("shards"), "--protocol", protocol);
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("--protocol must be 2, 3 or 4.", result.StdErr);
+        }
+    }
+
+    [Fact]
     public async Task Publish_refuses_a_generator_that_is_not_a_trained_dim_before_connecting()
     {
         var shipped = Path.Combine(RepositoryRoot(), "generators", "fashion-mnist-dim");

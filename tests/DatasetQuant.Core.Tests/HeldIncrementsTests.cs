@@ -69,25 +69,51 @@ public sealed class HeldIncrementsTests
         }
     }
 
-    [Fact]
-    public void Version_2_is_written_for_samples_numbered_by_first_increment_and_reads_back_the_same_lists()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Versions_2_and_3_are_written_for_samples_numbered_by_first_increment_and_read_back_the_same_lists(int version)
     {
         using var dir = new TempDirectory();
         var written = Apply(1000, Numbered(1000, 40, seed: 3));
+        written.NumberedVersion = version;
         Assert.True(written.NumberedByFirstIncrement);
         var path = Path.Combine(dir.Path, "a.dqh");
         written.Write(path);
 
-        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(File.ReadAllBytes(path).AsSpan(4)));
+        Assert.Equal(version, BinaryPrimitives.ReadUInt16LittleEndian(File.ReadAllBytes(path).AsSpan(4)));
         Assert.Equal(written.FileBytes, new FileInfo(path).Length);
         Assert.True(written.FileBytes < HeldIncrementsFileBytesVersion1(written) * 0.6, $"{written.FileBytes} bytes");
-        AssertSame(written, Read(path, StoredWidths(written)));
+        var read = Read(path, StoredWidths(written));
+        Assert.Equal(version, read.FileVersion);
+        AssertSame(written, read);
+    }
+
+    [Fact]
+    public void Version_3_leaves_out_each_samples_last_width_step_and_stores_the_width_sum_instead()
+    {
+        using var dir = new TempDirectory();
+        // 100 samples raised once to 1 bit in one layer (a set at 1 bpp): version 2 writes 100 one-bit steps.
+        var held = Apply(100, Enumerable.Range(0, 100).Select(k => (0, k, 1)));
+        var (v2, v3) = (Path.Combine(dir.Path, "v2.dqh"), Path.Combine(dir.Path, "v3.dqh"));
+        held.NumberedVersion = 2;
+        held.Write(v2);
+        held.NumberedVersion = 3;
+        held.Write(v3);
+
+        // format.md §13: header 24, the layer's two counts (100, 0) 2, steps ceil(100/8) = 13 or none, width sum 100 in 1, checksum 4.
+        Assert.Equal(24 + 2 + 13 + 4, new FileInfo(v2).Length);
+        Assert.Equal(24 + 1 + 2 + 4, new FileInfo(v3).Length);
+        var widths = Enumerable.Repeat((byte)1, 100).ToArray();
+        AssertSame(Read(v2, widths), Read(v3, widths));
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void The_size_an_increment_would_give_is_the_size_adding_it_gives(bool outOfOrder)
+    [InlineData(false, 2)]
+    [InlineData(true, 2)]
+    [InlineData(false, 3)]
+    [InlineData(true, 3)]
+    public void The_size_an_increment_would_give_is_the_size_adding_it_gives(bool outOfOrder, int version)
     {
         var increments = Numbered(300, 12, seed: 9);
         if (outOfOrder)
@@ -98,7 +124,7 @@ public sealed class HeldIncrementsTests
             increments.RemoveAt(first + 1);
         }
 
-        var held = new HeldIncrements(300, 64);
+        var held = new HeldIncrements(300, 64) { NumberedVersion = version };
         foreach (var (layer, sample, width) in increments)
         {
             var predicted = held.FileBytesWith(sample, width, layer);
@@ -127,20 +153,25 @@ public sealed class HeldIncrementsTests
         AssertSame(written, Read(path, StoredWidths(written)));
     }
 
-    [Fact]
-    public void A_version_2_file_that_disagrees_with_its_shard_or_is_damaged_is_refused_naming_the_field()
+    [Theory]
+    [InlineData(2, "newSamples", "increments")]
+    [InlineData(3, "widthSum", "widthSum")]
+    public void A_file_that_disagrees_with_its_shard_or_is_damaged_is_refused_naming_the_field(int version, string fewerField, string widerField)
     {
         using var dir = new TempDirectory();
         var written = Apply(500, Numbered(500, 20, seed: 7));
+        written.NumberedVersion = version;
         var path = Path.Combine(dir.Path, "c.dqh");
         written.Write(path);
         var widths = StoredWidths(written);
 
+        // A shard from another change: one sample fewer, or one sample a bit wider (a layer's later increment).
         var fewer = widths[..^1];
-        Assert.Equal("newSamples", Assert.Throws<DqsFormatException>(() => Read(path, fewer)).Field);
+        Assert.Equal(fewerField, Assert.Throws<DqsFormatException>(() => Read(path, fewer)).Field);
         var wider = (byte[])widths.Clone();
-        wider[0] = (byte)Math.Min(8, wider[0] + 1);
-        Assert.Contains(Assert.Throws<DqsFormatException>(() => Read(path, wider)).Field, new[] { "increments", "counts" });
+        var raised = Array.FindIndex(wider, w => w < 8);
+        wider[raised]++;
+        Assert.Equal(widerField, Assert.Throws<DqsFormatException>(() => Read(path, wider)).Field);
 
         var bytes = File.ReadAllBytes(path);
         bytes[30] ^= 0x10;
@@ -149,9 +180,11 @@ public sealed class HeldIncrementsTests
         Assert.Equal("checksum", damaged.Field);
         Assert.Contains("c.dqh", damaged.Message, StringComparison.Ordinal);
 
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 3);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 4);
         File.WriteAllBytes(path, bytes);
-        Assert.Equal("versionMajor", Assert.Throws<DqsFormatException>(() => Read(path, widths)).Field);
+        var unknown = Assert.Throws<DqsFormatException>(() => Read(path, widths));
+        Assert.Equal("versionMajor", unknown.Field);
+        Assert.Contains("version 4 is not supported", unknown.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -160,6 +193,7 @@ public sealed class HeldIncrementsTests
         using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "p.dqh");
         var held = Apply(10, [(0, 0, 1), (0, 1, 1)]); // two one-bit steps: six bits of padding in the last byte
+        held.NumberedVersion = 2; // the lists as this test writes them below (version 3 would leave both steps out)
         held.Write(path);
         var good = File.ReadAllBytes(path);
 
@@ -180,11 +214,14 @@ public sealed class HeldIncrementsTests
         return path;
     }
 
-    [Fact]
-    public void A_file_whose_checksum_holds_but_whose_lists_are_garbled_is_refused_naming_a_field_never_crashing()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void A_file_whose_checksum_holds_but_whose_lists_are_garbled_is_refused_naming_a_field_never_crashing(int version)
     {
         using var dir = new TempDirectory();
         var written = Apply(400, Numbered(400, 16, seed: 11));
+        written.NumberedVersion = version;
         var path = Path.Combine(dir.Path, "d.dqh");
         written.Write(path);
         var good = File.ReadAllBytes(path);
@@ -237,6 +274,14 @@ public sealed class HeldIncrementsTests
         var heldFile = new FileInfo(device.HeldPath).Length;
         Assert.True(heldFile * 200 < device.HeldBytes, $"{heldFile} of {device.HeldBytes} bytes");
         Assert.True(HeldIncrementsFileBytesVersion1(device.Held!) > 3 * heldFile, $"version 1 would take {HeldIncrementsFileBytesVersion1(device.Held!)}");
+
+        // Every held sample has one increment at 1 bpp: version 3 saves its step, a bit each, against version 2 (less the
+        // width sum's varint).
+        var held = device.Held!;
+        Assert.Equal(held.HeldSamples, held.Count);
+        Assert.Equal(3, held.Version);
+        held.NumberedVersion = 2;
+        Assert.True(held.FileBytes - heldFile >= (held.HeldSamples / 8) - 3, $"{held.HeldSamples} samples: version 2 {held.FileBytes} bytes, version 3 {heldFile}");
     }
 
     /// <summary>Version 1 size from format.md §13 (header, bitmap, two bytes per increment, checksum), written out here rather than taken from the reader.</summary>

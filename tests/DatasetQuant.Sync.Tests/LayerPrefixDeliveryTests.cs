@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.Json;
 using DatasetQuant.Sync.Coordinator;
 using DatasetQuant.Sync.Messages;
@@ -14,8 +15,11 @@ public sealed class LayerPrefixDeliveryTests(ITestOutputHelper output)
 {
     private const int Samples = 2000;
 
-    [Fact]
-    public async Task A_device_at_a_budget_the_layers_end_at_receives_its_copy_whole_and_a_rise_then_pulls_only_the_layers_after_it()
+    /// <summary>Format 4, and format 3 as a coordinator publishes for a fleet of older devices: held increments version 2 counted and written.</summary>
+    [Theory]
+    [InlineData(DatasetManifest.CompactHeldFormat, 3)]
+    [InlineData(DatasetManifest.PrefixesFormat, 2)]
+    public async Task A_device_at_a_budget_the_layers_end_at_receives_its_copy_whole_and_a_rise_then_pulls_only_the_layers_after_it(int format, int heldVersion)
     {
         await using var fleet = await MosquittoFleet.StartAsync();
         var bed = fleet.Bed;
@@ -24,10 +28,11 @@ public sealed class LayerPrefixDeliveryTests(ITestOutputHelper output)
         var budgets = new BudgetPublisher(bed.Coordinator, bed.Topics);
         await budgets.PublishAsync("dev", version: 1, cut);
         var device = await fleet.StartDeviceAsync("dev");
-        var published = await bed.PublishAsync("fmnist", 1, source, [cut]);
+        var published = await bed.PublishAsync("fmnist", 1, source, [cut], format);
         var manifest = published.Manifest;
-        Assert.Equal(DatasetManifest.PrefixesFormat, manifest.Format);
+        Assert.Equal(format, manifest.Format);
         var prefix = ManifestPrefix.List(manifest).Single();
+        Assert.Equal(heldVersion, BinaryPrimitives.ReadUInt16LittleEndian(File.ReadAllBytes(published.ShardPath(prefix.Held)).AsSpan(4)));
         var (layers, increments, held) = EmbeddedFashionMnist.Prefix(manifest, cut);
         Assert.Equal(layers, prefix.Layers);
 

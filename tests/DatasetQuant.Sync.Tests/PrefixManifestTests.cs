@@ -4,7 +4,7 @@ using DatasetQuant.Sync.Security;
 
 namespace DatasetQuant.Sync.Tests;
 
-/// <summary>The format 3 manifest (layers, then prefixes served whole) as docs/protocol.md §3 and §5 describe it.</summary>
+/// <summary>The format 3 and 4 manifests (layers, then prefixes served whole) as docs/protocol.md §3 and §5 describe them.</summary>
 public sealed class PrefixManifestTests
 {
     /// <summary>Three layers and the prefix of the first two (a shard of 17,600 bytes and held increments of 400).</summary>
@@ -60,6 +60,31 @@ public sealed class PrefixManifestTests
             Manifest = WithPrefix(layers: 1, shardSize: 16_600), KeyId = signed.KeyId, Signature = signed.Signature,
         };
         Assert.False(verifier.TryVerify(moved, out _));
+    }
+
+    [Fact]
+    public void Format_4_is_format_3_under_its_own_signed_header_counting_version_3_held_increments_and_may_list_no_prefix()
+    {
+        var three = WithPrefix();
+        var four = Rebuilt(three, three.Shards, DatasetManifest.CompactHeldFormat);
+        Assert.Null(four.Validate());
+        Assert.Equal((2, 3), (three.HeldIncrementsVersion, four.HeldIncrementsVersion));
+        var (text3, text4) = (Encoding.ASCII.GetString(ManifestCanonicalForm.GetBytes(three)), Encoding.ASCII.GetString(ManifestCanonicalForm.GetBytes(four)));
+        Assert.StartsWith("dq-manifest/4\n", text4, StringComparison.Ordinal);
+        Assert.Equal(text3["dq-manifest/3".Length..], text4["dq-manifest/4".Length..]);
+
+        // Held sizes of one format are not the other's: a format 3 signature does not verify the same entries as format 4.
+        using var key = SigningKeyPem.Generate();
+        using var signer = new ManifestSigner(key);
+        using var verifier = new ManifestVerifier(System.Security.Cryptography.ECDsa.Create(key.ExportParameters(false)));
+        var signed = signer.Sign(three);
+        Assert.True(verifier.TryVerify(signed, out _));
+        Assert.False(verifier.TryVerify(new SignedManifestMessage { Manifest = four, KeyId = signed.KeyId, Signature = signed.Signature }, out _));
+
+        var layersOnly = Rebuilt(four, four.Shards.Take(3));
+        Assert.Null(layersOnly.Validate());
+        Assert.Empty(ManifestPrefix.List(layersOnly));
+        Assert.Contains("a format 4 manifest lists 0..64 prefixes", Rebuilt(four, four.Shards.Take(4)).Validate(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using DatasetQuant.Mqtt;
 using DatasetQuant.Sync.Coordinator;
 using DatasetQuant.Sync.Device;
+using DatasetQuant.Sync.Messages;
 using DatasetQuant.Sync.Security;
 using DatasetQuant.Testing;
 using DatasetQuant.Testing.InMemoryMqtt;
@@ -71,9 +72,10 @@ public sealed class SyncTestBed : IAsyncDisposable
         return directory;
     }
 
-    public async Task<PublishedDataset> PublishAsync(string dataset, long version, string shardDirectory, IEnumerable<long>? cutAtHeldBytes = null)
+    public async Task<PublishedDataset> PublishAsync(
+        string dataset, long version, string shardDirectory, IEnumerable<long>? cutAtHeldBytes = null, int layersFormat = DatasetManifest.LatestFormat)
     {
-        var result = await Publisher.PublishAsync(dataset, version, shardDirectory, new OpaqueShardDescriber(), ChunkSize, cutAtHeldBytes: cutAtHeldBytes);
+        var result = await Publisher.PublishAsync(dataset, version, shardDirectory, new OpaqueShardDescriber(), ChunkSize, cutAtHeldBytes: cutAtHeldBytes, layersFormat: layersFormat);
         Catalog.Add(result.Dataset);
         return result.Dataset;
     }

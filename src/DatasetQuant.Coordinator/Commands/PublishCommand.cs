@@ -5,6 +5,7 @@ using DatasetQuant.Coordinator.Publishing;
 using DatasetQuant.Coordinator.Store;
 using DatasetQuant.Mqtt;
 using DatasetQuant.Sync;
+using DatasetQuant.Sync.Messages;
 using DatasetQuant.Sync.Security;
 using DatasetQuant.Sync.Shards;
 using Microsoft.Extensions.Logging;
@@ -39,7 +40,7 @@ internal static class PublishCommand
             Description = "Folder of .dqs shard files; each becomes a shard of the manifest, in name order. A folder written with " +
                           "'dq quantize --codes embedded' (its .dqo order beside the shards) is cut into layers in DIR/layers/vN (N the version) and published as " +
                           "protocol version 2: each device pulls only the layers its budget keeps. With --db, layers also end at the fleet's " +
-                          "budgets and the copy a device holds there is served whole (protocol version 3, see --prefixes).",
+                          "budgets and the copy a device holds there is served whole (protocol version 4, see --protocol).",
             HelpName = "DIR",
             Validators = { r => AddError(r, Directory.Exists(r.GetValueOrDefault<string?>()) ? null : $"the folder '{r.GetValueOrDefault<string?>()}' does not exist.") },
         };
@@ -61,16 +62,18 @@ internal static class PublishCommand
             HelpName = "N",
             Validators = { r => AddError(r, r.GetValueOrDefault<long?>() is <= 0 ? "--version must be at least 1." : null) },
         };
-        var prefixes = new Option<bool>("--prefixes")
+        var protocol = new Option<int>("--protocol")
         {
-            Description = "With --db, also write the copy a device holds at each of the fleet's budgets (at most 32, 4x the dataset's size in all), which a device " +
-                          "fetches whole instead of its layers (protocol version 3: devices before it refuse the manifest). false publishes protocol version 2.",
-            HelpName = "true|false",
-            DefaultValueFactory = _ => true,
+            Description = "Protocol version of a layered publish; devices that know only older versions refuse it and keep what they hold. 4: held sizes " +
+                          "count the compact held increments, and with --db the copy a device holds at each of the fleet's budgets (at most 32, 4x the " +
+                          "dataset's size in all) is served whole instead of its layers. 3: the same for devices of version 3. 2: layers only.",
+            HelpName = "2|3|4",
+            DefaultValueFactory = _ => DatasetManifest.LatestFormat,
+            Validators = { r => AddError(r, r.GetValueOrDefault<int>() is >= DatasetManifest.LayersFormat and <= DatasetManifest.LatestFormat ? null : $"--protocol must be {DatasetManifest.LayersFormat}, 3 or {DatasetManifest.LatestFormat}.") },
         };
         var command = new Command("publish", "Publish a folder of shards, or a generator, to the whole fleet: signed manifest (retained), then every chunk.")
         {
-            broker, fleet, dataset, shards, generator, key, db, version, prefixes, tlsCa, tlsCert, tlsKey,
+            broker, fleet, dataset, shards, generator, key, db, version, protocol, tlsCa, tlsCert, tlsKey,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -103,7 +106,7 @@ internal static class PublishCommand
                 await using var connection = await MqttConnection.ConnectAsync(options, loggerFactory.CreateLogger<MqttConnection>(), cancellationToken);
                 var push = new DatasetPush(connection, new SyncTopics(fleetName), signer, store, new DqsShardDescriber(), TimeProvider.System, loggerFactory)
                 {
-                    WritePrefixes = parseResult.GetValue(prefixes),
+                    LayersFormat = parseResult.GetValue(protocol),
                 };
                 var result = generatorPath is null
                     ? await push.RunAsync(parseResult.GetValue(dataset)!, parseResult.GetValue(shards)!, parseResult.GetValue(version), cancellationToken)

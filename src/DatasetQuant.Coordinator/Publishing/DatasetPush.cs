@@ -36,8 +36,12 @@ public sealed class DatasetPush(
     /// <summary>How long to wait for the broker's retained manifest after subscribing; none by then means none.</summary>
     public TimeSpan RetainedManifestWait { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Whether layers published with the fleet's budgets also serve the copy at each whole (protocol version 3).</summary>
-    public bool WritePrefixes { get; init; } = true;
+    /// <summary>
+    /// The protocol version layers are published in (<see cref="DatasetManifest.LatestFormat"/> by default): from 3 on,
+    /// the copy at each of the fleet's budgets is also served whole; 2 and 3 count version 2 held increments, for fleets
+    /// whose devices do not read version 4.
+    /// </summary>
+    public int LayersFormat { get; init; } = DatasetManifest.LatestFormat;
 
     public async Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
     {
@@ -65,7 +69,7 @@ public sealed class DatasetPush(
                 dataset,
                 v => LayeredManifestBuilder.LayerDirectory(directory, v),
                 v => built = LayeredManifestBuilder.Build(
-                    topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, prefixes: WritePrefixes,
+                    topics.Fleet, dataset, v, directory, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, format: LayersFormat,
                     layerDirectory: staging = LayeredManifestBuilder.StagingDirectory(directory, v)),
                 requestedVersion,
                 cancellationToken,

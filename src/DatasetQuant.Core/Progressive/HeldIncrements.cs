@@ -5,11 +5,12 @@ namespace DatasetQuant.Core.Progressive;
 /// <summary>
 /// What a device must remember of the layers it applied to shrink later without a download: for every source sample, the
 /// width each of its increments reached and the layer that brought it. Stored as <c>{name}.dqh</c> (docs/format.md §13,
-/// <see cref="HeldIncrementsFile"/>). Version 2 is written whenever the held samples are 0..m−1 and their first
-/// increments came in that order, as they do for a dataset numbered by <see cref="SampleNumbering"/>: a sample's first
-/// layer then follows from how many new samples each layer brought, and each layer lists the samples it raised further
-/// by their gaps (about a byte each) beside a bit or four for each width step. Otherwise
-/// version 1, two bytes per increment.
+/// <see cref="HeldIncrementsFile"/>). When the held samples are 0..m−1 and their first increments came in that order, as
+/// they do for a dataset numbered by <see cref="SampleNumbering"/>, a sample's first layer follows from how many new
+/// samples each layer brought, and each layer lists the samples it raised further by their gaps (about a byte each)
+/// beside a bit or four for each width step: version 3, which leaves out each sample's last step (its width in the
+/// shard less the steps before), or version 2, which writes every step, for fleets whose manifests count it
+/// (<see cref="NumberedVersion"/>). Otherwise version 1, two bytes per increment.
 /// </summary>
 public sealed class HeldIncrements
 {
@@ -18,8 +19,12 @@ public sealed class HeldIncrements
     /// <summary>Layers a device can tell apart (12 bits per increment in version 1).</summary>
     public const int MaxLayers = 4096;
 
+    /// <summary>The newest version, which a reader of this build reads with all before it.</summary>
+    public const int LatestVersion = 3;
+
     private readonly List<ushort>[] _bySample;
     private readonly HeldLayerLists _lists = new();
+    private int _numberedVersion = LatestVersion;
 
     public HeldIncrements(int sampleCount, int pixelsPerSample)
     {
@@ -40,15 +45,31 @@ public sealed class HeldIncrements
     /// <summary>Samples holding at least one increment.</summary>
     public int HeldSamples { get; private set; }
 
-    /// <summary>Whether the held samples are 0..m−1 with their first increments in that order (version 2 applies).</summary>
+    /// <summary>Whether the held samples are 0..m−1 with their first increments in that order (versions 2 and 3 apply).</summary>
     public bool NumberedByFirstIncrement { get; private set; } = true;
 
-    /// <summary>Version 2's lists of what each layer brought.</summary>
+    /// <summary>
+    /// The version written while <see cref="NumberedByFirstIncrement"/>: 3 (the default), or 2, which a device writes
+    /// for a manifest that counted held sizes in it (docs/protocol.md §3, formats 2 and 3).
+    /// </summary>
+    public int NumberedVersion
+    {
+        get => _numberedVersion;
+        set => _numberedVersion = value is 2 or 3 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "held increments of a numbered set are version 2 or 3.");
+    }
+
+    /// <summary>The version <see cref="Write"/> writes now.</summary>
+    public int Version => NumberedByFirstIncrement ? NumberedVersion : 1;
+
+    /// <summary>The version of the file these were last read from or written to; 0 before either.</summary>
+    public int FileVersion { get; internal set; }
+
+    /// <summary>The lists of versions 2 and 3: what each layer brought.</summary>
     internal HeldLayerLists Lists => _lists;
 
     /// <summary>Bytes of the file <see cref="Write"/> writes now.</summary>
     public long FileBytes => NumberedByFirstIncrement
-        ? HeldIncrementsFile.Version2Bytes(this)
+        ? HeldIncrementsFile.ListsFrame + _lists.Bytes(Layers, NumberedVersion)
         : HeldIncrementsFile.Version1Bytes(SampleCount, Count);
 
     /// <summary>
@@ -63,10 +84,18 @@ public sealed class HeldIncrements
             return HeldIncrementsFile.Version1Bytes(SampleCount, Count + 1);
         }
 
-        return HeldIncrementsFile.Version2Frame + _lists.BytesWith(Math.Max(Layers, layer + 1), layer, first, sample, width - WidthOf(sample));
+        return HeldIncrementsFile.ListsFrame + _lists.BytesWith(Math.Max(Layers, layer + 1), NumberedVersion, layer, sample, LastStep(sample), width - WidthOf(sample));
     }
 
     public int WidthOf(int sample) => _bySample[sample] is { Count: > 0 } list ? list[^1] >> 12 : 0;
+
+    /// <summary>The width step of the sample's last increment; 0 when it has none.</summary>
+    private int LastStep(int sample) => _bySample[sample] switch
+    {
+        null or { Count: 0 } => 0,
+        { Count: 1 } list => list[0] >> 12,
+        var list => (list[^1] >> 12) - (list[^2] >> 12),
+    };
 
     internal IReadOnlyList<ushort>? EntriesOf(int sample) => _bySample[sample];
 
@@ -79,7 +108,7 @@ public sealed class HeldIncrements
         }
 
         var list = _bySample[sample] ??= [];
-        var step = width - WidthOf(sample);
+        var (previousStep, step) = (LastStep(sample), width - WidthOf(sample));
         list.Add((ushort)((width << 12) | layer));
         Count++;
         Layers = layer + 1;
@@ -91,7 +120,7 @@ public sealed class HeldIncrements
         }
         else
         {
-            _lists.AddLater(layer, sample, step);
+            _lists.AddLater(layer, sample, previousStep, step);
         }
     }
 
@@ -110,7 +139,7 @@ public sealed class HeldIncrements
     public void Write(string path) => HeldIncrementsFile.Write(this, path);
 
     /// <summary>
-    /// Reads what <see cref="Write"/> wrote (either version) beside a shard covering <paramref name="sourceCount"/>
+    /// Reads what <see cref="Write"/> wrote (any version) beside a shard covering <paramref name="sourceCount"/>
     /// samples of <paramref name="pixelsPerSample"/> pixels; <paramref name="storedWidths"/> (the shard's widths, in its
     /// order) tells where each stored sample's list ends. A defect, or a file that describes another shape, is a
     /// <see cref="Formats.Dqs.DqsFormatException"/> naming the file and field.
@@ -142,7 +171,8 @@ public sealed class HeldIncrements
             _lists.AddFirst(lastFirstLayer, list[0] >> 12);
             for (var j = 1; j < list.Count; j++)
             {
-                _lists.AddLater(list[j] & 0xFFF, sample, (list[j] >> 12) - (list[j - 1] >> 12));
+                var previousStep = (list[j - 1] >> 12) - (j > 1 ? list[j - 2] >> 12 : 0);
+                _lists.AddLater(list[j] & 0xFFF, sample, previousStep, (list[j] >> 12) - (list[j - 1] >> 12));
             }
         }
     }

@@ -5,12 +5,16 @@ using DatasetQuant.Core.IO;
 namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
-/// The <c>{name}.dqh</c> file (docs/format.md §13). Both versions share a 24-byte header and end with a CRC32C.
+/// The <c>{name}.dqh</c> file (docs/format.md §13). Every version shares a 24-byte header and ends with a CRC32C.
 /// Version 1: a bitmap of the stored samples, then two bytes per increment (<c>width &lt;&lt; 12 | layer</c>).
 /// Version 2 (held samples 0..m−1, first increments in that order): per layer a varint of the samples it raised from
 /// nothing, then per layer a varint of the increments it added to samples already held, then, layer by layer, those
 /// samples in ascending order as varint gaps, then every increment's width step as bits (first increments of samples
 /// 0..m−1, then the later ones in the order just listed; 0 for a step of 1, else 1 and the step less two in 3 bits).
+/// Version 3: a varint of the sum of the held samples' widths, then version 2's lists without each sample's last step,
+/// which its width in the shard less the steps before gives. The sum stands in for the check those steps made: every
+/// change of a copy raises or lowers some width, so a shard and held increments written by different changes (a cut
+/// between the two writes) never agree on it.
 /// </summary>
 internal static class HeldIncrementsFile
 {
@@ -20,14 +24,12 @@ internal static class HeldIncrementsFile
 
     public static long Version1Bytes(int samples, long increments) => HeaderSize + ((samples + 7L) / 8) + (2 * increments) + 4;
 
-    public static long Version2Bytes(HeldIncrements held) => HeaderSize + held.Lists.Bytes(held.Layers) + 4;
-
-    /// <summary>Version 2's bytes around its lists: the header and the checksum.</summary>
-    public const int Version2Frame = HeaderSize + 4;
+    /// <summary>The bytes of versions 2 and 3 around their lists: the header and the checksum.</summary>
+    public const int ListsFrame = HeaderSize + 4;
 
     public static void Write(HeldIncrements held, string path)
     {
-        var version = held.NumberedByFirstIncrement ? 2 : 1;
+        var version = held.Version;
         var bytes = new byte[held.FileBytes];
         var span = bytes.AsSpan();
         Magic.CopyTo(span);
@@ -52,16 +54,22 @@ internal static class HeldIncrementsFile
         }
         else
         {
-            at = WriteVersion2Lists(held, span, at);
+            at = WriteLists(held, span, at, omitLastSteps: version >= 3);
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
         AtomicFile.WriteAllBytes(path, bytes);
+        held.FileVersion = version;
     }
 
-    private static int WriteVersion2Lists(HeldIncrements held, Span<byte> span, int at)
+    private static int WriteLists(HeldIncrements held, Span<byte> span, int at, bool omitLastSteps)
     {
         var lists = held.Lists;
+        if (omitLastSteps)
+        {
+            at += LayerEntries.WriteVarint(span[at..], (uint)lists.WidthSum);
+        }
+
         for (var l = 0; l < held.Layers; l++)
         {
             at += LayerEntries.WriteVarint(span[at..], (uint)lists.NewIn(l));
@@ -87,7 +95,12 @@ internal static class HeldIncrementsFile
         var next = new int[held.HeldSamples];
         for (var k = 0; k < held.HeldSamples; k++)
         {
-            bits.WriteStep(held.EntriesOf(k)![0] >> 12);
+            var entries = held.EntriesOf(k)!;
+            if (!(omitLastSteps && entries.Count == 1))
+            {
+                bits.WriteStep(entries[0] >> 12);
+            }
+
             next[k] = 1;
         }
 
@@ -97,7 +110,10 @@ internal static class HeldIncrementsFile
             {
                 var entries = held.EntriesOf(sample)!;
                 var j = next[sample]++;
-                bits.WriteStep((entries[j] >> 12) - (entries[j - 1] >> 12));
+                if (!(omitLastSteps && j == entries.Count - 1))
+                {
+                    bits.WriteStep((entries[j] >> 12) - (entries[j - 1] >> 12));
+                }
             }
         }
 
@@ -114,9 +130,9 @@ internal static class HeldIncrementsFile
 
         var span = bytes.AsSpan();
         var version = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
-        if (version is not (1 or 2))
+        if (version is < 1 or > HeldIncrements.LatestVersion)
         {
-            throw new DqsFormatException(path, "versionMajor", null, $"held-increments version {version} is not supported (this reader knows 1 and 2).");
+            throw new DqsFormatException(path, "versionMajor", null, $"held-increments version {version} is not supported (this reader knows 1, 2 and 3).");
         }
 
         if (Crc32C.Compute(span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]))
@@ -148,10 +164,12 @@ internal static class HeldIncrementsFile
         }
         else
         {
-            reader.ReadVersion2(held, storedWidths);
+            reader.ReadLists(held, storedWidths, lastStepsImplied: version >= 3);
+            held.NumberedVersion = version;
         }
 
         held.Recount();
+        held.FileVersion = version;
         if (held.Count != count)
         {
             throw new DqsFormatException(path, "incrementCount", null, $"the header says {count} increments; the lists hold {held.Count}.");

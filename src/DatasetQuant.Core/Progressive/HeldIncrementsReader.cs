@@ -57,8 +57,24 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
         }
     }
 
-    public void ReadVersion2(HeldIncrements held, ReadOnlySpan<byte> storedWidths)
+    /// <summary>Versions 2 and 3; in 3 (<paramref name="lastStepsImplied"/>) each sample's last step is its width in the shard less the steps before.</summary>
+    public void ReadLists(HeldIncrements held, ReadOnlySpan<byte> storedWidths, bool lastStepsImplied)
     {
+        if (lastStepsImplied)
+        {
+            var sum = Varint("widthSum");
+            long shardSum = 0;
+            foreach (var width in storedWidths)
+            {
+                shardSum += width;
+            }
+
+            if (sum != shardSum)
+            {
+                throw Defect("widthSum", $"the held samples' widths sum to {sum}; the shard's sum to {shardSum} (the two files were written by different changes).");
+            }
+        }
+
         var firstLayer = new List<int>();
         for (var l = 0; l < layers; l++)
         {
@@ -111,13 +127,22 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             }
         }
 
+        // Increments each sample has still to come, so that version 3 knows which one is its last.
+        var remaining = new int[m];
+        Array.Fill(remaining, 1);
+        foreach (var sample in laterSamples)
+        {
+            remaining[sample]++;
+        }
+
         var steps = new BitReader(bytes, _at, End);
         var entries = new List<ushort>[m];
         var widths = new int[m];
         for (var k = 0; k < m; k++)
         {
             entries[k] = [];
-            widths[k] = Check(k, entries[k], steps.ReadStep(this), firstLayer[k], 0, storedWidths[k]);
+            var step = lastStepsImplied && --remaining[k] == 0 ? storedWidths[k] : steps.ReadStep(this);
+            widths[k] = Check(k, entries[k], step, firstLayer[k], 0, storedWidths[k]);
         }
 
         for (int l = 0, at = 0; l < layers; l++)
@@ -125,7 +150,8 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             for (var j = 0; j < laterCounts[l]; j++)
             {
                 var sample = laterSamples[at++];
-                widths[sample] = Check(sample, entries[sample], widths[sample] + steps.ReadStep(this), l, widths[sample], storedWidths[sample]);
+                var width = lastStepsImplied && --remaining[sample] == 0 ? storedWidths[sample] : widths[sample] + steps.ReadStep(this);
+                widths[sample] = Check(sample, entries[sample], width, l, widths[sample], storedWidths[sample]);
             }
         }
 
@@ -167,7 +193,7 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
 
     internal DqsFormatException Defect(string field, string message) => new(path, field, null, message);
 
-    /// <summary>The width steps of version 2 (<see cref="HeldIncrementsFile"/>), read LSB first up to the checksum.</summary>
+    /// <summary>The width steps of versions 2 and 3 (<see cref="HeldIncrementsFile"/>), read LSB first up to the checksum.</summary>
     private struct BitReader(byte[] bytes, int start, int end)
     {
         private long _bit = (long)start * 8;

@@ -1,10 +1,10 @@
 namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
-/// The lists of held increments version 2 (<see cref="HeldIncrementsFile"/>) as increments arrive: per layer, how many
-/// samples it raised from nothing and which samples it raised further (sorted, as the file stores them by gaps), and
-/// the bytes all of that takes. Kept up to date one increment at a time, so that a layer builder can ask the held size
-/// after every increment of an order.
+/// The lists of held increments versions 2 and 3 (<see cref="HeldIncrementsFile"/>) as increments arrive: per layer, how
+/// many samples it raised from nothing and which samples it raised further (sorted, as the file stores them by gaps),
+/// and the bytes all of that takes in either version (3 leaves out each sample's last width step). Kept up to date one
+/// increment at a time, so that a layer builder can ask the held size after every increment of an order.
 /// </summary>
 internal sealed class HeldLayerLists
 {
@@ -18,6 +18,14 @@ internal sealed class HeldLayerLists
     /// <summary>Bits of every increment's width step (<see cref="StepBits"/>).</summary>
     private long _stepBits;
 
+    /// <summary>Bits of each held sample's last width step, which version 3 leaves out (the shard's width implies it).</summary>
+    private long _lastStepBits;
+
+    /// <summary>The sum of the held samples' widths, which version 3 stores so that a shard from another change is told apart.</summary>
+    private long _widthSum;
+
+    public long WidthSum => _widthSum;
+
     /// <summary>Bytes of the two counts of every layer the lists reach, kept up to date so a size costs no pass over the layers.</summary>
     private long _countBytes;
 
@@ -28,8 +36,11 @@ internal sealed class HeldLayerLists
     /// <summary>A width step costs one bit when it is 1 and four otherwise (a flag, then the step less two in three bits).</summary>
     public static int StepBits(int step) => step == 1 ? 1 : 4;
 
-    /// <summary>The bytes of the lists for <paramref name="layers"/> layers: two varints per layer, the gaps and the steps.</summary>
-    public long Bytes(int layers) => _gapBytes + ((_stepBits + 7) / 8) + CountsBytes(layers);
+    /// <summary>
+    /// The bytes of the lists in <paramref name="version"/> (2 or 3) for <paramref name="layers"/> layers: two varints
+    /// per layer, the gaps and the steps.
+    /// </summary>
+    public long Bytes(int layers, int version) => WidthSumBytes(_widthSum, version) + _gapBytes + StepBytes(_stepBits, _lastStepBits, version) + CountsBytes(layers);
 
     public void AddFirst(int layer, int step)
     {
@@ -38,9 +49,12 @@ internal sealed class HeldLayerLists
         _newPerLayer[layer]++;
         _countBytes += CountBytes(layer) - before;
         _stepBits += StepBits(step);
+        _lastStepBits += StepBits(step);
+        _widthSum += step;
     }
 
-    public void AddLater(int layer, int sample, int step)
+    /// <summary>Records that <paramref name="layer"/> raised <paramref name="sample"/> by <paramref name="step"/> after its step of <paramref name="previousStep"/>.</summary>
+    public void AddLater(int layer, int sample, int previousStep, int step)
     {
         Reach(layer);
         var before = CountBytes(layer);
@@ -49,27 +63,36 @@ internal sealed class HeldLayerLists
         list.Insert(at, sample);
         _countBytes += CountBytes(layer) - before;
         _stepBits += StepBits(step);
+        _lastStepBits += StepBits(step) - StepBits(previousStep);
+        _widthSum += step;
     }
 
     /// <summary>
-    /// The bytes of the lists for <paramref name="layers"/> layers once <paramref name="layer"/> also raises
-    /// <paramref name="sample"/> by <paramref name="step"/> (from nothing when <paramref name="first"/>), without
-    /// recording it: what a layer builder asks before deciding where a layer ends.
+    /// The bytes of the lists in <paramref name="version"/> for <paramref name="layers"/> layers once
+    /// <paramref name="layer"/> also raises <paramref name="sample"/> by <paramref name="step"/> (from nothing when
+    /// <paramref name="previousStep"/> is 0, else after a step of that size), without recording it: what a layer builder
+    /// asks before deciding where a layer ends.
     /// </summary>
-    public long BytesWith(int layers, int layer, bool first, int sample, int step)
+    public long BytesWith(int layers, int version, int layer, int sample, int previousStep, int step)
     {
+        var first = previousStep == 0;
         var gaps = _gapBytes + (first ? 0 : GapGrowth(layer < _laterPerLayer.Count ? _laterPerLayer[layer] : NoSamples, sample, out _));
         var counts = CountsBytes(layers) - CountBytes(layer)
             + LayerEntries.VarintSize((uint)(NewIn(layer) + (first ? 1 : 0))) + LayerEntries.VarintSize((uint)(LaterIn(layer).Count + (first ? 0 : 1)));
-        return gaps + ((_stepBits + StepBits(step) + 7) / 8) + counts;
+        var lastStepBits = _lastStepBits + StepBits(step) - (first ? 0 : StepBits(previousStep));
+        return WidthSumBytes(_widthSum + step, version) + gaps + StepBytes(_stepBits + StepBits(step), lastStepBits, version) + counts;
     }
 
     public void Clear()
     {
         _newPerLayer.Clear();
         _laterPerLayer.Clear();
-        (_gapBytes, _stepBits, _countBytes) = (0, 0, 0);
+        (_gapBytes, _stepBits, _lastStepBits, _widthSum, _countBytes) = (0, 0, 0, 0, 0);
     }
+
+    private static long StepBytes(long stepBits, long lastStepBits, int version) => ((version >= 3 ? stepBits - lastStepBits : stepBits) + 7) / 8;
+
+    private static int WidthSumBytes(long widthSum, int version) => version >= 3 ? LayerEntries.VarintSize((uint)widthSum) : 0;
 
     /// <summary>What a layer's sample gaps grow by when it also lists <paramref name="sample"/>, and where it goes (after its equals).</summary>
     private static int GapGrowth(List<int> list, int sample, out int at)

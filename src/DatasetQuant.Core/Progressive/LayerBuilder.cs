@@ -34,9 +34,10 @@ public static class LayerBuilder
     /// increment that would take the held bytes above each, so a device with that budget holds the order's longest
     /// prefix that fits it rather than the last growth step below it.
     /// </param>
+    /// <param name="heldVersion">The held-increments version devices write (<see cref="HeldIncrements.NumberedVersion"/>), which the held sizes count.</param>
     public static IReadOnlyList<LayerInfo> Build(IReadOnlyList<string> shardPaths, IncrementOrder order, string outputDirectory, string prefix,
         long minimumBytes = 16 * 1024, double growth = DefaultGrowth, CancellationToken cancellationToken = default, int versionMajor = LayerFile.VersionMajor,
-        IEnumerable<long>? cutAtHeldBytes = null)
+        IEnumerable<long>? cutAtHeldBytes = null, int heldVersion = HeldIncrements.LatestVersion)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(growth);
@@ -65,7 +66,7 @@ public static class LayerBuilder
         // The device writes its shard as 2.0 when binary16 holds every scale (a set quantized by this version), else 1.1.
         var layout = set.Shards.Select(DqsShardRewriter.LayoutBound).MinBy(l => l.VersionMajor);
         // What the device's held increments will take, built as the device builds them.
-        var heldIncrements = new HeldIncrements(order.SampleCount, pixels);
+        var heldIncrements = new HeldIncrements(order.SampleCount, pixels) { NumberedVersion = heldVersion };
         long HeldBytes() => layout.Overhead(stored) + payload + heldIncrements.FileBytes;
         var lastHeld = 0L;
         var pendingBytes = 0L;

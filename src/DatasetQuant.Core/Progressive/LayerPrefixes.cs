@@ -63,9 +63,10 @@ public static class LayerPrefixes
     /// <summary>
     /// Writes the prefix of each of <paramref name="counts"/> layers into <paramref name="directory"/>, by applying the
     /// layers exactly as a device does (<see cref="ProgressiveHoldings"/>), so each is what a device holding that many
-    /// layers holds.
+    /// layers holds; <paramref name="heldVersion"/> is the held-increments version the layers' held sizes count.
     /// </summary>
-    public static IReadOnlyList<LayerPrefix> Write(IReadOnlyList<LayerInfo> layers, IReadOnlyList<int> counts, string directory, string prefix, CancellationToken cancellationToken = default)
+    public static IReadOnlyList<LayerPrefix> Write(IReadOnlyList<LayerInfo> layers, IReadOnlyList<int> counts, string directory, string prefix,
+        CancellationToken cancellationToken = default, int heldVersion = HeldIncrements.LatestVersion)
     {
         var prefixes = new List<LayerPrefix>(counts.Count);
         if (counts.Count == 0)
@@ -77,7 +78,7 @@ public static class LayerPrefixes
         Directory.CreateDirectory(scratch);
         try
         {
-            var holdings = ProgressiveHoldings.Open(scratch, prefix);
+            var holdings = ProgressiveHoldings.Open(scratch, prefix, heldVersion);
             foreach (var count in counts.Distinct().Order())
             {
                 ArgumentOutOfRangeException.ThrowIfGreaterThan(count, layers.Count, nameof(counts));

@@ -14,11 +14,17 @@ namespace DatasetQuant.Core.Progressive;
 /// </summary>
 public sealed class ProgressiveHoldings
 {
-    private ProgressiveHoldings(string directory, string name) => (Directory, Name) = (directory, name);
+    private ProgressiveHoldings(string directory, string name, int heldVersion) => (Directory, Name, HeldVersion) = (directory, name, heldVersion);
 
     public string Directory { get; }
 
     public string Name { get; }
+
+    /// <summary>
+    /// The held-increments version this copy writes for a numbered set (<see cref="HeldIncrements.NumberedVersion"/>):
+    /// the one the manifest's held sizes count.
+    /// </summary>
+    public int HeldVersion { get; }
 
     /// <summary>What is held; null before the first layer.</summary>
     public HeldIncrements? Held { get; private set; }
@@ -34,10 +40,14 @@ public sealed class ProgressiveHoldings
     /// <summary>Bytes on flash: the shard and the held increments.</summary>
     public long HeldBytes => Held is null ? 0 : new FileInfo(ShardPath).Length + new FileInfo(HeldPath).Length;
 
-    /// <summary>Opens what is held in <paramref name="directory"/>, checking the held increments against the shard's widths.</summary>
-    public static ProgressiveHoldings Open(string directory, string name)
+    /// <summary>
+    /// Opens what is held in <paramref name="directory"/>, checking the held increments against the shard's widths; they
+    /// are written in <paramref name="heldVersion"/> from the next change on (<see cref="TruncateTo"/> rewrites them
+    /// when that is all that changes).
+    /// </summary>
+    public static ProgressiveHoldings Open(string directory, string name, int heldVersion = HeldIncrements.LatestVersion)
     {
-        var holdings = new ProgressiveHoldings(directory, name);
+        var holdings = new ProgressiveHoldings(directory, name, heldVersion);
         if (!File.Exists(holdings.HeldPath))
         {
             return holdings;
@@ -51,6 +61,7 @@ public sealed class ProgressiveHoldings
         }
 
         holdings.Held = HeldIncrements.Read(holdings.HeldPath, widths, shard.Header.SourceCount, shard.PixelsPerSample);
+        holdings.Held.NumberedVersion = heldVersion;
         return holdings;
     }
 
@@ -130,7 +141,7 @@ public sealed class ProgressiveHoldings
         }
 
         WriteShard(first, current, widths, added);
-        var held = Held ?? new HeldIncrements(first.SampleCount, first.PixelsPerSample);
+        var held = Held ?? new HeldIncrements(first.SampleCount, first.PixelsPerSample) { NumberedVersion = HeldVersion };
         foreach (var (header, increments, _) in parsed)
         {
             foreach (var increment in increments)
@@ -143,11 +154,25 @@ public sealed class ProgressiveHoldings
         Held = held;
     }
 
-    /// <summary>Keeps only the first <paramref name="layers"/> layers: a local re-quantization, nothing fetched.</summary>
+    /// <summary>
+    /// Keeps only the first <paramref name="layers"/> layers: a local re-quantization, nothing fetched. Held increments
+    /// of another version than <see cref="HeldVersion"/> are rewritten even when no layer goes, so that what is held
+    /// is what the manifest counts.
+    /// </summary>
     public void TruncateTo(int layers)
     {
-        if (Held is null || layers >= Held.Layers)
+        if (Held is null)
         {
+            return;
+        }
+
+        if (layers >= Held.Layers)
+        {
+            if (Held.FileVersion != Held.Version)
+            {
+                Held.Write(HeldPath);
+            }
+
             return;
         }
 

@@ -17,13 +17,14 @@ namespace DatasetQuant.Sync.Coordinator;
 public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topics, ManifestSigner signer, ILogger<DatasetPublisher> logger)
 {
     /// <param name="cutAtHeldBytes">For layers: held sizes a layer must end at, the budgets devices will have (<see cref="LayeredManifestBuilder"/>).</param>
+    /// <param name="layersFormat">For layers: the protocol version to publish them in (<see cref="LayeredManifestBuilder"/>).</param>
     public async Task<DatasetPublishResult> PublishAsync(
         string dataset, long version, string shardDirectory, IShardDescriber describer, int chunkSize = Chunks.ChunkFrameConstants.MaxPayload,
-        CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null)
+        CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null, int layersFormat = DatasetManifest.LatestFormat)
     {
         var layered = LayeredManifestBuilder.HasOrder(shardDirectory);
         var manifest = layered
-            ? LayeredManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, chunkSize, cancellationToken: cancellationToken, cutAtHeldBytes: cutAtHeldBytes)
+            ? LayeredManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, chunkSize, cancellationToken: cancellationToken, cutAtHeldBytes: cutAtHeldBytes, format: layersFormat)
             : ShardDirectoryManifestBuilder.Build(topics.Fleet, dataset, version, shardDirectory, describer, chunkSize);
         var published = new PublishedDataset(signer.Sign(manifest), layered ? LayeredManifestBuilder.LayerDirectory(shardDirectory, version) : shardDirectory);
         return await PublishAsync(published, cancellationToken).ConfigureAwait(false);

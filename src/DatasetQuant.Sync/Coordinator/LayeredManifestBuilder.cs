@@ -8,12 +8,14 @@ using DatasetQuant.Sync.Messages;
 namespace DatasetQuant.Sync.Coordinator;
 
 /// <summary>
-/// Builds the (unsigned) protocol version 2 manifest of a directory written by <c>dq quantize --codes embedded</c>: its
-/// shards and increment order (<c>{prefix}.dqo</c>) are cut into layers (<see cref="LayerBuilder"/>, docs/format.md §13)
-/// written to <c>{directory}/layers/v{version}/</c>, and every layer becomes a manifest entry with its place in the order and the
+/// Builds the (unsigned) layered manifest of a directory written by <c>dq quantize --codes embedded</c>: its shards and
+/// increment order (<c>{prefix}.dqo</c>) are cut into layers (<see cref="LayerBuilder"/>, docs/format.md §13) written to
+/// <c>{directory}/layers/v{version}/</c>, and every layer becomes a manifest entry with its place in the order and the
 /// bytes a device holds after it. The layer files are what devices fetch and what repairs are served from. Given the
-/// fleet's budgets, layers also end at each, and the copy a device holds there is written beside them as a prefix served
-/// whole (<see cref="LayerPrefixes"/>); the manifest is then protocol version 3.
+/// fleet's budgets, layers also end at each, and from protocol version 3 on the copy a device holds there is written
+/// beside them as a prefix served whole (<see cref="LayerPrefixes"/>). Version 4 (the default) counts held sizes with
+/// held increments version 3; versions 2 and 3 are for fleets whose devices are older, with version 2's held increments,
+/// and a version 3 publish that serves no prefix is version 2.
 /// </summary>
 public static class LayeredManifestBuilder
 {
@@ -97,9 +99,14 @@ public static class LayeredManifestBuilder
 
     public static DatasetManifest Build(
         string fleet, string dataset, long version, string shardDirectory, int chunkSize = ChunkFrameConstants.MaxPayload,
-        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null, bool prefixes = true,
-        string? layerDirectory = null)
+        long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null,
+        int format = DatasetManifest.LatestFormat, string? layerDirectory = null)
     {
+        if (format is < DatasetManifest.LayersFormat or > DatasetManifest.LatestFormat)
+        {
+            throw new ArgumentOutOfRangeException(nameof(format), format, $"layers are published in protocol versions {DatasetManifest.LayersFormat} to {DatasetManifest.LatestFormat}.");
+        }
+
         SyncNames.Require(fleet, nameof(fleet));
         SyncNames.Require(dataset, nameof(dataset));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(version);
@@ -116,8 +123,11 @@ public static class LayeredManifestBuilder
         }
 
         var cuts = cutAtHeldBytes?.ToList() ?? [];
-        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cuts);
-        var written = prefixes ? LayerPrefixes.Write(layers, LayerPrefixes.CountsAt(layers, cuts), layerDirectory, dataset, cancellationToken) : [];
+        var heldVersion = new DatasetManifest { Format = format }.HeldIncrementsVersion;
+        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, heldVersion: heldVersion);
+        var written = format >= DatasetManifest.PrefixesFormat
+            ? LayerPrefixes.Write(layers, LayerPrefixes.CountsAt(layers, cuts), layerDirectory, dataset, cancellationToken, heldVersion)
+            : [];
         var widths = new byte[order.SampleCount];
         var pixels = (long)order.PixelsPerSample;
         long bits = 0, stored = 0;
@@ -175,7 +185,7 @@ public static class LayeredManifestBuilder
 
         return new DatasetManifest
         {
-            Format = written.Count > 0 ? DatasetManifest.PrefixesFormat : DatasetManifest.LayersFormat,
+            Format = format == DatasetManifest.PrefixesFormat && written.Count == 0 ? DatasetManifest.LayersFormat : format,
             Fleet = fleet,
             Dataset = dataset,
             Version = version,

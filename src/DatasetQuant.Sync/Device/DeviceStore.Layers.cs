@@ -12,8 +12,12 @@ namespace DatasetQuant.Sync.Device;
 /// </summary>
 internal sealed partial class DeviceStore
 {
-    /// <summary>The single shard and held increments of a layered dataset (docs/format.md §13).</summary>
-    public ProgressiveHoldings OpenLayered(string dataset) => ProgressiveHoldings.Open(DatasetDirectory(dataset), dataset);
+    /// <summary>
+    /// The single shard and held increments of a layered dataset (docs/format.md §13), which write held increments of
+    /// the version its manifest counts (<see cref="DatasetManifest.HeldIncrementsVersion"/>).
+    /// </summary>
+    public ProgressiveHoldings OpenLayered(DatasetManifest manifest) =>
+        ProgressiveHoldings.Open(DatasetDirectory(manifest.Dataset), manifest.Dataset, manifest.HeldIncrementsVersion);
 
     /// <summary>
     /// A new version of a layered dataset keeps the applied layers it shares with the old one (same names and SHA-256, in
@@ -37,7 +41,8 @@ internal sealed partial class DeviceStore
 
         try
         {
-            var layered = OpenLayered(after.Dataset);
+            // Also rewrites held increments of another version than the new manifest counts.
+            var layered = OpenLayered(after);
             layered.TruncateTo(kept);
             (holdings.LayersApplied, holdings.LayeredBytes) = (kept, layered.HeldBytes);
             holdings.Shards.RemoveAll(s => s.Id < kept);
@@ -56,8 +61,9 @@ internal sealed partial class DeviceStore
     /// increments, never a pair that does not match; start-up then finishes the install (<see cref="FinishPrefixInstall"/>)
     /// or deletes the shard.
     /// </summary>
-    public ProgressiveHoldings InstallPrefix(string dataset, string shardPath, string heldPath)
+    public ProgressiveHoldings InstallPrefix(DatasetManifest manifest, string shardPath, string heldPath)
     {
+        var dataset = manifest.Dataset;
         var layered = ProgressiveHoldingsPaths(dataset);
         DurableFile.Delete(layered.Held);
         File.Move(shardPath, layered.Shard, overwrite: true);
@@ -65,7 +71,7 @@ internal sealed partial class DeviceStore
         DurableFile.SyncDirectory(DatasetDirectory(dataset));
         File.Move(heldPath, layered.Held, overwrite: true);
         DurableFile.SyncDirectory(DatasetDirectory(dataset));
-        return OpenLayered(dataset);
+        return OpenLayered(manifest);
     }
 
     /// <summary>
@@ -116,7 +122,7 @@ internal sealed partial class DeviceStore
         var (layers, bytes) = (0, 0L);
         try
         {
-            var layered = OpenLayered(name);
+            var layered = OpenLayered(holdings.Signed.Manifest);
             (layers, bytes) = (layered.LayerCount, layered.HeldBytes);
         }
         catch (Exception ex) when (ex is DqsFormatException or IOException)

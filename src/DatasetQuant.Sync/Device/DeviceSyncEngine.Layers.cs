@@ -124,7 +124,7 @@ public sealed partial class DeviceSyncEngine
         var before = holdings.LayeredBytes;
         try
         {
-            var layered = _store.OpenLayered(dataset);
+            var layered = _store.OpenLayered(manifest);
             layered.Apply([.. layers.Select(l => File.ReadAllBytes(_store.ShardPath(dataset, l)))], [.. layers.Select(l => l.Name)]);
             (holdings.LayersApplied, holdings.LayeredBytes) = (to, layered.HeldBytes);
             _logger.LogInformation(
@@ -203,7 +203,7 @@ public sealed partial class DeviceSyncEngine
                 }
                 else
                 {
-                    var layered = _store.OpenLayered(dataset);
+                    var layered = _store.OpenLayered(holdings.Signed.Manifest);
                     layered.TruncateTo(target);
                     holdings.LayeredBytes = layered.HeldBytes;
                 }

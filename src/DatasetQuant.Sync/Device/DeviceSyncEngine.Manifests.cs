@@ -106,7 +106,7 @@ public sealed partial class DeviceSyncEngine
         long bytes = 0;
         if (manifest.IsLayered && holdings.LayersApplied > 0)
         {
-            paths.Add(_store.OpenLayered(manifest.Dataset).ShardPath);
+            paths.Add(_store.OpenLayered(manifest).ShardPath);
             bytes = holdings.LayeredBytes;
         }
 

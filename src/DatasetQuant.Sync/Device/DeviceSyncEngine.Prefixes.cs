@@ -24,7 +24,7 @@ public sealed partial class DeviceSyncEngine
     private (int Layers, ManifestShard Shard, ManifestShard Held)? PlannedPrefix(DatasetHoldings holdings)
     {
         var manifest = holdings.Signed.Manifest;
-        if (manifest.Format != DatasetManifest.PrefixesFormat)
+        if (!manifest.HasPrefixes)
         {
             return null;
         }
@@ -76,7 +76,7 @@ public sealed partial class DeviceSyncEngine
 
         try
         {
-            var layered = _store.InstallPrefix(dataset, shardPath, heldPath);
+            var layered = _store.InstallPrefix(manifest, shardPath, heldPath);
             (holdings.LayersApplied, holdings.LayeredBytes) = (prefix.Layers, layered.HeldBytes);
             _logger.LogInformation(
                 "Installed the prefix of {Layers} layers of dataset {Dataset} version {Version}: {After} bytes held (was {Before} in {Applied} layers), received whole in place of its layers",

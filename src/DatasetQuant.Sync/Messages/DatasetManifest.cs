@@ -20,6 +20,15 @@ public sealed class DatasetManifest
     /// <summary>Protocol version 3: layers as in version 2, then prefixes of them served whole (<see cref="ManifestPrefix"/>).</summary>
     public const int PrefixesFormat = 3;
 
+    /// <summary>
+    /// Protocol version 4: as version 3 (with none or more prefixes), the held sizes counting held increments version 3,
+    /// which leave out each sample's last width step (docs/format.md §13).
+    /// </summary>
+    public const int CompactHeldFormat = 4;
+
+    /// <summary>The newest format this build writes and reads.</summary>
+    public const int LatestFormat = CompactHeldFormat;
+
     public const int MaxShards = 65_536;
 
     public const string ShardsKind = "shards";
@@ -29,7 +38,7 @@ public sealed class DatasetManifest
     /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
     public const long MaxShardSize = 64L << 30;
 
-    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/>, <see cref="LayersFormat"/> or <see cref="PrefixesFormat"/>.</summary>
+    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/>, <see cref="LayersFormat"/>, <see cref="PrefixesFormat"/> or <see cref="CompactHeldFormat"/>.</summary>
     public int Format { get; init; } = ShardsFormat;
 
     public string Fleet { get; init; } = "";
@@ -68,11 +77,19 @@ public sealed class DatasetManifest
     [JsonIgnore]
     public bool IsGenerator => Kind == GeneratorKind;
 
-    /// <summary>Layers (format 2, or format 3 with its prefixes after them).</summary>
+    /// <summary>Layers (format 2, or formats 3 and 4 with their prefixes after them).</summary>
     [JsonIgnore]
-    public bool IsLayered => Format is LayersFormat or PrefixesFormat;
+    public bool IsLayered => Format is >= LayersFormat and <= LatestFormat;
 
-    /// <summary>The layer entries, which come first: all shards in format 2, those before the prefixes in format 3.</summary>
+    /// <summary>Whether prefixes may follow the layers (formats 3 and 4).</summary>
+    [JsonIgnore]
+    public bool HasPrefixes => Format is >= PrefixesFormat and <= LatestFormat;
+
+    /// <summary>The held-increments version the layers' held sizes count, which a device holding them writes: 3 from format 4 on, else 2.</summary>
+    [JsonIgnore]
+    public int HeldIncrementsVersion => Format >= CompactHeldFormat ? 3 : 2;
+
+    /// <summary>The layer entries, which come first: all shards in format 2, those before the prefixes in formats 3 and 4.</summary>
     [JsonIgnore]
     public int LayerCount => _layerCount ??= CountLayers();
 
@@ -131,10 +148,10 @@ public sealed class DatasetManifest
 
     public string? Validate()
     {
-        if (Format is not (ShardsFormat or LayersFormat or PrefixesFormat))
+        if (Format is < ShardsFormat or > LatestFormat)
         {
             // Named first and alone: a device logs it and keeps what it holds (docs/protocol.md §7, "Versions").
-            return $"dataset '{Dataset}' version {Version}: manifest format {Format} is not supported (this device reads formats {ShardsFormat}, {LayersFormat} and {PrefixesFormat})";
+            return $"dataset '{Dataset}' version {Version}: manifest format {Format} is not supported (this device reads formats {ShardsFormat} to {LatestFormat})";
         }
 
         var error = MessageRules.Name(Fleet, "manifest.fleet")

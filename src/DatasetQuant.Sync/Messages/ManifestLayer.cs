@@ -21,7 +21,7 @@ public sealed class ManifestLayer
 
     /// <summary>
     /// Rules a layered manifest keeps: layers 0..n−1 come first, in order, each with its layer fields; increments follow
-    /// on from the layer before; held bytes grow with every layer; then, in format 3 only, the prefixes
+    /// on from the layer before; held bytes grow with every layer; then, in formats 3 and 4, the prefixes
     /// (<see cref="ManifestPrefix"/>). No layer or prefix entry in a version-1 manifest.
     /// </summary>
     internal static string? Validate(DatasetManifest manifest)
@@ -89,7 +89,7 @@ public sealed class ManifestLayer
             return $"shard {manifest.Shards[0].Id}: field 'layer' is missing; a format {manifest.Format} manifest lists its layers first";
         }
 
-        return manifest.Format == DatasetManifest.PrefixesFormat ? ManifestPrefix.Validate(manifest, count) : null;
+        return manifest.HasPrefixes ? ManifestPrefix.Validate(manifest, count) : null;
     }
 
     /// <summary>How many of <paramref name="manifest"/>'s layers fit <paramref name="budgetBytes"/>: the longest prefix whose held bytes do.</summary>

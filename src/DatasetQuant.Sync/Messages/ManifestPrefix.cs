@@ -1,7 +1,7 @@
 namespace DatasetQuant.Sync.Messages;
 
 /// <summary>
-/// A file of a prefix of layers served whole (protocol version 3): the shard (<see cref="ShardPart"/>) or the held
+/// A file of a prefix of layers served whole (protocol versions 3 and 4): the shard (<see cref="ShardPart"/>) or the held
 /// increments (<see cref="HeldPart"/>) a device holds once it has applied layers <c>0..Layers−1</c>, byte for byte. A
 /// device fetches both in place of those layers when that costs fewer bytes, and installs them as its copy
 /// (docs/protocol.md §7). The entry's <c>bitBudget</c>, <c>bitsPerPixel</c> and <c>sampleCount</c> are those of layer
@@ -25,7 +25,7 @@ public sealed class ManifestPrefix
     /// <summary>The prefixes of a valid manifest: each one's layer count and its two entries; none below format 3.</summary>
     public static IEnumerable<(int Layers, ManifestShard Shard, ManifestShard Held)> List(DatasetManifest manifest)
     {
-        if (manifest.Format != DatasetManifest.PrefixesFormat)
+        if (!manifest.HasPrefixes)
         {
             yield break;
         }
@@ -39,14 +39,16 @@ public sealed class ManifestPrefix
     /// <summary>
     /// The entries after the <paramref name="layers"/> layers: pairs of a shard part and a held part of the same prefix,
     /// ids going on from the layers', prefixes in increasing length, each pair's sizes adding up to the held bytes of
-    /// its last layer, which is what a device holding that many layers has on flash.
+    /// its last layer, which is what a device holding that many layers has on flash. Format 3 lists at least one prefix
+    /// (a publish without them wrote format 2); format 4 may list none.
     /// </summary>
     internal static string? Validate(DatasetManifest manifest, int layers)
     {
         var entries = manifest.Shards.Count - layers;
-        if (entries == 0 || entries % 2 != 0 || entries / 2 > MaxPerManifest)
+        var least = manifest.Format == DatasetManifest.PrefixesFormat ? 1 : 0;
+        if (entries < 2 * least || entries % 2 != 0 || entries / 2 > MaxPerManifest)
         {
-            return $"{entries} entries follow the layers; a format {DatasetManifest.PrefixesFormat} manifest lists 1..{MaxPerManifest} prefixes, each a pair of a '{ShardPart}' and a '{HeldPart}' entry";
+            return $"{entries} entries follow the layers; a format {manifest.Format} manifest lists {least}..{MaxPerManifest} prefixes, each a pair of a '{ShardPart}' and a '{HeldPart}' entry";
         }
 
         var previous = 0;

@@ -21,7 +21,9 @@ namespace DatasetQuant.Sync.Security;
 /// A format 2 (layers) manifest starts with <c>dq-manifest/2</c> and adds to each shard line
 /// <c>:{firstIncrement}:{incrementCount}:{heldBytesAfter}:{chunkCount}</c>, so a device that knows only format 1
 /// fails to verify it instead of taking its layer files for shards. A format 3 manifest starts with
-/// <c>dq-manifest/3</c>; its layer lines are format 2's, and each prefix line adds <c>:prefix:{layers}:{part}</c>.
+/// <c>dq-manifest/3</c>; its layer lines are format 2's, and each prefix line adds <c>:prefix:{layers}:{part}</c>. A
+/// format 4 manifest starts with <c>dq-manifest/4</c> and is otherwise format 3's: its held sizes count other files, so
+/// a device that knows only format 3 must not verify it.
 /// </summary>
 public static class ManifestCanonicalForm
 {
@@ -31,6 +33,8 @@ public static class ManifestCanonicalForm
 
     public const string PrefixesHeader = "dq-manifest/3";
 
+    public const string CompactHeldHeader = "dq-manifest/4";
+
     public static byte[] GetBytes(DatasetManifest manifest)
     {
         var text = new StringBuilder(128 + (manifest.Shards.Count * 140));
@@ -38,6 +42,7 @@ public static class ManifestCanonicalForm
         {
             DatasetManifest.LayersFormat => LayersHeader,
             DatasetManifest.PrefixesFormat => PrefixesHeader,
+            DatasetManifest.CompactHeldFormat => CompactHeldHeader,
             _ => Header,
         });
         Line(text, $"fleet:{manifest.Fleet}");
@@ -59,7 +64,7 @@ public static class ManifestCanonicalForm
             {
                 line += Invariant($":{layer.FirstIncrement}:{layer.IncrementCount}:{layer.HeldBytesAfter}:{layer.ChunkCount}");
             }
-            else if (manifest.Format == DatasetManifest.PrefixesFormat && shard.Prefix is { } prefix)
+            else if (manifest.HasPrefixes && shard.Prefix is { } prefix)
             {
                 line += Invariant($":prefix:{prefix.Layers}:{prefix.Part}");
             }

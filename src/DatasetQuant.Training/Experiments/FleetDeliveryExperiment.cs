@@ -80,7 +80,7 @@ public static class FleetDeliveryExperiment
 
             var row = new FleetDeliveryRow(bpp, budget, count, received, device.HeldBytes, embeddedTable.MeanSquaredError(widths), coordinator.FileBytes,
                 coordinator.MeanSquaredError, embedded.MeanSquaredError, deviceAccuracy, coordinatorAccuracy, embeddedAccuracy);
-            log(Invariant($"{bpp} bpp: budget {budget}, device received {received} kept {row.Kept} ({(double)received / row.Kept:F3}x), MSE device {row.DeviceMse:F1} refit {row.CoordinatorMse:F1} embedded {row.EmbeddedMse:F1}"));
+            log(Invariant($"{bpp} bpp: budget {budget}, device received {received} kept {row.Kept} ({(double)received / row.Kept:F3}x; held increments {new FileInfo(device.HeldPath).Length}), MSE device {row.DeviceMse:F1} refit {row.CoordinatorMse:F1} embedded {row.EmbeddedMse:F1}"));
             rows.Add(row);
         }
 
