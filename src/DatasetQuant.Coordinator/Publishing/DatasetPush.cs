@@ -17,7 +17,7 @@ namespace DatasetQuant.Coordinator.Publishing;
 /// <param name="ShardBytes">The files' bytes: shards, or layers and prefixes.</param>
 /// <param name="Format">The manifest's protocol version.</param>
 /// <param name="BudgetCuts">For layers: the device budgets, below the whole dataset, that a layer ends at (<see cref="LayerCutPoints"/>).</param>
-/// <param name="Prefixes">For layers: the prefixes served whole (protocol version 3).</param>
+/// <param name="Prefixes">For layers: the prefixes served whole (protocol versions 3 and 4).</param>
 /// <param name="PrefixBytes">Their files' bytes, part of <paramref name="ShardBytes"/>.</param>
 public sealed record DatasetPushResult(
     string Dataset, long Version, int Shards, long ShardBytes, long Chunks, long BytesPublished, long BroadcastStarted, TimeSpan Elapsed, bool Recorded, bool Layered = false,

@@ -9,7 +9,7 @@ namespace DatasetQuant.Sync.Coordinator;
 /// <summary>
 /// Pushes a dataset to the whole fleet at once: builds and signs the manifest from a shard directory, publishes it
 /// retained on <c>datasets/{name}/manifest</c>, then broadcasts every chunk of every shard on
-/// <c>datasets/{name}/chunks</c>. A directory written with embedded codes is published as layers (protocol version 2)
+/// <c>datasets/{name}/chunks</c>. A directory written with embedded codes is published as layers (protocol versions 2–4)
 /// and nothing is broadcast: each device pulls only the layers its budget keeps (docs/protocol.md §8). Stateless: the
 /// caller chooses the version (above the last one published) and keeps the result in its catalog so repairs (and
 /// layer pulls) can be served.

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace DatasetQuant.Sync.Device;
 
 /// <summary>
-/// Prefixes of layers served whole (protocol version 3, docs/protocol.md §7): where the coordinator wrote the copy a
+/// Prefixes of layers served whole (protocol versions 3 and 4, docs/protocol.md §7): where the coordinator wrote the copy a
 /// device holds after layers <c>0..k−1</c>, a device that lacks those layers and keeps at least k fetches the copy's
 /// two files instead when they cost fewer bytes than the layers, checks them where they lie, and installs them as its
 /// shard and held increments. A prefix whose files fail their SHA-256 twice, or do not open as their layers' copy, is
