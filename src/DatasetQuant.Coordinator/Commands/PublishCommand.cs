@@ -65,8 +65,9 @@ internal static class PublishCommand
         var protocol = new Option<int>("--protocol")
         {
             Description = "Protocol version of a layered publish; devices that know only older versions refuse it and keep what they hold. 4: held sizes " +
-                          "count the compact held increments, and with --db the copy a device holds at each of the fleet's budgets (at most 32, 4x the " +
-                          "dataset's size in all) is served whole instead of its layers. 3: the same for devices of version 3. 2: layers only.",
+                          "count held increments version 3 (about a bit per sample less), and with --db the copy a device holds at each of the fleet's " +
+                          "budgets (at most 32, 4x the dataset's size in all) is served whole instead of its layers. 3: the same with version 2 held " +
+                          "increments, for devices of protocol version 3. 2: layers only.",
             HelpName = "2|3|4",
             DefaultValueFactory = _ => DatasetManifest.LatestFormat,
             Validators = { r => AddError(r, r.GetValueOrDefault<int>() is >= DatasetManifest.LayersFormat and <= DatasetManifest.LatestFormat ? null : $"--protocol must be {DatasetManifest.LayersFormat}, 3 or {DatasetManifest.LatestFormat}.") },

@@ -123,7 +123,7 @@ public static class LayeredManifestBuilder
         }
 
         var cuts = cutAtHeldBytes?.ToList() ?? [];
-        var heldVersion = new DatasetManifest { Format = format }.HeldIncrementsVersion;
+        var heldVersion = DatasetManifest.HeldIncrementsVersionOf(format);
         var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, heldVersion: heldVersion);
         var written = format >= DatasetManifest.PrefixesFormat
             ? LayerPrefixes.Write(layers, LayerPrefixes.CountsAt(layers, cuts), layerDirectory, dataset, cancellationToken, heldVersion)

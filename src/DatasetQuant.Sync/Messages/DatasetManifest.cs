@@ -85,9 +85,9 @@ public sealed class DatasetManifest
     [JsonIgnore]
     public bool HasPrefixes => Format is >= PrefixesFormat and <= LatestFormat;
 
-    /// <summary>The held-increments version the layers' held sizes count, which a device holding them writes: 3 from format 4 on, else 2.</summary>
+    /// <summary>The held-increments version the layers' held sizes count, which a device holding them writes (<see cref="HeldIncrementsVersionOf"/>).</summary>
     [JsonIgnore]
-    public int HeldIncrementsVersion => Format >= CompactHeldFormat ? 3 : 2;
+    public int HeldIncrementsVersion => HeldIncrementsVersionOf(Format);
 
     /// <summary>The layer entries, which come first: all shards in format 2, those before the prefixes in formats 3 and 4.</summary>
     [JsonIgnore]
@@ -132,6 +132,9 @@ public sealed class DatasetManifest
 
         return count;
     }
+
+    /// <summary>The held-increments version a layered manifest of <paramref name="format"/> counts: 3 from format 4 on, else 2.</summary>
+    public static int HeldIncrementsVersionOf(int format) => format >= CompactHeldFormat ? 3 : 2;
 
     public ManifestShard? FindShard(int id)
     {
