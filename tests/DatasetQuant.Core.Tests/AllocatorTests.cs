@@ -78,6 +78,57 @@ public sealed class AllocatorTests
     }
 
     [Fact]
+    public void What_a_measure_that_stops_gaining_leaves_of_the_budget_goes_to_the_fallbacks_gains()
+    {
+        var (table, n) = Measured.Value;
+        // A measure sure of every sample once it has a bit (a confident reference model's KL): nothing to gain above 1 bit.
+        var saturated = new double[n * SampleQuantizer.WidthCount];
+        for (var i = 0; i < n; i++)
+        {
+            saturated[i * SampleQuantizer.WidthCount] = 1 + (i % 7);
+        }
+
+        var budget = Budget.FromBitsPerPixel(2).PayloadBytes(n, 784);
+        AllocationProblem Problem(bool fallback) => new(n, 784, budget)
+        {
+            Distortion = saturated,
+            FallbackDistortion = fallback ? table.PixelMse : ReadOnlyMemory<double>.Empty,
+        };
+
+        var alone = new byte[n];
+        new AdaptiveAllocator().Allocate(Problem(fallback: false), alone);
+        Assert.All(alone, b => Assert.Equal(1, b));
+        Assert.Equal(budget / 2, Problem(false).TotalBytes(alone));
+
+        // The rest of the budget goes where the pixel MSE falls most, as an allocation by pixel MSE from 1 bit would spend it.
+        var spent = new byte[n];
+        var problem = Problem(fallback: true);
+        new AdaptiveAllocator().Allocate(problem, spent);
+        Assert.All(spent, b => Assert.InRange(b, 1, 8));
+        Assert.InRange(problem.TotalBytes(spent), budget - (784 * 8 / 8), budget);
+        Assert.True(table.MeanSquaredError(spent) < 0.5 * table.MeanSquaredError(alone), $"{table.MeanSquaredError(spent):F1} against {table.MeanSquaredError(alone):F1}");
+
+        // The increment order carries the same tail: its longest prefix within the budget is about that allocation.
+        var order = AdaptiveAllocator.Order(problem);
+        var widths = new byte[n];
+        long bytes = 0;
+        foreach (var increment in order.Increments)
+        {
+            var added = problem.BytesAt(increment.Width) - problem.BytesAt(widths[increment.Sample]);
+            if (bytes + added > budget)
+            {
+                break;
+            }
+
+            bytes += added;
+            widths[increment.Sample] = increment.Width;
+        }
+
+        Assert.Contains(order.Increments, i => i.Width > 1);
+        Assert.InRange(table.MeanSquaredError(widths), 0.99 * table.MeanSquaredError(spent), 1.01 * table.MeanSquaredError(spent));
+    }
+
+    [Fact]
     public void Lower_hull_skips_points_above_the_chord()
     {
         // Width 1 is barely better than width 0 while width 2 is much better: the hull goes 0 → 2.

@@ -113,4 +113,27 @@ public sealed class ForcedDropTests
         Assert.InRange(adaptive.Bits.Count(b => b == 0), train.Count / 10, train.Count - 1);
         Assert.Contains(adaptive.Bits, b => b >= 3);
     }
+
+    [Fact]
+    public void A_reference_that_generalises_on_a_set_small_against_its_dimension_does_not_choose_the_drops()
+    {
+        using var temp = new TempDirectory("dq-scarce");
+        // 1,000 Fashion-MNIST images at 28×28 (1.3 per pixel) and a 10-epoch reference, as `budget-sweep --limit 1000`
+        // trains it: the optimum's drops there lost 11.8 points to uniform at 1 bpp.
+        var train = DatasetSource.Load("fashion-mnist:train").Take(1_000);
+        using var measure = new ModelDistortionMeasure(TrainReference(train, 10, temp));
+
+        var optimum = Quantize(train, measure, 1, coverage: false, temp);
+        var adaptive = Quantize(train, measure, 1, coverage: true, temp);
+
+        // The reference has not memorised the set, so its prices alone would be trusted; the set's size is what is not.
+        Assert.True(adaptive.CoarseToDropRatio <= AllocationProblem.TrustedCoarseToDropRatio,
+            $"Σ D(1) / Σ D(0) {adaptive.CoarseToDropRatio:F3} should be at most {AllocationProblem.TrustedCoarseToDropRatio}");
+        Assert.True(train.Count < AllocationProblem.TrustedSamplesPerValue * train.PixelsPerSample);
+        var optimumKept = optimum.Bits.Count(b => b > 0);
+        Assert.InRange(optimumKept, 1, train.Count - (train.Count / 10));
+        Assert.True(adaptive.Bits.Count(b => b > 0) > optimumKept,
+            $"kept {adaptive.Bits.Count(b => b > 0)} where the optimum keeps {optimumKept} (it drops the samples the reference finds easiest)");
+        Assert.True(adaptive.PayloadBytes <= adaptive.BudgetBytes);
+    }
 }

@@ -103,8 +103,11 @@ internal static class QuantizeCommand
         Console.WriteLine(string.Create(inv, $"pixel MSE {result.MeanSquaredError:F3}, PSNR {result.Psnr:F2} dB, {result.Elapsed.TotalSeconds:F1} s"));
         if (options.DistortionMeasure is { DropCostRanksSamples: true } measure)
         {
-            var trusted = result.CoarseToDropRatio <= AllocationProblem.TrustedCoarseToDropRatio;
-            Console.WriteLine(string.Create(inv, $"{measure.Name} drop prices: a 1-bit copy costs {result.CoarseToDropRatio:F3} of a drop on average (Σ w·D(1) / Σ w·D(0)); {(trusted ? "trusted to choose optional drops" : "not trusted, coverage chooses optional drops")} (threshold {AllocationProblem.TrustedCoarseToDropRatio})"));
+            var perValue = (double)dataset.Count / dataset.PixelsPerSample;
+            var verdict = result.DropCostTrusted ? "trusted to choose optional drops"
+                : result.CoarseToDropRatio > AllocationProblem.TrustedCoarseToDropRatio ? $"not trusted (above {AllocationProblem.TrustedCoarseToDropRatio}: the reference has memorised the set), coverage chooses optional drops"
+                : string.Create(inv, $"not trusted ({perValue:F1} samples per input value, under {AllocationProblem.TrustedSamplesPerValue}: too few to spare the easy ones), coverage chooses optional drops");
+            Console.WriteLine(string.Create(inv, $"{measure.Name} drop prices: a 1-bit copy costs {result.CoarseToDropRatio:F3} of a drop on average (Σ w·D(1) / Σ w·D(0)); {verdict}"));
         }
         foreach (var path in result.ShardPaths)
         {

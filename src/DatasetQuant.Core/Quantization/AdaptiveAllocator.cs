@@ -24,9 +24,12 @@ namespace DatasetQuant.Core.Quantization;
 /// misses the typical test images). So when the budget affords every sample at 1 bit, and a drop is the optimum's
 /// choice rather than the budget's, the optimum stands, but only where the measure's own prices say a drop costs
 /// clearly more than a coarse copy (<see cref="AllocationProblem.DropCostTrusted"/>: Σ w_i·D_i(1) / Σ w_i·D_i(0) at most
-/// <see cref="AllocationProblem.TrustedCoarseToDropRatio"/>). A reference that has memorised a small training set prices
-/// a dropped sample at about its 1-bit copy (the ratio 0.89–1.65 on ~1,300 images, 0.37 on the 60,000 Fashion-MNIST
-/// images), and the easy half it then drops is what a small set cannot spare (up to 3.8 points below uniform at 1 bpp).
+/// <see cref="AllocationProblem.TrustedCoarseToDropRatio"/>) and the set holds at least
+/// <see cref="AllocationProblem.TrustedSamplesPerValue"/> samples per input value. A reference that has memorised a small
+/// training set prices a dropped sample at about its 1-bit copy (the ratio 0.89–1.65 on ~1,300 images, 0.37 on the
+/// 60,000 Fashion-MNIST images), and the easy half it then drops is what a small set cannot spare (up to 3.8 points
+/// below uniform at 1 bpp); one that has not memorised it prices drops high, and its easy half is still what a set
+/// small against its dimension cannot spare (11.8 points below uniform on 1,000 images of 28×28).
 /// Such a drop cost is treated as one that does not rank samples: an optional drop (as with pixel MSE, whose D_i(0) is
 /// distance to the mean image and ranks the atypical tail first) keeps the optimum's count with coverage choosing
 /// which, or every sample at 1 bit where that costs less Σ w_i·D_i(b_i) (docs/results.md, "Budget sweep" and "Forced
@@ -59,11 +62,18 @@ public sealed class AdaptiveAllocator : IBitAllocator
 
         bits[..n].Clear();
         Grow(problem, bits, used: 0, fromDropped: true);
-        if (problem.Labels.IsEmpty)
+        if (!problem.Labels.IsEmpty)
         {
-            return;
+            ChooseDrops(problem, bits);
         }
 
+        SpendRest(problem, bits);
+    }
+
+    /// <summary>With labels: where the budget forces drops, or the optimum's own drops are not trusted, coverage chooses them.</summary>
+    private static void ChooseDrops(AllocationProblem problem, Span<byte> bits)
+    {
+        var n = problem.Count;
         var keep = 0;
         for (var i = 0; i < n; i++)
         {
@@ -107,20 +117,13 @@ public sealed class AdaptiveAllocator : IBitAllocator
     /// The greedy's increments with no budget limit, in the order it takes them: the allocation it makes for any budget
     /// is the longest prefix that fits (less whatever later, cheaper segments fill after the first that does not). The
     /// order ranks by importance-weighted distortion alone; class coverage, which changes which samples a forced drop
-    /// removes, is not part of it.
+    /// removes, is not part of it. Where the measure stops gaining, the fallback's increments follow (<see cref="SpendRest"/>).
     /// </summary>
     public static IncrementOrder Order(AllocationProblem problem)
     {
         ArgumentNullException.ThrowIfNull(problem);
-        var unbounded = new AllocationProblem(problem.Count, problem.PixelsPerSample, long.MaxValue / 2)
-        {
-            Distortion = problem.Distortion,
-            Importance = problem.Importance,
-            MaxBits = problem.MaxBits,
-            RecordBytes = problem.RecordBytes,
-        };
         var increments = new List<Increment>(problem.Count * 4);
-        Grow(unbounded, new byte[problem.Count], used: 0, fromDropped: true, increments);
+        GrowUnbounded(problem, new byte[problem.Count], fromDropped: true, increments);
         return new IncrementOrder(problem.Count, problem.PixelsPerSample, increments);
     }
 
@@ -128,17 +131,50 @@ public sealed class AdaptiveAllocator : IBitAllocator
     /// The greedy's increments from the widths in <paramref name="bits"/> (samples at 0 stay dropped) with no budget limit,
     /// appended to <paramref name="increments"/> in the order it takes them.
     /// </summary>
-    internal static void GrowInOrder(AllocationProblem problem, Span<byte> bits, List<Increment> increments)
+    internal static void GrowInOrder(AllocationProblem problem, Span<byte> bits, List<Increment> increments) =>
+        GrowUnbounded(problem, bits, fromDropped: false, increments);
+
+    private static void GrowUnbounded(AllocationProblem problem, Span<byte> bits, bool fromDropped, List<Increment> increments)
     {
-        var unbounded = new AllocationProblem(problem.Count, problem.PixelsPerSample, long.MaxValue / 2)
+        Grow(Over(problem, problem.Distortion, long.MaxValue / 2), bits, used: 0, fromDropped, increments);
+        if (!problem.FallbackDistortion.IsEmpty)
         {
-            Distortion = problem.Distortion,
+            Grow(Over(problem, problem.FallbackDistortion, long.MaxValue / 2), bits, used: 0, fromDropped: false, increments);
+        }
+    }
+
+    /// <summary>
+    /// What the measure leaves of the budget goes to the fallback's gains (<see cref="AllocationProblem.FallbackDistortion"/>),
+    /// from the widths chosen, dropped samples staying dropped: a measure that sees nothing left to gain does not make
+    /// the bytes worth nothing. A reference model sure of every sample at 1 bit left a third of a 2 bpp budget unspent
+    /// on 2,000 colour images and trained 2.3 points below uniform (docs/results.md, "Forced drops by a reference that
+    /// generalises").
+    /// </summary>
+    private static void SpendRest(AllocationProblem problem, Span<byte> bits)
+    {
+        if (problem.FallbackDistortion.IsEmpty)
+        {
+            return;
+        }
+
+        long used = 0;
+        for (var i = 0; i < problem.Count; i++)
+        {
+            used += problem.BytesAt(bits[i]);
+        }
+
+        Grow(Over(problem, problem.FallbackDistortion, problem.BudgetBytes), bits, used, fromDropped: false);
+    }
+
+    /// <summary>The same samples, weights, caps and record bytes, over <paramref name="distortion"/> and <paramref name="budget"/>.</summary>
+    private static AllocationProblem Over(AllocationProblem problem, ReadOnlyMemory<double> distortion, long budget) =>
+        new(problem.Count, problem.PixelsPerSample, budget)
+        {
+            Distortion = distortion,
             Importance = problem.Importance,
             MaxBits = problem.MaxBits,
             RecordBytes = problem.RecordBytes,
         };
-        Grow(unbounded, bits, used: 0, fromDropped: false, increments);
-    }
 
     private static void SelectAndGrow(AllocationProblem problem, double[] score, double[] dropPrices, int keep, Span<byte> bits)
     {

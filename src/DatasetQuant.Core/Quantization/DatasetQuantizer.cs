@@ -39,6 +39,8 @@ public static class DatasetQuantizer
         AllocationProblem Problem(long budget) => new(n, pixels, budget)
         {
             Distortion = table.Distortion,
+            // A measure other than the pixel MSE may stop gaining before the budget is spent; the pixel MSE takes the rest.
+            FallbackDistortion = measure is PixelMseDistortion ? ReadOnlyMemory<double>.Empty : table.PixelMse,
             Labels = options.ClassCoverage ? labels : ReadOnlyMemory<int>.Empty,
             CoverageScore = coverage,
             Importance = options.Importance,
@@ -114,6 +116,7 @@ public static class DatasetQuantizer
             table.WeightedDistortion(bits, options.Importance.Span), clock.Elapsed)
         {
             CoarseToDropRatio = problem.CoarseToDropRatio(),
+            DropCostTrusted = problem.DropCostTrusted,
             SampleOrder = sampleOrder,
         };
     }

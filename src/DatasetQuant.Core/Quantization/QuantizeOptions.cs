@@ -68,10 +68,13 @@ public sealed record QuantizeResult(
     TimeSpan Elapsed)
 {
     /// <summary>
-    /// Σ w_i·D_i(1) / Σ w_i·D_i(0) of the measure (<see cref="AllocationProblem.CoarseToDropRatio"/>): what decides
-    /// whether a ranking drop cost may choose optional drops.
+    /// Σ w_i·D_i(1) / Σ w_i·D_i(0) of the measure (<see cref="AllocationProblem.CoarseToDropRatio"/>): with the set's
+    /// size against its dimension, what decides whether a ranking drop cost may choose optional drops.
     /// </summary>
     public double CoarseToDropRatio { get; init; }
+
+    /// <summary>Whether the measure's drop cost ranks samples and was trusted to choose optional drops (<see cref="AllocationProblem.DropCostTrusted"/>).</summary>
+    public bool DropCostTrusted { get; init; }
 
     /// <summary>
     /// For embedded codes, the input index of each sample in the order the shards and the increment order number them
