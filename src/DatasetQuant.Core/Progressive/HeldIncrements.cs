@@ -90,12 +90,10 @@ public sealed class HeldIncrements
     public int WidthOf(int sample) => _bySample[sample] is { Count: > 0 } list ? list[^1] >> 12 : 0;
 
     /// <summary>The width step of the sample's last increment; 0 when it has none.</summary>
-    private int LastStep(int sample) => _bySample[sample] switch
-    {
-        null or { Count: 0 } => 0,
-        { Count: 1 } list => list[0] >> 12,
-        var list => (list[^1] >> 12) - (list[^2] >> 12),
-    };
+    private int LastStep(int sample) => _bySample[sample] is { Count: > 0 } list ? StepOf(list, list.Count - 1) : 0;
+
+    /// <summary>The width step of increment <paramref name="j"/> of a sample's <paramref name="entries"/> (the first from 0 bits).</summary>
+    internal static int StepOf(IReadOnlyList<ushort> entries, int j) => (entries[j] >> 12) - (j > 0 ? entries[j - 1] >> 12 : 0);
 
     internal IReadOnlyList<ushort>? EntriesOf(int sample) => _bySample[sample];
 
@@ -168,11 +166,10 @@ public sealed class HeldIncrements
             lastFirstLayer = list[0] & 0xFFF;
             Count += list.Count;
             HeldSamples++;
-            _lists.AddFirst(lastFirstLayer, list[0] >> 12);
+            _lists.AddFirst(lastFirstLayer, StepOf(list, 0));
             for (var j = 1; j < list.Count; j++)
             {
-                var previousStep = (list[j - 1] >> 12) - (j > 1 ? list[j - 2] >> 12 : 0);
-                _lists.AddLater(list[j] & 0xFFF, sample, previousStep, (list[j] >> 12) - (list[j - 1] >> 12));
+                _lists.AddLater(list[j] & 0xFFF, sample, StepOf(list, j - 1), StepOf(list, j));
             }
         }
     }

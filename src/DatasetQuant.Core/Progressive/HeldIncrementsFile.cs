@@ -98,7 +98,7 @@ internal static class HeldIncrementsFile
             var entries = held.EntriesOf(k)!;
             if (!(omitLastSteps && entries.Count == 1))
             {
-                bits.WriteStep(entries[0] >> 12);
+                bits.WriteStep(HeldIncrements.StepOf(entries, 0));
             }
 
             next[k] = 1;
@@ -112,7 +112,7 @@ internal static class HeldIncrementsFile
                 var j = next[sample]++;
                 if (!(omitLastSteps && j == entries.Count - 1))
                 {
-                    bits.WriteStep((entries[j] >> 12) - (entries[j - 1] >> 12));
+                    bits.WriteStep(HeldIncrements.StepOf(entries, j));
                 }
             }
         }

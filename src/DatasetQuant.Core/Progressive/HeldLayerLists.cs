@@ -24,10 +24,10 @@ internal sealed class HeldLayerLists
     /// <summary>The sum of the held samples' widths, which version 3 stores so that a shard from another change is told apart.</summary>
     private long _widthSum;
 
-    public long WidthSum => _widthSum;
-
     /// <summary>Bytes of the two counts of every layer the lists reach, kept up to date so a size costs no pass over the layers.</summary>
     private long _countBytes;
+
+    public long WidthSum => _widthSum;
 
     public int NewIn(int layer) => layer < _newPerLayer.Count ? _newPerLayer[layer] : 0;
 
