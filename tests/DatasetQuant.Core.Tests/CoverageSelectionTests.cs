@@ -167,6 +167,42 @@ public sealed class CoverageSelectionTests
     }
 
     [Fact]
+    public void Samples_priced_above_chance_do_not_count_in_the_coarse_to_drop_ratio()
+    {
+        // Three samples the reference fits (drop 0.1, 1-bit copy 0.2) and one it cannot (drop 5, copy 0): summed over
+        // all four, a drop looks dear against a coarse copy; over the fitted ones a copy costs twice a drop.
+        var distortion = new double[4 * SampleQuantizer.WidthCount];
+        for (var i = 0; i < 3; i++)
+        {
+            distortion[i * SampleQuantizer.WidthCount] = 0.1;
+            distortion[(i * SampleQuantizer.WidthCount) + 1] = 0.2;
+        }
+
+        distortion[3 * SampleQuantizer.WidthCount] = 5;
+        var all = new AllocationProblem(4, 8, 32) { Distortion = distortion, DropCostRanksSamples = true };
+        var fitted = new AllocationProblem(4, 8, 32) { Distortion = distortion, DropCostRanksSamples = true, ChanceDropCost = Math.Log(10) };
+        Assert.Equal(0.6 / 5.3, all.CoarseToDropRatio(), 12);
+        Assert.True(all.MeasureTrusted);
+        Assert.Equal(2.0, fitted.CoarseToDropRatio(), 12);
+        Assert.False(fitted.MeasureTrusted);
+        Assert.False(fitted.DropCostTrusted);
+
+        // A measure whose drop cost does not rank samples is always trusted; priced by its fallback, a problem keeps
+        // everything else and ranks nothing.
+        Assert.True(new AllocationProblem(4, 8, 32) { Distortion = distortion, ChanceDropCost = Math.Log(10) }.MeasureTrusted);
+        var pixel = new double[4 * SampleQuantizer.WidthCount];
+        var labels = new[] { 0, 1, 0, 1 };
+        var fallback = new AllocationProblem(4, 8, 32) { Distortion = distortion, FallbackDistortion = pixel, DropCostRanksSamples = true, Labels = labels, Seed = 7 }
+            .WithFallbackMeasure();
+        Assert.True(fallback.Distortion.Span.SequenceEqual(pixel));
+        Assert.True(fallback.FallbackDistortion.IsEmpty);
+        Assert.False(fallback.DropCostRanksSamples);
+        Assert.True(fallback.Labels.Span.SequenceEqual(labels));
+        Assert.Equal((4, 8, 32L, 7), (fallback.Count, fallback.PixelsPerSample, fallback.BudgetBytes, fallback.Seed));
+        Assert.Throws<InvalidOperationException>(() => all.WithFallbackMeasure());
+    }
+
+    [Fact]
     public void Labels_keep_the_optimums_count_or_as_many_as_the_budget_affords_at_one_bit()
     {
         var (distortion, labels) = SmallLabelledSet();

@@ -105,9 +105,10 @@ internal static class QuantizeCommand
         {
             var perValue = (double)dataset.Count / dataset.PixelsPerSample;
             var verdict = result.DropCostTrusted ? "trusted to choose optional drops"
-                : result.CoarseToDropRatio > AllocationProblem.TrustedCoarseToDropRatio ? $"not trusted (above {AllocationProblem.TrustedCoarseToDropRatio}: the reference has memorised the set), coverage chooses optional drops"
+                : !options.ClassCoverage ? "not trusted, but with --coverage none the plain optimum's drops stand"
+                : !result.MeasureTrusted ? $"not trusted (above {AllocationProblem.TrustedCoarseToDropRatio}: the reference has memorised the set, or learnt another), the pixel MSE allocates"
                 : string.Create(inv, $"not trusted ({perValue:F1} samples per input value, under {AllocationProblem.TrustedSamplesPerValue}: too few to spare the easy ones), coverage chooses optional drops");
-            Console.WriteLine(string.Create(inv, $"{measure.Name} drop prices: a 1-bit copy costs {result.CoarseToDropRatio:F3} of a drop on average (Σ w·D(1) / Σ w·D(0)); {verdict}"));
+            Console.WriteLine(string.Create(inv, $"{measure.Name} drop prices: a 1-bit copy costs {result.CoarseToDropRatio:F3} of a drop on average (Σ w·D(1) / Σ w·D(0) over the samples predicted at least as well as chance); {verdict}"));
         }
         foreach (var path in result.ShardPaths)
         {

@@ -26,14 +26,16 @@ namespace DatasetQuant.Core.Quantization;
 /// clearly more than a coarse copy (<see cref="AllocationProblem.DropCostTrusted"/>: Σ w_i·D_i(1) / Σ w_i·D_i(0) at most
 /// <see cref="AllocationProblem.TrustedCoarseToDropRatio"/>) and the set holds at least
 /// <see cref="AllocationProblem.TrustedSamplesPerValue"/> samples per input value. A reference that has memorised a small
-/// training set prices a dropped sample at about its 1-bit copy (the ratio 0.89–1.65 on ~1,300 images, 0.37 on the
-/// 60,000 Fashion-MNIST images), and the easy half it then drops is what a small set cannot spare (up to 3.8 points
-/// below uniform at 1 bpp); one that has not memorised it prices drops high, and its easy half is still what a set
-/// small against its dimension cannot spare (11.8 points below uniform on 1,000 images of 28×28).
-/// Such a drop cost is treated as one that does not rank samples: an optional drop (as with pixel MSE, whose D_i(0) is
-/// distance to the mean image and ranks the atypical tail first) keeps the optimum's count with coverage choosing
-/// which, or every sample at 1 bit where that costs less Σ w_i·D_i(b_i) (docs/results.md, "Budget sweep" and "Forced
-/// drops on small data"). Without labels (no coverage) the plain optimum stands in every case.
+/// training set prices a dropped sample at about its 1-bit copy or below (the ratio 0.97–1.92 on ~1,300 images, 0.46 on
+/// the 60,000 Fashion-MNIST images, each over the samples it predicts at least as well as chance), and the easy half it
+/// then drops is what a small set cannot spare; <see cref="DatasetQuantizer"/> does not let such prices allocate at all
+/// where class coverage is on (<see cref="AllocationProblem.MeasureTrusted"/>). One that has not memorised the set
+/// prices drops high, and its easy half is still what a set small against its dimension cannot spare (11.8 points below
+/// uniform on 1,000 images of 28×28). Such a drop cost is treated as one that does not rank samples: an optional drop
+/// (as with pixel MSE, whose D_i(0) is distance to the mean image and ranks the atypical tail first) keeps the
+/// optimum's count with coverage choosing which, or every sample at 1 bit where that costs less Σ w_i·D_i(b_i)
+/// (docs/results.md, "Budget sweep" and "Forced drops on small data"). Without labels (no coverage) the plain optimum
+/// stands in every case.
 /// </para>
 /// </summary>
 public sealed class AdaptiveAllocator : IBitAllocator

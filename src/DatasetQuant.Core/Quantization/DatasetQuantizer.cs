@@ -36,7 +36,7 @@ public static class DatasetQuantizer
         }
 
         var coverage = options.ClassCoverage ? ClassTypicality.Measure(source, labels) : ReadOnlyMemory<double>.Empty;
-        AllocationProblem Problem(long budget) => new(n, pixels, budget)
+        AllocationProblem Measured(long budget) => new(n, pixels, budget)
         {
             Distortion = table.Distortion,
             // A measure other than the pixel MSE may stop gaining before the budget is spent; the pixel MSE takes the rest.
@@ -45,9 +45,16 @@ public static class DatasetQuantizer
             CoverageScore = coverage,
             Importance = options.Importance,
             DropCostRanksSamples = measure.DropCostRanksSamples,
+            ChanceDropCost = measure.DropCostRanksSamples ? measure.ChanceDropCost : double.PositiveInfinity,
             Seed = options.Seed,
             RecordBytes = options.Budget.IsBitsPerPixel ? 0 : DqsIndexLayout.Current(source.Channels, source.ClassCount, pixels).WholeBytesPerSample,
         };
+
+        // An allocation meant for training (class coverage) is not left to a reference whose prices say it memorised the
+        // set: the pixel MSE allocates instead. The plain optimum (no coverage) stays the measure's own.
+        var measured = Measured(0);
+        var measureTrusted = !options.ClassCoverage || measured.MeasureTrusted;
+        AllocationProblem Problem(long budget) => measureTrusted ? Measured(budget) : Measured(budget).WithFallbackMeasure();
 
         var bits = new byte[n];
         var (problem, budgetBytes) = Allocate(source, options, Problem, bits);
@@ -115,7 +122,8 @@ public static class DatasetQuantizer
         return new QuantizeResult(paths, bits, budgetBytes, payload, fileBytes, table.MeanSquaredError(bits),
             table.WeightedDistortion(bits, options.Importance.Span), clock.Elapsed)
         {
-            CoarseToDropRatio = problem.CoarseToDropRatio(),
+            CoarseToDropRatio = measured.CoarseToDropRatio(),
+            MeasureTrusted = measureTrusted,
             DropCostTrusted = problem.DropCostTrusted,
             SampleOrder = sampleOrder,
         };

@@ -26,4 +26,12 @@ public interface IDistortionMeasure
     /// (see <see cref="AdaptiveAllocator"/>).
     /// </summary>
     bool DropCostRanksSamples => false;
+
+    /// <summary>
+    /// The drop cost of a sample the measure's reference has learnt nothing about: for a cross-entropy over K classes, ln K,
+    /// what a uniform guess costs. A sample priced above it is as likely mislabelled or unlearnable as hard, so it does not
+    /// count when the prices' trust is decided (<see cref="AllocationProblem.ChanceDropCost"/>). Infinite, the default,
+    /// where D_i(0) is not a loss.
+    /// </summary>
+    double ChanceDropCost => double.PositiveInfinity;
 }

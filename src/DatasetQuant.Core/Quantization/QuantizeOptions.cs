@@ -68,10 +68,17 @@ public sealed record QuantizeResult(
     TimeSpan Elapsed)
 {
     /// <summary>
-    /// Σ w_i·D_i(1) / Σ w_i·D_i(0) of the measure (<see cref="AllocationProblem.CoarseToDropRatio"/>): with the set's
-    /// size against its dimension, what decides whether a ranking drop cost may choose optional drops.
+    /// Σ w_i·D_i(1) / Σ w_i·D_i(0) of the measure over the samples its reference predicts at least as well as chance
+    /// (<see cref="AllocationProblem.CoarseToDropRatio"/>): what decides whether a ranking measure allocates at all and,
+    /// with the set's size against its dimension, whether it may choose optional drops.
     /// </summary>
     public double CoarseToDropRatio { get; init; }
+
+    /// <summary>
+    /// Whether the measure allocated: false where class coverage was on and a reference's prices were not trusted
+    /// (<see cref="AllocationProblem.MeasureTrusted"/>), and the pixel MSE allocated instead.
+    /// </summary>
+    public bool MeasureTrusted { get; init; } = true;
 
     /// <summary>Whether the measure's drop cost ranks samples and was trusted to choose optional drops (<see cref="AllocationProblem.DropCostTrusted"/>).</summary>
     public bool DropCostTrusted { get; init; }

@@ -43,6 +43,9 @@ public sealed class ModelDistortionMeasure : IDistortionMeasure, IDisposable
 
     public bool DropCostRanksSamples => true;
 
+    /// <summary>ln K: the cross-entropy of a uniform guess over the model's K classes.</summary>
+    public double ChanceDropCost => Math.Log(_classifier.ClassCount);
+
     public void Measure(DistortionBatch batch, Span<double> distortion)
     {
         ArgumentNullException.ThrowIfNull(batch);
