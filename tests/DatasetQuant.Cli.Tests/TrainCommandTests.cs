@@ -148,4 +148,28 @@ public sealed class TrainingInputErrorTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains($"error: importance model '{model}' takes 64 values per sample, the dataset's samples have 784 (1x28x28).", result.StdErr);
     }
+
+    [Fact]
+    public async Task Quantize_says_when_a_reference_it_does_not_trust_leaves_the_allocation_to_the_pixel_mse()
+    {
+        using var temp = new TempDirectory("dq-train-cli");
+        var x = temp.File("x.npy");
+        var y = temp.File("y.npy");
+        var random = new Random(3);
+        NpyWriter.Write(x, Enumerable.Range(0, 200 * 64).Select(_ => (byte)random.Next(256)).ToArray(), 200, 1, 8, 8);
+        NpyWriter.Write(y, Enumerable.Range(0, 200).Select(i => (long)(i % 10)).ToArray(), 200);
+        var model = temp.File("memorised.onnx");
+        var train = await DqProcess.RunAsync("train", "--data", $"npy:{x},{y}", "--epochs", "60", "--out", model);
+        Assert.True(train.ExitCode == 0, train.StdErr);
+
+        // 200 noise images memorised: the reference's prices say nothing a trained model needs.
+        var withModel = await DqProcess.RunAsync("quantize", "--input", $"npy:{x},{y}", "--budget", "1.5bpp", "--importance", model, "--out", temp.File("model"));
+        Assert.True(withModel.ExitCode == 0, withModel.StdErr);
+        Assert.Contains("the pixel MSE allocates", withModel.StdOut);
+        var pixel = await DqProcess.RunAsync("quantize", "--input", $"npy:{x},{y}", "--budget", "1.5bpp", "--out", temp.File("pixel"));
+        Assert.True(pixel.ExitCode == 0, pixel.StdErr);
+        var shards = Directory.GetFiles(temp.File("pixel"), "*.dqs").Order().ToArray();
+        Assert.NotEmpty(shards);
+        Assert.All(shards, path => Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(Path.Combine(temp.File("model"), Path.GetFileName(path)))));
+    }
 }
