@@ -203,6 +203,41 @@ public sealed class CoverageSelectionTests
     }
 
     [Fact]
+    public void A_reference_that_cannot_fit_more_than_a_small_share_of_its_samples_is_not_trusted()
+    {
+        // 100 samples the reference fits (a drop dear against a coarse copy) and, at the end, k it predicts worse than
+        // chance, weighing 1 each, or 3 where importance says so.
+        AllocationProblem With(int unfittable, double[]? importance = null)
+        {
+            var distortion = new double[100 * SampleQuantizer.WidthCount];
+            for (var i = 0; i < 100; i++)
+            {
+                distortion[i * SampleQuantizer.WidthCount] = i >= 100 - unfittable ? 4 : 1;
+                distortion[(i * SampleQuantizer.WidthCount) + 1] = 0.1;
+            }
+
+            return new AllocationProblem(100, 8, 800)
+            {
+                Distortion = distortion,
+                DropCostRanksSamples = true,
+                ChanceDropCost = Math.Log(10),
+                Importance = importance ?? ReadOnlyMemory<double>.Empty,
+            };
+        }
+
+        Assert.Equal(0.03, With(3).UnfittableShare(), 12);
+        Assert.True(With(3).MeasureTrusted);
+        Assert.Equal(0.04, With(4).UnfittableShare(), 12);
+        Assert.False(With(4).MeasureTrusted);
+        Assert.Equal(0.1, With(4).CoarseToDropRatio(), 12);
+
+        var weights = Enumerable.Range(0, 100).Select(i => i >= 98 ? 3.0 : 1.0).ToArray();
+        Assert.Equal(6 / 104.0, With(2, weights).UnfittableShare(), 12);
+        Assert.False(With(2, weights).MeasureTrusted);
+        Assert.Equal(0, new AllocationProblem(1, 8, 8) { Distortion = new double[SampleQuantizer.WidthCount], Importance = new double[] { 0 } }.UnfittableShare());
+    }
+
+    [Fact]
     public void Labels_keep_the_optimums_count_or_as_many_as_the_budget_affords_at_one_bit()
     {
         var (distortion, labels) = SmallLabelledSet();

@@ -123,9 +123,33 @@ public sealed class ForcedDropTests
         // 10,000 Fashion-MNIST images at 28×28 (12.8 per pixel): there the optimum's drops won 0.49 points over uniform at 1 bpp.
         var (train, optimum, adaptive) = AtOneBitPerPixelWithASweepReference(10_000);
 
+        Assert.True(adaptive.MeasureTrusted);
+        Assert.InRange(adaptive.UnfittableShare, 0, AllocationProblem.TrustedUnfittableShare);
         Assert.Equal(optimum.Bits, adaptive.Bits);
         Assert.InRange(adaptive.Bits.Count(b => b == 0), train.Count / 10, train.Count - 1);
         Assert.Contains(adaptive.Bits, b => b >= 3);
+    }
+
+    [Fact]
+    public void A_reference_trained_on_noisy_labels_does_not_allocate()
+    {
+        // The same 10,000 images with a fifth of their labels drawn at random: the reference fits the rest and predicts
+        // the relabelled ones worse than chance; ranked by its loss they are the dearest to keep, and its own allocation
+        // lost 0.64 points to uniform at 1 bpp.
+        using var temp = new TempDirectory("dq-noisy-labels");
+        var clean = DatasetSource.Load("fashion-mnist:train").Take(10_000);
+        var random = new Random(5);
+        var labels = Enumerable.Range(0, clean.Count).Select(i => random.NextDouble() < 0.2 ? random.Next(10) : clean.Label(i)).ToArray();
+        var train = new ImageDataset("noisy", 1, 28, 28, 10, clean.AllPixels.ToArray(), labels);
+        using var measure = new ModelDistortionMeasure(TrainReference(train, 10, temp));
+        var adaptive = Quantize(train, measure, 1, coverage: true, temp);
+
+        Assert.True(adaptive.CoarseToDropRatio <= AllocationProblem.TrustedCoarseToDropRatio,
+            $"Σ D(1) / Σ D(0) {adaptive.CoarseToDropRatio:F3}: the ratio alone would trust it");
+        Assert.True(adaptive.UnfittableShare > AllocationProblem.TrustedUnfittableShare,
+            $"{adaptive.UnfittableShare:P1} predicted worse than chance");
+        Assert.False(adaptive.MeasureTrusted);
+        Assert.Equal(Quantize(train, null, 1, coverage: true, temp).Bits, adaptive.Bits);
     }
 
     [Fact]

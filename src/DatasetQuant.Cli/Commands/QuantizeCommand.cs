@@ -106,7 +106,8 @@ internal static class QuantizeCommand
             var perValue = (double)dataset.Count / dataset.PixelsPerSample;
             var verdict = result.DropCostTrusted ? "trusted to choose optional drops"
                 : !options.ClassCoverage ? "not trusted, but with --coverage none the plain optimum's drops stand"
-                : !result.MeasureTrusted ? $"not trusted (above {AllocationProblem.TrustedCoarseToDropRatio}: the reference has memorised the set, or learnt another), the pixel MSE allocates"
+                : result.UnfittableShare > AllocationProblem.TrustedUnfittableShare ? string.Create(inv, $"not trusted ({result.UnfittableShare:P1} of the samples predicted worse than chance, over {AllocationProblem.TrustedUnfittableShare:P0}: noisy or unlearnable labels, or a reference trained on other data), the pixel MSE allocates")
+                : !result.MeasureTrusted ? $"not trusted (above {AllocationProblem.TrustedCoarseToDropRatio}: the reference has memorised the set), the pixel MSE allocates"
                 : string.Create(inv, $"not trusted ({perValue:F1} samples per input value, under {AllocationProblem.TrustedSamplesPerValue}: too few to spare the easy ones), coverage chooses optional drops");
             Console.WriteLine(string.Create(inv, $"{measure.Name} drop prices: a 1-bit copy costs {result.CoarseToDropRatio:F3} of a drop on average (Σ w·D(1) / Σ w·D(0) over the samples predicted at least as well as chance); {verdict}"));
         }

@@ -45,13 +45,13 @@ public static class DatasetQuantizer
             CoverageScore = coverage,
             Importance = options.Importance,
             DropCostRanksSamples = measure.DropCostRanksSamples,
-            ChanceDropCost = measure.DropCostRanksSamples ? measure.ChanceDropCost : double.PositiveInfinity,
+            ChanceDropCost = measure.ChanceDropCost,
             Seed = options.Seed,
             RecordBytes = options.Budget.IsBitsPerPixel ? 0 : DqsIndexLayout.Current(source.Channels, source.ClassCount, pixels).WholeBytesPerSample,
         };
 
-        // An allocation meant for training (class coverage) is not left to a reference whose prices say it memorised the
-        // set: the pixel MSE allocates instead. The plain optimum (no coverage) stays the measure's own.
+        // An allocation meant for training (class coverage) is not left to prices that say the reference memorised the set
+        // or learnt another (AllocationProblem.MeasureTrusted): the pixel MSE allocates. The plain optimum stays the measure's.
         var measured = Measured(0);
         var measureTrusted = !options.ClassCoverage || measured.MeasureTrusted;
         AllocationProblem Problem(long budget) => measureTrusted ? Measured(budget) : Measured(budget).WithFallbackMeasure();
@@ -123,6 +123,7 @@ public static class DatasetQuantizer
             table.WeightedDistortion(bits, options.Importance.Span), clock.Elapsed)
         {
             CoarseToDropRatio = measured.CoarseToDropRatio(),
+            UnfittableShare = measured.UnfittableShare(),
             MeasureTrusted = measureTrusted,
             DropCostTrusted = problem.DropCostTrusted,
             SampleOrder = sampleOrder,

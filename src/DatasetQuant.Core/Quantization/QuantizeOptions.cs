@@ -75,6 +75,12 @@ public sealed record QuantizeResult(
     public double CoarseToDropRatio { get; init; }
 
     /// <summary>
+    /// The share of samples the measure's reference predicts worse than chance (<see cref="AllocationProblem.UnfittableShare"/>):
+    /// beside <see cref="CoarseToDropRatio"/>, what decides whether a ranking measure allocates.
+    /// </summary>
+    public double UnfittableShare { get; init; }
+
+    /// <summary>
     /// Whether the measure allocated: false where class coverage was on and a reference's prices were not trusted
     /// (<see cref="AllocationProblem.MeasureTrusted"/>), and the pixel MSE allocated instead.
     /// </summary>

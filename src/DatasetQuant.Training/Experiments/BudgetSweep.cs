@@ -88,7 +88,7 @@ public static class BudgetSweep
                     Seed = 0,
                 }, cancellationToken: cancellationToken);
                 var bpp = quantized.BitsPerPixel(pixels);
-                log(FormattableString.Invariant($"{method} at {budget} bpp: {quantized.PayloadBytes} payload bytes ({bpp:F3} bpp), widths {string.Join(' ', quantized.Histogram())}, R = Σw·D(1)/Σw·D(0) {quantized.CoarseToDropRatio:F3}{(quantized.MeasureTrusted ? "" : ", not trusted: the pixel MSE allocated")}"));
+                log(FormattableString.Invariant($"{method} at {budget} bpp: {quantized.PayloadBytes} payload bytes ({bpp:F3} bpp), widths {string.Join(' ', quantized.Histogram())}, R = Σw·D(1)/Σw·D(0) {quantized.CoarseToDropRatio:F3}, worse than chance {quantized.UnfittableShare:P1}{(quantized.MeasureTrusted ? "" : ", not trusted: the pixel MSE allocated")}"));
                 var accuracies = new List<double>();
                 for (var seed = 1; seed <= options.Seeds; seed++)
                 {
