@@ -18,7 +18,7 @@ internal static class QuantizeCommand
         var output = new Option<string>("--out") { Description = "Folder for the .dqs shards", Required = true };
         var shardSize = new Option<string>("--shard-size") { Description = "Largest shard file", DefaultValueFactory = _ => "64MiB" };
         var seed = new Option<int>("--seed") { Description = "Seed of the prune allocator's subset", DefaultValueFactory = _ => 0 };
-        var importance = new Option<string?>("--importance") { Description = "Reference ONNX classifier: a sample's distortion is the KL change of its predictions, its drop cost the model's loss on it (default: pixel MSE)" };
+        var importance = new Option<string?>("--importance") { Description = "Reference ONNX classifier: a sample's distortion is the KL change of its predictions, its drop cost the model's loss on it; with --coverage classes used only where trusted (it predicts at most 3 % of the samples worse than chance and has not memorised them), else the pixel MSE allocates (default: pixel MSE)" };
         var coverage = new Option<string>("--coverage")
         {
             Description = "When adaptive must drop samples: classes = each class keeps its share, spread over its range (better training " +
