@@ -144,6 +144,7 @@ public sealed class DataCommandTests
         var inspect = await DqProcess.RunAsync("inspect", bogus);
         var quantize = await DqProcess.RunAsync("quantize", "--input", "idx:/nonexistent.gz,/nope.gz", "--budget", "1bpp", "--out", dir.Path);
         var budget = await DqProcess.RunAsync("quantize", "--input", "fashion-mnist", "--budget", "lots", "--out", dir.Path);
+        var tooSmall = await DqProcess.RunAsync("quantize", "--input", "fashion-mnist:test", "--budget", "10B", "--out", dir.Path);
 
         Assert.Equal(2, inspect.ExitCode);
         Assert.Contains("bogus.dqs: header.magic", inspect.StdErr, StringComparison.Ordinal);
@@ -151,6 +152,9 @@ public sealed class DataCommandTests
         Assert.Contains("/nonexistent.gz", quantize.StdErr, StringComparison.Ordinal);
         Assert.Equal(2, budget.ExitCode);
         Assert.Contains("budget 'lots'", budget.StdErr, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", inspect.StdErr + quantize.StdErr + budget.StdErr, StringComparison.Ordinal);
+        Assert.Equal(2, tooSmall.ExitCode);
+        Assert.StartsWith("error: a budget of 10 bytes does not cover the headers", tooSmall.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", tooSmall.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", inspect.StdErr + quantize.StdErr + budget.StdErr + tooSmall.StdErr, StringComparison.Ordinal);
     }
 }

@@ -17,8 +17,15 @@ internal static class CommandErrors
         catch (Exception ex) when (ex is DatasetFormatException or DqsFormatException or FormatException or IOException
                                        or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
+            Console.Error.WriteLine($"error: {MessageOf(ex)}");
             return BadInput;
         }
     }
+
+    // ArgumentException appends " (Parameter 'name')" to its message: the name of a C# parameter means nothing to a
+    // user of the command line, so it is cut.
+    private static string MessageOf(Exception ex) =>
+        ex is ArgumentException { ParamName: { } name } && ex.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)
+            ? ex.Message[..^$" (Parameter '{name}')".Length]
+            : ex.Message;
 }
