@@ -126,11 +126,12 @@ def shrink(dev: Device, k: int) -> Device:
     return out
 
 
-def shard_bytes(dev: Device, *, first_source=0, source_count=None, shard_index=0, shard_count=1) -> bytes:
+def shard_bytes(dev: Device, *, first_source=0, source_count=None, shard_index=0, shard_count=1,
+                force_1x=False) -> bytes:
     """The device's single shard (§13): every held sample in sample order; 2.0 unless a scale needs float32 (§10)."""
     held = sorted(dev.records)
     recs = [dev.records[s] for s in held]
-    v2 = all(is_f16(r.scale) for r in recs)
+    v2 = not force_1x and all(is_f16(r.scale) for r in recs)
     C, P, n = dev.C, dev.P, len(recs)
     lb = (1 if dev.class_count <= 256 else 2) if v2 else 16
     kb = max(1, min(64, 65536 // P)) if v2 else 0
