@@ -1,0 +1,296 @@
+"""Increment orders (`.dqo`, §12), layers (`.dql`, §13) and held increments (`.dqh`, §13) of docs/format.md."""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from dqs import DqsError, crc32c, is_f16, packed_bytes, unpack
+
+
+def _checked_body(path, data, magic, what):
+    if len(data) < 12:
+        raise DqsError(path, "file.length", f"{len(data)} bytes is too short for a {what}")
+    if data[: len(magic)] != magic:
+        raise DqsError(path, "header.magic", f"{data[:4]!r} is not {what}")
+    if crc32c(data[:-4]) != struct.unpack_from("<I", data, len(data) - 4)[0]:
+        raise DqsError(path, "checksum", "mismatch")
+
+
+# --- .dqo --------------------------------------------------------------------------------------------------------
+def read_dqo(path):
+    data = open(path, "rb").read()
+    _checked_body(path, data, b"DQO1", "an increment order (DQO1)")
+    major, _minor, n, p, k = struct.unpack_from("<HHIII", data, 4)
+    if major != 1:
+        raise DqsError(path, "header.versionMajor", f"version {major} is not supported")
+    if k > 8 * n or len(data) != 24 + 5 * k:
+        raise DqsError(path, "header.incrementCount", f"{k} does not fit {len(data)} bytes / {n} samples")
+    incs, width = [], {}
+    for j in range(k):
+        s, w = struct.unpack_from("<IB", data, 20 + 5 * j)
+        if s >= n or w > 8 or w <= width.get(s, 0):
+            raise DqsError(path, f"increment[{j}]", f"sample {s} to width {w} is not a rise")
+        width[s] = w
+        incs.append((s, w))
+    return n, p, incs
+
+
+# --- .dql --------------------------------------------------------------------------------------------------------
+@dataclass
+class Entry:
+    sample: int
+    frm: int
+    to: int
+    label: int | None
+    scale: float | None  # v1/2: s8 on a new sample; v3: the pair's a at `to`
+    shift: int | None
+    planes: bytes
+
+
+@dataclass
+class Layer:
+    version: int
+    C: int
+    H: int
+    W: int
+    flags: int
+    class_count: int
+    N: int
+    index: int
+    first: int
+    mean: np.ndarray
+    std: np.ndarray
+    entries: list
+
+
+def _varint(path, data, pos, end):
+    v = 0
+    for n in range(5):
+        if pos >= end:
+            raise DqsError(path, "entry.gap", "varint runs past the entries' end")
+        b = data[pos]
+        pos += 1
+        v |= (b & 0x7F) << (7 * n)
+        if not b & 0x80:
+            if v >> 32:
+                raise DqsError(path, "entry.gap", "varint exceeds 32 bits")
+            return v, pos
+    raise DqsError(path, "entry.gap", "varint takes more than 5 bytes")
+
+
+def read_dql(path) -> Layer:
+    data = open(path, "rb").read()
+    if len(data) < 40 or data[:3] != b"DQL":
+        raise DqsError(path, "header.magic", "not a layer (DQL)")
+    major, _minor, C, H, W, flags, classes, n, idx, first, count = struct.unpack_from("<HHHHHHIIIII", data, 4)
+    if major not in (1, 2, 3):
+        raise DqsError(path, "header.versionMajor", f"version {major} is not supported")
+    if crc32c(data[:-4]) != struct.unpack_from("<I", data, len(data) - 4)[0]:
+        raise DqsError(path, "checksum", "mismatch")
+    table = np.frombuffer(data, "<f4", 2 * C, 36).reshape(C, 2)
+    P, pos, end = C * H * W, 36 + 8 * C, len(data) - 4
+    if count > (end - pos) // 3:
+        raise DqsError(path, "header.incrementCount", f"{count} entries cannot fit {end - pos} bytes")
+    entries, sample = [], 0
+
+    def take(fmt):
+        nonlocal pos
+        sz = struct.calcsize(fmt)
+        if pos + sz > end:
+            raise DqsError(path, f"entry[{len(entries)}]", "runs past the checksum")
+        v = struct.unpack_from(fmt, data, pos)
+        pos += sz
+        return v
+
+    for j in range(count):
+        if major == 1:
+            sample, frm, to = take("<IBB")
+        else:
+            gap, pos = _varint(path, data, pos, end)
+            sample += gap
+            (ft,) = take("<B")
+            frm, to = ft >> 4, ft & 15
+        if sample >= n:
+            raise DqsError(path, f"entry[{j}].sample", f"{sample} not below sampleCount {n}")
+        if frm >= to or to > 8:
+            raise DqsError(path, f"entry[{j}].widths", f"from {frm} to {to}")
+        label = scale = shift = None
+        if frm == 0:
+            if major == 1:
+                label, scale, shift = take("<Hfb")
+            else:
+                (label,) = take("<B" if classes <= 256 else "<H")
+        if major == 2 and frm == 0 or major == 3:
+            (scale,) = take("<e" if flags & 1 else "<f")
+            (shift,) = take("<b")
+        if label is not None and label >= classes:
+            raise DqsError(path, f"entry[{j}].label", f"{label} not below classCount {classes}")
+        if scale is not None and not (np.isfinite(scale) and scale > 0):
+            raise DqsError(path, f"entry[{j}].scale", f"{scale} is not finite and > 0")
+        nb = packed_bytes(P, to - frm)
+        if pos + nb > end:
+            raise DqsError(path, f"entry[{j}].planes", "run past the checksum")
+        entries.append(Entry(sample, frm, to, label, scale, shift, data[pos: pos + nb]))
+        pos += nb
+    if pos != end:
+        raise DqsError(path, "entries", f"{end - pos} bytes left after the last entry")
+    return Layer(major, C, H, W, flags, classes, n, idx, first, table[:, 0].copy(), table[:, 1].copy(), entries)
+
+
+# --- .dqh --------------------------------------------------------------------------------------------------------
+def _put_varint(out: bytearray, v: int):
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return
+
+
+class _Bits:
+    def __init__(self, data=b""):
+        self.data, self.pos, self.out, self.n = data, 0, bytearray(), 0
+
+    def put(self, v, k):
+        for i in range(k):
+            if self.n % 8 == 0:
+                self.out.append(0)
+            self.out[-1] |= ((v >> i) & 1) << (self.n % 8)
+            self.n += 1
+
+    def get(self, k):
+        v = 0
+        for i in range(k):
+            byte = self.data[self.pos // 8]
+            v |= ((byte >> (self.pos % 8)) & 1) << i
+            self.pos += 1
+        return v
+
+
+def _put_step(bits, step):
+    if step == 1:
+        bits.put(0, 1)
+    else:
+        bits.put(1, 1)
+        bits.put(step - 2, 3)
+
+
+def write_dqh(n, p, layers, incs: dict) -> bytes:
+    """incs: sample -> [(width, layer), ...] in order, for every held sample. Chooses version 3 or 1 as §13 says."""
+    held = sorted(incs)
+    k = sum(len(v) for v in incs.values())
+    m = len(held)
+    firsts = [incs[s][0][1] for s in held]
+    # version 3 needs samples 0..m-1 whose first increments came in sample order (layer order is the only
+    # ordering a device still knows, so non-decreasing first layers are the test)
+    v3 = held == list(range(m)) and all(a <= b for a, b in zip(firsts, firsts[1:]))
+    out = bytearray(b"DQH1" + struct.pack("<HHIIII", 3 if v3 else 1, 0, n, p, k, layers))
+    if not v3:
+        bitmap = bytearray((n + 7) // 8)
+        for s in held:
+            bitmap[s // 8] |= 1 << (s % 8)
+        out += bitmap
+        for s in held:
+            for w, layer in incs[s]:
+                out += struct.pack("<H", w << 12 | layer)
+    else:
+        _put_varint(out, sum(incs[s][-1][0] for s in held))
+        for layer in range(layers):
+            _put_varint(out, sum(1 for f in firsts if f == layer))
+        later = [[] for _ in range(layers)]  # per layer: (sample, from, to)
+        for s in held:
+            prev = incs[s][0][0]
+            for w, layer in incs[s][1:]:
+                later[layer].append((s, prev, w))
+                prev = w
+        for layer in range(layers):
+            _put_varint(out, len(later[layer]))
+        for layer in range(layers):
+            last = 0
+            for s, _, _ in later[layer]:
+                _put_varint(out, s - last)
+                last = s
+        bits = _Bits()
+        for s in held:
+            if len(incs[s]) > 1:
+                _put_step(bits, incs[s][0][0])
+        for layer in range(layers):
+            for s, frm, to in later[layer]:
+                if to != incs[s][-1][0]:
+                    _put_step(bits, to - frm)
+        out += bits.out
+    out += struct.pack("<I", crc32c(out))
+    return bytes(out)
+
+
+def read_dqh(path, shard_widths=None) -> dict:
+    """Returns sample -> [(width, layer)]. Version 3 needs the shard's widths (sample order) for the last steps."""
+    data = open(path, "rb").read()
+    _checked_body(path, data, b"DQH1", "held increments (DQH1)")
+    ver, _minor, n, p, k, layers = struct.unpack_from("<HHIIII", data, 4)
+    if ver not in (1, 2, 3):
+        raise DqsError(path, "header.versionMajor", f"version {ver} is not supported")
+    body, pos, end = data, 24, len(data) - 4
+    incs = {}
+    if ver == 1:
+        bitmap = body[pos: pos + (n + 7) // 8]
+        pos += (n + 7) // 8
+        held = [s for s in range(n) if bitmap[s // 8] >> (s % 8) & 1]
+        words = struct.unpack_from(f"<{k}H", body, pos)
+        widths = list(shard_widths) if shard_widths is not None else None
+        j = 0
+        for i, s in enumerate(held):
+            incs[s] = []
+            while True:
+                w, layer = words[j] >> 12, words[j] & 0xFFF
+                incs[s].append((w, layer))
+                j += 1
+                if widths is not None and w == widths[i] or widths is None and (j == k or words[j] >> 12 <= w):
+                    break
+        return incs
+    width_sum = None
+    if ver == 3:
+        width_sum, pos = _varint(path, body, pos, end)
+    first_counts, later_counts = [], []
+    for dst in (first_counts, later_counts):
+        for _ in range(layers):
+            v, pos = _varint(path, body, pos, end)
+            dst.append(v)
+    m = sum(first_counts)
+    first_layer = [layer for layer, c in enumerate(first_counts) for _ in range(c)]
+    later = []
+    for layer in range(layers):
+        s = 0
+        for _ in range(later_counts[layer]):
+            g, pos = _varint(path, body, pos, end)
+            s += g
+            if s >= m:
+                raise DqsError(path, "lists.later", f"sample {s} not below {m}")
+            later.append((s, layer))
+    last_of = {s: ("first", s) for s in range(m)}
+    for j, (s, _) in enumerate(later):
+        last_of[s] = ("later", j)
+    bits = _Bits(body[pos:end])
+    step = lambda: 1 if bits.get(1) == 0 else bits.get(3) + 2
+    need_last = ver == 3
+    firsts = [None if need_last and last_of[s] == ("first", s) else step() for s in range(m)]
+    laters = [None if need_last and last_of[s] == ("later", j) else step() for j, (s, _) in enumerate(later)]
+    for s in range(m):
+        incs[s] = [(firsts[s], first_layer[s])]
+    for j, (s, layer) in enumerate(later):
+        incs[s].append((laters[j], layer))
+    for s in range(m):  # steps -> widths; a missing (last) step is what the shard's width leaves
+        w, out = 0, []
+        for i, (st, layer) in enumerate(incs[s]):
+            if st is None:
+                if shard_widths is None:
+                    raise DqsError(path, "lists.steps", "version 3 needs the shard's widths")
+                st = int(shard_widths[s]) - w
+            w += st
+            out.append((w, layer))
+        incs[s] = out
+    if width_sum is not None and shard_widths is not None and width_sum != int(np.sum(shard_widths)):
+        raise DqsError(path, "widthSum", f"{width_sum}, the shard's widths sum to {int(np.sum(shard_widths))}")
+    return incs
