@@ -12,7 +12,7 @@ internal static class InspectCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Shard files or folders of shards", Arity = ArgumentArity.OneOrMore };
-        var json = new Option<bool>("--json") { Description = "Print JSON: an object per shard (an array for several)" };
+        var json = new Option<bool>("--json") { Description = "Print JSON: an object per shard (an array for several); widthHistogram[b] counts the samples at b bits, [0] the source samples the shard dropped" };
         var command = new Command("inspect", "Show a shard's header, sample count, bit-width histogram, size, bits per pixel and SHA-256.") { paths, json };
         command.SetAction(parse => CommandErrors.Run(() =>
         {

@@ -1,8 +1,9 @@
 import gzip
+import json
 import os
+import re
 import shlex
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -75,20 +76,43 @@ def broker():
     p.wait()
 
 
-def seed_budgets(db, fleet, budgets):
-    """No command sets a device's budget: a coordinator learns it from devices (docs/protocol.md §7). The publish
-    reads the devices' reported budgets from the fleet database, so the test writes those rows as a device would
-    have caused them."""
-    c = sqlite3.connect(db)
-    now = int(time.time() * 1000)
-    for i, b in enumerate(budgets):
-        c.execute("insert into devices(fleet, device_id, online, last_seen_ms, free_flash_bytes, bytes_held, "
-                  "reported_budget_version, reported_budget_bytes) values (?, ?, 1, ?, ?, 0, 1, ?)",
-                  (fleet, f"dev{i}", now, 10**9, b))
-        c.execute("insert into desired_budgets(fleet, device_id, version, bytes, updated_ms, published_version) "
-                  "values (?, ?, 1, ?, ?, 1)", (fleet, f"dev{i}", b, now))
-    c.commit()
-    c.close()
+def announce_devices(broker, fleet, free_bytes, db):
+    """Devices whose budgets the coordinator knows, made through the protocol (docs/protocol.md §3): each announces
+    its free flash, takes the budget `serve` plans for it and reports it applied, as a device does. `serve` runs
+    with the whole free flash as the budget (fraction 1, step 1 B), so the budgets are `free_bytes`."""
+    host, port = broker.removeprefix("mqtt://").split(":")
+    topic = f"dq/v1/{fleet}/devices"
+    serve = subprocess.Popen(DQC + ["serve", "--broker", broker, "--fleet", fleet, "--db", db, "--key", db.parent / "k.pem",
+                                    "--budget-fraction", "1", "--budget-min", "1B", "--budget-step", "1B",
+                                    "--budget-hysteresis", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        desired = subprocess.Popen(["mosquitto_sub", "-h", host, "-p", port, "-V", "mqttv5", "-t", f"{topic}/+/budget/desired",
+                                    "-C", str(len(free_bytes)), "-W", "60"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)  # the subscription first, so no budget goes by unseen
+        for i, free in enumerate(free_bytes):
+            state = {"schema": 1, "device": f"dev{i}", "status": "online", "freeFlashBytes": free, "heldBytes": 0}
+            mosquitto_pub(host, port, f"{topic}/dev{i}/state", state)
+        out, _ = desired.communicate(timeout=70)
+        budgets = [json.loads(line) for line in out.splitlines()]
+        assert sorted(b["bytes"] for b in budgets) == sorted(free_bytes), out
+        for b in budgets:
+            reported = {"schema": 1, "device": b["device"], "version": b["version"], "budgetBytes": b["bytes"],
+                        "heldBytes": 0, "status": "applied"}
+            mosquitto_pub(host, port, f"{topic}/{b['device']}/budget/reported", reported)
+        for _ in range(100):  # until the fleet database has every reported budget (status's last column, "SIZE vN")
+            if len(re.findall(r" v\d+$", run(DQC, "status", "--db", db), re.MULTILINE)) >= len(free_bytes):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("serve did not record the budgets the devices reported")
+    finally:
+        serve.terminate()
+        serve.wait(30)
+
+
+def mosquitto_pub(host, port, topic, message):
+    subprocess.run(["mosquitto_pub", "-h", host, "-p", port, "-V", "mqttv5", "-q", "1", "-r", "-t", topic,
+                    "-m", json.dumps(message)], check=True, timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -99,11 +123,8 @@ def published(tmp_path_factory, inputs, broker):
     quantize(inputs["fmnist"], shards, "8bpp", "--codes", "embedded")
     run(DQC, "keygen", "--out", d / "k.pem")
     db = d / "fleet.db"
-    # a first publish creates the database's schema; the second cuts at the budgets
+    announce_devices(broker, "f", [24000, 50000, 110000, 200000], db)
     run(DQC, "publish", "--broker", broker, "--fleet", "f", "--dataset", "ds", "--shards", shards,
         "--key", d / "k.pem", "--db", db)
-    seed_budgets(db, "f", [24000, 50000, 110000, 200000])
-    run(DQC, "publish", "--broker", broker, "--fleet", "f", "--dataset", "ds", "--shards", shards,
-        "--key", d / "k.pem", "--db", db)
-    layer_dir = shards / "layers" / "v2"
+    layer_dir = shards / "layers" / "v1"
     return {"shards": shards, "layers": layer_dir, "prefix": "x"}
