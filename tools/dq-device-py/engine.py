@@ -66,6 +66,8 @@ class Engine(Fetcher):
             self.datasets[name] = d
         for name, d in self.datasets.items():
             self._sweep(name, d)
+        # Transfers resume from their journals before the first report, so that it tells what is missing.
+        self.replan()
 
     def _copy_ok(self, name):
         return all(os.path.exists(os.path.join(self.ddir(name), f"{name}.{x}")) for x in ("dqs", "dqh"))

@@ -1,5 +1,7 @@
 """The Python device against the real coordinator, side by side with the real dq-agent."""
 import base64
+import os
+import signal
 import json
 import time
 
@@ -130,3 +132,36 @@ def test_format4_prefix_matches_the_agent_byte_for_byte(env):
     n_layers = sum(1 for s in m["shards"] if s.get("prefix") is None)
     pulled = [s["id"] for t, p in env.w.all if t == "dq/v1/t4/devices/p4/pull" for s in json.loads(p)["shards"]]
     assert pulled and all(i >= n_layers for i in pulled), "a device at a prefix's budget pulls no layer"
+
+
+def test_resume_after_a_kill_pulls_only_what_the_journal_cannot_vouch_for(env):
+    big = env.dir / "big"
+    big.mkdir()
+    data = next((env.dir / "emb").glob("*.dqs")).read_bytes()
+    (big / "X-00000.dqs").write_bytes(data)
+    # Published before any device listens and with no coordinator serving: the device gets only what we send.
+    env.publish("tr", "big", big)
+    dev = env.py_device("tr", "pr", QUOTA1)
+    wait_log(env, "pr", "accepted manifest of dataset 'big'")
+    cs = 131072
+    for i in (0, 3, 5):
+        frame = wire.build_frame("big", 1, 0, i * cs, data[i * cs:(i + 1) * cs], repair=True)
+        env.w.publish("dq/v1/tr/devices/pr/chunks", frame)
+    partial = env.dir / "pr" / "datasets" / "big" / "X-00000.dqs.partial"
+    env.w.wait(lambda: partial.exists() and partial.read_bytes()[5 * cs:6 * cs] == data[5 * cs:6 * cs], 10,
+               "chunk 5 on flash")
+    time.sleep(0.3)
+    os.killpg(dev.pid, signal.SIGKILL)
+    dev.wait()
+    # A claim whose bytes a power cut lost: the journal says chunk 3 is there, the partial file holds zeros.
+    with open(partial, "r+b") as f:
+        f.seek(3 * cs)
+        f.write(bytes(cs))
+    env.serve("tr")
+    seen = len(env.w.all)
+    env.py_device("tr", "pr", QUOTA1)
+    env.wait_complete("tr", "pr", "big")
+    assert files(env.dir / "pr" / "datasets" / "big") == {"X-00000.dqs": data}
+    pulls = [json.loads(p) for t, p in env.w.all[seen:] if t == "dq/v1/tr/devices/pr/pull"]
+    # Chunks 1, 2, 3, 4 and 6 of 7: bits 0x5e.
+    assert pulls[0]["shards"] == [{"id": 0, "missing": "Xg=="}], pulls
