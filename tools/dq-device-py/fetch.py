@@ -1,0 +1,268 @@
+"""Taking manifests, assembling files from chunk frames, pulling what is missing (docs/protocol.md §7-9)."""
+import os
+import struct
+import time
+
+import plan
+import store
+import wire
+
+PULL_QUIET = 2.0
+PULL_RETRY = 5.0
+PULL_RETRY_MAX = 60.0
+MAX_CHUNKS_PER_PULL = 128
+MAX_QUEUED = 128
+SUPPORTED = "this device reads formats 1 to 4"
+
+
+class Dataset:
+    def __init__(self, signed, canon):
+        self.signed, self.canon = signed, canon
+        self.m = signed["manifest"]
+        self.fmt = self.m.get("format") or 1
+        self.held = {}          # verified files by name: size (format 1 shards, or a prefix's files)
+        self.layers = 0         # layered: layers the installed copy stands for
+        self.refused = set()
+        self.received = 0
+        self.transfers = {}     # shard id -> store.Transfer
+        self.deadline = None    # next pull
+        self.wait = PULL_RETRY
+        self.asked = set()      # (shard id, chunk) of the last pull still outstanding
+        self.dropped = set()    # format 1 shard ids not held for want of budget
+        self.k = 0              # layered: layers the budget keeps
+        self.prefix = None      # layered: the prefix being fetched
+
+    @property
+    def version(self):
+        return self.m["version"]
+
+    def entry(self, shard_id):
+        s = self.m["shards"]
+        if self.fmt > 1:
+            return s[shard_id] if 0 <= shard_id < len(s) else None
+        return next((e for e in s if e["id"] == shard_id), None)
+
+
+
+class Fetcher:
+    """The transfer half of the engine; expects the attributes and reports of engine.Engine."""
+
+    def on_manifest(self, name, payload):
+        doc = self._json(payload)
+        m = doc.get("manifest")
+        if not isinstance(m, dict):
+            raise wire.Malformed("no manifest object")
+        fmt = 1 if m.get("format") is None else m.get("format")
+        if fmt not in wire.FORMATS:
+            # Refused before anything else is checked; what is held of the dataset stays as it is.
+            self.log(f"dataset '{m.get('dataset', name)}' version {m.get('version')}: manifest format {fmt} "
+                     f"is not supported ({SUPPORTED})")
+            return
+        wire.check_manifest(m)
+        if m["fleet"] != self.fleet or m["dataset"] != name:
+            raise wire.Malformed("fleet or dataset does not match the topic")
+        if (m.get("kind") or "shards") != "shards":
+            self.log(f"dataset '{name}' version {m['version']}: generators are not supported: ignored")
+            return
+        canon = wire.canonical(m)
+        if not wire.verify(self.key, canon, doc.get("signature")):
+            self.log(f"dataset '{name}' version {m['version']}: signature does not verify with the pinned key: refused")
+            return
+        old = self.datasets.get(name)
+        if old is not None and m["version"] <= old.version:
+            if m["version"] < old.version or canon != old.canon:
+                self.log(f"dataset '{name}' version {m['version']}: not above the held {old.version}: rejected")
+            return
+        self.take(name, Dataset(doc, canon), old)
+
+    def take(self, name, d, old):
+        folder = self.ddir(name)
+        os.makedirs(folder, exist_ok=True)
+        if old is not None:
+            for t in old.transfers.values():
+                t.discard()
+            new = {e["name"]: e["sha256"] for e in d.m["shards"]}
+            was = {e["name"]: e["sha256"] for e in old.m["shards"]}
+            for fname, size in old.held.items():
+                if new.get(fname) == was[fname]:
+                    d.held[fname] = size
+                else:
+                    store.remove(os.path.join(folder, fname))
+            if old.fmt > 1 and old.layers:
+                d.layers = old.layers if self._shares_layers(old, d) else 0
+                if not d.layers:
+                    self.drop_copy(name)
+        self.datasets[name] = d
+        self.log(f"accepted manifest of dataset '{name}' version {d.version} (format {d.fmt}): "
+                 f"{len(d.m['shards'])} entries, {plan.full_size(d.m)} bytes at full precision")
+        self.replan()
+        self._save()
+        self.report_state()
+
+    def _shares_layers(self, old, d):
+        # The held increments' version follows the format (3 in format 4, else 2); this device does not rewrite them.
+        if d.fmt == 1 or (old.fmt == 4) != (d.fmt == 4):
+            return False
+        a, b = plan.layers_of(old.m), plan.layers_of(d.m)
+        k = old.layers
+        return len(b) >= k and all((x["name"], x["sha256"]) == (y["name"], y["sha256"]) for x, y in zip(a[:k], b[:k]))
+
+    def drop_copy(self, name):
+        for x in ("dqs", "dqh"):
+            store.remove(os.path.join(self.ddir(name), f"{name}.{x}"))
+        store.fsync_dir(self.ddir(name))
+
+    # ---------- what to hold ----------
+
+    def replan(self):
+        tg = plan.targets({n: d.m for n, d in self.datasets.items()}, self.budget())
+        for name, d in self.datasets.items():
+            want = self._want_shards(name, d, tg[name]) if d.fmt == 1 else self._want_layered(name, d, tg[name])
+            for sid, t in list(d.transfers.items()):
+                if t.name not in want:
+                    t.discard()
+                    del d.transfers[sid]
+            for e in d.m["shards"]:
+                if e["name"] in want and e["name"] not in d.held and e["id"] not in d.transfers:
+                    t = d.transfers[e["id"]] = store.Transfer(self.ddir(name), e, d.version, d.m["chunkSize"])
+                    if t.done():
+                        self.commit(name, d, t)
+                        return
+                elif e["name"] not in want and e["name"] not in d.held:
+                    for ext in (".partial", ".chunks"):
+                        store.remove(os.path.join(self.ddir(name), e["name"] + ext))
+            if d.fmt > 1 and d.prefix and all(e["name"] in d.held for e in plan.prefixes_of(d.m)[d.prefix]):
+                self.install(name, d, d.prefix)
+                return
+            if not d.transfers:
+                d.deadline = None
+            elif d.deadline is None:
+                # A layered dataset is never broadcast, so there is nothing to wait for.
+                d.deadline = time.monotonic() + (0 if d.fmt > 1 else PULL_QUIET)
+
+    def _want_shards(self, name, d, targets):
+        want, d.dropped = set(), set()
+        for e in d.m["shards"]:
+            if targets[e["id"]] >= e["size"]:
+                want.add(e["name"])
+                continue
+            # Re-quantizing a shard to its target is not implemented: the shard is not held at all.
+            d.dropped.add(e["id"])
+            if d.held.pop(e["name"], None) is not None:
+                store.remove(os.path.join(self.ddir(name), e["name"]))
+                self.log(f"dataset '{name}': shard {e['name']} over its target {targets[e['id']]}: deleted")
+        return want
+
+    def _want_layered(self, name, d, target):
+        d.k = plan.layer_count(d.m, target)
+        if d.layers > d.k:
+            self.log(f"dataset '{name}': budget keeps {d.k} layers, {d.layers} held; shrinking a copy is not "
+                     f"implemented, so it is deleted")
+            self.drop_copy(name)
+            d.layers = 0
+        d.prefix = plan.choose_prefix(d.m, d.layers, d.k, d.refused) if d.layers < d.k else None
+        if d.layers < d.k and d.prefix != d.k and getattr(d, "warned", None) != d.k:
+            d.warned = d.k
+            self.log(f"dataset '{name}': the budget keeps {d.k} layers, no prefix ends there and applying layers "
+                     f"is not implemented; holding {d.prefix or d.layers}")
+        want = set()
+        if d.prefix:
+            want = {e["name"] for e in plan.prefixes_of(d.m)[d.prefix]}
+        for fname in list(d.held):
+            if fname not in want:
+                store.remove(os.path.join(self.ddir(name), fname))
+                del d.held[fname]
+        return want
+
+    def install(self, name, d, p):
+        shard, held = plan.prefixes_of(d.m)[p]
+        folder = self.ddir(name)
+        with open(os.path.join(folder, held["name"]), "rb") as f:
+            head = f.read(24)
+        last = plan.layers_of(d.m)[p - 1]["layer"]
+        ok = len(head) == 24 and head[:4] == b"DQH1" and struct.unpack_from("<II", head, 16) == (
+            last["firstIncrement"] + last["incrementCount"], p)
+        if not ok:
+            self.log(f"dataset '{name}': the prefix of {p} layers does not match its manifest: refused")
+            d.refused.add(p)
+            for e in (shard, held):
+                store.remove(os.path.join(folder, e["name"]))
+                d.held.pop(e["name"], None)
+        else:
+            store.remove(os.path.join(folder, f"{name}.dqh"))
+            store.fsync_dir(folder)
+            os.replace(os.path.join(folder, shard["name"]), os.path.join(folder, f"{name}.dqs"))
+            store.fsync_dir(folder)
+            os.replace(os.path.join(folder, held["name"]), os.path.join(folder, f"{name}.dqh"))
+            store.fsync_dir(folder)
+            for e in (shard, held):
+                d.held.pop(e["name"], None)
+            d.layers = p
+            self.log(f"installed the prefix of {p} layers of dataset '{name}' version {d.version}: "
+                     f"{self.layered_bytes(d)} bytes held")
+        self.replan()
+        self._save()
+        self.report_state()
+
+    # ---------- chunks and pulls ----------
+
+    def on_chunk(self, payload, backlog):
+        f = wire.parse_frame(payload)
+        d = self.datasets.get(f.dataset)
+        if d is None or f.version != d.version:
+            return
+        e = d.entry(f.shard)
+        if e is None:
+            raise wire.Malformed(f"shard {f.shard} is not in version {d.version} of '{f.dataset}'")
+        d.received += f.size
+        t = d.transfers.get(f.shard)
+        if t is None:
+            return
+        cs = d.m["chunkSize"]
+        i = f.offset // cs
+        if f.offset % cs or f.offset >= e["size"] or len(f.payload) != t.chunk_len(i):
+            raise wire.Malformed("chunk offset or length does not fit the shard")
+        d.deadline, d.wait = time.monotonic() + PULL_QUIET, PULL_RETRY
+        if t.have[i] or backlog > MAX_QUEUED:
+            return
+        t.write(i, f.payload)
+        asked = bool(d.asked)
+        d.asked.discard((f.shard, i))
+        if asked and not d.asked:
+            d.deadline = time.monotonic()
+        if t.done():
+            self.commit(f.dataset, d, t)
+
+    def commit(self, name, d, t):
+        del d.transfers[t.id]
+        if t.commit():
+            d.held[t.name] = t.size
+            self.log(f"stored {name}/{t.name}: {t.size} bytes, SHA-256 verified")
+        else:
+            self.log(f"{name}/{t.name}: SHA-256 mismatch: discarded, fetching it again")
+            d.failures = getattr(d, "failures", {})
+            d.failures[t.name] = d.failures.get(t.name, 0) + 1
+            e = d.entry(t.id)
+            if e.get("prefix") and d.failures[t.name] >= 2:
+                d.refused.add(e["prefix"]["layers"])
+        self.replan()
+        self._save()
+        self.report_state()
+
+    def send_pull(self, name, d):
+        shards, asked = [], set()
+        for e in d.m["shards"]:
+            t = d.transfers.get(e["id"])
+            miss = t.missing()[:MAX_CHUNKS_PER_PULL - len(asked)] if t else []
+            if miss:
+                shards.append({"id": e["id"], "missing": wire.encode_bitmap(miss, t.count)})
+                asked |= {(e["id"], i) for i in miss}
+            if len(asked) >= MAX_CHUNKS_PER_PULL:
+                break
+        if shards:
+            doc = {"schema": 1, "device": self.device, "dataset": name, "manifestVersion": d.version, "shards": shards}
+            self.publish(f"devices/{self.device}/pull", doc, False)
+            self.log(f"pulled {len(asked)} missing chunks of '{name}' version {d.version} over {len(shards)} files")
+        d.asked = asked
+        d.deadline = time.monotonic() + d.wait
+        d.wait = min(d.wait * 2, PULL_RETRY_MAX)
