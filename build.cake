@@ -108,10 +108,17 @@ Task("Test")
             RunTests(project.FullPath, project.GetFilenameWithoutExtension().FullPath + ".scalar", "Category=Simd", scalarEnv);
     }
 
-    // tools/dimtrain, the cloud-side generator training, is Python on Debian's python3-torch (/usr/bin/python3,
-    // where apt installs it): its short training tests run here too.
-    var dimtrainXml = testResults.CombineWithFilePath("dimtrain.junit.xml").FullPath;
-    if (Run("/usr/bin/python3", $"-m pytest -q -p no:cacheprovider tests --junitxml={dimtrainXml}", root.FullPath + "/tools/dimtrain") != 0) failures++;
+    // The Python tools with tests (tools/*/tests: the cloud-side generator training on Debian's python3-torch, and the
+    // second reader and device that check docs/format.md and docs/protocol.md are enough to implement them) run on
+    // /usr/bin/python3, where apt installs their packages; their tests take the binaries built above.
+    var pythonResults = new List<string>();
+    foreach (var tool in GetDirectories(root.FullPath + "/tools/*").OrderBy(d => d.FullPath))
+    {
+        if (!System.IO.Directory.Exists(tool.Combine("tests").FullPath)) continue;
+        var xml = testResults.CombineWithFilePath(tool.GetDirectoryName() + ".junit.xml").FullPath;
+        pythonResults.Add(xml);
+        if (Run("/usr/bin/python3", $"-m pytest -q -p no:cacheprovider tests --junitxml={xml}", tool.FullPath) != 0) failures++;
+    }
 
     var totals = new long[4];
     foreach (var trx in GetFiles(testResults.FullPath + "/*.trx"))
@@ -123,9 +130,9 @@ Task("Test")
         totals[2] += Count("notExecuted");
     }
 
-    if (System.IO.File.Exists(dimtrainXml))
+    foreach (var xml in pythonResults.Where(System.IO.File.Exists))
     {
-        var suite = Regex.Match(System.IO.File.ReadAllText(dimtrainXml), "<testsuite [^>]*>").Value;
+        var suite = Regex.Match(System.IO.File.ReadAllText(xml), "<testsuite [^>]*>").Value;
         long Junit(string name) => long.Parse(Regex.Match(suite, $" {name}=\"(\\d+)\"").Groups[1].Value);
         var bad = Junit("failures") + Junit("errors");
         totals[0] += Junit("tests") - bad - Junit("skipped");
