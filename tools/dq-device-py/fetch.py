@@ -109,8 +109,10 @@ class Fetcher:
                 if t.name not in want:
                     t.discard()
                     del d.transfers[sid]
+            started = False
             for e in d.m["shards"]:
                 if e["name"] in want and e["name"] not in d.held and e["id"] not in d.transfers:
+                    started = True
                     t = d.transfers[e["id"]] = store.Transfer(self.ddir(name), e, d.version, d.m["chunkSize"])
                     if t.done():
                         self.commit(name, d, t)
@@ -127,6 +129,10 @@ class Fetcher:
                 return
             if not d.transfers:
                 d.deadline = None
+            elif started and d.fmt > 1:
+                # New layer or prefix files (a budget change, a batch applied): nothing is broadcast, and a retry
+                # wait left from the files they replace would only delay them.
+                d.deadline, d.wait = time.monotonic(), PULL_RETRY
             elif d.deadline is None:
                 # A layered dataset is never broadcast, so there is nothing to wait for.
                 d.deadline = time.monotonic() + (0 if d.fmt > 1 else PULL_QUIET)

@@ -150,7 +150,7 @@ class Env:
         self.broker = f"mqtt://127.0.0.1:{port}"
         self.key, self.pub = d / "key.pem", d / "key.pub.pem"
 
-    def serve(self, fleet, budget=None, log=None):
+    def serve(self, fleet, budget=None, log=None, extra=()):
         """With `budget`, every device with more flash gets exactly that many bytes: the cap of protocol.md §3
         ("How serve chooses bytes") with fraction 1, step 1 B and no hysteresis. Restarting serve with another
         figure changes the budgets of running devices."""
@@ -159,7 +159,7 @@ class Env:
             "--budget-max", f"{budget}B"]
         return self.procs.start(log or f"serve-{fleet}", COORD + [
             "serve", "--broker", self.broker, "--fleet", fleet, "--db", str(self.dir / f"{fleet}.db"),
-            "--key", str(self.key)] + plan, cwd=self.dir)
+            "--key", str(self.key)] + plan + list(extra), cwd=self.dir)
 
     def publish(self, fleet, dataset, shards):
         return run(COORD + ["publish", "--broker", self.broker, "--fleet", fleet, "--dataset", dataset,

@@ -9,6 +9,8 @@ PIXELS = 1000 * 784            # conftest's SAMPLES Fashion-MNIST test images
 BPP = lambda x: int(x * PIXELS / 8)  # noqa: E731  a budget of x bits per pixel of the set
 QUOTA = 64 << 20               # far above every budget: serve's cap decides it
 DEVICES = ("pl", "al")         # the Python device, the real agent
+SMALL = ["--device-board", "late-*=small", "--board-cap", f"small={BPP(0.75)}B"]
+LATE = ("late-pn", "late-an")  # the same, joining after the publish under a smaller cap
 
 
 def held(env, dev):
@@ -29,9 +31,18 @@ def wait_holding(env, dev, budget_version, k):
     return env.w.wait(done, 40, f"{dev} to hold {k} layers under budget v{budget_version}: {env.procs.log(dev)[-3000:]}")
 
 
+def same_copy(env, py, agent, step):
+    """The Python device holds exactly the agent's {name}.dqs and {name}.dqh, and nothing else; returns their size."""
+    mine, theirs = held(env, py), held(env, agent)
+    assert sorted(mine) == [f"{NAME}.dqh", f"{NAME}.dqs"], sorted(mine)
+    for f in mine:
+        assert mine[f] == theirs[f], f"step {step}: {py}'s {f} differs from {agent}'s"
+    return sum(map(len, mine.values()))
+
+
 def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
     budgets = [BPP(1), BPP(2), BPP(0.5)]
-    serve = env.serve(FLEET, budgets[0], log=f"serve-{FLEET}-0")
+    serve = env.serve(FLEET, budgets[0], log=f"serve-{FLEET}-0", extra=SMALL)
     env.py_device(FLEET, "pl", QUOTA)
     env.agent(FLEET, "al", QUOTA)
     for dev in DEVICES:
@@ -44,19 +55,21 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
     lays, prefixes = plan.layers_of(m), plan.prefixes_of(m)
     ks = [plan.layer_count(m, min(b, plan.full_size(m))) for b in budgets]
     assert list(prefixes) == [ks[0]] and ks[1] > ks[0] > ks[2] > 0, (ks, list(prefixes))
+    # A pair that joins after the publish under a board cap of 0.75 bpp (dq-agent refuses a quota under 1 MiB):
+    # no prefix ends at or below its target, so it takes layers from none.
+    k_late = plan.layer_count(m, BPP(0.75))
+    assert k_late < min(prefixes)
+    env.py_device(FLEET, "late-pn", QUOTA)
+    env.agent(FLEET, "late-an", QUOTA)
     before = {dev: 0 for dev in DEVICES}
     kept = {}
     report = []
     for i, (budget, k) in enumerate(zip(budgets, ks)):
         if i:
             env.procs.stop(serve)
-            serve = env.serve(FLEET, budget, log=f"serve-{FLEET}-{i}")
+            serve = env.serve(FLEET, budget, log=f"serve-{FLEET}-{i}", extra=SMALL)
         got = {dev: wait_holding(env, dev, i + 1, k) for dev in DEVICES}
-        files = {dev: held(env, dev) for dev in DEVICES}
-        assert sorted(files["pl"]) == [f"{NAME}.dqh", f"{NAME}.dqs"], sorted(files["pl"])
-        for f in (f"{NAME}.dqs", f"{NAME}.dqh"):
-            assert files["pl"][f] == files["al"][f], f"step {i}: {f} differs from the agent's"
-        size = sum(map(len, files["pl"].values()))
+        size = same_copy(env, "pl", "al", i)
         assert size == lays[k - 1]["layer"]["heldBytesAfter"] <= budget
         for dev in DEVICES:
             rx = got[dev]["receivedBytes"] - before[dev]
@@ -80,15 +93,25 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
             else:
                 assert rx == 0, f"{dev} downloaded {rx} bytes for a budget drop"
             before[dev], kept[dev] = got[dev]["receivedBytes"], size
+        if i == 0:
+            late = {dev: wait_holding(env, dev, 1, k_late) for dev in LATE}
+            size = same_copy(env, *LATE, i)
+            for dev in LATE:
+                report.append((i, BPP(0.75), dev, k_late, size, late[dev]["receivedBytes"], None))
+                # Its layers, and maybe the prefix too: the retained manifest can arrive before serve has answered
+                # the device's first state with a budget, and meanwhile the device plans with its quota (§7), which
+                # keeps every layer and so chooses the prefix; both devices do so, and the budget is a race.
+                extra = late[dev]["receivedBytes"] - frames(lays[:k_late], m["chunkSize"])
+                assert extra in (0, frames(prefixes[ks[0]], m["chunkSize"])), (dev, extra)
     # Start-up opens the copy from flash (its held increments are the truth, protocol.md §9) and fetches nothing.
-    py = next(p for name, p in env.procs.started if name == "pl")
+    py, last = next(p for name, p in env.procs.started if name == "pl"), held(env, "pl")
     env.procs.stop(py)
     env.w.wait(lambda: (env.state(FLEET, "pl") or {}).get("status") == "offline", 10, "pl offline")
     env.py_device(FLEET, "pl", QUOTA)
     again = env.w.wait(lambda: (env.state(FLEET, "pl") or {}).get("status") == "online"
                        and env.dataset_state(FLEET, "pl", NAME), 20, "pl back online")
     assert again["complete"] and again["layers"] == ks[-1] and again["receivedBytes"] == before["pl"]
-    assert held(env, "pl") == files["pl"]
+    assert held(env, "pl") == last
     print("\nstep budget device layers held received(total) received(step)")
     for row in report:
         print(*row)
