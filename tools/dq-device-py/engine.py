@@ -8,6 +8,7 @@ import plan
 import store
 import wire
 from fetch import Dataset, Fetcher
+from holding import Holding
 
 STATE_INTERVAL = 60.0
 
@@ -16,7 +17,7 @@ def now_utc():
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
-class Engine(Fetcher):
+class Engine(Fetcher, Holding):
     def __init__(self, data_dir, fleet, device, pubkey, quota, publish, log):
         self.dir, self.fleet, self.device, self.key = data_dir, fleet, device, pubkey
         self.quota, self.publish, self.log = quota, publish, log
@@ -53,24 +54,22 @@ class Engine(Fetcher):
                 continue
             d = Dataset(signed, canon)
             d.refused, d.received = set(rec.get("refusedPrefixes", [])), rec.get("receivedBytes", 0)
-            d.layers = rec.get("layersApplied", 0)
+            d.layers = self.open_layers(name) if d.fmt > 1 else 0
             names = {e["name"]: e for e in d.m["shards"]}
+            # Layer files below the layers applied were applied before the cut: the sweep deletes them.
+            for e in plan.layers_of(d.m)[:d.layers] if d.fmt > 1 else []:
+                names.pop(e["name"], None)
             for fname in os.listdir(self.ddir(name)) if os.path.isdir(self.ddir(name)) else []:
                 path, e = os.path.join(self.ddir(name), fname), names.get(fname)
                 # A file that matches its entry is held, recorded or not (a rename may have beaten the state write).
                 if e and (rec.get("held", {}).get(fname) == e["size"] or (
                         os.path.getsize(path) == e["size"] and store.sha256_file(path) == e["sha256"])):
                     d.held[fname] = e["size"]
-            if d.fmt > 1 and not self._copy_ok(name):
-                d.layers = 0
             self.datasets[name] = d
         for name, d in self.datasets.items():
             self._sweep(name, d)
         # Transfers resume from their journals before the first report, so that it tells what is missing.
         self.replan()
-
-    def _copy_ok(self, name):
-        return all(os.path.exists(os.path.join(self.ddir(name), f"{name}.{x}")) for x in ("dqs", "dqh"))
 
     def _sweep(self, name, d):
         """Delete every file of the dataset folder that is neither held nor a transfer that may resume."""

@@ -1,6 +1,5 @@
 """Taking manifests, assembling files from chunk frames, pulling what is missing (docs/protocol.md §7-9)."""
 import os
-import struct
 import time
 
 import plan
@@ -31,6 +30,7 @@ class Dataset:
         self.dropped = set()    # format 1 shard ids not held for want of budget
         self.k = 0              # layered: layers the budget keeps
         self.prefix = None      # layered: the prefix being fetched
+        self.batch = []         # layered: the layer entries being fetched to apply together
 
     @property
     def version(self):
@@ -99,19 +99,6 @@ class Fetcher:
         self._save()
         self.report_state()
 
-    def _shares_layers(self, old, d):
-        # The held increments' version follows the format (3 in format 4, else 2); this device does not rewrite them.
-        if d.fmt == 1 or (old.fmt == 4) != (d.fmt == 4):
-            return False
-        a, b = plan.layers_of(old.m), plan.layers_of(d.m)
-        k = old.layers
-        return len(b) >= k and all((x["name"], x["sha256"]) == (y["name"], y["sha256"]) for x, y in zip(a[:k], b[:k]))
-
-    def drop_copy(self, name):
-        for x in ("dqs", "dqh"):
-            store.remove(os.path.join(self.ddir(name), f"{name}.{x}"))
-        store.fsync_dir(self.ddir(name))
-
     # ---------- what to hold ----------
 
     def replan(self):
@@ -122,8 +109,10 @@ class Fetcher:
                 if t.name not in want:
                     t.discard()
                     del d.transfers[sid]
+            started = False
             for e in d.m["shards"]:
                 if e["name"] in want and e["name"] not in d.held and e["id"] not in d.transfers:
+                    started = True
                     t = d.transfers[e["id"]] = store.Transfer(self.ddir(name), e, d.version, d.m["chunkSize"])
                     if t.done():
                         self.commit(name, d, t)
@@ -131,11 +120,19 @@ class Fetcher:
                 elif e["name"] not in want and e["name"] not in d.held:
                     for ext in (".partial", ".chunks"):
                         store.remove(os.path.join(self.ddir(name), e["name"] + ext))
-            if d.fmt > 1 and d.prefix and all(e["name"] in d.held for e in plan.prefixes_of(d.m)[d.prefix]):
+            step = self.ready(d)
+            if step == "install":
                 self.install(name, d, d.prefix)
+                return
+            if step == "apply":
+                self.apply_batch(name, d)
                 return
             if not d.transfers:
                 d.deadline = None
+            elif started and d.fmt > 1:
+                # New layer or prefix files (a budget change, a batch applied): nothing is broadcast, and a retry
+                # wait left from the files they replace would only delay them.
+                d.deadline, d.wait = time.monotonic(), PULL_RETRY
             elif d.deadline is None:
                 # A layered dataset is never broadcast, so there is nothing to wait for.
                 d.deadline = time.monotonic() + (0 if d.fmt > 1 else PULL_QUIET)
@@ -152,57 +149,6 @@ class Fetcher:
                 store.remove(os.path.join(self.ddir(name), e["name"]))
                 self.log(f"dataset '{name}': shard {e['name']} over its target {targets[e['id']]}: deleted")
         return want
-
-    def _want_layered(self, name, d, target):
-        d.k = plan.layer_count(d.m, target)
-        if d.layers > d.k:
-            self.log(f"dataset '{name}': budget keeps {d.k} layers, {d.layers} held; shrinking a copy is not "
-                     f"implemented, so it is deleted")
-            self.drop_copy(name)
-            d.layers = 0
-        d.prefix = plan.choose_prefix(d.m, d.layers, d.k, d.refused) if d.layers < d.k else None
-        if d.layers < d.k and d.prefix != d.k and getattr(d, "warned", None) != d.k:
-            d.warned = d.k
-            self.log(f"dataset '{name}': the budget keeps {d.k} layers, no prefix ends there and applying layers "
-                     f"is not implemented; holding {d.prefix or d.layers}")
-        want = set()
-        if d.prefix:
-            want = {e["name"] for e in plan.prefixes_of(d.m)[d.prefix]}
-        for fname in list(d.held):
-            if fname not in want:
-                store.remove(os.path.join(self.ddir(name), fname))
-                del d.held[fname]
-        return want
-
-    def install(self, name, d, p):
-        shard, held = plan.prefixes_of(d.m)[p]
-        folder = self.ddir(name)
-        with open(os.path.join(folder, held["name"]), "rb") as f:
-            head = f.read(24)
-        last = plan.layers_of(d.m)[p - 1]["layer"]
-        ok = len(head) == 24 and head[:4] == b"DQH1" and struct.unpack_from("<II", head, 16) == (
-            last["firstIncrement"] + last["incrementCount"], p)
-        if not ok:
-            self.log(f"dataset '{name}': the prefix of {p} layers does not match its manifest: refused")
-            d.refused.add(p)
-            for e in (shard, held):
-                store.remove(os.path.join(folder, e["name"]))
-                d.held.pop(e["name"], None)
-        else:
-            store.remove(os.path.join(folder, f"{name}.dqh"))
-            store.fsync_dir(folder)
-            os.replace(os.path.join(folder, shard["name"]), os.path.join(folder, f"{name}.dqs"))
-            store.fsync_dir(folder)
-            os.replace(os.path.join(folder, held["name"]), os.path.join(folder, f"{name}.dqh"))
-            store.fsync_dir(folder)
-            for e in (shard, held):
-                d.held.pop(e["name"], None)
-            d.layers = p
-            self.log(f"installed the prefix of {p} layers of dataset '{name}' version {d.version}: "
-                     f"{self.layered_bytes(d)} bytes held")
-        self.replan()
-        self._save()
-        self.report_state()
 
     # ---------- chunks and pulls ----------
 

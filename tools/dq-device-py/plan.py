@@ -54,6 +54,18 @@ def choose_prefix(m, held, k, refused):
     return best
 
 
+def batch(layers, held, k, held_bytes):
+    """The layers fetched together (§8): from layer `held`, as many as fit an eighth of the held bytes, at least
+    one, up to k."""
+    out, total = [], 0
+    for e in layers[held:k]:
+        if out and total + e["size"] > held_bytes // 8:
+            break
+        out.append(e)
+        total += e["size"]
+    return out
+
+
 def targets(manifests, b):
     """Per dataset name: its target bytes (format 1: per shard id) under budget b."""
     total = sum(full_size(m) for m in manifests.values())

@@ -177,8 +177,9 @@ def _put_step(bits, step):
         bits.put(step - 2, 3)
 
 
-def write_dqh(n, p, layers, incs: dict) -> bytes:
-    """incs: sample -> [(width, layer), ...] in order, for every held sample. Chooses version 3 or 1 as §13 says."""
+def write_dqh(n, p, layers, incs: dict, numbered=3) -> bytes:
+    """incs: sample -> [(width, layer), ...] in order, for every held sample. Chooses version `numbered` (3, or 2
+    where a manifest of formats 2 and 3 counts it) or 1 as §13 says."""
     held = sorted(incs)
     k = sum(len(v) for v in incs.values())
     m = len(held)
@@ -186,7 +187,8 @@ def write_dqh(n, p, layers, incs: dict) -> bytes:
     # version 3 needs samples 0..m-1 whose first increments came in sample order (layer order is the only
     # ordering a device still knows, so non-decreasing first layers are the test)
     v3 = held == list(range(m)) and all(a <= b for a, b in zip(firsts, firsts[1:]))
-    out = bytearray(b"DQH1" + struct.pack("<HHIIII", 3 if v3 else 1, 0, n, p, k, layers))
+    out = bytearray(b"DQH1" + struct.pack("<HHIIII", numbered if v3 else 1, 0, n, p, k, layers))
+    last_steps = numbered == 2  # version 3 leaves out each sample's last step: the shard's width implies it
     if not v3:
         bitmap = bytearray((n + 7) // 8)
         for s in held:
@@ -196,7 +198,8 @@ def write_dqh(n, p, layers, incs: dict) -> bytes:
             for w, layer in incs[s]:
                 out += struct.pack("<H", w << 12 | layer)
     else:
-        _put_varint(out, sum(incs[s][-1][0] for s in held))
+        if not last_steps:
+            _put_varint(out, sum(incs[s][-1][0] for s in held))
         for layer in range(layers):
             _put_varint(out, sum(1 for f in firsts if f == layer))
         later = [[] for _ in range(layers)]  # per layer: (sample, from, to)
@@ -214,11 +217,11 @@ def write_dqh(n, p, layers, incs: dict) -> bytes:
                 last = s
         bits = _Bits()
         for s in held:
-            if len(incs[s]) > 1:
+            if len(incs[s]) > 1 or last_steps:
                 _put_step(bits, incs[s][0][0])
         for layer in range(layers):
             for s, frm, to in later[layer]:
-                if to != incs[s][-1][0]:
+                if to != incs[s][-1][0] or last_steps:
                     _put_step(bits, to - frm)
         out += bits.out
     out += struct.pack("<I", crc32c(out))

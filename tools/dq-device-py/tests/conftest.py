@@ -150,10 +150,16 @@ class Env:
         self.broker = f"mqtt://127.0.0.1:{port}"
         self.key, self.pub = d / "key.pem", d / "key.pub.pem"
 
-    def serve(self, fleet):
-        return self.procs.start(f"serve-{fleet}", COORD + [
+    def serve(self, fleet, budget=None, log=None, extra=()):
+        """With `budget`, every device with more flash gets exactly that many bytes: the cap of protocol.md §3
+        ("How serve chooses bytes") with fraction 1, step 1 B and no hysteresis. Restarting serve with another
+        figure changes the budgets of running devices."""
+        plan = ["--budget-min", "4096", "--budget-step", "4096"] if budget is None else [
+            "--budget-fraction", "1", "--budget-min", "1B", "--budget-step", "1B", "--budget-hysteresis", "0",
+            "--budget-max", f"{budget}B"]
+        return self.procs.start(log or f"serve-{fleet}", COORD + [
             "serve", "--broker", self.broker, "--fleet", fleet, "--db", str(self.dir / f"{fleet}.db"),
-            "--key", str(self.key), "--budget-min", "4096", "--budget-step", "4096"], cwd=self.dir)
+            "--key", str(self.key)] + plan + list(extra), cwd=self.dir)
 
     def publish(self, fleet, dataset, shards):
         return run(COORD + ["publish", "--broker", self.broker, "--fleet", fleet, "--dataset", dataset,

@@ -1,5 +1,6 @@
 """Layers and prefixes published by dq-coordinator, and a device's shrink as dq's fleet experiment does it."""
 import copy
+import shutil
 import struct
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 import device
 import dqs
 import layers
-from conftest import dq
+from conftest import DQC, dq, run
 
 
 def _layer_paths(d):
@@ -127,3 +128,23 @@ def test_layer_out_of_turn_is_refused(published):
     dev = device.apply_layer(None, paths[0])
     with pytest.raises(dqs.DqsError, match="layerIndex"):
         device.apply_layer(dev, paths[2])
+
+
+def test_format3_prefixes_carry_version_2_held_increments(published, broker, tmp_path):
+    """A format 3 manifest counts held increments version 2 (docs/protocol.md §3): publishing the same set with
+    `--protocol 3` gives prefixes whose .dqh this writer's version 2 matches byte for byte."""
+    shards = tmp_path / "shards"
+    shutil.copytree(published["shards"], shards, ignore=shutil.ignore_patterns("layers"))
+    db = published["shards"].parent / "fleet.db"
+    run(DQC, "publish", "--broker", broker, "--fleet", "f", "--dataset", "ds3", "--shards", shards,
+        "--key", published["shards"].parent / "k.pem", "--db", db, "--protocol", "3")
+    d = shards / "layers" / "v1"
+    pre = _prefixes(d)
+    assert pre
+    for shard in pre:
+        k = int(shard.stem.rsplit("-P", 1)[1])
+        dev = _apply(_layer_paths(d)[:k])
+        held = shard.with_suffix(".dqh").read_bytes()
+        assert struct.unpack_from("<H", held, 4)[0] == 2
+        assert device.shard_bytes(dev) == shard.read_bytes(), shard.name
+        assert device.held_bytes(dev, 2) == held, shard.name
