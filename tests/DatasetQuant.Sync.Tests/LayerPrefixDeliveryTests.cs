@@ -64,6 +64,33 @@ public sealed class LayerPrefixDeliveryTests(ITestOutputHelper output)
         Assert.Equal(File.ReadAllBytes(published.ShardPath(prefix.Held)), File.ReadAllBytes(Path.ChangeExtension(HeldShard(device), ".dqh")));
     }
 
+    /// <summary>
+    /// A new device meets the retained manifest before the coordinator has planned its budget (its answer to the
+    /// device's first state report): the device waits for that budget instead of pulling what nothing limits yet, then
+    /// receives the copy served whole at it and nothing else. With no budget coming it pulls once the wait is over.
+    /// </summary>
+    [Fact]
+    public async Task A_new_device_waits_for_its_first_budget_before_it_pulls()
+    {
+        await using var fleet = await MosquittoFleet.StartAsync();
+        var bed = fleet.Bed;
+        var source = EmbeddedFashionMnist.Write(bed.Root.File("fmnist-embedded"), Samples);
+        var cut = EmbeddedFashionMnist.BudgetBytes(1, Samples);
+        var manifest = (await bed.PublishAsync("fmnist", 1, source, [cut])).Manifest;
+        var prefix = ManifestPrefix.List(manifest).Single();
+        var held = prefix.Shard.Size + prefix.Held.Size;
+
+        var device = await fleet.StartDeviceAsync("dev", o => o.FirstBudgetWait = TimeSpan.FromSeconds(30));
+        var alone = await fleet.StartDeviceAsync("alone", o => o.FirstBudgetWait = TimeSpan.FromSeconds(1));
+        await Task.Delay(1000); // the time a coordinator takes to plan and publish the budget, and more
+        Assert.Equal(0, device.Engine!.ChunkBytesReceived);
+        await new BudgetPublisher(bed.Coordinator, bed.Topics).PublishAsync("dev", version: 1, cut);
+
+        await SyncTestBed.WaitUntilAsync(() => device.Engine!.HeldBytes == held && device.Holds("fmnist", 1), $"{held} bytes held", bed.Log, 60_000);
+        Assert.Equal(held + FrameHeaders(manifest, prefix.Shard, prefix.Held), device.Engine!.ChunkBytesReceived);
+        await SyncTestBed.WaitUntilAsync(() => alone.Engine!.HeldBytes == manifest.FullHeldBytes, "every layer held without a budget", bed.Log, 60_000);
+    }
+
     [Fact]
     public async Task A_prefix_cut_off_by_a_power_cut_is_resumed_and_installed_after_the_restart()
     {

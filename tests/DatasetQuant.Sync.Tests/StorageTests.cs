@@ -108,6 +108,7 @@ public sealed class StorageTests
             FlashQuotaBytes = -1,
             CertFile = "/nonexistent.crt",
             MaxChunksPerPull = 0,
+            FirstBudgetWait = TimeSpan.FromSeconds(-1),
         });
 
         Assert.Equal(
@@ -120,6 +121,7 @@ public sealed class StorageTests
                 "Sync:CaFile is required with an mqtts:// broker (mutual TLS: the CA, this device's certificate and key).",
                 "Sync:KeyFile is required with an mqtts:// broker (mutual TLS: the CA, this device's certificate and key).",
                 "Sync:MaxQueuedMessages and Sync:MaxChunksPerPull must be at least 1.",
+                "Sync:FirstBudgetWait is -00:00:01; give 0 (no wait) to 10 minutes.",
             ],
             shape.Failures);
         Assert.Equal(

@@ -91,6 +91,9 @@ public sealed class SyncTestBed : IAsyncDisposable
             CoordinatorKeyPath = PublicKeyPath,
             PullQuietPeriod = TimeSpan.FromMilliseconds(300),
             PullRetryInterval = TimeSpan.FromSeconds(3),
+            // No coordinator plans budgets here: a test gives one before its device starts, or none. The wait for a
+            // first budget has a test of its own.
+            FirstBudgetWait = TimeSpan.Zero,
         };
         configure?.Invoke(options);
         var device = new TestDevice(this, options, requantizer);

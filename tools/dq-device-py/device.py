@@ -84,9 +84,7 @@ def main(argv=None):
                 topic = None
             if topic == "connected":
                 log(f"connected as dq-{a.fleet}-{a.device_id}")
-                engine.report_state()
-                if engine.budget_version > 0:
-                    engine.report_budget()
+                engine.connected()
             elif topic is not None:
                 try:
                     engine.on_message(topic, payload, inbox.qsize())

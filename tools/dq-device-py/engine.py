@@ -11,6 +11,7 @@ from fetch import Dataset, Fetcher
 from holding import Holding
 
 STATE_INTERVAL = 60.0
+FIRST_BUDGET_WAIT = 5.0  # seconds; dq-agent's Sync:FirstBudgetWait
 
 
 def now_utc():
@@ -26,6 +27,7 @@ class Engine(Fetcher, Holding):
         self.datasets = {}
         self.applying = False
         self.next_state = 0.0
+        self.first_budget_deadline = 0.0
         os.makedirs(os.path.join(data_dir, "datasets"), exist_ok=True)
         self._load()
 
@@ -193,10 +195,19 @@ class Engine(Fetcher, Holding):
         ent["receivedBytes"] = d.received
         return ent
 
+    def connected(self):
+        """§7: a device that never applied a budget sends no pull for FIRST_BUDGET_WAIT after connecting, unless
+        one arrives: the coordinator plans it from the state report sent now."""
+        self.first_budget_deadline = time.monotonic() + FIRST_BUDGET_WAIT
+        self.report_state()
+        if self.budget_version > 0:
+            self.report_budget()
+
     def tick(self):
         t = time.monotonic()
+        waiting = self.budget_version == 0 and t < self.first_budget_deadline
         for name, d in self.datasets.items():
-            if d.transfers and d.deadline is not None and t >= d.deadline:
+            if d.transfers and d.deadline is not None and t >= d.deadline and not waiting:
                 self.send_pull(name, d)
         if self.applying and not self.fetching():
             self.report_budget()

@@ -61,7 +61,9 @@ public sealed class BudgetPlanner
             return new BudgetDecision(current.Bytes, false, $"within hysteresis ({drift:P1} < {Policy.Hysteresis:P0})");
         }
 
-        return new BudgetDecision(target, true, target > current.Bytes ? "more flash available" : allowed ? "less flash available" : "over cap or flash");
+        // The policy (fraction, cap, step) may have changed as well as the flash: the reason names both.
+        return new BudgetDecision(target, true,
+            target > current.Bytes ? "more flash available or a higher cap" : allowed ? "less flash available or a lower share" : "over cap or flash");
     }
 
     private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;

@@ -161,6 +161,13 @@ public sealed partial class DeviceSyncEngine
             await PublishBudgetReportedAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (_store.State.BudgetVersion == 0 && now < _firstBudgetDeadline)
+        {
+            // A new device's first state report has just asked the coordinator for a budget: pulls wait for it (or for
+            // the deadline, when none comes), so the device does not fetch what its quota alone keeps and then drop it.
+            return;
+        }
+
         foreach (var (dataset, schedule) in _pulls.ToArray())
         {
             if (now < schedule.NextAt)

@@ -37,6 +37,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
     private bool _overloaded;
     private bool _stateDirty = true;
     private DateTimeOffset _nextStateReport;
+    private DateTimeOffset _firstBudgetDeadline;
     private long _heldBytes;
 
     public DeviceSyncEngine(
@@ -105,6 +106,7 @@ public sealed partial class DeviceSyncEngine : IDisposable
 
             await PublishStateAsync().ConfigureAwait(false);
             await PublishBudgetReportedAsync(cancellationToken).ConfigureAwait(false);
+            _firstBudgetDeadline = _time.GetUtcNow() + _options.FirstBudgetWait;
             SchedulePullsForIncompleteDatasets();
             await LoopAsync(connection.Messages, cancellationToken).ConfigureAwait(false);
         }

@@ -40,6 +40,13 @@ public sealed class DeviceSyncOptions
     /// <summary>How long the broadcast must be silent before the device pulls what it lacks.</summary>
     public TimeSpan PullQuietPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a device that has never applied a budget waits after connecting before its first pull, unless a budget
+    /// arrives sooner (zero: no wait). The coordinator answers a new device's first state report with its budget within
+    /// moments; pulling meanwhile fetches what the quota alone keeps, a pull window of chunks the budget may drop at once.
+    /// </summary>
+    public TimeSpan FirstBudgetWait { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>First wait after an unanswered pull before pulling again; doubles up to a minute.</summary>
     public TimeSpan PullRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 

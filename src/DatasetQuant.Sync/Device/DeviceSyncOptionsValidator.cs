@@ -55,6 +55,11 @@ public sealed class DeviceSyncOptionsValidator : IValidateOptions<DeviceSyncOpti
             failures.Add($"{S}:PullQuietPeriod, {S}:PullRetryInterval and {S}:StateReportInterval must be positive.");
         }
 
+        if (options.FirstBudgetWait < TimeSpan.Zero || options.FirstBudgetWait > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{S}:FirstBudgetWait is {options.FirstBudgetWait}; give 0 (no wait) to 10 minutes.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
