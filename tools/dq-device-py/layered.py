@@ -1,28 +1,11 @@
 """A layered dataset's copy on flash (docs/format.md §13, docs/protocol.md §9): `{name}.dqs` and `{name}.dqh`,
 opened, grown by layers and shrunk by re-quantization.
 
-The format itself is read and written by tools/dqs-py, the other program kept to prove docs/format.md complete.
-It is imported, not copied: one reading of the format then answers for both the files (its own tests) and the
-fleet (this device's), and a fix to it cannot miss one of them."""
-import importlib.util
+The format itself is read and written by tools/dqs-py (see dqs_py.py)."""
 import os
-import sys
-from pathlib import Path
 
 import store
-
-_DQS_PY = Path(__file__).resolve().parent.parent / "dqs-py"
-# Appended, not prepended: dqs-py has a device.py of its own, and this folder's device.py must stay `device`.
-if str(_DQS_PY) not in sys.path:
-    sys.path.append(str(_DQS_PY))
-
-import dqs  # noqa: E402  (dqs-py)
-import layers as dql  # noqa: E402  (dqs-py)
-
-_spec = importlib.util.spec_from_file_location("dqs_device", _DQS_PY / "device.py")
-dqs_device = importlib.util.module_from_spec(_spec)
-sys.modules["dqs_device"] = dqs_device  # its dataclasses look their module up there
-_spec.loader.exec_module(dqs_device)
+from dqs_py import dql, dqs, dqs_device
 
 FormatError = dqs.DqsError
 

@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from dqs_py import dqs
+
 NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 MAX_CHUNK = 131072
 MAX_SHARDS = 65536
@@ -18,25 +20,8 @@ MAX_JSON = 16 << 20
 FORMATS = (1, 2, 3, 4)
 
 
-def _crc_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-_TABLE = _crc_table()
-
-
-def crc32c(data, crc=0):
-    c = crc ^ 0xFFFFFFFF
-    t = _TABLE
-    for b in data:
-        c = t[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
+# CRC32C (Castagnoli) as the shard format defines it (docs/format.md §1): the same function frames and journals use.
+crc32c = dqs.crc32c
 
 
 def valid_name(s):
