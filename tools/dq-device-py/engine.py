@@ -57,6 +57,8 @@ class Engine(Fetcher, Holding, Whole):
                 continue
             d = Dataset(signed, canon)
             d.refused, d.received = set(rec.get("refusedPrefixes", [])), rec.get("receivedBytes", 0)
+            if d.fmt > 1:
+                self.finish_install(name, d, rec.get("held", {}))
             d.layers = self.open_layers(name) if d.fmt > 1 else 0
             names = {e["name"]: e for e in d.m["shards"]}
             # Layer files below the layers applied were applied before the cut: the sweep deletes them.
