@@ -29,6 +29,7 @@ class Dataset:
         self.asked = set()      # (shard id, chunk) of the last pull still outstanding
         self.dropped = set()    # format 1 shard ids not held for want of budget
         self.refetch = set()    # format 1 names held coarse and fetched again at full precision
+        self.unfit = {}         # format 1 name -> a target its shard could not be shrunk to, not fetched again
         self.k = 0              # layered: layers the budget keeps
         self.prefix = None      # layered: the prefix being fetched
         self.batch = []         # layered: the layer entries being fetched to apply together

@@ -16,11 +16,10 @@ class Whole:
     def _want_shards(self, name, d, targets):
         """The names to hold or fetch; re-quantizes and drops held shards on the way, and sets d.refetch."""
         want, d.dropped, d.refetch = set(), set(), set()
-        unfit = getattr(d, "unfit", {})
         for e in d.m["shards"]:
             fname, target = e["name"], targets[e["id"]]
             held = d.held.get(fname)
-            if target < SMALLEST_SHARD or target <= unfit.get(fname, -1):
+            if target < SMALLEST_SHARD or target <= d.unfit.get(fname, -1):
                 self._drop_shard(name, d, e, target)
                 continue
             if held is not None and held > target:
@@ -52,7 +51,6 @@ class Whole:
             store.remove(path)
             return None
         if size is None:
-            d.unfit = getattr(d, "unfit", {})
             d.unfit[e["name"]] = target
             self._drop_shard(name, d, e, target)
             return None
