@@ -9,6 +9,7 @@ import store
 import wire
 from fetch import Dataset, Fetcher
 from holding import Holding
+from whole import Whole
 
 STATE_INTERVAL = 60.0
 FIRST_BUDGET_WAIT = 5.0  # seconds; dq-agent's Sync:FirstBudgetWait
@@ -18,7 +19,7 @@ def now_utc():
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
-class Engine(Fetcher, Holding):
+class Engine(Fetcher, Holding, Whole):
     def __init__(self, data_dir, fleet, device, pubkey, quota, publish, log):
         self.dir, self.fleet, self.device, self.key = data_dir, fleet, device, pubkey
         self.quota, self.publish, self.log = quota, publish, log
@@ -56,6 +57,8 @@ class Engine(Fetcher, Holding):
                 continue
             d = Dataset(signed, canon)
             d.refused, d.received = set(rec.get("refusedPrefixes", [])), rec.get("receivedBytes", 0)
+            if d.fmt > 1:
+                self.finish_install(name, d, rec.get("held", {}))
             d.layers = self.open_layers(name) if d.fmt > 1 else 0
             names = {e["name"]: e for e in d.m["shards"]}
             # Layer files below the layers applied were applied before the cut: the sweep deletes them.
@@ -64,7 +67,11 @@ class Engine(Fetcher, Holding):
             for fname in os.listdir(self.ddir(name)) if os.path.isdir(self.ddir(name)) else []:
                 path, e = os.path.join(self.ddir(name), fname), names.get(fname)
                 # A file that matches its entry is held, recorded or not (a rename may have beaten the state write).
-                if e and (rec.get("held", {}).get(fname) == e["size"] or (
+                recorded = rec.get("held", {}).get(fname)
+                if e and d.fmt == 1 and recorded is not None:
+                    # Taken at its size on flash: a re-quantization's rename may have beaten the state write.
+                    d.held[fname] = os.path.getsize(path)
+                elif e and (recorded == e["size"] or (
                         os.path.getsize(path) == e["size"] and store.sha256_file(path) == e["sha256"])):
                     d.held[fname] = e["size"]
             self.datasets[name] = d
@@ -78,10 +85,11 @@ class Engine(Fetcher, Holding):
         keep = set(d.held)
         if d.fmt > 1 and d.layers:
             keep |= {f"{name}.dqs", f"{name}.dqh"}
-        names = {e["name"] for e in d.m["shards"]}
+        sizes = {e["name"]: e["size"] for e in d.m["shards"]}
         for fname in os.listdir(self.ddir(name)) if os.path.isdir(self.ddir(name)) else []:
             base = fname.rsplit(".", 1)[0]
-            resumable = fname.endswith((".partial", ".chunks")) and base in names and base not in d.held
+            # A coarse format 1 copy is not held in full: the transfer of its fine one may resume beside it.
+            resumable = fname.endswith((".partial", ".chunks")) and base in sizes and d.held.get(base) != sizes[base]
             if fname not in keep and not resumable:
                 store.remove(os.path.join(self.ddir(name), fname))
 
@@ -180,7 +188,8 @@ class Engine(Fetcher, Holding):
         if d.fmt == 1:
             for e in d.m["shards"]:
                 if e["name"] in d.held:
-                    ent["shards"].append({"id": e["id"], "bytes": d.held[e["name"]], "precision": "full"})
+                    ent["shards"].append({"id": e["id"], "bytes": d.held[e["name"]],
+                                          "precision": self.shard_precision(d, e)})
                 elif e["id"] in d.dropped:
                     ent["shards"].append({"id": e["id"], "bytes": 0, "precision": "dropped"})
         else:

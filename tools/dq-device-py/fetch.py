@@ -28,6 +28,8 @@ class Dataset:
         self.wait = PULL_RETRY
         self.asked = set()      # (shard id, chunk) of the last pull still outstanding
         self.dropped = set()    # format 1 shard ids not held for want of budget
+        self.refetch = set()    # format 1 names held coarse and fetched again at full precision
+        self.unfit = {}         # format 1 name -> a target its shard could not be shrunk to, not fetched again
         self.k = 0              # layered: layers the budget keeps
         self.prefix = None      # layered: the prefix being fetched
         self.batch = []         # layered: the layer entries being fetched to apply together
@@ -106,12 +108,13 @@ class Fetcher:
         for name, d in self.datasets.items():
             want = self._want_shards(name, d, tg[name]) if d.fmt == 1 else self._want_layered(name, d, tg[name])
             for sid, t in list(d.transfers.items()):
-                if t.name not in want:
+                if t.name not in want or (t.name in d.held and t.name not in d.refetch):
                     t.discard()
                     del d.transfers[sid]
             started = False
             for e in d.m["shards"]:
-                if e["name"] in want and e["name"] not in d.held and e["id"] not in d.transfers:
+                fetch = e["name"] not in d.held or e["name"] in d.refetch
+                if e["name"] in want and fetch and e["id"] not in d.transfers:
                     started = True
                     t = d.transfers[e["id"]] = store.Transfer(self.ddir(name), e, d.version, d.m["chunkSize"])
                     if t.done():
@@ -136,19 +139,6 @@ class Fetcher:
             elif d.deadline is None:
                 # A layered dataset is never broadcast, so there is nothing to wait for.
                 d.deadline = time.monotonic() + (0 if d.fmt > 1 else PULL_QUIET)
-
-    def _want_shards(self, name, d, targets):
-        want, d.dropped = set(), set()
-        for e in d.m["shards"]:
-            if targets[e["id"]] >= e["size"]:
-                want.add(e["name"])
-                continue
-            # Re-quantizing a shard to its target is not implemented: the shard is not held at all.
-            d.dropped.add(e["id"])
-            if d.held.pop(e["name"], None) is not None:
-                store.remove(os.path.join(self.ddir(name), e["name"]))
-                self.log(f"dataset '{name}': shard {e['name']} over its target {targets[e['id']]}: deleted")
-        return want
 
     # ---------- chunks and pulls ----------
 

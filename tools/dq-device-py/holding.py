@@ -28,6 +28,31 @@ class Holding:
             store.remove(p)
         return 0
 
+    def finish_install(self, name, d, recorded):
+        """protocol.md §9: a cut between the install's renames leaves {name}.dqs standing for a prefix's shard and
+        no {name}.dqh; when that prefix's held file is on flash (recorded, or matching its SHA-256), it is renamed
+        into place as the install would have. Otherwise the lone shard is left to the sweep, which deletes it."""
+        folder = self.ddir(name)
+        shard_path, held_path = layered.paths(folder, name)
+        if d.fmt < 3 or not os.path.exists(shard_path) or os.path.exists(held_path):
+            return
+        size, digest = os.path.getsize(shard_path), None
+        for p, (shard, held) in plan.prefixes_of(d.m).items():
+            if shard["size"] != size:
+                continue
+            digest = digest or store.sha256_file(shard_path)
+            if shard["sha256"] != digest:
+                continue
+            # The first prefix in manifest order whose shard it is decides, whether or not its held file is there.
+            path = os.path.join(folder, held["name"])
+            if os.path.exists(path) and (recorded.get(held["name"]) == held["size"] or (
+                    os.path.getsize(path) == held["size"] and store.sha256_file(path) == held["sha256"])):
+                os.replace(path, held_path)
+                store.fsync_dir(folder)
+                self.log(f"dataset '{name}': finished installing the prefix of {p} layers interrupted before "
+                         f"its held increments were renamed")
+            return
+
     def _shares_layers(self, old, d):
         # The held increments' version follows the format (3 in format 4, else 2); this device does not rewrite them.
         if d.fmt == 1 or (old.fmt == 4) != (d.fmt == 4):

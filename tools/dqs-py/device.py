@@ -101,11 +101,12 @@ def requantize(dev: Device, r: Record, nb: int):
 
     den = n * skk - sk * sk
     cand = None
-    if den > 0:
+    if den > 1e-9 * n * skk:  # §6: below that the codes barely spread and the fit has no scale
         s_ls = (n * skr - sk * sr) / den
         t = int(np.clip(np.round((sr - s_ls * sk) / n), -128, 127))  # np.round is half to even
         s = (skr - t * sk) / skk
-        s16 = float(np.float32(np.float16(s))) if np.isfinite(s) else float("inf")
+        # float32 first, then binary16 (§6): straight from float64 a tie in float32 is no tie any more
+        s16 = float(np.float32(np.float16(np.float32(s)))) if np.isfinite(s) else float("inf")
         if 2.0 ** -10 <= s16 <= 65504.0:
             cand = (s16, t)
     if cand is None or err(*merged) <= err(*cand):

@@ -105,7 +105,8 @@ def test_unknown_format_is_refused_and_nothing_held_is_lost(fleet1):
         assert env.dataset_state("t1", dev, "plain")["manifestVersion"] == 1
 
 
-def test_format4_prefix_matches_the_agent_byte_for_byte(env):
+@pytest.fixture(scope="module")
+def fleet4(env):
     env.serve("t4")
     env.py_device("t4", "p4", QUOTA4)
     env.agent("t4", "a4", QUOTA4)
@@ -113,6 +114,11 @@ def test_format4_prefix_matches_the_agent_byte_for_byte(env):
         env.wait_budget("t4", dev)
     out = env.publish("t4", "emb", env.dir / "emb")
     assert "prefix" in out
+    return env
+
+
+def test_format4_prefix_matches_the_agent_byte_for_byte(fleet4):
+    env = fleet4
     agent = env.wait_complete("t4", "a4", "emb")
     mine = env.wait_complete("t4", "p4", "emb")
     assert mine["layers"] == agent["layers"] > 0
@@ -132,6 +138,33 @@ def test_format4_prefix_matches_the_agent_byte_for_byte(env):
     n_layers = sum(1 for s in m["shards"] if s.get("prefix") is None)
     pulled = [s["id"] for t, p in env.w.all if t == "dq/v1/t4/devices/p4/pull" for s in json.loads(p)["shards"]]
     assert pulled and all(i >= n_layers for i in pulled), "a device at a prefix's budget pulls no layer"
+
+
+def test_interrupted_prefix_install_is_finished_on_start_up(fleet4):
+    """protocol.md §9: a cut after the prefix's shard was renamed over {name}.dqs and before its held increments
+    were renamed over {name}.dqh. Made by hand on a stopped device: the renames are finished, nothing is fetched."""
+    env = fleet4
+    m = json.loads(env.w.last["dq/v1/t4/datasets/emb/manifest"])["manifest"]
+    layers_dir = env.dir / "emb" / "layers" / f"v{m['version']}"
+    for dev in ("p4", "a4"):
+        st = env.wait_complete("t4", dev, "emb")
+        shard, held = [s for s in m["shards"] if (s.get("prefix") or {}).get("layers") == st["layers"]]
+        folder = env.dir / dev / "datasets" / "emb"
+        proc = [p for name, p in env.procs.started if name == dev][-1]
+        env.procs.stop(proc)
+        env.w.wait(lambda: (env.state("t4", dev) or {}).get("status") == "offline", 10, f"{dev} offline")
+        assert (folder / "emb.dqs").read_bytes() == (layers_dir / shard["name"]).read_bytes()
+        (folder / "emb.dqh").rename(folder / held["name"])
+        (env.py_device if dev == "p4" else env.agent)("t4", dev, QUOTA4)
+        # A device that took the dataset again would be complete only after fetching: receivedBytes tells.
+        again = env.w.wait(lambda: (env.state("t4", dev) or {}).get("status") == "online"
+                           and (env.dataset_state("t4", dev, "emb") or {}).get("complete")
+                           and env.dataset_state("t4", dev, "emb"), 20, f"{dev} back online")
+        assert again["layers"] == st["layers"], (dev, again)
+        assert again["receivedBytes"] == st["receivedBytes"], (dev, again["receivedBytes"], st["receivedBytes"])
+        assert files(folder) == {"emb.dqs": (layers_dir / shard["name"]).read_bytes(),
+                                 "emb.dqh": (layers_dir / held["name"]).read_bytes()}, (dev, sorted(files(folder)))
+    wait_log(env, "p4", "finished installing the prefix of")
 
 
 def test_resume_after_a_kill_pulls_only_what_the_journal_cannot_vouch_for(env):
