@@ -47,6 +47,31 @@ public sealed class BudgetTests
         Assert.True(bed.Responder.FramesSent > framesBefore);
     }
 
+    /// <summary>
+    /// Shards smaller than a chunk: a rise never gains a whole chunk on one, so only a target of the full size brings
+    /// it back whole (without that rule a shrunk small shard stayed coarse under any budget).
+    /// </summary>
+    [Fact]
+    public async Task A_budget_back_to_the_full_size_fetches_shards_smaller_than_a_chunk_again()
+    {
+        await using var bed = new SyncTestBed();
+        var device = bed.AddDevice("dev", requantizer: new DqsShardRequantizer()).Start();
+        var shards = FashionMnistShards.Write(bed.Root.File("fmnist-8bit"), samples: 60, shardSize: 12_000);
+        var published = await PublishDqsAsync(bed, shards, version: 1);
+        Assert.All(published.Manifest.Shards, s => Assert.True(s.Size < SyncTestBed.ChunkSize, $"{s.Name}: {s.Size} bytes"));
+        var full = published.Manifest.TotalBytes;
+        await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "fmnist v1", bed.Log);
+
+        await new BudgetPublisher(bed.Coordinator, bed.Topics).PublishAsync("dev", version: 1, full * 45 / 100);
+        await SyncTestBed.WaitUntilAsync(() => Reported(bed)?.Version == 1, "budget v1 reported", bed.Log);
+        Assert.True(device.Engine!.HeldBytes <= full * 45 / 100);
+
+        await new BudgetPublisher(bed.Coordinator, bed.Topics).PublishAsync("dev", version: 2, full);
+        await SyncTestBed.WaitUntilAsync(
+            () => Reported(bed) is { Version: 2, Status: BudgetReportedMessage.Applied } r && r.HeldBytes == full, "budget v2 applied at full size", bed.Log);
+        device.AssertHoldsExactly("fmnist", shards);
+    }
+
     [Fact]
     public async Task A_device_whose_budget_is_below_the_dataset_keeps_only_its_share_after_the_download()
     {

@@ -7,9 +7,9 @@ from dqs_py import dqs, dqs_device
 
 FormatError = dqs.DqsError
 TMP = ".requant.tmp"
-# dq-agent keeps this many bytes more than the file needs when it drops samples (found by experiment: its kept
-# counts fit a reserve of 4 to 6 bytes, never 3 or 7; README, "Where the specification is silent").
-DROP_RESERVE = 4
+# When samples are dropped, the index's half-byte widths and block checksums are set aside as if every stored sample
+# stayed, each rounded up: one byte for the widths and one block checksum (protocol.md §7, "Format 1", A).
+DROP_RESERVE = 1 + 4
 
 
 def _fixed(sh):
@@ -54,7 +54,9 @@ def plan_widths(sh, target):
     # budget less the header, footer, widths' half bytes and block checksums of every sample stored now.
     n_now = len(widths)
     rest = target - _fixed(sh) - DROP_RESERVE - (n_now + 1) // 2 - 4 * (-(-n_now // sh.K))
-    n = max(0, min(n_now, rest // (dqs.packed_bytes(sh.P, 1) + _label_bytes(sh) + 3)))
+    if rest < 0:
+        return None
+    n = min(n_now, rest // (dqs.packed_bytes(sh.P, 1) + _label_bytes(sh) + 3))
     out = [0] * n_now
     for j in range(n):
         out[j * n_now // n] = 1

@@ -29,7 +29,8 @@ class Whole:
             want.add(fname)
             # A coarse copy is fetched again only for a gain worth a transfer: at least a chunk, and a tenth of
             # the shard (so shards smaller than the chunk size are never fetched again).
-            if held is not None and held < e["size"] and target - held >= max(d.m["chunkSize"], e["size"] / 10):
+            if held is not None and held < e["size"] and (target >= e["size"]
+                                                         or target - held >= max(d.m["chunkSize"], e["size"] / 10)):
                 d.refetch.add(fname)
         return want
 

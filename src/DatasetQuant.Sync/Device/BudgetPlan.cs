@@ -103,8 +103,9 @@ internal static class BudgetPlan
 
     /// <summary>
     /// Whether a rise makes a re-fetch of the full shard worth it: the target must exceed what is held by at least
-    /// one chunk and a tenth of the shard, so that small rises do not cost a download each.
+    /// one chunk and a tenth of the shard, so that small rises do not cost a download each, or reach the full size
+    /// (a shard smaller than a chunk could otherwise never be taken back whole).
     /// </summary>
     public static bool WorthRefetch(ManifestShard shard, long heldBytes, long target, int chunkSize) =>
-        heldBytes < shard.Size && target - heldBytes >= Math.Max(chunkSize, shard.Size / 10);
+        heldBytes < shard.Size && (target >= shard.Size || target - heldBytes >= Math.Max(chunkSize, shard.Size / 10));
 }
