@@ -89,9 +89,7 @@ class Fetcher:
                 else:
                     store.remove(os.path.join(folder, fname))
             if old.fmt > 1 and old.layers:
-                d.layers = old.layers if self._shares_layers(old, d) else 0
-                if not d.layers:
-                    self.drop_copy(name)
+                self.keep_copy(name, old, d)
         self.datasets[name] = d
         self.log(f"accepted manifest of dataset '{name}' version {d.version} (format {d.fmt}): "
                  f"{len(d.m['shards'])} entries, {plan.full_size(d.m)} bytes at full precision")
