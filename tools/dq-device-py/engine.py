@@ -8,6 +8,7 @@ import plan
 import store
 import wire
 from fetch import Dataset, Fetcher
+from generator import Generators
 from holding import Holding
 from whole import Whole
 
@@ -19,7 +20,7 @@ def now_utc():
     return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
 
 
-class Engine(Fetcher, Holding, Whole):
+class Engine(Fetcher, Holding, Whole, Generators):
     def __init__(self, data_dir, fleet, device, pubkey, quota, publish, log):
         self.dir, self.fleet, self.device, self.key = data_dir, fleet, device, pubkey
         self.quota, self.publish, self.log = quota, publish, log

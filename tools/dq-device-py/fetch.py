@@ -5,6 +5,7 @@ import time
 import plan
 import store
 import wire
+from generator import is_generator
 
 PULL_QUIET = 2.0
 PULL_RETRY = 5.0
@@ -63,9 +64,6 @@ class Fetcher:
         wire.check_manifest(m)
         if m["fleet"] != self.fleet or m["dataset"] != name:
             raise wire.Malformed("fleet or dataset does not match the topic")
-        if (m.get("kind") or "shards") != "shards":
-            self.log(f"dataset '{name}' version {m['version']}: generators are not supported: ignored")
-            return
         canon = wire.canonical(m)
         if not wire.verify(self.key, canon, doc.get("signature")):
             self.log(f"dataset '{name}' version {m['version']}: signature does not verify with the pinned key: refused")
@@ -91,9 +89,7 @@ class Fetcher:
                 else:
                     store.remove(os.path.join(folder, fname))
             if old.fmt > 1 and old.layers:
-                d.layers = old.layers if self._shares_layers(old, d) else 0
-                if not d.layers:
-                    self.drop_copy(name)
+                self.keep_copy(name, old, d)
         self.datasets[name] = d
         self.log(f"accepted manifest of dataset '{name}' version {d.version} (format {d.fmt}): "
                  f"{len(d.m['shards'])} entries, {plan.full_size(d.m)} bytes at full precision")
@@ -104,9 +100,14 @@ class Fetcher:
     # ---------- what to hold ----------
 
     def replan(self):
-        tg = plan.targets({n: d.m for n, d in self.datasets.items()}, self.budget())
+        quantized = {n: d.m for n, d in self.datasets.items() if not is_generator(d.m)}
+        modes, b = self.plan_generators(self.budget(), sum(plan.full_size(m) for m in quantized.values()))
+        tg = plan.targets(quantized, b)
         for name, d in self.datasets.items():
-            want = self._want_shards(name, d, tg[name]) if d.fmt == 1 else self._want_layered(name, d, tg[name])
+            if name in modes:
+                want = self._want_generator(name, d, modes[name])
+            else:
+                want = self._want_shards(name, d, tg[name]) if d.fmt == 1 else self._want_layered(name, d, tg[name])
             for sid, t in list(d.transfers.items()):
                 if t.name not in want or (t.name in d.held and t.name not in d.refetch):
                     t.discard()

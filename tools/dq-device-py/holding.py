@@ -53,13 +53,38 @@ class Holding:
                          f"its held increments were renamed")
             return
 
-    def _shares_layers(self, old, d):
-        # The held increments' version follows the format (3 in format 4, else 2); this device does not rewrite them.
-        if d.fmt == 1 or (old.fmt == 4) != (d.fmt == 4):
-            return False
-        a, b = plan.layers_of(old.m), plan.layers_of(d.m)
-        k = old.layers
-        return len(b) >= k and all((x["name"], x["sha256"]) == (y["name"], y["sha256"]) for x, y in zip(a[:k], b[:k]))
+    def _shared_layers(self, old, d):
+        """How many of the layers held the new manifest lists too (same names and SHA-256, in order, §7)."""
+        if d.fmt == 1:
+            return 0
+        a, b = plan.layers_of(old.m)[:old.layers], plan.layers_of(d.m)
+        n = 0
+        while n < min(len(a), len(b)) and (a[n]["name"], a[n]["sha256"]) == (b[n]["name"], b[n]["sha256"]):
+            n += 1
+        return n
+
+    def keep_copy(self, name, old, d):
+        """A new manifest of a layered dataset keeps the layers both versions share; its held increments are
+        rewritten when the new format counts the other version of them (§7, "Versions"), nothing fetched."""
+        shared = self._shared_layers(old, d)
+        d.layers = 0
+        if shared == 0:
+            self.drop_copy(name)
+            return
+        folder = self.ddir(name)
+        try:
+            if shared < old.layers:
+                layered.shrink(folder, name, shared, d.fmt)
+                self.log(f"dataset '{name}' version {d.version} shares {shared} of the {old.layers} layers held: "
+                         f"shrunk to them")
+            elif layered.held_version(old.fmt) != layered.held_version(d.fmt):
+                layered.rewrite_held(folder, name, d.fmt)
+                self.log(f"dataset '{name}' version {d.version} (format {d.fmt}) counts held increments version "
+                         f"{layered.held_version(d.fmt)}: rewrote {name}.dqh, {layered.size(folder, name)} bytes held")
+            d.layers = shared
+        except (layered.FormatError, OSError, ValueError) as e:
+            self.log(f"dataset '{name}': the copy on flash does not carry over to version {d.version} ({e}): deleted")
+            self.drop_copy(name)
 
     def _want_layered(self, name, d, target):
         d.k = plan.layer_count(d.m, target)

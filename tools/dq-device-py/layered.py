@@ -43,7 +43,7 @@ def write_copy(folder, name, dev, fmt):
     shard_path, held_path = paths(folder, name)
     store.write_atomic(shard_path, dqs_device.shard_bytes(dev))
     # The version of held increments the manifest's sizes count (protocol.md §3): 3 in format 4, else 2.
-    store.write_atomic(held_path, dqs_device.held_bytes(dev, 3 if fmt == 4 else 2))
+    store.write_atomic(held_path, dqs_device.held_bytes(dev, held_version(fmt)))
 
 
 def apply(folder, name, layer_paths, fmt):
@@ -53,6 +53,19 @@ def apply(folder, name, layer_paths, fmt):
         dev = dqs_device.apply_layer(dev, p)
     write_copy(folder, name, dev, fmt)
     return dev
+
+
+def rewrite_held(folder, name, fmt):
+    """Write the held increments again in the version `fmt` counts (protocol.md §7, "Versions"): the shard and
+    what it stands for are unchanged, so nothing is fetched. Returns the version now on flash."""
+    version = held_version(fmt)
+    dev = open_copy(folder, name)
+    store.write_atomic(paths(folder, name)[1], dqs_device.held_bytes(dev, version))
+    return dev
+
+
+def held_version(fmt):
+    return 3 if fmt == 4 else 2
 
 
 def shrink(folder, name, k, fmt):

@@ -161,9 +161,12 @@ class Env:
             "serve", "--broker", self.broker, "--fleet", fleet, "--db", str(self.dir / f"{fleet}.db"),
             "--key", str(self.key)] + plan + list(extra), cwd=self.dir)
 
-    def publish(self, fleet, dataset, shards):
-        return run(COORD + ["publish", "--broker", self.broker, "--fleet", fleet, "--dataset", dataset,
-                            "--shards", str(shards), "--key", str(self.key), "--db", str(self.dir / f"{fleet}.db")])
+    def publish_args(self, fleet, dataset):
+        return COORD + ["publish", "--broker", self.broker, "--fleet", fleet, "--dataset", dataset,
+                        "--key", str(self.key), "--db", str(self.dir / f"{fleet}.db")]
+
+    def publish(self, fleet, dataset, shards, extra=()):
+        return run(self.publish_args(fleet, dataset) + ["--shards", str(shards)] + list(extra))
 
     def py_device(self, fleet, dev, quota):
         return self.procs.start(dev, [sys.executable, str(TOOL / "device.py"), "--broker", self.broker, "--fleet",

@@ -1,0 +1,113 @@
+"""A generator beside a format 1 dataset under budgets: the Python device beside the real dq-agent, file for file."""
+import json
+import math
+
+import pytest
+
+import plan
+from conftest import DQ, run
+from generator import MANIFEST, NONE, WHOLE
+
+FLEET, GEN, DATA = "tg", "gen", "fg"
+QUOTA = 64 << 20               # far above every budget: serve's cap decides it
+DEVICES = ("pg", "ag")         # the Python device, the real agent
+NEAR, FAR = 50_000, 200_000    # the mixing rule: half synthetic near 50 kB of shards, none near 200 kB
+CHUNK = 131072
+
+
+@pytest.fixture(scope="module")
+def generator(env):
+    """A small linear generator (`dq generator fit`), labelled `dim` as publish requires, with a mixing rule that
+    gives 0 beside the whole set and 0.5 beside a quarter of it."""
+    out = env.dir / "gen"
+    out.mkdir()
+    run(DQ + ["generator", "fit", "--input", "fashion-mnist:test", "--limit", "1000", "--basis-samples", "1000",
+              "--out", str(out / "G.onnx")])
+    doc = json.loads((out / "G.json").read_text())
+    doc["kind"] = "dim"
+    doc["mixing"] = [{"shardBytes": NEAR, "ratio": 0.5}, {"shardBytes": FAR, "ratio": 0}]
+    (out / "G.json").write_text(json.dumps(doc, indent=2))
+    return out
+
+
+def files(env, dev, name):
+    folder = env.dir / dev / "datasets" / name
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
+
+
+def frames(entries, name):
+    """What receiving these files whole costs on the wire: each chunk's payload plus its 40-byte header and name."""
+    return sum(e["size"] + math.ceil(e["size"] / CHUNK) * (40 + len(name)) for e in entries)
+
+
+def settled(env, dev, budget_version, want_gen, received):
+    """Both datasets complete under the budget version with at least `received` frame bytes in (per dataset), the
+    generator's folder holding exactly `want_gen`."""
+    def done():
+        st = env.state(FLEET, dev) or {}
+        if st.get("budgetVersion", 0) < budget_version:
+            return None
+        for name in (GEN, DATA):
+            x = env.dataset_state(FLEET, dev, name)
+            if not (x and x["complete"] and x["receivedBytes"] >= received[name]):
+                return None
+        return st if sorted(files(env, dev, GEN)) == sorted(want_gen) else None
+    return env.w.wait(done, 40, f"{dev} to settle under budget v{budget_version}")
+
+
+def test_generator_whole_manifest_only_dropped_and_whole_again(env, generator):
+    gsize = sum(p.stat().st_size for p in generator.iterdir())
+    full = sum(p.stat().st_size for p in (env.dir / "plain").iterdir())
+    # The rule's two entries meet at their geometric mean (100 kB); the dropped step is under the generator.
+    assert 60_000 < math.sqrt(NEAR * FAR) < full and full * 3 // 4 < gsize
+    # 60 kB beside the generator is nearest 50 kB on a log scale: share 0.5, held whole, the shards shrunk to
+    # share 60 kB. The whole set beside it is nearest 200 kB: 0, so only G.json is held and the shards are
+    # fetched again at full size. Under its own size the generator does not fit: dropped, G.json too, nothing
+    # downloaded. Back at 60 kB beside it, it is pulled whole again.
+    budgets = [gsize + 60_000, gsize + full + 1_000, full * 3 // 4, gsize + 60_000]
+    modes = [WHOLE, MANIFEST, NONE, WHOLE]
+    serve = env.serve(FLEET, budgets[0], log=f"serve-{FLEET}-0")
+    env.py_device(FLEET, "pg", QUOTA)
+    env.agent(FLEET, "ag", QUOTA)
+    for dev in DEVICES:
+        env.w.wait(lambda: (env.w.json(f"dq/v1/{FLEET}/devices/{dev}/budget/reported") or {}).get("budgetBytes")
+                   == budgets[0], 30, f"{dev} to apply {budgets[0]}")
+    run(env.publish_args(FLEET, GEN) + ["--generator", str(generator / "G.onnx")])
+    env.publish(FLEET, DATA, env.dir / "plain")
+    ms = {n: json.loads(env.w.last[f"dq/v1/{FLEET}/datasets/{n}/manifest"]) for n in (GEN, DATA)}
+    gm, dm = ms[GEN]["manifest"], ms[DATA]["manifest"]
+    assert gm["kind"] == "generator" and [e["name"] for e in gm["shards"]] == ["G.onnx", "G.json"]
+    assert {e["size"] for e in gm["shards"]} == {p.stat().st_size for p in generator.iterdir()}
+    before = {(dev, n): 0 for dev in DEVICES for n in (GEN, DATA)}
+    report = []
+    for i, (budget, mode) in enumerate(zip(budgets, modes)):
+        if i:
+            env.procs.stop(serve)
+            serve = env.serve(FLEET, budget, log=f"serve-{FLEET}-{i}")
+        want = {WHOLE: ["G.json", "G.onnx"], MANIFEST: ["G.json"], NONE: []}[mode]
+        # What each step fetches (protocol.md §7, §8): the publish broadcasts both once; G.json alone keeps the
+        # set whole, so every shrunk shard is fetched again; a drop fetches nothing; the generator held whole
+        # again is pulled, both files (G.json went with it).
+        expect = [{GEN: frames(gm["shards"], GEN), DATA: frames(dm["shards"], DATA)},
+                  {GEN: 0, DATA: frames(dm["shards"], DATA)}, {GEN: 0, DATA: 0},
+                  {GEN: frames(gm["shards"], GEN), DATA: 0}][i]
+        st = {dev: settled(env, dev, i + 1, want, {n: before[dev, n] + expect[n] for n in expect}) for dev in DEVICES}
+        left = budget - {WHOLE: gsize, MANIFEST: gsize - len(files(env, "pg", GEN).get("G.json", b"")),
+                         NONE: 0}[mode]
+        for name in (GEN, DATA):
+            assert files(env, "pg", name) == files(env, "ag", name), (i, name)
+        assert st["pg"]["heldBytes"] == st["ag"]["heldBytes"] <= budget
+        gen = {dev: env.dataset_state(FLEET, dev, GEN) for dev in DEVICES}
+        assert gen["pg"]["shards"] == gen["ag"]["shards"], (i, gen)
+        for dev in DEVICES:
+            for name in (GEN, DATA):
+                rx = env.dataset_state(FLEET, dev, name)["receivedBytes"] - before[dev, name]
+                assert rx == expect[name], (i, dev, name, rx, expect[name])
+                before[dev, name] += rx
+            report.append((i, budget, mode, dev, st[dev]["heldBytes"], sorted(files(env, dev, GEN)),
+                           sum(map(len, files(env, dev, DATA).values())), gen[dev]["shards"]))
+        shards = sum(map(len, files(env, "pg", DATA).values()))
+        assert shards == full if mode == MANIFEST else shards <= min(left, full)
+    print("\nstep budget mode device held generator-files shard-bytes generator-state")
+    for row in report:
+        print(*row)

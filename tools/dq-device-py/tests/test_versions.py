@@ -1,0 +1,107 @@
+"""A layered dataset published in format 3, then the same files in format 4: the Python device beside dq-agent."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+import plan
+from conftest import DQ, run
+
+FLEET, NAME = "tv", "fv"
+PIXELS = 1000 * 784            # conftest's SAMPLES Fashion-MNIST test images
+BUDGET = int(1.5 * PIXELS / 8)  # 1.5 bpp of the set
+QUOTA = 64 << 20
+DEVICES = ("pv", "av")         # the Python device, the real agent
+
+
+def held(env, dev, name):
+    folder = env.dir / dev / "datasets" / name
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def frames(entries, chunk_size, name):
+    return sum(e["size"] + math.ceil(e["size"] / chunk_size) * (40 + len(name)) for e in entries)
+
+
+def settled(env, fleet, name, dev, version, k):
+    def done():
+        x = env.dataset_state(fleet, dev, name)
+        return x if x and x["manifestVersion"] == version and x["complete"] and x["layers"] == k else None
+    return env.w.wait(done, 40, f"{dev} to hold {k} layers of version {version}")
+
+
+def expected_fetch(m, shared, k, name):
+    """Frames the spec has a device holding `shared` layers fetch to reach k (§7 "Prefixes", §8): the cheapest
+    prefix above what it holds, if one saves bytes, then the layers after it, each once."""
+    p = plan.choose_prefix(m, shared, k, set())
+    lays = plan.layers_of(m)
+    files = (list(plan.prefixes_of(m)[p]) + lays[p:k]) if p else lays[shared:k]
+    return frames(files, m["chunkSize"], name), p
+
+
+@pytest.fixture(scope="module")
+def small(env):
+    """200 of the images with embedded codes: the whole set is cheap to hold."""
+    x, y = np.load(env.dir / "X.npy")[:200], np.load(env.dir / "Y.npy")[:200]
+    np.save(env.dir / "Xs.npy", x)
+    np.save(env.dir / "Ys.npy", y)
+    out = env.dir / "emb-small"
+    run(DQ + ["quantize", "--input", f"npy:{env.dir / 'Xs.npy'},{env.dir / 'Ys.npy'}", "--budget", "8bpp",
+              "--codes", "embedded", "--out", str(out)])
+    return out
+
+
+def carry(env, fleet, name, shards, budget, devices):
+    """Publishes `shards` in format 3 (2 when the coordinator serves no prefix), then again in format 4; both
+    devices must hold the same bytes after each, having received what the spec fetches. Returns the figures."""
+    env.serve(fleet, budget)
+    for dev in devices:
+        (env.agent if dev.startswith("a") else env.py_device)(fleet, dev, QUOTA)
+    for dev in devices:
+        env.w.wait(lambda: (env.w.json(f"dq/v1/{fleet}/devices/{dev}/budget/reported") or {}).get("budgetBytes")
+                   == budget, 30, f"{dev} to apply {budget}")
+    steps = []
+    for version, protocol in ((1, "3"), (2, "4")):
+        old = steps[-1] if steps else None
+        env.publish(fleet, name, shards, ["--protocol", protocol])
+        m = json.loads(env.w.last[f"dq/v1/{fleet}/datasets/{name}/manifest"])["manifest"]
+        lays, k = plan.layers_of(m), plan.layer_count(m, min(budget, plan.full_size(m)))
+        shared = 0
+        if old:
+            # The layers both versions list alike are kept (§7); the rest is fetched, by the cheapest route.
+            while shared < min(old["k"], len(lays)) and all(
+                    old["layers"][shared][f] == lays[shared][f] for f in ("name", "sha256")):
+                shared += 1
+        rx, p = expected_fetch(m, shared, k, name)
+        got = {dev: settled(env, fleet, name, dev, version, k) for dev in devices}
+        files = held(env, devices[0], name)
+        assert files == held(env, devices[1], name) and sorted(files) == [f"{name}.dqh", f"{name}.dqs"]
+        # Held increments version 3 in format 4, 2 in formats 2 and 3 (format.md §13).
+        assert files[f"{name}.dqh"][4:6] == (b"\x03\x00" if m["format"] == 4 else b"\x02\x00"), m["format"]
+        assert sum(map(len, files.values())) == lays[k - 1]["layer"]["heldBytesAfter"]
+        for dev in devices:
+            assert got[dev]["receivedBytes"] == rx, (dev, got[dev]["receivedBytes"], rx)
+        steps.append({"format": m["format"], "layers": lays, "k": k, "shared": shared, "prefix": p, "rx": rx,
+                      "files": files})
+    for st in steps:
+        print(f"\n{name}: format {st['format']}: {st['shared']} layers kept, {st['k']} held, prefix {st['prefix']}, "
+              f"{sum(map(len, st['files'].values()))} bytes held, received {st['rx']}")
+    return steps
+
+
+def test_format3_copy_carried_into_format4(env):
+    """At 1.5 bpp the layer ending at the budget ends elsewhere in format 4, whose held sizes are smaller: the
+    layers before it are kept (their held increments rewritten), the last one fetched again."""
+    steps = carry(env, FLEET, NAME, env.dir / "emb", BUDGET, DEVICES)
+    assert steps[0]["format"] == 3
+    assert 0 < steps[1]["shared"] < steps[0]["k"]
+
+
+def test_whole_set_rewrites_its_held_increments_and_fetches_nothing(env, small):
+    """A budget above the set's size cuts no layer at a budget: every layer is the same file in both versions, so
+    the device only rewrites its held increments (§7, "Versions": a local rewrite, nothing fetched)."""
+    steps = carry(env, "tw", "sw", small, 4 << 20, ("pw", "aw"))
+    assert steps[1]["shared"] == steps[0]["k"] == steps[1]["k"] == len(steps[1]["layers"])
+    assert steps[1]["rx"] == 0 and steps[1]["files"]["sw.dqs"] == steps[0]["files"]["sw.dqs"]
+    assert steps[1]["files"]["sw.dqh"] != steps[0]["files"]["sw.dqh"]
