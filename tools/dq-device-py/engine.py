@@ -1,7 +1,6 @@
 """Device logic of docs/protocol.md without the MQTT client: messages in, publishes out."""
 import json
 import os
-import struct
 import time
 
 import plan

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dqs import FOOTER_MAGIC, MAGIC, DqsError, crc32c, is_f16, pack, packed_bytes, unpack
+from dqs import FOOTER_MAGIC, MAGIC, DqsError, crc32c, is_f16, pack, unpack
 from layers import read_dql, write_dqh
 
 f32, f64 = np.float32, np.float64

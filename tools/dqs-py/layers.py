@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dqs import DqsError, crc32c, is_f16, packed_bytes, unpack
+from dqs import DqsError, crc32c, packed_bytes
 
 
 def _checked_body(path, data, magic, what):

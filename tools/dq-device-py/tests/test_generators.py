@@ -4,7 +4,6 @@ import math
 
 import pytest
 
-import plan
 from conftest import DQ, run
 from generator import MANIFEST, NONE, WHOLE
 
