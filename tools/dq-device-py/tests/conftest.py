@@ -1,6 +1,7 @@
 """Fixtures: mosquitto, a key, small datasets, and the real coordinator and agent beside the Python device."""
 import gzip
 import json
+import math
 import os
 import shlex
 import signal
@@ -32,6 +33,12 @@ def command(env, project, dll):
 DQ = command("DQ", "DatasetQuant.Cli", "dq.dll")
 COORD = command("DQ_COORDINATOR", "DatasetQuant.Coordinator", "dq-coordinator.dll")
 AGENT = command("DQ_AGENT", "DatasetQuant.Agent", "dq-agent.dll")
+
+
+def frames(entries, chunk_size, name):
+    """What receiving these files whole costs on the wire: each chunk's payload plus its 40-byte header and the
+    dataset's name (protocol.md §4)."""
+    return sum(e["size"] + math.ceil(e["size"] / chunk_size) * (40 + len(name)) for e in entries)
 
 
 def free_port():
@@ -191,6 +198,17 @@ class Env:
             x = self.dataset_state(fleet, dev, name)
             return x if x and x["manifestVersion"] == version and x["complete"] else None
         return self.w.wait(done, timeout, f"{dev} to complete {name} v{version}: {self.procs.log(dev)[-3000:]}")
+
+    def held(self, dev, name):
+        """The files a device holds for a dataset, by name (none when it holds nothing)."""
+        folder = self.dir / dev / "datasets" / name
+        return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
+
+    def wait_applied(self, fleet, devices, budget):
+        """Every device has reported `budget` applied (serve started with it as everyone's cap)."""
+        for dev in devices:
+            t = f"dq/v1/{fleet}/devices/{dev}/budget/reported"
+            self.w.wait(lambda: (self.w.json(t) or {}).get("budgetBytes") == budget, 30, f"{dev} to apply {budget}")
 
     def wait_budget(self, fleet, dev):
         t = f"dq/v1/{fleet}/devices/{dev}/budget/reported"

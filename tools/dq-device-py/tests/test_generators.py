@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from conftest import DQ, run
+from conftest import DQ, frames, run
 from generator import MANIFEST, NONE, WHOLE
 
 FLEET, GEN, DATA = "tg", "gen", "fg"
@@ -29,16 +29,6 @@ def generator(env):
     return out
 
 
-def files(env, dev, name):
-    folder = env.dir / dev / "datasets" / name
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} if folder.is_dir() else {}
-
-
-def frames(entries, name):
-    """What receiving these files whole costs on the wire: each chunk's payload plus its 40-byte header and name."""
-    return sum(e["size"] + math.ceil(e["size"] / CHUNK) * (40 + len(name)) for e in entries)
-
-
 def settled(env, dev, budget_version, want_gen, received):
     """Both datasets complete under the budget version with at least `received` frame bytes in (per dataset), the
     generator's folder holding exactly `want_gen`."""
@@ -50,7 +40,7 @@ def settled(env, dev, budget_version, want_gen, received):
             x = env.dataset_state(FLEET, dev, name)
             if not (x and x["complete"] and x["receivedBytes"] >= received[name]):
                 return None
-        return st if sorted(files(env, dev, GEN)) == sorted(want_gen) else None
+        return st if sorted(env.held(dev, GEN)) == sorted(want_gen) else None
     return env.w.wait(done, 40, f"{dev} to settle under budget v{budget_version}")
 
 
@@ -68,9 +58,7 @@ def test_generator_whole_manifest_only_dropped_and_whole_again(env, generator):
     serve = env.serve(FLEET, budgets[0], log=f"serve-{FLEET}-0")
     env.py_device(FLEET, "pg", QUOTA)
     env.agent(FLEET, "ag", QUOTA)
-    for dev in DEVICES:
-        env.w.wait(lambda: (env.w.json(f"dq/v1/{FLEET}/devices/{dev}/budget/reported") or {}).get("budgetBytes")
-                   == budgets[0], 30, f"{dev} to apply {budgets[0]}")
+    env.wait_applied(FLEET, DEVICES, budgets[0])
     run(env.publish_args(FLEET, GEN) + ["--generator", str(generator / "G.onnx")])
     env.publish(FLEET, DATA, env.dir / "plain")
     ms = {n: json.loads(env.w.last[f"dq/v1/{FLEET}/datasets/{n}/manifest"]) for n in (GEN, DATA)}
@@ -87,14 +75,14 @@ def test_generator_whole_manifest_only_dropped_and_whole_again(env, generator):
         # What each step fetches (protocol.md §7, §8): the publish broadcasts both once; G.json alone keeps the
         # set whole, so every shrunk shard is fetched again; a drop fetches nothing; the generator held whole
         # again is pulled, both files (G.json went with it).
-        expect = [{GEN: frames(gm["shards"], GEN), DATA: frames(dm["shards"], DATA)},
-                  {GEN: 0, DATA: frames(dm["shards"], DATA)}, {GEN: 0, DATA: 0},
-                  {GEN: frames(gm["shards"], GEN), DATA: 0}][i]
+        expect = [{GEN: frames(gm["shards"], CHUNK, GEN), DATA: frames(dm["shards"], CHUNK, DATA)},
+                  {GEN: 0, DATA: frames(dm["shards"], CHUNK, DATA)}, {GEN: 0, DATA: 0},
+                  {GEN: frames(gm["shards"], CHUNK, GEN), DATA: 0}][i]
         st = {dev: settled(env, dev, i + 1, want, {n: before[dev, n] + expect[n] for n in expect}) for dev in DEVICES}
-        left = budget - {WHOLE: gsize, MANIFEST: gsize - len(files(env, "pg", GEN).get("G.json", b"")),
+        left = budget - {WHOLE: gsize, MANIFEST: gsize - len(env.held("pg", GEN).get("G.json", b"")),
                          NONE: 0}[mode]
         for name in (GEN, DATA):
-            assert files(env, "pg", name) == files(env, "ag", name), (i, name)
+            assert env.held("pg", name) == env.held("ag", name), (i, name)
         assert st["pg"]["heldBytes"] == st["ag"]["heldBytes"] <= budget
         gen = {dev: env.dataset_state(FLEET, dev, GEN) for dev in DEVICES}
         # The same entries; their order in a report is not part of the protocol (a device lists files as they land).
@@ -105,9 +93,9 @@ def test_generator_whole_manifest_only_dropped_and_whole_again(env, generator):
                 rx = env.dataset_state(FLEET, dev, name)["receivedBytes"] - before[dev, name]
                 assert rx == expect[name], (i, dev, name, rx, expect[name])
                 before[dev, name] += rx
-            report.append((i, budget, mode, dev, st[dev]["heldBytes"], sorted(files(env, dev, GEN)),
-                           sum(map(len, files(env, dev, DATA).values())), gen[dev]["shards"]))
-        shards = sum(map(len, files(env, "pg", DATA).values()))
+            report.append((i, budget, mode, dev, st[dev]["heldBytes"], sorted(env.held(dev, GEN)),
+                           sum(map(len, env.held(dev, DATA).values())), gen[dev]["shards"]))
+        shards = sum(map(len, env.held("pg", DATA).values()))
         assert shards == full if mode == MANIFEST else shards <= min(left, full)
     print("\nstep budget mode device held generator-files shard-bytes generator-state")
     for row in report:

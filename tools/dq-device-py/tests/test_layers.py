@@ -1,8 +1,8 @@
 """A layered dataset through a budget sequence: the Python device beside the real dq-agent, byte for byte."""
 import json
-import math
 
 import plan
+from conftest import frames
 
 FLEET, NAME = "tl", "fm"
 PIXELS = 1000 * 784            # conftest's SAMPLES Fashion-MNIST test images
@@ -11,16 +11,6 @@ QUOTA = 64 << 20               # far above every budget: serve's cap decides it
 DEVICES = ("pl", "al")         # the Python device, the real agent
 SMALL = ["--device-board", "late-*=small", "--board-cap", f"small={BPP(0.75)}B"]
 LATE = ("late-pn", "late-an")  # the same, joining after the publish under a smaller cap
-
-
-def held(env, dev):
-    folder = env.dir / dev / "datasets" / NAME
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-
-
-def frames(entries, chunk_size):
-    """What pulling these files whole costs on the wire: each chunk's payload plus its 40-byte header and name."""
-    return sum(e["size"] + math.ceil(e["size"] / chunk_size) * (40 + len(NAME)) for e in entries)
 
 
 def wait_holding(env, dev, budget_version, k):
@@ -33,7 +23,7 @@ def wait_holding(env, dev, budget_version, k):
 
 def same_copy(env, py, agent, step):
     """The Python device holds exactly the agent's {name}.dqs and {name}.dqh, and nothing else; returns their size."""
-    mine, theirs = held(env, py), held(env, agent)
+    mine, theirs = env.held(py, NAME), env.held(agent, NAME)
     assert sorted(mine) == [f"{NAME}.dqh", f"{NAME}.dqs"], sorted(mine)
     for f in mine:
         assert mine[f] == theirs[f], f"step {step}: {py}'s {f} differs from {agent}'s"
@@ -45,9 +35,7 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
     serve = env.serve(FLEET, budgets[0], log=f"serve-{FLEET}-0", extra=SMALL)
     env.py_device(FLEET, "pl", QUOTA)
     env.agent(FLEET, "al", QUOTA)
-    for dev in DEVICES:
-        env.w.wait(lambda: (env.w.json(f"dq/v1/{FLEET}/devices/{dev}/budget/reported") or {}).get("budgetBytes")
-                   == budgets[0], 30, f"{dev} to apply {budgets[0]}")
+    env.wait_applied(FLEET, DEVICES, budgets[0])
     # Published once the fleet applies the first budget: the coordinator ends a layer there and serves its prefix.
     env.publish(FLEET, NAME, env.dir / "emb")
     m = json.loads(env.w.last[f"dq/v1/{FLEET}/datasets/{NAME}/manifest"])["manifest"]
@@ -76,7 +64,7 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
             report.append((i, budget, dev, k, size, got[dev]["receivedBytes"], rx))
             if i == 0:
                 # The prefix alone, served whole (protocol.md §7, "Prefixes").
-                assert rx == frames(prefixes[k], m["chunkSize"]), (dev, rx)
+                assert rx == frames(prefixes[k], m["chunkSize"], NAME), (dev, rx)
             elif k > ks[i - 1]:
                 # Layers ks[i-1]..k-1 and nothing else, each once, with its frame headers (40 + len(name) bytes a
                 # chunk). Beyond the planes, which the shard's payload grows by exactly (784 px x w bits is whole
@@ -85,9 +73,10 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
                 # the shard's index and the held increments grow too, so that is an upper bound of the surplus.
                 new = lays[ks[i - 1]:k]
                 added = size - kept[dev]
-                assert rx == frames(new, m["chunkSize"]), (dev, rx)
+                assert rx == frames(new, m["chunkSize"], NAME), (dev, rx)
                 surplus = rx - added
-                bound = sum(48 + 7 * e["layer"]["incrementCount"] for e in new) + frames(new, m["chunkSize"]) \
+                bound = sum(48 + 7 * e["layer"]["incrementCount"] for e in new) \
+                    + frames(new, m["chunkSize"], NAME) \
                     - sum(e["size"] for e in new)
                 assert 0 < surplus <= bound, (dev, rx, added, bound)
             else:
@@ -101,16 +90,16 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
                 # Its layers and nothing else: the retained manifest arrives before serve has answered the device's
                 # first state with a budget, and a device that never applied one waits for it before pulling (§7),
                 # rather than fetching the prefix its quota alone would keep.
-                assert late[dev]["receivedBytes"] == frames(lays[:k_late], m["chunkSize"]), dev
+                assert late[dev]["receivedBytes"] == frames(lays[:k_late], m["chunkSize"], NAME), dev
     # Start-up opens the copy from flash (its held increments are the truth, protocol.md §9) and fetches nothing.
-    py, last = next(p for name, p in env.procs.started if name == "pl"), held(env, "pl")
+    py, last = next(p for name, p in env.procs.started if name == "pl"), env.held("pl", NAME)
     env.procs.stop(py)
     env.w.wait(lambda: (env.state(FLEET, "pl") or {}).get("status") == "offline", 10, "pl offline")
     env.py_device(FLEET, "pl", QUOTA)
     again = env.w.wait(lambda: (env.state(FLEET, "pl") or {}).get("status") == "online"
                        and env.dataset_state(FLEET, "pl", NAME), 20, "pl back online")
     assert again["complete"] and again["layers"] == ks[-1] and again["receivedBytes"] == before["pl"]
-    assert held(env, "pl") == last
+    assert env.held("pl", NAME) == last
     print("\nstep budget device layers held received(total) received(step)")
     for row in report:
         print(*row)

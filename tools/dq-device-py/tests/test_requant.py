@@ -1,14 +1,13 @@
 """A format 1 dataset under budgets below its size: the Python device beside the real dq-agent, byte for byte."""
 import gzip
 import json
-import math
 import struct
 
 import numpy as np
 import pytest
 
 import plan
-from conftest import DQ, FMNIST, run
+from conftest import DQ, FMNIST, frames, run
 
 FLEET, NAME = "tq", "fq"
 SAMPLES = 1200                  # 4 bpp in 200 KiB shards: two shards above the chunk size, one below it
@@ -29,16 +28,6 @@ def shards(env):
     return out
 
 
-def held(env, dev):
-    folder = env.dir / dev / "datasets" / NAME
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-
-
-def frames(entries, chunk_size):
-    """What receiving these files whole costs on the wire: each chunk's payload plus its 40-byte header and name."""
-    return sum(e["size"] + math.ceil(e["size"] / chunk_size) * (40 + len(NAME)) for e in entries)
-
-
 def wait_settled(env, dev, budget_version, received):
     """Complete under the budget version, with at least `received` frame bytes in."""
     def done():
@@ -56,9 +45,7 @@ def test_format1_shrink_drop_and_rise_match_the_agent(env, shards):
     serve = env.serve(FLEET, budgets[0], log=f"serve-{FLEET}-0")
     env.py_device(FLEET, "pq", QUOTA)
     env.agent(FLEET, "aq", QUOTA)
-    for dev in DEVICES:
-        env.w.wait(lambda: (env.w.json(f"dq/v1/{FLEET}/devices/{dev}/budget/reported") or {}).get("budgetBytes")
-                   == budgets[0], 30, f"{dev} to apply {budgets[0]}")
+    env.wait_applied(FLEET, DEVICES, budgets[0])
     env.publish(FLEET, NAME, shards)
     m = json.loads(env.w.last[f"dq/v1/{FLEET}/datasets/{NAME}/manifest"])["manifest"]
     cs, entries = m["chunkSize"], m["shards"]
@@ -77,9 +64,9 @@ def test_format1_shrink_drop_and_rise_match_the_agent(env, shards):
         # the shard (protocol.md §7); a drop downloads nothing; the publish is a broadcast of every chunk once.
         again = [e for e in entries if e["name"] in prev and
                  targets[e["id"]] - len(prev[e["name"]]) >= max(cs, e["size"] / 10)]
-        expect = frames(entries, cs) if i == 0 else frames(again, cs)
+        expect = frames(entries, cs, NAME) if i == 0 else frames(again, cs, NAME)
         got = {dev: wait_settled(env, dev, i + 1, before[dev] + expect) for dev in DEVICES}
-        mine, theirs = held(env, "pq"), held(env, "aq")
+        mine, theirs = env.held("pq", NAME), env.held("aq", NAME)
         assert sorted(mine) == sorted(published)
         for f in mine:
             assert mine[f] == theirs[f], f"step {i}: pq's {f} differs from aq's"

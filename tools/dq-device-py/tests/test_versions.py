@@ -1,27 +1,17 @@
 """A layered dataset published in format 3, then the same files in format 4: the Python device beside dq-agent."""
 import json
-import math
 
 import numpy as np
 import pytest
 
 import plan
-from conftest import DQ, run
+from conftest import DQ, frames, run
 
 FLEET, NAME = "tv", "fv"
 PIXELS = 1000 * 784            # conftest's SAMPLES Fashion-MNIST test images
 BUDGET = int(1.5 * PIXELS / 8)  # 1.5 bpp of the set
 QUOTA = 64 << 20
 DEVICES = ("pv", "av")         # the Python device, the real agent
-
-
-def held(env, dev, name):
-    folder = env.dir / dev / "datasets" / name
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-
-
-def frames(entries, chunk_size, name):
-    return sum(e["size"] + math.ceil(e["size"] / chunk_size) * (40 + len(name)) for e in entries)
 
 
 def settled(env, fleet, name, dev, version, k):
@@ -58,9 +48,7 @@ def carry(env, fleet, name, shards, budget, devices):
     env.serve(fleet, budget)
     for dev in devices:
         (env.agent if dev.startswith("a") else env.py_device)(fleet, dev, QUOTA)
-    for dev in devices:
-        env.w.wait(lambda: (env.w.json(f"dq/v1/{fleet}/devices/{dev}/budget/reported") or {}).get("budgetBytes")
-                   == budget, 30, f"{dev} to apply {budget}")
+    env.wait_applied(fleet, devices, budget)
     steps = []
     for version, protocol in ((1, "3"), (2, "4")):
         old = steps[-1] if steps else None
@@ -75,8 +63,8 @@ def carry(env, fleet, name, shards, budget, devices):
                 shared += 1
         rx, p = expected_fetch(m, shared, k, name)
         got = {dev: settled(env, fleet, name, dev, version, k) for dev in devices}
-        files = held(env, devices[0], name)
-        assert files == held(env, devices[1], name) and sorted(files) == [f"{name}.dqh", f"{name}.dqs"]
+        files = env.held(devices[0], name)
+        assert files == env.held(devices[1], name) and sorted(files) == [f"{name}.dqh", f"{name}.dqs"]
         # Held increments version 3 in format 4, 2 in formats 2 and 3 (format.md §13).
         assert files[f"{name}.dqh"][4:6] == (b"\x03\x00" if m["format"] == 4 else b"\x02\x00"), m["format"]
         assert sum(map(len, files.values())) == lays[k - 1]["layer"]["heldBytesAfter"]
