@@ -19,14 +19,6 @@ def fsync_dir(path):
         os.close(fd)
 
 
-def fsync_file(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path, data):
     tmp = path + ".tmp"
     with open(tmp, "wb") as f:

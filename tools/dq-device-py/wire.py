@@ -1,6 +1,5 @@
 """Wire formats of docs/protocol.md: CRC32C, chunk frames (§4), the signed canonical form (§5), bitmaps (§6)."""
 import base64
-import hashlib
 import re
 import struct
 from decimal import ROUND_HALF_UP, Decimal
@@ -103,11 +102,6 @@ def canonical(m):
 
 def load_public_key(pem_bytes):
     return serialization.load_pem_public_key(pem_bytes)
-
-
-def key_id(pub):
-    der = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).hexdigest()[:16]
 
 
 def verify(pub, canon, signature_b64):
