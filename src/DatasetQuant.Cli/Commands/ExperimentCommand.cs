@@ -19,6 +19,7 @@ internal static class ExperimentCommand
         command.Subcommands.Add(CreateBudgetSweep());
         command.Subcommands.Add(SmallDataCommand.Create());
         command.Subcommands.Add(CreateEmbeddedCodes());
+        command.Subcommands.Add(CreateEntropyPlanes());
         command.Subcommands.Add(CreateFleetDelivery());
         command.Subcommands.Add(GeneratorFrontierCommand.Create());
         return command;
@@ -104,6 +105,27 @@ internal static class ExperimentCommand
             var rows = EmbeddedCodeExperiment.Run(dataset, ParseBudgets(parse.GetValue(budgets)!), parse.GetValue(coverage) == "classes");
             Console.Write(EmbeddedCodeExperiment.Format(
                 string.Create(CultureInfo.InvariantCulture, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, coverage {parse.GetValue(coverage)}"), rows));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command CreateEntropyPlanes()
+    {
+        var input = new Option<string>("--input") { Description = $"Dataset: {DatasetSource.Grammar}", DefaultValueFactory = _ => "fashion-mnist:test" };
+        var budgets = new Option<string>("--budgets") { Description = "Budgets in bits per pixel", DefaultValueFactory = _ => "0.25,0.5,1,2,4" };
+        var side = new Option<int>("--side") { Description = "Area-downsample every image to SIDE×SIDE first (0: as it is)", DefaultValueFactory = _ => 0 };
+        var limit = new Option<int>("--limit") { Description = "Use only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
+        var command = new Command("entropy-planes", "Pixel MSE of range-coded embedded bit planes (nested: a prefix per budget) against per-width refitted fixed-width codes, at the same payload bytes.")
+        {
+            input, budgets, side, limit,
+        };
+        command.SetAction(parse => TrainingCommandErrors.Run(() =>
+        {
+            var dataset = DatasetSource.Load(parse.GetValue(input)!);
+            var count = parse.GetValue(limit) is > 0 and var n ? n : dataset.Count;
+            dataset = parse.GetValue(side) is > 0 and var s ? EmbeddedCodeExperiment.Downsample(dataset, s, count) : dataset.Take(count);
+            Console.Write(EntropyPlaneExperiment.Format(EntropyPlaneExperiment.Run(dataset, ParseBudgets(parse.GetValue(budgets)!))));
             return 0;
         }));
         return command;
