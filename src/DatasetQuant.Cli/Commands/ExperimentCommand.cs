@@ -116,16 +116,22 @@ internal static class ExperimentCommand
         var budgets = new Option<string>("--budgets") { Description = "Budgets in bits per pixel", DefaultValueFactory = _ => "0.25,0.5,1,2,4" };
         var side = new Option<int>("--side") { Description = "Area-downsample every image to SIDE×SIDE first (0: as it is)", DefaultValueFactory = _ => 0 };
         var limit = new Option<int>("--limit") { Description = "Use only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
+        var write = new Option<string?>("--write") { Description = "Folder to write each budget's reconstructed samples to as .npy (planes-{bpp}bpp-x.npy / -y.npy), for dq train --data npy:..." };
         var command = new Command("entropy-planes", "Pixel MSE of range-coded embedded bit planes (nested: a prefix per budget) against per-width refitted fixed-width codes, at the same payload bytes.")
         {
-            input, budgets, side, limit,
+            input, budgets, side, limit, write,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
             var dataset = DatasetSource.Load(parse.GetValue(input)!);
             var count = parse.GetValue(limit) is > 0 and var n ? n : dataset.Count;
             dataset = parse.GetValue(side) is > 0 and var s ? EmbeddedCodeExperiment.Downsample(dataset, s, count) : dataset.Take(count);
-            Console.Write(EntropyPlaneExperiment.Format(EntropyPlaneExperiment.Run(dataset, ParseBudgets(parse.GetValue(budgets)!))));
+            if (parse.GetValue(write) is { } folder)
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            Console.Write(EntropyPlaneExperiment.Format(EntropyPlaneExperiment.Run(dataset, ParseBudgets(parse.GetValue(budgets)!), parse.GetValue(write))));
             return 0;
         }));
         return command;

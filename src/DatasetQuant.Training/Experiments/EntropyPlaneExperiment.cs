@@ -26,7 +26,11 @@ public sealed record EntropyPlaneReport(string Name, int Samples, int PixelsPerS
 /// </summary>
 public static class EntropyPlaneExperiment
 {
-    public static EntropyPlaneReport Run(ImageDataset source, IReadOnlyList<double> budgets)
+    /// <summary>
+    /// Runs every budget; with <paramref name="writeDirectory"/>, also writes each budget's kept samples as the planes
+    /// reconstruct them (<c>planes-{bpp}bpp-x.npy</c>, uint8 N×C×H×W, and <c>-y.npy</c>, int64), for <c>dq train --data npy:…</c>.
+    /// </summary>
+    public static EntropyPlaneReport Run(ImageDataset source, IReadOnlyList<double> budgets, string? writeDirectory = null)
     {
         int n = source.Count, pixels = source.PixelsPerSample;
         var grids = new PlaneGrid[n];
@@ -52,6 +56,11 @@ public static class EntropyPlaneExperiment
             new AdaptiveAllocator().Allocate(new AllocationProblem(n, pixels, budgetBytes) { Distortion = refitted.Distortion }, widths);
             var (used, sum) = Allocate(bytes, distortion, budgetBytes - PlaneProbabilities.StoredBytes, planes);
             Verify(source, codes, model, planes);
+            if (writeDirectory is not null)
+            {
+                Write(source, grids, codes, planes, Path.Combine(writeDirectory, string.Create(CultureInfo.InvariantCulture, $"planes-{bpp}bpp")));
+            }
+
             rows.Add(new EntropyPlaneRow(bpp, budgetBytes, refitted.MeanSquaredError(widths), widths.Count(b => b > 0),
                 sum / ((double)n * pixels), planes.Count(k => k > 0), used + PlaneProbabilities.StoredBytes));
         }
@@ -210,6 +219,34 @@ public static class EntropyPlaneExperiment
                 throw new InvalidOperationException($"Sample {sample}: pixel {p} decoded as {decoded[p]}, coded {codes[p]} at {planes} planes.");
             }
         }
+    }
+
+    private static void Write(ImageDataset source, PlaneGrid[] grids, byte[] codes, int[] planes, string prefix)
+    {
+        var pixels = source.PixelsPerSample;
+        var kept = planes.Count(k => k > 0);
+        using var images = NpyWriter.Create(prefix + "-x.npy", NpyDType.UInt8, kept, source.Channels, source.Height, source.Width);
+        var labels = new long[kept];
+        var image = new byte[pixels];
+        for (int i = 0, j = 0; i < planes.Length; i++)
+        {
+            if (planes[i] == 0)
+            {
+                continue;
+            }
+
+            var u = Codes(codes, i, pixels);
+            for (var p = 0; p < pixels; p++)
+            {
+                image[p] = (byte)Math.Round(grids[i].Reconstruct(u[p], planes[i]));
+            }
+
+            images.Append(image);
+            labels[j++] = source.Label(i);
+        }
+
+        images.Commit();
+        NpyWriter.Write(prefix + "-y.npy", labels, kept);
     }
 
     private static int VarintLength(int value) => value < 1 << 7 ? 1 : value < 1 << 14 ? 2 : value < 1 << 21 ? 3 : 4;
