@@ -7,7 +7,12 @@ using DatasetQuant.Core.Quantization.Planes;
 namespace DatasetQuant.Training.Experiments;
 
 /// <summary>One budget of <see cref="EntropyPlaneExperiment"/>: pixel MSE and samples kept by each code.</summary>
-public sealed record EntropyPlaneRow(double BitsPerPixel, long BudgetBytes, double Refitted, int RefittedKept, double Planes, int PlanesKept, long PlanesBytes);
+/// <summary>
+/// <see cref="PlanesBytes"/> stores each kept sample's planes as one segment; <see cref="PlaneSegmentBytes"/> the same planes
+/// as one segment per plane (what a layer that raises a sample by a plane would carry), each with its length.
+/// </summary>
+public sealed record EntropyPlaneRow(double BitsPerPixel, long BudgetBytes, double Refitted, int RefittedKept, double Planes, int PlanesKept, long PlanesBytes,
+    long PlaneSegmentBytes);
 
 /// <summary>The whole run: the rows and what the coder cost.</summary>
 public sealed record EntropyPlaneReport(string Name, int Samples, int PixelsPerSample, double LosslessBitsPerPixel, int ModelBytes,
@@ -45,7 +50,7 @@ public static class EntropyPlaneExperiment
         }
 
         var model = PlaneProbabilities.Fit(zeros, totals);
-        var (bytes, distortion, flush) = Measure(source, grids, codes, model);
+        var (bytes, distortion, flush, perPlane) = Measure(source, grids, codes, model);
         var refitted = DistortionTable.Measure(source, ChannelStatistics.Compute(source), PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default);
         var widths = new byte[n];
         var planes = new int[n];
@@ -61,8 +66,14 @@ public static class EntropyPlaneExperiment
                 Write(source, grids, codes, planes, Path.Combine(writeDirectory, string.Create(CultureInfo.InvariantCulture, $"planes-{bpp}bpp")));
             }
 
+            long segments = PlaneProbabilities.StoredBytes;
+            for (var i = 0; i < n; i++)
+            {
+                segments += perPlane[(i * 9) + planes[i]];
+            }
+
             rows.Add(new EntropyPlaneRow(bpp, budgetBytes, refitted.MeanSquaredError(widths), widths.Count(b => b > 0),
-                sum / ((double)n * pixels), planes.Count(k => k > 0), used + PlaneProbabilities.StoredBytes));
+                sum / ((double)n * pixels), planes.Count(k => k > 0), used + PlaneProbabilities.StoredBytes, segments));
         }
 
         long lossless = 0;
@@ -76,8 +87,11 @@ public static class EntropyPlaneExperiment
 
     private static Span<byte> Codes(byte[] codes, int sample, int pixels) => codes.AsSpan(sample * pixels, pixels);
 
-    /// <summary>Per sample and plane count k = 0..8: the bytes stored (segment and its length's varint; 0 when dropped) and the squared error.</summary>
-    private static (long[] Bytes, double[] Distortion, double FlushPerSegment) Measure(ImageDataset source, PlaneGrid[] grids, byte[] codes, PlaneProbabilities model)
+    /// <summary>
+    /// Per sample and plane count k = 0..8: the bytes stored (segment and its length's varint; 0 when dropped), the squared
+    /// error, and the bytes of the same planes as one segment each.
+    /// </summary>
+    private static (long[] Bytes, double[] Distortion, double FlushPerSegment, long[] PerPlane) Measure(ImageDataset source, PlaneGrid[] grids, byte[] codes, PlaneProbabilities model)
     {
         int n = source.Count, pixels = source.PixelsPerSample;
         var mean = new double[pixels];
@@ -94,6 +108,8 @@ public static class EntropyPlaneExperiment
         var distortion = new double[n * 9];
         var buffer = new byte[(pixels * 11) + 64];
         var overIdeal = new double[n];
+        var perPlane = new long[n * 9];
+        var planeBuffer = new byte[(pixels * 11) + 64];
         for (var i = 0; i < n; i++)
         {
             var x = source.Pixels(i);
@@ -114,6 +130,10 @@ public static class EntropyPlaneExperiment
                 var copy = encoder;
                 length = copy.Finish();
                 bytes[(i * 9) + k] = length + VarintLength(length);
+                var alone = new BinaryRangeEncoder(planeBuffer);
+                PlaneCoder.EncodePlane(ref alone, u, source.Channels, source.Height, source.Width, bit, model);
+                var planeLength = alone.Finish();
+                perPlane[(i * 9) + k] = perPlane[(i * 9) + k - 1] + planeLength + VarintLength(planeLength);
                 overIdeal[i] = length - ideal;
                 double error = 0;
                 for (var p = 0; p < pixels; p++)
@@ -130,7 +150,7 @@ public static class EntropyPlaneExperiment
         }
 
         Array.Sort(overIdeal);
-        return (bytes, distortion, overIdeal[n / 2]);
+        return (bytes, distortion, overIdeal[n / 2], perPlane);
     }
 
     /// <summary>The plane counts of least Σ distortion within the budget: one slope for every sample, found by bisection.</summary>
@@ -256,11 +276,11 @@ public static class EntropyPlaneExperiment
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(inv, $"{report.Name}: {report.Samples} samples of {report.PixelsPerSample} pixels; all 8 planes {report.LosslessBitsPerPixel:F3} bpp; model {report.ModelBytes} B; a sample's segment {report.FlushBytesPerSegment:F2} B over its ideal code length (median)");
-        text.AppendLine("| bpp | budget bytes | refitted MSE | kept | entropy-coded planes MSE | kept | bytes used | planes / refitted |");
-        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| bpp | budget bytes | refitted MSE | kept | entropy-coded planes MSE | kept | bytes used | planes / refitted | one segment per plane | ÷ bytes used |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in report.Rows)
         {
-            text.AppendLine(inv, $"| {r.BitsPerPixel} | {r.BudgetBytes:N0} | {r.Refitted:F2} | {r.RefittedKept:N0} | {r.Planes:F2} | {r.PlanesKept:N0} | {r.PlanesBytes:N0} | {r.Planes / r.Refitted:F3} |");
+            text.AppendLine(inv, $"| {r.BitsPerPixel} | {r.BudgetBytes:N0} | {r.Refitted:F2} | {r.RefittedKept:N0} | {r.Planes:F2} | {r.PlanesKept:N0} | {r.PlanesBytes:N0} | {r.Planes / r.Refitted:F3} | {r.PlaneSegmentBytes:N0} | {r.PlaneSegmentBytes / (double)r.PlanesBytes:F3} |");
         }
 
         return text.ToString();
