@@ -87,22 +87,16 @@ internal static class ExperimentCommand
 
     private static Command CreateEmbeddedCodes()
     {
-        var input = new Option<string>("--input") { Description = $"Dataset: {DatasetSource.Grammar}", DefaultValueFactory = _ => "fashion-mnist:test" };
-        var budgets = new Option<string>("--budgets") { Description = "Budgets in bits per pixel", DefaultValueFactory = _ => "0.25,0.5,1,2,4" };
-        var side = new Option<int>("--side") { Description = "Area-downsample every image to SIDE×SIDE first (0: as it is)", DefaultValueFactory = _ => 0 };
-        var limit = new Option<int>("--limit") { Description = "Use only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
+        var common = new DistortionExperimentOptions();
         var coverage = new Option<string>("--coverage") { Description = "classes | none, as in dq quantize", DefaultValueFactory = _ => "classes" };
         coverage.AcceptOnlyFromAmong("classes", "none");
-        var command = new Command("embedded-codes", "Pixel MSE of per-width refitted quantizers against embedded codes and the embedded increment order's prefix, at the same bytes.")
-        {
-            input, budgets, side, limit, coverage,
-        };
+        var command = new Command("embedded-codes", "Pixel MSE of per-width refitted quantizers against embedded codes and the embedded increment order's prefix, at the same bytes.");
+        common.AddTo(command);
+        command.Options.Add(coverage);
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
-            var dataset = DatasetSource.Load(parse.GetValue(input)!);
-            var count = parse.GetValue(limit) is > 0 and var n ? n : dataset.Count;
-            dataset = parse.GetValue(side) is > 0 and var s ? EmbeddedCodeExperiment.Downsample(dataset, s, count) : dataset.Take(count);
-            var rows = EmbeddedCodeExperiment.Run(dataset, ParseBudgets(parse.GetValue(budgets)!), parse.GetValue(coverage) == "classes");
+            var dataset = common.Dataset(parse);
+            var rows = EmbeddedCodeExperiment.Run(dataset, common.Budgets(parse), parse.GetValue(coverage) == "classes");
             Console.Write(EmbeddedCodeExperiment.Format(
                 string.Create(CultureInfo.InvariantCulture, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, coverage {parse.GetValue(coverage)}"), rows));
             return 0;
@@ -112,32 +106,26 @@ internal static class ExperimentCommand
 
     private static Command CreateEntropyPlanes()
     {
-        var input = new Option<string>("--input") { Description = $"Dataset: {DatasetSource.Grammar}", DefaultValueFactory = _ => "fashion-mnist:test" };
-        var budgets = new Option<string>("--budgets") { Description = "Budgets in bits per pixel", DefaultValueFactory = _ => "0.25,0.5,1,2,4" };
-        var side = new Option<int>("--side") { Description = "Area-downsample every image to SIDE×SIDE first (0: as it is)", DefaultValueFactory = _ => 0 };
-        var limit = new Option<int>("--limit") { Description = "Use only the first N samples (0: all)", DefaultValueFactory = _ => 0 };
+        var common = new DistortionExperimentOptions();
         var write = new Option<string?>("--write") { Description = "Folder to write each budget's reconstructed samples to as .npy (planes-{bpp}bpp-x.npy / -y.npy), for dq train --data npy:..." };
-        var command = new Command("entropy-planes", "Pixel MSE of range-coded embedded bit planes (nested: a prefix per budget) against per-width refitted fixed-width codes, at the same payload bytes.")
-        {
-            input, budgets, side, limit, write,
-        };
+        var command = new Command("entropy-planes", "Pixel MSE of range-coded embedded bit planes (nested: a prefix per budget) against per-width refitted fixed-width codes, at the same payload bytes.");
+        common.AddTo(command);
+        command.Options.Add(write);
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
-            var dataset = DatasetSource.Load(parse.GetValue(input)!);
-            var count = parse.GetValue(limit) is > 0 and var n ? n : dataset.Count;
-            dataset = parse.GetValue(side) is > 0 and var s ? EmbeddedCodeExperiment.Downsample(dataset, s, count) : dataset.Take(count);
+            var dataset = common.Dataset(parse);
             if (parse.GetValue(write) is { } folder)
             {
                 Directory.CreateDirectory(folder);
             }
 
-            Console.Write(EntropyPlaneExperiment.Format(EntropyPlaneExperiment.Run(dataset, ParseBudgets(parse.GetValue(budgets)!), parse.GetValue(write))));
+            Console.Write(EntropyPlaneExperiment.Format(EntropyPlaneExperiment.Run(dataset, common.Budgets(parse), parse.GetValue(write))));
             return 0;
         }));
         return command;
     }
 
-    private static double[] ParseBudgets(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+    internal static double[] ParseBudgets(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
         .Select(b => double.TryParse(b.Replace("bpp", string.Empty, StringComparison.OrdinalIgnoreCase), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v is > 0 and <= 8
             ? v : throw new FormatException($"--budgets: '{b}' is not a number of bits per pixel in (0, 8]."))
         .ToArray();
