@@ -107,7 +107,7 @@ internal static class ExperimentCommand
     private static Command CreateEntropyPlanes()
     {
         var common = new DistortionExperimentOptions();
-        var write = new Option<string?>("--write") { Description = "Folder to write each budget's reconstructed samples to as .npy (planes-{bpp}bpp-x.npy / -y.npy), for dq train --data npy:..." };
+        var write = new Option<string?>("--write") { Description = "Folder to write each budget's reconstructed samples to as .npy (planes-{bpp}bpp-x.npy / -y.npy, and -source.npy: which samples), for dq train --data npy:..." };
         var command = new Command("entropy-planes", "Pixel MSE of range-coded embedded bit planes (nested: a prefix per budget) against per-width refitted fixed-width codes, at the same payload bytes.");
         common.AddTo(command);
         command.Options.Add(write);

@@ -33,7 +33,8 @@ public static class EntropyPlaneExperiment
 {
     /// <summary>
     /// Runs every budget; with <paramref name="writeDirectory"/>, also writes each budget's kept samples as the planes
-    /// reconstruct them (<c>planes-{bpp}bpp-x.npy</c>, uint8 N×C×H×W, and <c>-y.npy</c>, int64), for <c>dq train --data npy:…</c>.
+    /// reconstruct them (<c>planes-{bpp}bpp-x.npy</c>, uint8 N×C×H×W, and <c>-y.npy</c>, int64), for <c>dq train --data npy:…</c>,
+    /// and which source samples they are (<c>-source.npy</c>, int64).
     /// </summary>
     public static EntropyPlaneReport Run(ImageDataset source, IReadOnlyList<double> budgets, string? writeDirectory = null)
     {
@@ -247,6 +248,7 @@ public static class EntropyPlaneExperiment
         var kept = planes.Count(k => k > 0);
         using var images = NpyWriter.Create(prefix + "-x.npy", NpyDType.UInt8, kept, source.Channels, source.Height, source.Width);
         var labels = new long[kept];
+        var sources = new long[kept];
         var image = new byte[pixels];
         for (int i = 0, j = 0; i < planes.Length; i++)
         {
@@ -262,11 +264,13 @@ public static class EntropyPlaneExperiment
             }
 
             images.Append(image);
+            sources[j] = i;
             labels[j++] = source.Label(i);
         }
 
         images.Commit();
         NpyWriter.Write(prefix + "-y.npy", labels, kept);
+        NpyWriter.Write(prefix + "-source.npy", sources, kept);
     }
 
     private static int VarintLength(int value) => value < 1 << 7 ? 1 : value < 1 << 14 ? 2 : value < 1 << 21 ? 3 : 4;
