@@ -7,8 +7,9 @@ using DatasetQuant.Core.Quantization.Planes;
 namespace DatasetQuant.Training.Experiments;
 
 /// <summary>
-/// One budget of <see cref="EntropyPlaneExperiment"/>: pixel MSE and samples kept by each code. <see cref="PlanesBytes"/> stores each kept sample's planes as one segment; <see cref="PlaneSegmentBytes"/> the same planes
-/// as one segment per plane (what a layer that raises a sample by a plane would carry), each with its length.
+/// One budget of <see cref="EntropyPlaneExperiment"/>: pixel MSE and samples kept by each code. <see cref="PlanesBytes"/>
+/// stores each kept sample's planes as one segment; <see cref="PlaneSegmentBytes"/> the same planes as one segment per
+/// plane (what a layer that raises a sample by a plane would carry), each with its length.
 /// </summary>
 public sealed record EntropyPlaneRow(double BitsPerPixel, long BudgetBytes, double Refitted, int RefittedKept, double Planes, int PlanesKept, long PlanesBytes,
     long PlaneSegmentBytes);
