@@ -218,8 +218,8 @@ def read_shard(path, data: bytes | None = None) -> Shard:
     for c in range(C):
         if not 0 <= mean[c] <= 255:
             raise err(f"header.channel[{c}].mean", f"{mean[c]} not in [0, 255]")
-        if not 0 < std[c] <= 255:
-            raise err(f"header.channel[{c}].std", f"{std[c]} not in (0, 255]")
+        if not np.float32(0.001) <= std[c] <= 255:
+            raise err(f"header.channel[{c}].std", f"{std[c]} not in [0.001, 255]")
     # §8.3
     il = expected_index_length(major, n, lb, kb)
     total = hs + il + 4 + pl + 24

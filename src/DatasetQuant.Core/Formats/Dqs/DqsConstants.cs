@@ -42,6 +42,12 @@ public static class DqsConstants
 
     public const int MaxClassCount = 65536;
 
+    /// <summary>
+    /// The least channel standard deviation a header holds (0–255 scale): writers floor a constant channel's at it, and
+    /// a smaller one would make standardised outputs overflow to infinity.
+    /// </summary>
+    public const float MinStandardDeviation = 1e-3f;
+
     public const string FileExtension = ".dqs";
 
     public static int HeaderSize(int channels) => FixedHeaderSize + channels * ChannelEntrySize + ChecksumSize;

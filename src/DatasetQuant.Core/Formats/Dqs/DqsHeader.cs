@@ -228,9 +228,9 @@ public readonly struct DqsHeader
                 DqsThrowHelper.ThrowInvalidHeader(path, $"channel[{c}].mean", $"{mean[c]} is outside [0, 255].");
             }
 
-            if (!(std[c] > 0f && std[c] <= 255f))
+            if (!(std[c] >= DqsConstants.MinStandardDeviation && std[c] <= 255f))
             {
-                DqsThrowHelper.ThrowInvalidHeader(path, $"channel[{c}].std", $"{std[c]} is outside (0, 255].");
+                DqsThrowHelper.ThrowInvalidHeader(path, $"channel[{c}].std", $"{std[c]} is outside [{DqsConstants.MinStandardDeviation}, 255].");
             }
         }
 
