@@ -28,11 +28,13 @@ public sealed class IncrementOrder
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sampleCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixelsPerSample);
-        var widths = new byte[sampleCount];
+        // Only the samples the increments name: §12 bounds K by 8·N but not N by K, so a sample count read from a file
+        // (a damaged one, say) sizes nothing here.
+        var widths = new Dictionary<int, byte>(Math.Min(sampleCount, increments.Count));
         for (var k = 0; k < increments.Count; k++)
         {
             var (sample, width) = increments[k];
-            if ((uint)sample >= (uint)sampleCount || width > SampleQuantizer.MaxBits || width <= widths[sample])
+            if ((uint)sample >= (uint)sampleCount || width > SampleQuantizer.MaxBits || width <= widths.GetValueOrDefault(sample))
             {
                 throw new ArgumentException($"increment {k} ({sample} → {width} bits) does not raise a sample of 0..{sampleCount - 1} within 1..8 bits.", nameof(increments));
             }
