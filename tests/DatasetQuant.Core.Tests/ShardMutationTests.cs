@@ -13,7 +13,7 @@ namespace DatasetQuant.Core.Tests;
 /// </summary>
 public sealed class ShardMutationTests : IDisposable
 {
-    private const int MutantsPerShard = 400;
+    private const int MutantsPerShard = 1000;
 
     private readonly TempDirectory _dir = new("dqs-mutants");
 
@@ -78,6 +78,7 @@ public sealed class ShardMutationTests : IDisposable
                         }
 
                         reader.Decode(i, bytes.AsSpan(0, reader.PixelsPerSample));
+                        CheckAgreement(reads, mutant, i, values.AsSpan(0, reader.PixelsPerSample), bytes.AsSpan(0, reader.PixelsPerSample));
                         reader.ReadCodes(i, bytes);
                     }
                 }
@@ -128,6 +129,32 @@ public sealed class ShardMutationTests : IDisposable
         }
     }
 
+    [Theory]
+    // Found while writing these tests: a 1.x float32 scale near float32's largest passed "finite and > 0", and the
+    // float decode then gave 0 where x̂ (and the uint8 decode) is 255; format.md §4.1 now bounds it by binary16's largest.
+    [InlineData(3e38f, false)]
+    [InlineData(1e5f, false)]
+    [InlineData(65504f, true)]
+    public void A_version_1_scale_beyond_binary16s_range_is_refused_and_one_within_decodes_as_x_hat(float scale, bool reads)
+    {
+        var bytes = Samples.SmallShard(_dir, 1);
+        BitConverter.TryWriteBytes(bytes.AsSpan(DqsConstants.HeaderSize(1) + 16 + 4), scale);
+        var path = _dir.File("scale.dqs");
+        File.WriteAllBytes(path, ShardResealer.Reseal(bytes));
+        if (!reads)
+        {
+            var error = Assert.Throws<DqsFormatException>(() => DqsReader.Open(path));
+            Assert.Equal(("index.scale", 1), (error.Field, error.Sample));
+            return;
+        }
+
+        using var reader = DqsReader.Open(path);
+        var (unit, rounded) = (new float[reader.PixelsPerSample], new byte[reader.PixelsPerSample]);
+        reader.Decode(1, unit, DqsNormalization.Unit(1));
+        reader.Decode(1, rounded);
+        Assert.Equal(rounded.Select(b => (int)b), unit.Select(u => (int)MathF.Round(u * 255f)));
+    }
+
     /// <summary>The reader's own error, naming the file it was given and the field or sample at fault.</summary>
     internal static bool NamesFileAndField(Exception error, string path) =>
         error is DqsFormatException format && format.FilePath == path && format.Message.Contains(path, StringComparison.Ordinal)
@@ -148,6 +175,19 @@ public sealed class ShardMutationTests : IDisposable
         if (expected is not null && !values.SequenceEqual(expected))
         {
             reads.Fail(mutant, $"sample {sample} decodes to other values than the original under the original checksums.");
+        }
+    }
+
+    /// <summary>The float decode is x̂/255 and the uint8 decode x̂ rounded (§6): they differ by at most half a level.</summary>
+    private static void CheckAgreement(MutantReads reads, Mutant mutant, int sample, ReadOnlySpan<float> unit, ReadOnlySpan<byte> rounded)
+    {
+        for (var p = 0; p < unit.Length; p++)
+        {
+            if (Math.Abs((unit[p] * 255f) - rounded[p]) > 0.501f)
+            {
+                reads.Fail(mutant, $"sample {sample} pixel {p} decodes to {unit[p] * 255f} as float and {rounded[p]} as uint8.");
+                return;
+            }
         }
     }
 
