@@ -149,6 +149,17 @@ public static class LayerFile
         {
             mean[c] = BinaryPrimitives.ReadSingleLittleEndian(span[at..]);
             std[c] = BinaryPrimitives.ReadSingleLittleEndian(span[(at + 4)..]);
+            // The table goes into the device's shard header as it is (§13: "as in a shard header"), so it is held to the
+            // shard's ranges here, where the layer can be named, rather than refused later in the shard the device wrote.
+            if (!(mean[c] >= 0f && mean[c] <= 255f))
+            {
+                throw new DqsFormatException(name, $"channel[{c}].mean", null, $"{mean[c]} is outside [0, 255].");
+            }
+
+            if (!(std[c] >= DqsConstants.MinStandardDeviation && std[c] <= 255f))
+            {
+                throw new DqsFormatException(name, $"channel[{c}].std", null, $"{std[c]} is outside [{DqsConstants.MinStandardDeviation}, 255].");
+            }
         }
 
         var header = new LayerHeader(channels, height, width, classCount, samples, BinaryPrimitives.ReadInt32LittleEndian(span[24..]),
