@@ -13,7 +13,7 @@ namespace DatasetQuant.Core.Tests;
 /// </summary>
 public sealed class IncrementOrderMutationTests : IDisposable
 {
-    private const int MutantsPerOrder = 500;
+    private const int MutantsPerOrder = 2000;
 
     private readonly TempDirectory _dir = new("dqo-mutants");
 

@@ -16,7 +16,7 @@ namespace DatasetQuant.Training.Tests;
 /// </summary>
 public sealed class CheckpointMutationTests : IDisposable
 {
-    private const int Mutants = 400;
+    private const int Mutants = 1500;
 
     private static readonly MlpShape Shape = new(12, 7, 3);
 
