@@ -8,7 +8,8 @@ public readonly record struct MutantRead(Exception? Error, long AllocatedBytes, 
 /// <summary>
 /// Reads mutants the way a consumer does and keeps what went wrong: an error of another type than the reader's own, one
 /// that does not name the file and a field, a read that hangs or allocates past a bound, a value the spec forbids. The
-/// test then fails once, listing the first failures with each mutant's edits, so one run shows every kind of defect.
+/// test then fails once, listing each kind of failure with its count and its first mutant's edits, so that one run shows
+/// every kind of defect.
 /// </summary>
 public sealed class MutantReads(string format)
 {
