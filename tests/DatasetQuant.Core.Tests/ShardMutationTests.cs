@@ -155,6 +155,23 @@ public sealed class ShardMutationTests : IDisposable
         Assert.Equal(rounded.Select(b => (int)b), unit.Select(u => (int)MathF.Round(u * 255f)));
     }
 
+    [Fact]
+    public void A_payload_longer_than_2_to_the_32_is_refused_by_its_header_field()
+    {
+        // format.md §3 bounds payloadLength by 2^32 − 1 (offsets are 32-bit); the reader did not, so a header describing
+        // 256 samples of 4096×4096 at 8 bits was refused only by the file's length, and a file that long would have
+        // wrapped its offsets.
+        var bytes = Samples.SmallShard(_dir, 1);
+        BitConverter.TryWriteBytes(bytes.AsSpan(18), (ushort)4096);
+        BitConverter.TryWriteBytes(bytes.AsSpan(20), (ushort)4096);
+        BitConverter.TryWriteBytes(bytes.AsSpan(28), 256);
+        BitConverter.TryWriteBytes(bytes.AsSpan(48), 256);
+        BitConverter.TryWriteBytes(bytes.AsSpan(56), 1UL << 32);
+        var path = _dir.File("long.dqs");
+        File.WriteAllBytes(path, ShardResealer.Reseal(bytes));
+        Assert.Equal("header.payloadLength", Assert.Throws<DqsFormatException>(() => DqsReader.Open(path)).Field);
+    }
+
     /// <summary>The reader's own error, naming the file it was given and the field or sample at fault.</summary>
     internal static bool NamesFileAndField(Exception error, string path) =>
         error is DqsFormatException format && format.FilePath == path && format.Message.Contains(path, StringComparison.Ordinal)

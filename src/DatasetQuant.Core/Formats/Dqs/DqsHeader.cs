@@ -205,6 +205,12 @@ public readonly struct DqsHeader
             DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is outside [{minPayload}, {maxPayload}] for {sampleCount} samples of {pixels} pixels.");
         }
 
+        // §3: offsets into the payload are 32-bit (the reader keeps them as uint), so a longer one would wrap them.
+        if (payloadLength > uint.MaxValue)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is more than a shard holds (2^32 − 1).");
+        }
+
         var expectedLength = layout.Overhead(sampleCount) + (long)payloadLength;
         if (fileLength != expectedLength)
         {
