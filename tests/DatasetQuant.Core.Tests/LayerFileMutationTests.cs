@@ -74,6 +74,32 @@ public sealed class LayerFileMutationTests : IDisposable
     }
 
     [Theory]
+    // Each header field by its own name: these were all refused as "header".
+    [InlineData(8, 0, "channels")]
+    [InlineData(10, 0, "height/width")]
+    [InlineData(14, 2, "flags")]
+    [InlineData(16, 0, "classCount")]
+    [InlineData(20, -1, "sampleCount")]
+    [InlineData(28, -1, "firstIncrement")]
+    [InlineData(32, -1, "incrementCount")]
+    public void A_header_field_out_of_range_is_refused_by_its_name(int offset, int value, string field)
+    {
+        var bytes = (byte[])MutationCorpus.Grey.Layers[3][0].Clone();
+        if (offset < 16)
+        {
+            BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(offset), (short)value);
+        }
+        else
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(offset), value);
+        }
+
+        var path = _dir.File("bad-header-L00000.dql");
+        var error = Assert.Throws<DqsFormatException>(() => LayerFile.Decode(IncrementOrderMutationTests.ResealTrailingChecksum(bytes), path));
+        Assert.Equal((path, field), (error.FilePath, error.Field));
+    }
+
+    [Theory]
     // Found by the mutants: the channel table went unchecked into the device's shard header, which the device then
     // could not open (naming its own shard, not the layer).
     [InlineData(36, float.NaN, "channel[0].mean")]
