@@ -100,6 +100,22 @@ public sealed class HeldIncrementsMutationTests : IDisposable
         reads.AssertClean(least: 3);
     }
 
+    [Theory]
+    // A layer count out of range was refused as incrementCount.
+    [InlineData(20, -1, "layers")]
+    [InlineData(20, HeldIncrements.MaxLayers + 1, "layers")]
+    [InlineData(16, -1, "incrementCount")]
+    public void A_header_field_out_of_range_is_refused_by_its_name(int offset, int value, string field)
+    {
+        var copy = MutationCorpus.Grey.DeviceAfterLayers[3];
+        var bytes = (byte[])copy.Held.Clone();
+        BitConverter.TryWriteBytes(bytes.AsSpan(offset), value);
+        var device = _dir.File("bad-header");
+        MutationCorpus.Install(copy with { Held = IncrementOrderMutationTests.ResealTrailingChecksum(bytes) }, device, "grey");
+        var error = Assert.Throws<DqsFormatException>(() => ProgressiveHoldings.Open(device, "grey"));
+        Assert.Equal((Path.Combine(device, "grey.dqh"), field), (error.FilePath, error.Field));
+    }
+
     /// <summary>What a consumer does with a file that read: any error there is a defect the reader let through.</summary>
     internal static void Then(MutantReads reads, Mutant mutant, string what, Action action)
     {

@@ -77,4 +77,19 @@ public sealed class IncrementOrderMutationTests : IDisposable
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16L * bytes.Length, $"{GC.GetAllocatedBytesForCurrentThread() - before} bytes allocated");
         Assert.Equal(int.MaxValue, order.SampleCount);
     }
+
+    [Theory]
+    // Each header field by its own name: all three were refused as incrementCount.
+    [InlineData(8, -1, "sampleCount")]
+    [InlineData(12, 0, "pixelsPerSample")]
+    [InlineData(16, 1_000_000, "incrementCount")]
+    public void A_header_field_out_of_range_is_refused_by_its_name(int offset, int value, string field)
+    {
+        var bytes = (byte[])MutationCorpus.Grey.Order.Clone();
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(offset), value);
+        var path = _dir.File("bad-header.dqo");
+        File.WriteAllBytes(path, ResealTrailingChecksum(bytes));
+        var error = Assert.Throws<DqsFormatException>(() => IncrementOrder.Read(path));
+        Assert.Equal((path, field), (error.FilePath, error.Field));
+    }
 }

@@ -197,7 +197,12 @@ internal static class HeldIncrementsFile
 
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
         var layers = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
-        if (samples < 0 || count < 0 || layers is < 0 or > HeldIncrements.MaxLayers || (version == 1 && Version1Bytes(samples, count) != bytes.Length))
+        if (layers is < 0 or > HeldIncrements.MaxLayers)
+        {
+            throw new DqsFormatException(path, "layers", null, $"{layers} is outside 0..{HeldIncrements.MaxLayers}.");
+        }
+
+        if (count < 0 || (version == 1 && Version1Bytes(samples, count) != bytes.Length))
         {
             throw new DqsFormatException(path, "incrementCount", null, $"{count} increments of {samples} samples in {layers} layers do not fill {bytes.Length} bytes.");
         }

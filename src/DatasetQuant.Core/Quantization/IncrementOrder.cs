@@ -138,10 +138,19 @@ public sealed class IncrementOrder
         var samples = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
         var pixels = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(12));
         var count = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(16));
-        if (samples < 0 || pixels <= 0 || count < 0 || (long)count > (long)samples * SampleQuantizer.MaxBits
-            || bytes.Length != HeaderSize + ((long)EntrySize * count) + 4)
+        if (samples < 0)
         {
-            throw new DqsFormatException(path, "incrementCount", null, $"{count} increments of {samples} samples do not fill {bytes.Length} bytes.");
+            throw new DqsFormatException(path, "sampleCount", null, $"{samples} is negative.");
+        }
+
+        if (pixels <= 0)
+        {
+            throw new DqsFormatException(path, "pixelsPerSample", null, $"{pixels} is not positive.");
+        }
+
+        if (count < 0 || (long)count > (long)samples * SampleQuantizer.MaxBits || bytes.Length != HeaderSize + ((long)EntrySize * count) + 4)
+        {
+            throw new DqsFormatException(path, "incrementCount", null, $"{count} increments of {samples} samples do not fill {bytes.Length} bytes (at most 8 per sample).");
         }
 
         var increments = new Increment[count];
