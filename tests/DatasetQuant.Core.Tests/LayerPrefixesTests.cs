@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using DatasetQuant.Core.Datasets;
 using DatasetQuant.Core.Progressive;
 using DatasetQuant.Core.Quantization;
 using DatasetQuant.Testing;
@@ -18,7 +17,7 @@ public sealed class LayerPrefixesTests
     public void A_prefix_is_byte_for_byte_what_a_device_holds_after_taking_its_layers_one_at_a_time(bool colour)
     {
         using var dir = new TempDirectory();
-        var data = colour ? ThreeChannels(Samples.FashionMnistTest.Take(Count), classCount: 300) : Samples.FashionMnistTest.Take(Count);
+        var data = colour ? Samples.ThreeChannels(Samples.FashionMnistTest.Take(Count), classCount: 300) : Samples.FashionMnistTest.Take(Count);
         var full = DatasetQuantizer.Quantize(data, new QuantizeOptions
         {
             Budget = Budget.Parse("8bpp"), OutputDirectory = Path.Combine(dir.Path, "full"), ShardPrefix = "test", EmbeddedCodes = true,
@@ -58,33 +57,6 @@ public sealed class LayerPrefixesTests
         var next = layers[copy.LayerCount];
         copy.Apply([File.ReadAllBytes(next.Path)], [next.Path]);
         Assert.Equal(next.HeldBytesAfter, copy.HeldBytes);
-    }
-
-    /// <summary>Each image, its transpose and its negative as three channels; labels spread over <paramref name="classCount"/> classes.</summary>
-    private static ImageDataset ThreeChannels(ImageDataset source, int classCount)
-    {
-        var side = source.Width;
-        var plane = side * side;
-        var pixels = new byte[source.Count * 3 * plane];
-        var labels = new int[source.Count];
-        for (var i = 0; i < source.Count; i++)
-        {
-            var image = source.Pixels(i);
-            var target = pixels.AsSpan(i * 3 * plane, 3 * plane);
-            for (var y = 0; y < side; y++)
-            {
-                for (var x = 0; x < side; x++)
-                {
-                    target[(y * side) + x] = image[(y * side) + x];
-                    target[plane + (y * side) + x] = image[(x * side) + y];
-                    target[(2 * plane) + (y * side) + x] = (byte)(255 - image[(y * side) + x]);
-                }
-            }
-
-            labels[i] = (source.Label(i) + (source.ClassCount * i)) % classCount;
-        }
-
-        return new ImageDataset("fashion-mnist-3ch", 3, side, side, classCount, pixels, labels);
     }
 
     [Fact]

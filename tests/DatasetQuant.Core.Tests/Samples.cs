@@ -72,4 +72,31 @@ internal static class Samples
 
         File.Move(copy, path, overwrite: true);
     }
+
+    /// <summary>Each image, its transpose and its negative as three channels; labels spread over <paramref name="classCount"/> classes.</summary>
+    public static ImageDataset ThreeChannels(ImageDataset source, int classCount)
+    {
+        var side = source.Width;
+        var plane = side * side;
+        var pixels = new byte[source.Count * 3 * plane];
+        var labels = new int[source.Count];
+        for (var i = 0; i < source.Count; i++)
+        {
+            var image = source.Pixels(i);
+            var target = pixels.AsSpan(i * 3 * plane, 3 * plane);
+            for (var y = 0; y < side; y++)
+            {
+                for (var x = 0; x < side; x++)
+                {
+                    target[(y * side) + x] = image[(y * side) + x];
+                    target[plane + (y * side) + x] = image[(x * side) + y];
+                    target[(2 * plane) + (y * side) + x] = (byte)(255 - image[(y * side) + x]);
+                }
+            }
+
+            labels[i] = (source.Label(i) + (source.ClassCount * i)) % classCount;
+        }
+
+        return new ImageDataset("fashion-mnist-3ch", 3, side, side, classCount, pixels, labels);
+    }
 }

@@ -4,7 +4,6 @@ Every refusal is a DqsError whose message starts with the file and the field, in
 """
 from __future__ import annotations
 
-import math
 import struct
 from dataclasses import dataclass, field
 
@@ -218,8 +217,8 @@ def read_shard(path, data: bytes | None = None) -> Shard:
     for c in range(C):
         if not 0 <= mean[c] <= 255:
             raise err(f"header.channel[{c}].mean", f"{mean[c]} not in [0, 255]")
-        if not 0 < std[c] <= 255:
-            raise err(f"header.channel[{c}].std", f"{std[c]} not in (0, 255]")
+        if not np.float32(0.001) <= std[c] <= 255:
+            raise err(f"header.channel[{c}].std", f"{std[c]} not in [0.001, 255]")
     # §8.3
     il = expected_index_length(major, n, lb, kb)
     total = hs + il + 4 + pl + 24
@@ -269,8 +268,8 @@ def read_shard(path, data: bytes | None = None) -> Shard:
         if s.labels[i] >= classes:
             raise err(f"sample[{i}].label", f"{s.labels[i]} not below classCount {classes}")
         sc = float(s.scales[i])
-        if not (math.isfinite(sc) and sc > 0):
-            raise err(f"sample[{i}].scale", f"{sc} is not finite and > 0")
+        if not 0 < sc <= 65504:
+            raise err(f"sample[{i}].scale", f"{sc} not in (0, 65504]")
         if stored_offsets is not None and stored_offsets[i] != run:
             raise err(f"sample[{i}].offset", f"{stored_offsets[i]}, the running sum is {run}")
         offsets[i] = run

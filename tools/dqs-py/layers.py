@@ -127,8 +127,9 @@ def read_dql(path) -> Layer:
             (shift,) = take("<b")
         if label is not None and label >= classes:
             raise DqsError(path, f"entry[{j}].label", f"{label} not below classCount {classes}")
-        if scale is not None and not (np.isfinite(scale) and scale > 0):
-            raise DqsError(path, f"entry[{j}].scale", f"{scale} is not finite and > 0")
+        # The record's scale at `to` bits is a shard's (at most 65504): v3 stores it, v1/v2 s8, which it multiplies by 2^(8-to).
+        if scale is not None and not (scale > 0 and (scale if major == 3 else float(scale) * 2 ** (8 - to)) <= 65504):
+            raise DqsError(path, f"entry[{j}].scale", f"{scale} is not > 0 with the record's scale at {to} bits at most 65504")
         nb = packed_bytes(P, to - frm)
         if pos + nb > end:
             raise DqsError(path, f"entry[{j}].planes", "run past the checksum")

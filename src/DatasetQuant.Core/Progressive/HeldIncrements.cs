@@ -22,14 +22,18 @@ public sealed class HeldIncrements
     /// <summary>The newest version, which a reader of this build reads with all before it.</summary>
     public const int LatestVersion = 3;
 
-    private readonly List<ushort>[] _bySample;
+    /// <summary>
+    /// Each held sample's increments, by sample: only samples that hold some, so that what a device keeps grows with
+    /// what it holds and a sample count read from a file (a layer's, a shard's) sizes nothing.
+    /// </summary>
+    private readonly Dictionary<int, List<ushort>> _bySample = [];
     private readonly HeldLayerLists _lists = new();
     private int _numberedVersion = LatestVersion;
 
     public HeldIncrements(int sampleCount, int pixelsPerSample)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(sampleCount);
         (SampleCount, PixelsPerSample) = (sampleCount, pixelsPerSample);
-        _bySample = new List<ushort>[sampleCount];
     }
 
     public int SampleCount { get; }
@@ -87,25 +91,32 @@ public sealed class HeldIncrements
         return HeldIncrementsFile.ListsFrame + _lists.BytesWith(Math.Max(Layers, layer + 1), NumberedVersion, layer, sample, LastStep(sample), width - WidthOf(sample));
     }
 
-    public int WidthOf(int sample) => _bySample[sample] is { Count: > 0 } list ? list[^1] >> 12 : 0;
+    public int WidthOf(int sample) => _bySample.TryGetValue(sample, out var list) && list.Count > 0 ? list[^1] >> 12 : 0;
+
+    /// <summary>The samples that hold at least one increment, in number order (the order of the shard's records).</summary>
+    internal IEnumerable<int> HeldSampleNumbers => _bySample.Where(p => p.Value.Count > 0).Select(p => p.Key).Order();
 
     /// <summary>The width step of the sample's last increment; 0 when it has none.</summary>
-    private int LastStep(int sample) => _bySample[sample] is { Count: > 0 } list ? StepOf(list, list.Count - 1) : 0;
+    private int LastStep(int sample) => _bySample.TryGetValue(sample, out var list) && list.Count > 0 ? StepOf(list, list.Count - 1) : 0;
 
     /// <summary>The width step of increment <paramref name="j"/> of a sample's <paramref name="entries"/> (the first from 0 bits).</summary>
     internal static int StepOf(IReadOnlyList<ushort> entries, int j) => (entries[j] >> 12) - (j > 0 ? entries[j - 1] >> 12 : 0);
 
-    internal IReadOnlyList<ushort>? EntriesOf(int sample) => _bySample[sample];
+    internal IReadOnlyList<ushort>? EntriesOf(int sample) => _bySample.GetValueOrDefault(sample);
 
     /// <summary>Records that layer <paramref name="layer"/> (the next one) raised <paramref name="sample"/> to <paramref name="width"/>.</summary>
     public void Add(int sample, int width, int layer)
     {
-        if ((layer != Layers && layer != Layers - 1) || layer >= MaxLayers || width <= WidthOf(sample) || width > SampleQuantizer.MaxBits)
+        if ((uint)sample >= (uint)SampleCount || (layer != Layers && layer != Layers - 1) || layer >= MaxLayers || width <= WidthOf(sample) || width > SampleQuantizer.MaxBits)
         {
-            throw new ArgumentException($"layer {layer} cannot raise sample {sample} from {WidthOf(sample)} to {width} bits after {Layers} layers.");
+            throw new ArgumentException($"layer {layer} cannot raise sample {sample} of {SampleCount} from {WidthOf(sample)} to {width} bits after {Layers} layers.");
         }
 
-        var list = _bySample[sample] ??= [];
+        if (!_bySample.TryGetValue(sample, out var list))
+        {
+            _bySample[sample] = list = [];
+        }
+
         var (previousStep, step) = (LastStep(sample), width - WidthOf(sample));
         list.Add((ushort)((width << 12) | layer));
         Count++;
@@ -125,9 +136,9 @@ public sealed class HeldIncrements
     /// <summary>Forgets every increment of layers ≥ <paramref name="layers"/>.</summary>
     public void TruncateTo(int layers)
     {
-        foreach (var list in _bySample)
+        foreach (var list in _bySample.Values)
         {
-            list?.RemoveAll(entry => (entry & 0xFFF) >= layers);
+            list.RemoveAll(entry => (entry & 0xFFF) >= layers);
         }
 
         Layers = Math.Min(Layers, layers);
@@ -154,13 +165,9 @@ public sealed class HeldIncrements
         (Count, HeldSamples, NumberedByFirstIncrement) = (0, 0, true);
         _lists.Clear();
         var lastFirstLayer = 0;
-        for (var sample = 0; sample < _bySample.Length; sample++)
+        foreach (var sample in HeldSampleNumbers)
         {
-            if (_bySample[sample] is not { Count: > 0 } list)
-            {
-                continue;
-            }
-
+            var list = _bySample[sample];
             // In number order the first layers must not go back, or a reader could not tell them from the counts.
             NumberedByFirstIncrement &= sample == HeldSamples && (list[0] & 0xFFF) >= lastFirstLayer;
             lastFirstLayer = list[0] & 0xFFF;

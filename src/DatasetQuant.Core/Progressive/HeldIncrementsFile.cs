@@ -30,36 +30,82 @@ internal static class HeldIncrementsFile
     public static void Write(HeldIncrements held, string path)
     {
         var version = held.Version;
-        var bytes = new byte[held.FileBytes];
-        var span = bytes.AsSpan();
+        if (version == 1)
+        {
+            WriteVersion1(held, path);
+        }
+        else
+        {
+            var bytes = new byte[held.FileBytes];
+            var span = bytes.AsSpan();
+            WriteHeader(span, held, version);
+            var at = WriteLists(held, span, HeaderSize, omitLastSteps: version >= 3);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
+            AtomicFile.WriteAllBytes(path, bytes);
+        }
+
+        held.FileVersion = version;
+    }
+
+    private static void WriteHeader(Span<byte> span, HeldIncrements held, int version)
+    {
         Magic.CopyTo(span);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], (ushort)version);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], 0);
         BinaryPrimitives.WriteInt32LittleEndian(span[8..], held.SampleCount);
         BinaryPrimitives.WriteInt32LittleEndian(span[12..], held.PixelsPerSample);
         BinaryPrimitives.WriteInt32LittleEndian(span[16..], held.Count);
         BinaryPrimitives.WriteInt32LittleEndian(span[20..], held.Layers);
-        var at = HeaderSize;
-        if (version == 1)
+    }
+
+    /// <summary>
+    /// Version 1, streamed a chunk at a time: its bitmap takes a bit per source sample, so a buffer of the whole file
+    /// would let the sample count of a layer (which a device cannot check before its first layer) size an allocation.
+    /// </summary>
+    private static void WriteVersion1(HeldIncrements held, string path)
+    {
+        using var writer = new AtomicFileWriter(path);
+        var crc = uint.MaxValue;
+        Span<byte> chunk = stackalloc byte[4096];
+        WriteHeader(chunk, held, 1);
+        crc = Crc32C.Append(crc, chunk[..HeaderSize]);
+        writer.Stream.Write(chunk[..HeaderSize]);
+        var samples = held.HeldSampleNumbers.ToList();
+        var bitmapBytes = (held.SampleCount + 7L) / 8;
+        var next = 0;
+        for (long start = 0; start < bitmapBytes; start += chunk.Length)
         {
-            at += (held.SampleCount + 7) / 8;
-            for (var i = 0; i < held.SampleCount; i++)
+            var part = chunk[..(int)Math.Min(chunk.Length, bitmapBytes - start)];
+            part.Clear();
+            for (; next < samples.Count && (samples[next] >> 3) < start + part.Length; next++)
             {
-                foreach (var entry in held.EntriesOf(i) ?? [])
-                {
-                    bytes[HeaderSize + (i >> 3)] |= (byte)(1 << (i & 7));
-                    BinaryPrimitives.WriteUInt16LittleEndian(span[at..], entry);
-                    at += 2;
-                }
+                part[(int)((samples[next] >> 3) - start)] |= (byte)(1 << (samples[next] & 7));
             }
-        }
-        else
-        {
-            at = WriteLists(held, span, at, omitLastSteps: version >= 3);
+
+            crc = Crc32C.Append(crc, part);
+            writer.Stream.Write(part);
         }
 
-        BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
-        AtomicFile.WriteAllBytes(path, bytes);
-        held.FileVersion = version;
+        // Two bytes per increment, by sample; the chunk holds an even number of them.
+        var used = 0;
+        foreach (var entry in samples.SelectMany(sample => held.EntriesOf(sample)!))
+        {
+            if (used == chunk.Length)
+            {
+                crc = Crc32C.Append(crc, chunk);
+                writer.Stream.Write(chunk);
+                used = 0;
+            }
+
+            BinaryPrimitives.WriteUInt16LittleEndian(chunk[used..], entry);
+            used += 2;
+        }
+
+        crc = Crc32C.Append(crc, chunk[..used]);
+        writer.Stream.Write(chunk[..used]);
+        BinaryPrimitives.WriteUInt32LittleEndian(chunk, ~crc);
+        writer.Stream.Write(chunk[..4]);
+        writer.Commit();
     }
 
     private static int WriteLists(HeldIncrements held, Span<byte> span, int at, bool omitLastSteps)
@@ -151,7 +197,12 @@ internal static class HeldIncrementsFile
 
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
         var layers = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
-        if (samples < 0 || count < 0 || layers is < 0 or > HeldIncrements.MaxLayers || (version == 1 && Version1Bytes(samples, count) != bytes.Length))
+        if (layers is < 0 or > HeldIncrements.MaxLayers)
+        {
+            throw new DqsFormatException(path, "layers", null, $"{layers} is outside 0..{HeldIncrements.MaxLayers}.");
+        }
+
+        if (count < 0 || (version == 1 && Version1Bytes(samples, count) != bytes.Length))
         {
             throw new DqsFormatException(path, "incrementCount", null, $"{count} increments of {samples} samples in {layers} layers do not fill {bytes.Length} bytes.");
         }

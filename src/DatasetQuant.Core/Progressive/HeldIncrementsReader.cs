@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Quantization;
 
@@ -19,36 +20,43 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
     public void ReadVersion1(HeldIncrements held, ReadOnlySpan<byte> storedWidths)
     {
         var samples = held.SampleCount;
-        _at = HeaderSize + ((samples + 7) / 8);
+        // In long: the bitmap of 2^31 − 1 samples ends past int's range before the division.
+        var bitmapBytes = (int)((samples + 7L) / 8);
+        _at = HeaderSize + bitmapBytes;
         var stored = 0;
-        for (var i = 0; i < samples; i++)
+        // Byte by byte, each set bit lowest first (the stored samples in number order): a zero byte costs one test.
+        for (var b = 0; b < bitmapBytes; b++)
         {
-            if ((bytes[HeaderSize + (i >> 3)] & (1 << (i & 7))) == 0)
+            for (var bits = (uint)bytes[HeaderSize + b]; bits != 0; bits &= bits - 1)
             {
-                continue;
-            }
-
-            if (stored >= storedWidths.Length)
-            {
-                throw Defect("storedSamples", $"more samples are marked stored than the shard's {storedWidths.Length}.");
-            }
-
-            var target = storedWidths[stored++];
-            var entries = new List<ushort>();
-            var previous = 0;
-            while (previous < target)
-            {
-                if (_at + 2 > End)
+                var i = (b * 8) + BitOperations.TrailingZeroCount(bits);
+                if (i >= samples)
                 {
-                    throw Defect("increments", $"sample {i}'s increments stop below its width {target} in the shard.");
+                    break;
                 }
 
-                var entry = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(_at));
-                previous = Check(i, entries, entry >> 12, entry & 0xFFF, previous, target);
-                _at += 2;
-            }
+                if (stored >= storedWidths.Length)
+                {
+                    throw Defect("storedSamples", $"more samples are marked stored than the shard's {storedWidths.Length}.");
+                }
 
-            held.Load(i, entries);
+                var target = storedWidths[stored++];
+                var entries = new List<ushort>();
+                var previous = 0;
+                while (previous < target)
+                {
+                    if (_at + 2 > End)
+                    {
+                        throw Defect("increments", $"sample {i}'s increments stop below its width {target} in the shard.");
+                    }
+
+                    var entry = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(_at));
+                    previous = Check(i, entries, entry >> 12, entry & 0xFFF, previous, target);
+                    _at += 2;
+                }
+
+                held.Load(i, entries);
+            }
         }
 
         if (_at != End || stored != storedWidths.Length)

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Quantization;
 
@@ -108,6 +109,9 @@ public static class LayerFile
         return bytes;
     }
 
+    [DoesNotReturn]
+    private static void ThrowInvalidHeader(string name, string field, string message) => throw new DqsFormatException(name, field, null, message);
+
     /// <summary>Parses a layer of version 1, 2 or 3; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
     public static (LayerHeader Header, LayerIncrement[] Increments) Decode(byte[] bytes, string name)
     {
@@ -134,12 +138,34 @@ public static class LayerFile
         var classCount = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
         var samples = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[32..]);
-        if (channels is < 1 or > DqsConstants.MaxChannels || height is < 1 or > DqsConstants.MaxSide || width is < 1 or > DqsConstants.MaxSide
-            || classCount is < 1 or > DqsConstants.MaxClassCount || samples < 0 || count < 0
-            || (flags & ~(major >= 2 ? Binary16Scales : 0)) != 0 || BinaryPrimitives.ReadInt32LittleEndian(span[28..]) < 0
-            || bytes.Length < FixedHeaderSize + (8L * channels) + 4)
+        if (channels is < 1 or > DqsConstants.MaxChannels)
         {
-            throw new DqsFormatException(name, "header", null, "the layer header describes no valid dataset.");
+            ThrowInvalidHeader(name, "channels", $"{channels} is outside 1..{DqsConstants.MaxChannels}.");
+        }
+
+        if (height is < 1 or > DqsConstants.MaxSide || width is < 1 or > DqsConstants.MaxSide)
+        {
+            ThrowInvalidHeader(name, "height/width", $"{height}×{width} is outside 1..{DqsConstants.MaxSide}.");
+        }
+
+        if (classCount is < 1 or > DqsConstants.MaxClassCount)
+        {
+            ThrowInvalidHeader(name, "classCount", $"{classCount} is outside 1..{DqsConstants.MaxClassCount}.");
+        }
+
+        if ((flags & ~(major >= 2 ? Binary16Scales : 0)) != 0)
+        {
+            ThrowInvalidHeader(name, "flags", $"0x{flags:X4} sets bits layer version {major} does not define.");
+        }
+
+        if (samples < 0 || BinaryPrimitives.ReadInt32LittleEndian(span[28..]) < 0 || count < 0)
+        {
+            ThrowInvalidHeader(name, samples < 0 ? "sampleCount" : count < 0 ? "incrementCount" : "firstIncrement", "is negative.");
+        }
+
+        if (bytes.Length < FixedHeaderSize + (8L * channels) + 4)
+        {
+            ThrowInvalidHeader(name, "length", $"{bytes.Length} bytes cannot hold the header of a layer of {channels} channels.");
         }
 
         var mean = new float[channels];
@@ -149,6 +175,17 @@ public static class LayerFile
         {
             mean[c] = BinaryPrimitives.ReadSingleLittleEndian(span[at..]);
             std[c] = BinaryPrimitives.ReadSingleLittleEndian(span[(at + 4)..]);
+            // The table goes into the device's shard header as it is (§13: "as in a shard header"), so it is held to the
+            // shard's ranges here, where the layer can be named, rather than refused later in the shard the device wrote.
+            if (!(mean[c] >= 0f && mean[c] <= 255f))
+            {
+                throw new DqsFormatException(name, $"channel[{c}].mean", null, $"{mean[c]} is outside [0, 255].");
+            }
+
+            if (!(std[c] >= DqsConstants.MinStandardDeviation && std[c] <= 255f))
+            {
+                throw new DqsFormatException(name, $"channel[{c}].std", null, $"{std[c]} is outside [{DqsConstants.MinStandardDeviation}, 255].");
+            }
         }
 
         var header = new LayerHeader(channels, height, width, classCount, samples, BinaryPrimitives.ReadInt32LittleEndian(span[24..]),

@@ -63,9 +63,12 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
             var label = from == 0 ? ReadLabel(span, ref at, end, k, count) : 0;
             var carriesPair = LayerEntries.CarriesPair(major, from);
             var (scale, shift) = carriesPair ? ReadPair(span, ref at, end, major >= 2 && binary16Scales ? 2 : 4, k, count) : (0f, 0);
-            if (label >= header.ClassCount || (carriesPair && (!(scale > 0) || float.IsInfinity(scale))))
+            // The record's scale at the entry's width is a shard's (§4.1): version 3 stores it, versions 1 and 2 its grid's
+            // s₈, which the record at `to` bits multiplies by 2^(8−to) (later entries only lower it).
+            var recordScale = major == 3 ? scale : scale * (1 << (SampleQuantizer.MaxBits - to));
+            if (label >= header.ClassCount || (carriesPair && !(scale > 0 && recordScale <= DqsConstants.MaxScale)))
             {
-                throw Defect($"increment {k} brings sample {sample} with label {label} and scale {scale}.");
+                throw Defect($"increment {k} brings sample {sample} with label {label} and scale {scale} (the record's at {to} bits: {recordScale}).");
             }
 
             var planes = SampleQuantizer.PackedBytes(pixels, to - from);

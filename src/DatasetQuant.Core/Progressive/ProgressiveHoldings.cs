@@ -112,22 +112,20 @@ public sealed class ProgressiveHoldings
             return;
         }
 
+        // Widths before and after, by sample: the held samples and those the layers raise. Nothing is kept per source
+        // sample, so that a layer's sample count (which nothing can check before a device's first layer) sizes nothing.
         var first = parsed[0].Header;
-        var current = new byte[first.SampleCount];
-        for (var i = 0; i < current.Length && Held is not null; i++)
-        {
-            current[i] = (byte)Held.WidthOf(i);
-        }
-
-        var widths = (byte[])current.Clone();
+        var holding = Held;
+        var current = holding?.HeldSampleNumbers.ToDictionary(sample => sample, sample => (byte)holding.WidthOf(sample)) ?? [];
+        var widths = new Dictionary<int, byte>(current);
         var added = new Dictionary<int, List<LayerIncrement>>();
         foreach (var (_, increments, name) in parsed)
         {
             foreach (var increment in increments)
             {
-                if (increment.From != widths[increment.Sample])
+                if (increment.From != widths.GetValueOrDefault(increment.Sample))
                 {
-                    throw new DqsFormatException(name, "increments", null, $"an increment raises sample {increment.Sample} from {increment.From} bits; it holds {widths[increment.Sample]}.");
+                    throw new DqsFormatException(name, "increments", null, $"an increment raises sample {increment.Sample} from {increment.From} bits; it holds {widths.GetValueOrDefault(increment.Sample)}.");
                 }
 
                 widths[increment.Sample] = increment.To;
@@ -176,22 +174,15 @@ public sealed class ProgressiveHoldings
             return;
         }
 
-        var current = new byte[Held.SampleCount];
-        for (var i = 0; i < current.Length; i++)
-        {
-            current[i] = (byte)Held.WidthOf(i);
-        }
-
+        // The shard's records are the held samples in number order; each keeps its width after the truncation (0 drops it).
+        var held = Held.HeldSampleNumbers.ToArray();
         Held.TruncateTo(layers);
         using (var shard = DqsReader.Open(ShardPath))
         {
             var kept = new byte[shard.Count];
-            for (int i = 0, stored = 0; i < current.Length; i++)
+            for (var k = 0; k < held.Length && k < kept.Length; k++)
             {
-                if (current[i] > 0)
-                {
-                    kept[stored++] = (byte)Held.WidthOf(i);
-                }
+                kept[k] = (byte)Held.WidthOf(held[k]);
             }
 
             DqsShardRewriter.Write(shard, kept, ShardPath);
@@ -200,15 +191,16 @@ public sealed class ProgressiveHoldings
         Held.Write(HeldPath);
     }
 
-    private void WriteShard(LayerHeader layer, byte[] current, byte[] widths, Dictionary<int, List<LayerIncrement>> added)
+    /// <param name="current">The held samples' widths.</param>
+    /// <param name="widths">The widths once the layers are applied: every held sample's and every raised one's, none 0.</param>
+    private void WriteShard(LayerHeader layer, Dictionary<int, byte> current, Dictionary<int, byte> widths, Dictionary<int, List<LayerIncrement>> added)
     {
         var pixels = layer.PixelsPerSample;
-        var kept = widths.Count(w => w > 0);
         var codes = new byte[pixels];
         var planes = new byte[pixels];
         var packed = new byte[pixels];
         using var old = Held is null ? null : DqsReader.Open(ShardPath);
-        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, kept, 0, 1, 0, widths.Length, 0,
+        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, widths.Count, 0, 1, 0, layer.SampleCount, 0,
             layer.ChannelMean, layer.ChannelStandardDeviation)
         {
             // As DqsShardRewriter decides for the coordinator's copy, so that the two stay byte-identical.
@@ -216,9 +208,9 @@ public sealed class ProgressiveHoldings
         };
         using var writer = new DqsShardWriter(ShardPath, template);
         var stored = 0;
-        for (var i = 0; i < widths.Length; i++)
+        foreach (var i in widths.Keys.Order())
         {
-            var (from, to) = (current[i], widths[i]);
+            var (from, to) = (current.GetValueOrDefault(i), widths[i]);
             var label = 0;
             var parameters = default(QuantizationParameters);
             if (from > 0)
@@ -226,11 +218,6 @@ public sealed class ProgressiveHoldings
                 var record = old!.Record(stored);
                 old.ReadCodes(stored++, codes);
                 (label, parameters) = (record.Label, record.Parameters);
-            }
-
-            if (to == 0)
-            {
-                continue;
             }
 
             foreach (var increment in to > from ? added[i] : [])
@@ -276,23 +263,24 @@ public sealed class ProgressiveHoldings
     }
 
     /// <summary>Whether binary16 holds the scale of every sample the new shard keeps.</summary>
-    private static bool WrittenScalesExact(DqsReader? old, byte[] current, byte[] widths, Dictionary<int, List<LayerIncrement>> added)
+    private static bool WrittenScalesExact(DqsReader? old, Dictionary<int, byte> current, Dictionary<int, byte> widths, Dictionary<int, List<LayerIncrement>> added)
     {
         var stored = 0;
-        for (var i = 0; i < widths.Length; i++)
+        foreach (var i in widths.Keys.Order())
         {
             var (label, parameters) = (0, default(QuantizationParameters));
-            if (current[i] > 0)
+            var from = current.GetValueOrDefault(i);
+            if (from > 0)
             {
                 parameters = old!.Record(stored++).Parameters;
             }
 
-            foreach (var increment in widths[i] > current[i] ? added[i] : [])
+            foreach (var increment in widths[i] > from ? added[i] : [])
             {
                 (label, parameters) = After(label, parameters, increment);
             }
 
-            if (widths[i] > 0 && !DqsScale.IsExact(parameters.Scale))
+            if (!DqsScale.IsExact(parameters.Scale))
             {
                 return false;
             }

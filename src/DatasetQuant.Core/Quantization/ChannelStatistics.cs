@@ -1,3 +1,5 @@
+using DatasetQuant.Core.Formats.Dqs;
+
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>Per-channel mean and standard deviation on the 0–255 scale, over every pixel of every sample.</summary>
@@ -34,7 +36,7 @@ public sealed record ChannelStatistics(float[] Mean, float[] StandardDeviation)
         {
             var m = sum[c] / n;
             mean[c] = (float)m;
-            std[c] = (float)Math.Max(Math.Sqrt(Math.Max(0, sumSquares[c] / n - m * m)), 1e-3);
+            std[c] = (float)Math.Max(Math.Sqrt(Math.Max(0, sumSquares[c] / n - m * m)), DqsConstants.MinStandardDeviation);
         }
 
         return new ChannelStatistics(mean, std);

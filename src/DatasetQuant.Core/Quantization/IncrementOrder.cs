@@ -28,11 +28,13 @@ public sealed class IncrementOrder
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sampleCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pixelsPerSample);
-        var widths = new byte[sampleCount];
+        // Only the samples the increments name: §12 bounds K by 8·N but not N by K, so a sample count read from a file
+        // (a damaged one, say) sizes nothing here.
+        var widths = new Dictionary<int, byte>(Math.Min(sampleCount, increments.Count));
         for (var k = 0; k < increments.Count; k++)
         {
             var (sample, width) = increments[k];
-            if ((uint)sample >= (uint)sampleCount || width > SampleQuantizer.MaxBits || width <= widths[sample])
+            if ((uint)sample >= (uint)sampleCount || width > SampleQuantizer.MaxBits || width <= widths.GetValueOrDefault(sample))
             {
                 throw new ArgumentException($"increment {k} ({sample} → {width} bits) does not raise a sample of 0..{sampleCount - 1} within 1..8 bits.", nameof(increments));
             }
@@ -136,10 +138,19 @@ public sealed class IncrementOrder
         var samples = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
         var pixels = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(12));
         var count = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(16));
-        if (samples < 0 || pixels <= 0 || count < 0 || (long)count > (long)samples * SampleQuantizer.MaxBits
-            || bytes.Length != HeaderSize + ((long)EntrySize * count) + 4)
+        if (samples < 0)
         {
-            throw new DqsFormatException(path, "incrementCount", null, $"{count} increments of {samples} samples do not fill {bytes.Length} bytes.");
+            throw new DqsFormatException(path, "sampleCount", null, $"{samples} is negative.");
+        }
+
+        if (pixels <= 0)
+        {
+            throw new DqsFormatException(path, "pixelsPerSample", null, $"{pixels} is not positive.");
+        }
+
+        if (count < 0 || (long)count > (long)samples * SampleQuantizer.MaxBits || bytes.Length != HeaderSize + ((long)EntrySize * count) + 4)
+        {
+            throw new DqsFormatException(path, "incrementCount", null, $"{count} increments of {samples} samples do not fill {bytes.Length} bytes (at most 8 per sample).");
         }
 
         var increments = new Increment[count];

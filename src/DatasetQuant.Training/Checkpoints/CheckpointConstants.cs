@@ -1,15 +1,20 @@
 namespace DatasetQuant.Training.Checkpoints;
 
 /// <summary>
-/// The .dqck training checkpoint, little-endian:
+/// The .dqck training checkpoint, little-endian, with each field as errors name it:
 /// <code>
-///  0 u32  magic "DQCK"          4 u16 version (1)        6 u16 layer-size count n
-///  8 i64  seed                 16 i32 completed epochs  20 i32 next batch in the epoch
-/// 24 i64  optimizer steps      32 i32 batch size        36 i32 planned epochs
-/// 40 i32  samples per epoch    44 i32 parameter count P 48 i32 × n layer sizes
-///         f32 × P parameters, f32 × P momentum velocity
+///  0 u32  magic "DQCK"            4 u16 version (1)          6 u16 layerSizeCount n (2..64)
+///  8 i64  seed                   16 i32 completedEpochs      20 i32 nextBatch (in the epoch)
+/// 24 i64  step (optimizer)       32 i32 batchSize            36 i32 plannedEpochs
+/// 40 i32  samplesPerEpoch        44 i32 parameterCount P     48 i32 × n layerSizes
+///         f32 × P parameters, f32 × P velocity (momentum)
 ///         u32 CRC-32C of every byte before it
 /// </code>
+/// With S = ceil(samplesPerEpoch / batchSize) batches per epoch, a reader also refuses: batchSize, plannedEpochs or
+/// samplesPerEpoch below 1; completedEpochs outside 0..plannedEpochs; nextBatch outside 0..S−1, or not 0 once every
+/// planned epoch is done; a step other than completedEpochs·S + nextBatch (the trainer counts every batch, and the
+/// learning-rate schedule follows that count); a parameter or velocity that is not finite (the trainer never applies a
+/// non-finite gradient, so no run it wrote has one).
 /// </summary>
 internal static class CheckpointConstants
 {

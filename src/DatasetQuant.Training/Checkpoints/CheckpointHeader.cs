@@ -27,13 +27,13 @@ internal readonly record struct CheckpointHeader(
         var magic = BinaryPrimitives.ReadUInt32LittleEndian(source);
         if (magic != CheckpointConstants.Magic)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, $"magic 0x{magic:X8} is not a DatasetQuant checkpoint");
+            CheckpointThrowHelper.ThrowCorrupt(path, "magic", $"0x{magic:X8} is not a DatasetQuant checkpoint");
         }
 
         var version = BinaryPrimitives.ReadUInt16LittleEndian(source[4..]);
         if (version != CheckpointConstants.Version)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, $"version {version} is not supported (this build reads {CheckpointConstants.Version})");
+            CheckpointThrowHelper.ThrowCorrupt(path, "version", $"{version} is not supported (this build reads {CheckpointConstants.Version})");
         }
 
         return new CheckpointHeader(

@@ -1,11 +1,16 @@
 using DatasetQuant.Core.Formats.Dqs;
 using System.Buffers.Binary;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using DatasetQuant.Training.Model;
 
 namespace DatasetQuant.Training.Checkpoints;
 
-/// <summary>Reads a checkpoint, checking its size against its header before allocating and its CRC before trusting it.</summary>
+/// <summary>
+/// Reads a checkpoint, checking its size against its header before allocating and its CRC before trusting it, then
+/// every field against the rules of <see cref="CheckpointConstants"/>. A damaged file is an
+/// <see cref="InvalidDataException"/> naming the file and the field.
+/// </summary>
 public static class CheckpointReader
 {
     public static TrainingCheckpoint Read(string path)
@@ -14,21 +19,26 @@ public static class CheckpointReader
         var length = stream.Length;
         if (length < CheckpointConstants.FixedHeaderSize + CheckpointConstants.CrcSize)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, $"{length} bytes is shorter than a checkpoint header");
+            CheckpointThrowHelper.ThrowCorrupt(path, "length", $"{length} bytes is shorter than a checkpoint header");
         }
 
         Span<byte> fixedHeader = stackalloc byte[CheckpointConstants.FixedHeaderSize];
         stream.ReadExactly(fixedHeader);
         var header = CheckpointHeader.Read(path, fixedHeader);
-        if (header.LayerSizeCount is < 2 or > CheckpointConstants.MaxLayerSizes || header.ParameterCount <= 0)
+        if (header.LayerSizeCount is < 2 or > CheckpointConstants.MaxLayerSizes)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, $"header names {header.LayerSizeCount} layer sizes and {header.ParameterCount} parameters");
+            CheckpointThrowHelper.ThrowCorrupt(path, "layerSizeCount", $"{header.LayerSizeCount} is outside 2..{CheckpointConstants.MaxLayerSizes}");
+        }
+
+        if (header.ParameterCount <= 0)
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "parameterCount", $"{header.ParameterCount} is not positive");
         }
 
         var expected = CheckpointConstants.FileSize(header.LayerSizeCount, header.ParameterCount);
         if (length != expected)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, $"the header promises {expected} bytes, the file has {length} (truncated or overwritten)");
+            CheckpointThrowHelper.ThrowCorrupt(path, "length", $"{length} bytes differs from the {expected} the header promises (truncated or overwritten)");
         }
 
         // The size now matches the header, so this allocation is bounded by the file itself.
@@ -39,7 +49,7 @@ public static class CheckpointReader
         var actual = Crc32C.Compute(bytes.AsSpan(0, bytes.Length - CheckpointConstants.CrcSize));
         if (stored != actual)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, $"CRC-32C is 0x{actual:X8}, the file records 0x{stored:X8}");
+            CheckpointThrowHelper.ThrowCorrupt(path, "CRC-32C", $"is 0x{actual:X8}, the file records 0x{stored:X8}");
         }
 
         var sizes = new int[header.LayerSizeCount];
@@ -53,22 +63,72 @@ public static class CheckpointReader
         {
             shape = new MlpShape(sizes);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or OverflowException)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, ex.Message);
+            // Sizes each in range can still multiply past an int of parameters: the shape refuses those with an overflow.
+            CheckpointThrowHelper.ThrowCorrupt(path, "layerSizes", $"{string.Join('-', sizes)} make no model: {ex.Message.TrimEnd('.')}");
             throw;
         }
 
         if (shape.ParameterCount != header.ParameterCount)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, $"shape {shape} has {shape.ParameterCount} parameters, the header says {header.ParameterCount}");
+            CheckpointThrowHelper.ThrowCorrupt(path, "parameterCount", $"{header.ParameterCount} differs from the {shape.ParameterCount} of shape {shape}");
         }
 
+        CheckPosition(path, header);
         var offset = CheckpointConstants.FixedHeaderSize + (4 * sizes.Length);
         var parameters = MemoryMarshal.Cast<byte, float>(bytes.AsSpan(offset, 4 * header.ParameterCount)).ToArray();
         var velocity = MemoryMarshal.Cast<byte, float>(bytes.AsSpan(offset + (4 * header.ParameterCount), 4 * header.ParameterCount)).ToArray();
+        // NaN or ±Inf anywhere makes the sum non-finite. Resumed, it would diverge at once and blame the learning rate.
+        if (!float.IsFinite(TensorPrimitives.Sum(parameters)) && !parameters.All(float.IsFinite))
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "parameters", $"hold {parameters.First(p => !float.IsFinite(p))} at {Array.FindIndex(parameters, p => !float.IsFinite(p))}");
+        }
+
+        if (!float.IsFinite(TensorPrimitives.Sum(velocity)) && !velocity.All(float.IsFinite))
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "velocity", $"holds {velocity.First(v => !float.IsFinite(v))} at {Array.FindIndex(velocity, v => !float.IsFinite(v))}");
+        }
+
         return new TrainingCheckpoint(
             new MlpModel(shape, parameters), velocity, header.Seed, header.CompletedEpochs, header.NextBatch, header.Step,
             header.BatchSize, header.PlannedEpochs, header.SamplesPerEpoch);
+    }
+
+    /// <summary>Where the run stood: a position the trainer can have written (the rules in <see cref="CheckpointConstants"/>).</summary>
+    private static void CheckPosition(string path, in CheckpointHeader header)
+    {
+        if (header.BatchSize < 1)
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "batchSize", $"{header.BatchSize} is below 1");
+        }
+
+        if (header.PlannedEpochs < 1)
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "plannedEpochs", $"{header.PlannedEpochs} is below 1");
+        }
+
+        if (header.SamplesPerEpoch < 1)
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "samplesPerEpoch", $"{header.SamplesPerEpoch} is below 1");
+        }
+
+        if (header.CompletedEpochs < 0 || header.CompletedEpochs > header.PlannedEpochs)
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "completedEpochs", $"{header.CompletedEpochs} is outside 0..{header.PlannedEpochs} (the planned epochs)");
+        }
+
+        var batches = ((long)header.SamplesPerEpoch + header.BatchSize - 1) / header.BatchSize;
+        var lastBatch = header.CompletedEpochs == header.PlannedEpochs ? 0 : batches - 1;
+        if (header.NextBatch < 0 || header.NextBatch > lastBatch)
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "nextBatch", $"{header.NextBatch} is outside 0..{lastBatch} (epochs of {batches} batches, {header.CompletedEpochs} of {header.PlannedEpochs} done)");
+        }
+
+        var step = (header.CompletedEpochs * batches) + header.NextBatch;
+        if (header.Step != step)
+        {
+            CheckpointThrowHelper.ThrowCorrupt(path, "step", $"{header.Step} is not the {step} batches before epoch {header.CompletedEpochs}, batch {header.NextBatch}");
+        }
     }
 }

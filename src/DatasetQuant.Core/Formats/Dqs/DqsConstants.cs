@@ -42,6 +42,19 @@ public static class DqsConstants
 
     public const int MaxClassCount = 65536;
 
+    /// <summary>
+    /// The least channel standard deviation a header holds (0–255 scale): writers floor a constant channel's at it, and
+    /// a smaller one would make standardised outputs overflow to infinity.
+    /// </summary>
+    public const float MinStandardDeviation = 1e-3f;
+
+    /// <summary>
+    /// The largest scale a record holds: binary16's largest finite value, so every 2.0 scale is within it, and a 1.x
+    /// float32 scale is held to it too. A larger one puts the farthest levels, s·(2^(b−1) − 0.5), past float32's range,
+    /// where the float decode's affine map no longer gives the clamped reconstruction.
+    /// </summary>
+    public const float MaxScale = 65504f;
+
     public const string FileExtension = ".dqs";
 
     public static int HeaderSize(int channels) => FixedHeaderSize + channels * ChannelEntrySize + ChecksumSize;

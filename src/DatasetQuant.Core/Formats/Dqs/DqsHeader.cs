@@ -205,6 +205,12 @@ public readonly struct DqsHeader
             DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is outside [{minPayload}, {maxPayload}] for {sampleCount} samples of {pixels} pixels.");
         }
 
+        // §3: offsets into the payload are 32-bit (the reader keeps them as uint), so a longer one would wrap them.
+        if (payloadLength > uint.MaxValue)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is more than a shard holds (2^32 − 1).");
+        }
+
         var expectedLength = layout.Overhead(sampleCount) + (long)payloadLength;
         if (fileLength != expectedLength)
         {
@@ -228,9 +234,9 @@ public readonly struct DqsHeader
                 DqsThrowHelper.ThrowInvalidHeader(path, $"channel[{c}].mean", $"{mean[c]} is outside [0, 255].");
             }
 
-            if (!(std[c] > 0f && std[c] <= 255f))
+            if (!(std[c] >= DqsConstants.MinStandardDeviation && std[c] <= 255f))
             {
-                DqsThrowHelper.ThrowInvalidHeader(path, $"channel[{c}].std", $"{std[c]} is outside (0, 255].");
+                DqsThrowHelper.ThrowInvalidHeader(path, $"channel[{c}].std", $"{std[c]} is outside [{DqsConstants.MinStandardDeviation}, 255].");
             }
         }
 

@@ -88,9 +88,9 @@ internal static class DqsIndexCodec
             DqsThrowHelper.ThrowInvalidRecord(path, sample, "label", $"{record.Label} is outside [0, {header.ClassCount}).");
         }
 
-        if (!(record.Scale > 0f) || float.IsInfinity(record.Scale))
+        if (!(record.Scale > 0f && record.Scale <= DqsConstants.MaxScale))
         {
-            DqsThrowHelper.ThrowInvalidRecord(path, sample, "scale", $"{record.Scale} is not a positive finite number.");
+            DqsThrowHelper.ThrowInvalidRecord(path, sample, "scale", $"{record.Scale} is not a positive number at most {DqsConstants.MaxScale}.");
         }
     }
 }

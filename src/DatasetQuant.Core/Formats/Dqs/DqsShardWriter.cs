@@ -57,9 +57,9 @@ public sealed class DqsShardWriter : IDisposable
             throw new InvalidOperationException($"{Path}: the shard was declared with {_template.SampleCount} samples.");
         }
 
-        if (bits is < 1 or > 8 || (uint)label >= (uint)_template.ClassCount || !parameters.IsValid)
+        if (bits is < 1 or > 8 || (uint)label >= (uint)_template.ClassCount || !parameters.IsValid || parameters.Scale > DqsConstants.MaxScale)
         {
-            throw new ArgumentException($"{Path}: sample {_written} has width {bits}, label {label}, {parameters}; widths are 1..8, labels below {_template.ClassCount}, scales positive, shifts in [{QuantizationParameters.MinShift}, {QuantizationParameters.MaxShift}].");
+            throw new ArgumentException($"{Path}: sample {_written} has width {bits}, label {label}, {parameters}; widths are 1..8, labels below {_template.ClassCount}, scales positive up to {DqsConstants.MaxScale}, shifts in [{QuantizationParameters.MinShift}, {QuantizationParameters.MaxShift}].");
         }
 
         if (_layout.VersionMajor == 2 && !DqsScale.IsExact(parameters.Scale))

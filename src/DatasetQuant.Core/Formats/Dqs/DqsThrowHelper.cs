@@ -24,7 +24,8 @@ internal static class DqsThrowHelper
     public static void ThrowInvalidPayload(string path, int sample, string message) =>
         throw new DqsFormatException(path, "payload", sample, message);
 
+    /// <summary>The file ends before what its header describes: the field at fault is the file's length (as dqs-py names it).</summary>
     [DoesNotReturn]
     public static void ThrowTruncated(string path, long length, long needed, string what) =>
-        throw new DqsFormatException(path, null, null, $"truncated: {what} needs {needed} bytes, the file has {length}.");
+        throw new DqsFormatException(path, "file.length", null, $"truncated: {what} needs {needed} bytes, the file has {length}.");
 }
