@@ -209,7 +209,7 @@ public sealed class DatasetManifest
                 return $"shard {shard.Id}: field 'name' is '{shard.Name}' in two entries (compared without case)";
             }
 
-            if (Array.Find(WorkingFileSuffixes, suffix => shard.Name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) is { } working)
+            if (Array.Exists(WorkingFileSuffixes, suffix => shard.Name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)))
             {
                 // Beside a shard the device writes {name}.partial, {name}.chunks and {name}.requant.tmp (docs/protocol.md
                 // §9): an entry of such a name would overwrite another entry's working file, or be overwritten by it.
