@@ -33,7 +33,7 @@ public sealed class RejectionTests
 
         await SyncTestBed.WaitUntilAsync(() => device.Holds("fmnist", 1), "the device to hold fmnist v1", bed.Log);
         device.AssertHoldsExactly("fmnist", shards);
-        Assert.Equal(1, bed.Log.Count("Rejected chunk on dq/v1/lab/datasets/fmnist/chunks: payload CRC32C"));
+        Assert.Equal(1, bed.Log.Count("Rejected chunk on dq/v1/lab/datasets/fmnist/chunks: ChunkFrame: field 'payloadCrc'"));
         Assert.Equal(1, bed.Responder.FramesSent);
     }
 
@@ -97,7 +97,7 @@ public sealed class RejectionTests
 
         await PublishManifestAsync(bed, tampered);
 
-        await SyncTestBed.WaitUntilAsync(() => bed.Log.Contains("Rejected manifest for dataset fmnist version 1: signature does not match the manifest"), "the rejection", bed.Log);
+        await SyncTestBed.WaitUntilAsync(() => bed.Log.Contains("Rejected manifest on dq/v1/lab/datasets/fmnist/manifest, version 1: field 'signature': signature does not match the manifest"), "the rejection", bed.Log);
         AssertNothingStored(device);
     }
 
@@ -130,7 +130,7 @@ public sealed class RejectionTests
         await PublishManifestAsync(bed, bed.Signer.Sign(ShardDirectoryManifest(bed, v1, 1)));
 
         await SyncTestBed.WaitUntilAsync(
-            () => bed.Log.Contains("Rejected manifest for dataset fmnist version 1: lower than the version 2 held; nothing stored"), "the rejection", bed.Log);
+            () => bed.Log.Contains("Rejected manifest on dq/v1/lab/datasets/fmnist/manifest: field 'manifest.version' is 1, lower than the version 2 held; nothing stored"), "the rejection", bed.Log);
         device.AssertHoldsExactly("fmnist", v2);
         Assert.Equal(stateBefore, File.ReadAllBytes(Path.Combine(device.Options.DataDirectory, "sync-state.json")));
     }

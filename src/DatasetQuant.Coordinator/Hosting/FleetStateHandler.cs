@@ -20,6 +20,9 @@ public sealed class FleetStateHandler(
     CoordinatorCounters counters,
     ILogger<FleetStateHandler> logger)
 {
+    /// <summary>How far ahead of this coordinator's clock a device's report may be stamped (clocks are not in step).</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(10);
+
     public async Task HandleStateAsync(string deviceId, MqttMessage message, CancellationToken cancellationToken)
     {
         if (!SyncMessageCodec.TryReadDeviceState(message.Payload.Span, out var state, out var error))
@@ -30,11 +33,22 @@ public sealed class FleetStateHandler(
 
         if (!string.Equals(state.Device, deviceId, StringComparison.Ordinal))
         {
-            logger.LogWarning("Ignored state on {Topic}: it names device '{Device}'", message.Topic, state.Device);
+            logger.LogWarning("Ignored state on {Topic}: field 'device' is '{Device}', not the topic's", message.Topic, state.Device);
             return;
         }
 
-        var at = state.UpdatedUtc ?? time.GetUtcNow();
+        var now = time.GetUtcNow();
+        if (state.UpdatedUtc > now + MaxClockSkew)
+        {
+            // Reports are ordered by their time: one stamped far ahead would make every true report after it look older,
+            // and be ignored, until the clock caught up with it.
+            logger.LogWarning(
+                "Ignored state on {Topic}: field 'updatedUtc' is {Stamp:o}, more than {Skew} ahead of this coordinator's clock ({Now:o})",
+                message.Topic, state.UpdatedUtc, MaxClockSkew, now);
+            return;
+        }
+
+        var at = state.UpdatedUtc ?? now;
         if (state.Status == DeviceStateMessage.Offline)
         {
             if (await store.RecordDeviceOfflineAsync(fleet, deviceId, at, cancellationToken))
@@ -77,7 +91,17 @@ public sealed class FleetStateHandler(
 
         if (!string.Equals(reported.Device, deviceId, StringComparison.Ordinal))
         {
-            logger.LogWarning("Ignored budget report on {Topic}: it names device '{Device}'", message.Topic, reported.Device);
+            logger.LogWarning("Ignored budget report on {Topic}: field 'device' is '{Device}', not the topic's", message.Topic, reported.Device);
+            return;
+        }
+
+        // A device applies only the versions the coordinators issued to it; the store keeps the highest reported, so one
+        // above them would hide every true report after it.
+        var issued = (await store.GetDesiredBudgetAsync(fleet, deviceId, cancellationToken))?.Version ?? 0;
+        if (reported.Version > issued)
+        {
+            logger.LogWarning(
+                "Ignored budget report on {Topic}: field 'version' is {Version}, above the version {Issued} issued to this device", message.Topic, reported.Version, issued);
             return;
         }
 

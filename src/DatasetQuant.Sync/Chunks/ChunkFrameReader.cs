@@ -4,8 +4,9 @@ using System.Text;
 namespace DatasetQuant.Sync.Chunks;
 
 /// <summary>
-/// Parses and checks chunk frames. Never throws on bad input: returns false with the reason (the caller logs it and
-/// drops the frame). The payload is only returned when both CRCs match.
+/// Parses and checks chunk frames. Never throws on bad input: returns false with the reason, which starts with
+/// "ChunkFrame: " and names the header field at fault (the caller logs it with the topic and drops the frame). The
+/// payload is only returned when both CRCs match.
 /// </summary>
 public static class ChunkFrameReader
 {
@@ -16,19 +17,19 @@ public static class ChunkFrameReader
         var span = frame.Span;
         if (span.Length < ChunkFrameConstants.FixedHeaderSize)
         {
-            error = $"frame of {span.Length} bytes is shorter than the {ChunkFrameConstants.FixedHeaderSize}-byte header";
+            error = $"ChunkFrame: payload of {span.Length} bytes is shorter than the {ChunkFrameConstants.FixedHeaderSize}-byte header";
             return false;
         }
 
         if (BinaryPrimitives.ReadUInt32LittleEndian(span) != ChunkFrameConstants.Magic)
         {
-            error = $"bad magic 0x{BinaryPrimitives.ReadUInt32LittleEndian(span):X8}";
+            error = $"ChunkFrame: field 'magic' is 0x{BinaryPrimitives.ReadUInt32LittleEndian(span):X8}, expected 0x{ChunkFrameConstants.Magic:X8} (\"DQCK\")";
             return false;
         }
 
         if (span[4] != ChunkFrameConstants.Version)
         {
-            error = $"frame version {span[4]} is not supported (expected {ChunkFrameConstants.Version})";
+            error = $"ChunkFrame: field 'frameVersion' is {span[4]}: not supported (expected {ChunkFrameConstants.Version})";
             return false;
         }
 
@@ -42,20 +43,20 @@ public static class ChunkFrameReader
 
         if (nameLength is 0 or > SyncNames.MaxLength)
         {
-            error = $"dataset name length {nameLength} is out of range 1..{SyncNames.MaxLength}";
+            error = $"ChunkFrame: field 'nameLength' is {nameLength}, out of range 1..{SyncNames.MaxLength}";
             return false;
         }
 
         if (length is < 0 or > ChunkFrameConstants.MaxPayload)
         {
-            error = $"payload length {length} is out of range 0..{ChunkFrameConstants.MaxPayload}";
+            error = $"ChunkFrame: field 'payloadLength' is {length}, out of range 0..{ChunkFrameConstants.MaxPayload}";
             return false;
         }
 
         var expectedSize = ChunkFrameConstants.FixedHeaderSize + nameLength + length;
         if (span.Length != expectedSize)
         {
-            error = $"frame is {span.Length} bytes but its header says {expectedSize}";
+            error = $"ChunkFrame: payload is {span.Length} bytes but fields 'nameLength' and 'payloadLength' make {expectedSize}";
             return false;
         }
 
@@ -63,20 +64,23 @@ public static class ChunkFrameReader
         var actualHeaderCrc = Crc32C.Append(Crc32C.Compute(span[..36]), nameBytes);
         if (actualHeaderCrc != headerCrc)
         {
-            error = $"header CRC32C 0x{actualHeaderCrc:X8} does not match 0x{headerCrc:X8}";
+            error = $"ChunkFrame: field 'headerCrc' is 0x{headerCrc:X8} but the header and name have CRC32C 0x{actualHeaderCrc:X8}";
             return false;
         }
 
-        if (manifestVersion <= 0 || shardId < 0 || offset < 0)
+        error = manifestVersion <= 0 ? $"ChunkFrame: field 'manifestVersion' is {manifestVersion}, must be at least 1"
+            : shardId < 0 ? $"ChunkFrame: field 'shardId' is negative ({shardId})"
+            : offset < 0 ? $"ChunkFrame: field 'offset' is negative ({offset})"
+            : "";
+        if (error.Length > 0)
         {
-            error = $"header fields out of range (manifest version {manifestVersion}, shard {shardId}, offset {offset})";
             return false;
         }
 
         var dataset = Encoding.ASCII.GetString(nameBytes);
         if (!SyncNames.IsValid(dataset))
         {
-            error = "dataset name in the header is not a valid name";
+            error = "ChunkFrame: field 'dataset' is not a valid name";
             return false;
         }
 
@@ -84,7 +88,7 @@ public static class ChunkFrameReader
         var actualPayloadCrc = Crc32C.Compute(body.Span);
         if (actualPayloadCrc != payloadCrc)
         {
-            error = $"payload CRC32C 0x{actualPayloadCrc:X8} does not match 0x{payloadCrc:X8} (dataset {dataset}, shard {shardId}, offset {offset})";
+            error = $"ChunkFrame: field 'payloadCrc' is 0x{payloadCrc:X8} but the payload has CRC32C 0x{actualPayloadCrc:X8} (dataset {dataset}, shard {shardId}, offset {offset})";
             return false;
         }
 

@@ -58,14 +58,14 @@ public sealed class RepairResponder(IMqttConnection connection, SyncTopics topic
 
         if (pull.Device != topic.Name)
         {
-            logger.LogWarning("Ignored pull on {Topic}: it names device '{Device}'", message.Topic, pull.Device);
+            logger.LogWarning("Ignored pull on {Topic}: field 'device' is '{Device}', not the topic's", message.Topic, pull.Device);
             return null;
         }
 
         var dataset = catalog.Find(pull.Dataset);
         if (dataset is null)
         {
-            logger.LogWarning("Ignored pull from {Device}: dataset '{Dataset}' is not published here", pull.Device, pull.Dataset);
+            logger.LogWarning("Ignored pull on {Topic}: field 'dataset' is '{Dataset}', which is not published here", message.Topic, pull.Dataset);
             return null;
         }
 
@@ -73,8 +73,8 @@ public sealed class RepairResponder(IMqttConnection connection, SyncTopics topic
         if (pull.ManifestVersion != manifest.Version)
         {
             logger.LogInformation(
-                "Ignored pull from {Device} for {Dataset} version {Asked}: the current version is {Current}",
-                pull.Device, pull.Dataset, pull.ManifestVersion, manifest.Version);
+                "Ignored pull on {Topic}: field 'manifestVersion' is {Asked}; the current version of {Dataset} is {Current}",
+                message.Topic, pull.ManifestVersion, pull.Dataset, manifest.Version);
             return null;
         }
 
@@ -84,13 +84,13 @@ public sealed class RepairResponder(IMqttConnection connection, SyncTopics topic
             var shard = manifest.FindShard(wanted.Id);
             if (shard is null)
             {
-                logger.LogWarning("Ignored part of pull from {Device}: {Dataset} has no shard {Shard}", pull.Device, pull.Dataset, wanted.Id);
+                logger.LogWarning("Ignored part of pull on {Topic}: field 'shards[].id' is {Shard}, which {Dataset} does not list", message.Topic, wanted.Id, pull.Dataset);
                 continue;
             }
 
             if (!ChunkBitmap.TryFromWire(wanted.Missing, shard.ChunkCount(manifest.ChunkSize), out var bitmap, out error))
             {
-                logger.LogWarning("Ignored part of pull from {Device} for {Dataset} shard {Shard}: {Error}", pull.Device, pull.Dataset, shard.Id, error);
+                logger.LogWarning("Ignored part of pull on {Topic} for {Dataset} shard {Shard}: field 'shards[].missing': {Error}", message.Topic, pull.Dataset, shard.Id, error);
                 continue;
             }
 

@@ -14,7 +14,9 @@ namespace DatasetQuant.Sync.Device;
 /// shard (32 bytes), CRC32C of the bytes before it (u32). Record i at <c>64 + 8 i</c>: chunk CRC32C u32, then the
 /// seal CRC32C(header CRC, i, chunk CRC) ^ <see cref="SealMask"/> u32, so a zeroed or half-written record is not a
 /// record, and a record left over from another shard version never seals under this header. Nothing here is fsynced
-/// when a journal starts: a header lost to a power cut only means starting over. All little-endian.
+/// when a journal starts: a header lost to a power cut only means starting over. All little-endian. In memory the
+/// journal keeps one bit per chunk: a record's CRC is read back from the file when a resume checks it, so a shard of
+/// 2^26 chunks (2^36 bytes in chunks of 1 KiB, the largest a manifest may list) costs 8 MiB rather than 256 MiB.
 /// </summary>
 internal sealed class ChunkJournal : IDisposable
 {
@@ -23,23 +25,28 @@ internal sealed class ChunkJournal : IDisposable
     private const int RecordSize = 8;
     private const uint SealMask = 0xA5C3_5A3C;
 
+    /// <summary>Records read at a time when a journal is opened: 64 KiB, whatever the shard's size.</summary>
+    private const int RecordsPerRead = 8192;
+
     private readonly SafeFileHandle _file;
     private readonly uint _headerCrc;
-    private readonly uint[] _crcs;
 
-    private ChunkJournal(SafeFileHandle file, uint headerCrc, ChunkBitmap bitmap, uint[] crcs)
+    private ChunkJournal(SafeFileHandle file, uint headerCrc, ChunkBitmap bitmap)
     {
         _file = file;
         _headerCrc = headerCrc;
         Bitmap = bitmap;
-        _crcs = crcs;
     }
 
     /// <summary>Chunks with a sealed record. Until <see cref="ShardAssembly"/> has checked them, a claim, not a fact.</summary>
     public ChunkBitmap Bitmap { get; }
 
-    /// <summary>The CRC32C recorded for chunk <paramref name="index"/> (meaningful only when its bit is set).</summary>
-    public uint CrcOf(int index) => _crcs[index];
+    /// <summary>The CRC32C recorded for chunk <paramref name="index"/> (meaningful only when its bit is set), read from the file.</summary>
+    public uint CrcOf(int index)
+    {
+        Span<byte> record = stackalloc byte[RecordSize];
+        return RandomAccess.Read(_file, record, RecordOffset(index)) == RecordSize ? BinaryPrimitives.ReadUInt32LittleEndian(record) : 0;
+    }
 
     /// <summary>
     /// Opens the journal at <paramref name="path"/> and returns the records it holds for exactly this shard version,
@@ -54,8 +61,7 @@ internal sealed class ChunkJournal : IDisposable
         try
         {
             var bitmap = new ChunkBitmap(count);
-            var crcs = new uint[count];
-            resumed = HeaderMatches(file, header) && ReadRecords(file, headerCrc, bitmap, crcs);
+            resumed = HeaderMatches(file, header) && ReadRecords(file, headerCrc, bitmap);
             if (!resumed)
             {
                 RandomAccess.SetLength(file, 0);
@@ -63,7 +69,7 @@ internal sealed class ChunkJournal : IDisposable
                 RandomAccess.SetLength(file, HeaderSize + ((long)count * RecordSize));
             }
 
-            return new ChunkJournal(file, headerCrc, bitmap, crcs);
+            return new ChunkJournal(file, headerCrc, bitmap);
         }
         catch
         {
@@ -79,7 +85,6 @@ internal sealed class ChunkJournal : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(record, crc);
         BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Seal(_headerCrc, index, crc));
         RandomAccess.Write(_file, record, RecordOffset(index));
-        _crcs[index] = crc;
         Bitmap.Set(index);
     }
 
@@ -129,21 +134,24 @@ internal sealed class ChunkJournal : IDisposable
     }
 
     /// <summary>Reads every sealed record; false when the file is shorter than its header says (then it starts afresh).</summary>
-    private static bool ReadRecords(SafeFileHandle file, uint headerCrc, ChunkBitmap bitmap, uint[] crcs)
+    private static bool ReadRecords(SafeFileHandle file, uint headerCrc, ChunkBitmap bitmap)
     {
-        var records = new byte[bitmap.Count * RecordSize];
-        if (RandomAccess.Read(file, records, HeaderSize) != records.Length)
+        var records = new byte[Math.Min(bitmap.Count, RecordsPerRead) * RecordSize];
+        for (var first = 0; first < bitmap.Count; first += RecordsPerRead)
         {
-            return false;
-        }
-
-        for (var i = 0; i < bitmap.Count; i++)
-        {
-            var crc = BinaryPrimitives.ReadUInt32LittleEndian(records.AsSpan(i * RecordSize));
-            if (BinaryPrimitives.ReadUInt32LittleEndian(records.AsSpan((i * RecordSize) + 4)) == Seal(headerCrc, i, crc))
+            var block = records.AsSpan(0, Math.Min(RecordsPerRead, bitmap.Count - first) * RecordSize);
+            if (RandomAccess.Read(file, block, RecordOffset(first)) != block.Length)
             {
-                crcs[i] = crc;
-                bitmap.Set(i);
+                return false;
+            }
+
+            for (var i = 0; i < block.Length / RecordSize; i++)
+            {
+                var crc = BinaryPrimitives.ReadUInt32LittleEndian(block[(i * RecordSize)..]);
+                if (BinaryPrimitives.ReadUInt32LittleEndian(block[((i * RecordSize) + 4)..]) == Seal(headerCrc, first + i, crc))
+                {
+                    bitmap.Set(first + i);
+                }
             }
         }
 

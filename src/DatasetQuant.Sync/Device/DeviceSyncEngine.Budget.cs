@@ -113,7 +113,7 @@ public sealed partial class DeviceSyncEngine
 
         if (desired.Device != DeviceId)
         {
-            _logger.LogWarning("Ignored budget on {Topic}: it names device '{Device}'", message.Topic, desired.Device);
+            _logger.LogWarning("Ignored budget on {Topic}: field 'device' is '{Device}', not this device", message.Topic, desired.Device);
             return;
         }
 
@@ -122,7 +122,7 @@ public sealed partial class DeviceSyncEngine
         {
             if (desired.Version < applied)
             {
-                _logger.LogInformation("Ignored budget version {Version} for {Device}: version {Applied} is applied", desired.Version, DeviceId, applied);
+                _logger.LogInformation("Ignored budget on {Topic}: field 'version' is {Version}, below the version {Applied} applied", message.Topic, desired.Version, applied);
             }
 
             return;

@@ -19,13 +19,14 @@ public sealed partial class DeviceSyncEngine
         if (manifest.Dataset != topicDataset || manifest.Fleet != _topics.Fleet)
         {
             _logger.LogWarning(
-                "Rejected manifest on {Topic}: it is for fleet '{Fleet}' dataset '{Dataset}'; nothing stored", message.Topic, manifest.Fleet, manifest.Dataset);
+                "Rejected manifest on {Topic}: fields 'manifest.fleet' and 'manifest.dataset' are '{Fleet}' and '{Dataset}', not this topic's; nothing stored",
+                message.Topic, manifest.Fleet, manifest.Dataset);
             return;
         }
 
         if (!_verifier.TryVerify(signed, out error))
         {
-            _logger.LogWarning("Rejected manifest for dataset {Dataset} version {Version}: {Error}; nothing stored", manifest.Dataset, manifest.Version, error);
+            _logger.LogWarning("Rejected manifest on {Topic}, version {Version}: field 'signature': {Error}; nothing stored", message.Topic, manifest.Version, error);
             return;
         }
 
@@ -36,8 +37,8 @@ public sealed partial class DeviceSyncEngine
             if (manifest.Version < heldVersion)
             {
                 _logger.LogWarning(
-                    "Rejected manifest for dataset {Dataset} version {Version}: lower than the version {Held} held; nothing stored",
-                    manifest.Dataset, manifest.Version, heldVersion);
+                    "Rejected manifest on {Topic}: field 'manifest.version' is {Version}, lower than the version {Held} held; nothing stored",
+                    message.Topic, manifest.Version, heldVersion);
                 return;
             }
 
@@ -46,8 +47,8 @@ public sealed partial class DeviceSyncEngine
                 if (!ManifestCanonicalForm.GetBytes(manifest).AsSpan().SequenceEqual(ManifestCanonicalForm.GetBytes(held.Signed.Manifest)))
                 {
                     _logger.LogWarning(
-                        "Rejected manifest for dataset {Dataset} version {Version}: it differs from the manifest of the same version held; nothing stored",
-                        manifest.Dataset, manifest.Version);
+                        "Rejected manifest on {Topic}: field 'manifest.version' is {Version}, the version held, but the manifest differs from the one held; nothing stored",
+                        message.Topic, manifest.Version);
                 }
 
                 return;

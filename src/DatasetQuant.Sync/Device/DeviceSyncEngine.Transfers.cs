@@ -43,11 +43,15 @@ public sealed partial class DeviceSyncEngine
         var manifest = holdings.Signed.Manifest;
         var shard = manifest.FindShard(header.ShardId);
         var chunkSize = manifest.ChunkSize;
-        if (shard is null || header.Offset % chunkSize != 0 || header.Offset >= shard.Size || header.Length != Math.Min(chunkSize, shard.Size - header.Offset))
+        var misfit = shard is null ? $"field 'shardId' is {header.ShardId}, which the manifest does not list"
+            : header.Offset % chunkSize != 0 || header.Offset >= shard.Size ? $"field 'offset' is {header.Offset}, no chunk's of a {shard.Size}-byte shard in chunks of {chunkSize}"
+            : header.Length != Math.Min(chunkSize, shard.Size - header.Offset) ? $"field 'payloadLength' is {header.Length}, not the length of the chunk at offset {header.Offset}"
+            : null;
+        if (shard is null || misfit is not null)
         {
             _logger.LogWarning(
-                "Rejected chunk of {Dataset} version {Version}: shard {Shard} offset {Offset} length {Length} does not fit the manifest; nothing stored",
-                header.Dataset, header.ManifestVersion, header.ShardId, header.Offset, header.Length);
+                "Rejected chunk on {Topic}: ChunkFrame: {Misfit} (dataset {Dataset} version {Version}, shard {Shard}); nothing stored",
+                message.Topic, misfit, header.Dataset, header.ManifestVersion, header.ShardId);
             return;
         }
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DatasetQuant.Sync.Messages;
 
 /// <summary>
@@ -6,13 +8,17 @@ namespace DatasetQuant.Sync.Messages;
 /// </summary>
 public sealed class BudgetDesiredMessage : ISyncMessage
 {
+    [JsonRequired]
     public int Schema { get; init; } = SyncSchema.Current;
 
+    [JsonRequired]
     public string Device { get; init; } = "";
 
+    [JsonRequired]
     public long Version { get; init; }
 
     /// <summary>Bytes of dataset shards the device may hold, over all datasets.</summary>
+    [JsonRequired]
     public long Bytes { get; init; }
 
     public DateTimeOffset? IssuedUtc { get; init; }
@@ -32,16 +38,22 @@ public sealed class BudgetReportedMessage : ISyncMessage
     /// <summary>The device took the version but still works towards it (a re-fetch after a rise is running).</summary>
     public const string Applying = "applying";
 
+    [JsonRequired]
     public int Schema { get; init; } = SyncSchema.Current;
 
+    [JsonRequired]
     public string Device { get; init; } = "";
 
+    [JsonRequired]
     public long Version { get; init; }
 
+    [JsonRequired]
     public long BudgetBytes { get; init; }
 
+    [JsonRequired]
     public long HeldBytes { get; init; }
 
+    [JsonRequired]
     public string Status { get; init; } = Applied;
 
     public DateTimeOffset? UpdatedUtc { get; init; }
@@ -51,5 +63,6 @@ public sealed class BudgetReportedMessage : ISyncMessage
         ?? MessageRules.Name(Device, "device")
         ?? MessageRules.NonNegative(Version, "version")
         ?? MessageRules.NonNegative(BudgetBytes, "budgetBytes")
-        ?? MessageRules.NonNegative(HeldBytes, "heldBytes");
+        ?? MessageRules.NonNegative(HeldBytes, "heldBytes")
+        ?? (Status is Applied or Applying ? null : $"field 'status' is '{Status}', expected '{Applied}' or '{Applying}'");
 }

@@ -35,14 +35,19 @@ public sealed class DatasetManifest
 
     public const string GeneratorKind = "generator";
 
+    /// <summary>Endings of the files a device writes beside a shard while it fetches or shrinks it, which no entry may have.</summary>
+    public static readonly string[] WorkingFileSuffixes = [".partial", ".chunks", ".tmp"];
+
     /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
     public const long MaxShardSize = 64L << 30;
 
     /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/>, <see cref="LayersFormat"/>, <see cref="PrefixesFormat"/> or <see cref="CompactHeldFormat"/>.</summary>
     public int Format { get; init; } = ShardsFormat;
 
+    [JsonRequired]
     public string Fleet { get; init; } = "";
 
+    [JsonRequired]
     public string Dataset { get; init; } = "";
 
     /// <summary><see cref="ShardsKind"/> for quantized shards; <see cref="GeneratorKind"/> for a DiM generator
@@ -50,13 +55,17 @@ public sealed class DatasetManifest
     public string Kind { get; init; } = ShardsKind;
 
     /// <summary>Per dataset, only goes up; a device never takes a version below the one it holds.</summary>
+    [JsonRequired]
     public long Version { get; init; }
 
+    [JsonRequired]
     public int ChunkSize { get; init; } = ChunkFrameConstants.MaxPayload;
 
     /// <summary>Seconds since 1970-01-01 UTC when the coordinator built the manifest.</summary>
+    [JsonRequired]
     public long CreatedUnixSeconds { get; init; }
 
+    [JsonRequired]
     public List<ManifestShard> Shards { get; init; } = [];
 
     [JsonIgnore]
@@ -154,7 +163,7 @@ public sealed class DatasetManifest
         if (Format is < ShardsFormat or > LatestFormat)
         {
             // Named first and alone: a device logs it and keeps what it holds (docs/protocol.md §7, "Versions").
-            return $"dataset '{Dataset}' version {Version}: manifest format {Format} is not supported (this device reads formats {ShardsFormat} to {LatestFormat})";
+            return $"field 'manifest.format': dataset '{Dataset}' version {Version}: manifest format {Format} is not supported (this device reads formats {ShardsFormat} to {LatestFormat})";
         }
 
         var error = MessageRules.Name(Fleet, "manifest.fleet")
@@ -175,7 +184,8 @@ public sealed class DatasetManifest
         }
 
         var ids = new HashSet<int>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        // Without case: on a memory card's FAT file system "a.dqs" and "A.DQS" are one file.
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var shard in Shards)
         {
             if (shard is null)
@@ -189,85 +199,25 @@ public sealed class DatasetManifest
                 return $"shard {shard.Id}: {error}";
             }
 
-            if (!ids.Add(shard.Id) || !names.Add(shard.Name))
+            if (!ids.Add(shard.Id))
             {
-                return $"shard {shard.Id} ('{shard.Name}') appears twice";
+                return $"shard {shard.Id}: field 'id' is {shard.Id} in two entries";
+            }
+
+            if (!names.Add(shard.Name))
+            {
+                return $"shard {shard.Id}: field 'name' is '{shard.Name}' in two entries (compared without case)";
+            }
+
+            if (Array.Exists(WorkingFileSuffixes, suffix => shard.Name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)))
+            {
+                // Beside a shard the device writes {name}.partial, {name}.chunks and {name}.requant.tmp (docs/protocol.md
+                // §9): an entry of such a name would overwrite another entry's working file, or be overwritten by it.
+                return $"shard {shard.Id}: field 'name' is '{shard.Name}'; names ending in {string.Join(", ", WorkingFileSuffixes)} are the device's working files";
             }
         }
 
         return ManifestLayer.Validate(this);
-    }
-}
-
-public sealed class ManifestShard
-{
-    public int Id { get; init; }
-
-    /// <summary>File name on the device, for example <c>train-000.dqs</c>.</summary>
-    public string Name { get; init; } = "";
-
-    public long Size { get; init; }
-
-    /// <summary>Lower-case hex SHA-256 of the whole shard file.</summary>
-    public string Sha256 { get; init; } = "";
-
-    /// <summary>Bits of quantized payload in the shard (its bit budget).</summary>
-    public long BitBudget { get; init; }
-
-    /// <summary>Mean bits per pixel, rounded to 3 decimals (it is signed as an integer count of milli-bits).</summary>
-    public double BitsPerPixel { get; init; }
-
-    public long SampleCount { get; init; }
-
-    /// <summary>In a layered manifest, where this file sits in the dataset's layers; null otherwise.</summary>
-    public ManifestLayer? Layer { get; init; }
-
-    /// <summary>In a <see cref="DatasetManifest.PrefixesFormat"/> manifest, the prefix of layers this file is part of; null otherwise.</summary>
-    public ManifestPrefix? Prefix { get; init; }
-
-    public int ChunkCount(int chunkSize) => (int)((Size + chunkSize - 1) / chunkSize);
-
-    internal string? Validate()
-    {
-        if (Id < 0)
-        {
-            return $"field 'id' is negative ({Id})";
-        }
-
-        if (!SyncNames.IsValid(Name))
-        {
-            return $"field 'name' is not a valid file name ('{Name}')";
-        }
-
-        if (Size is <= 0 or > DatasetManifest.MaxShardSize)
-        {
-            return $"field 'size' is {Size}, expected 1..{DatasetManifest.MaxShardSize}";
-        }
-
-        if (Sha256 is null || Sha256.Length != 64 || !IsLowerHex(Sha256))
-        {
-            return $"field 'sha256' is not 64 lower-case hex digits ('{Sha256}')";
-        }
-
-        if (BitBudget < 0 || SampleCount < 0 || !(BitsPerPixel >= 0 && BitsPerPixel <= 64))
-        {
-            return "fields 'bitBudget', 'bitsPerPixel' and 'sampleCount' must be non-negative (bitsPerPixel at most 64)";
-        }
-
-        return null;
-    }
-
-    private static bool IsLowerHex(string value)
-    {
-        foreach (var c in value)
-        {
-            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 }
 
@@ -277,12 +227,15 @@ public sealed class ManifestShard
 /// </summary>
 public sealed class SignedManifestMessage : ISyncMessage
 {
+    [JsonRequired]
     public int Schema { get; init; } = SyncSchema.Current;
 
+    [JsonRequired]
     public DatasetManifest Manifest { get; init; } = new();
 
     public string KeyId { get; init; } = "";
 
+    [JsonRequired]
     public string Signature { get; init; } = "";
 
     public string? Validate() =>

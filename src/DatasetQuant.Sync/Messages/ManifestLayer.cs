@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DatasetQuant.Sync.Messages;
 
 /// <summary>
@@ -9,14 +11,18 @@ namespace DatasetQuant.Sync.Messages;
 public sealed class ManifestLayer
 {
     /// <summary>Position in the order of the layer's first increment.</summary>
+    [JsonRequired]
     public int FirstIncrement { get; init; }
 
+    [JsonRequired]
     public int IncrementCount { get; init; }
 
     /// <summary>Bytes on a device's flash after this layer: its shard and its held increments (docs/format.md §13).</summary>
+    [JsonRequired]
     public long HeldBytesAfter { get; init; }
 
     /// <summary><c>ceil(size / chunkSize)</c>, stated so a reader checks it agrees with the chunk size.</summary>
+    [JsonRequired]
     public int ChunkCount { get; init; }
 
     /// <summary>
@@ -52,7 +58,7 @@ public sealed class ManifestLayer
             var layer = shard.Layer!;
             if (shard.Id != i || shard.Prefix is not null)
             {
-                return $"shard {shard.Id}: layers must be listed first, in order with ids 0..{count - 1} and no 'prefix' (position {i})";
+                return $"shard {shard.Id}: fields 'id' and 'prefix': layers must be listed first, in order with ids 0..{count - 1} and no 'prefix' (position {i})";
             }
 
             if (layer.FirstIncrement != increments || layer.IncrementCount <= 0)
@@ -76,7 +82,7 @@ public sealed class ManifestLayer
 
         if (increments > int.MaxValue)
         {
-            return "the layers carry more than 2^31 increments";
+            return "field 'layer.incrementCount': the layers carry more than 2^31 increments in all";
         }
 
         if (count < manifest.Shards.Count && manifest.Format == DatasetManifest.LayersFormat)

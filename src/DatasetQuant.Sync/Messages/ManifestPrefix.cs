@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DatasetQuant.Sync.Messages;
 
 /// <summary>
@@ -17,9 +19,11 @@ public sealed class ManifestPrefix
     public const int MaxPerManifest = 64;
 
     /// <summary>How many layers the prefix stands for: 1..the manifest's layer count.</summary>
+    [JsonRequired]
     public int Layers { get; init; }
 
     /// <summary><see cref="ShardPart"/> or <see cref="HeldPart"/>.</summary>
+    [JsonRequired]
     public string Part { get; init; } = "";
 
     /// <summary>The prefixes of a valid manifest: each one's layer count and its two entries; none below format 3.</summary>
@@ -48,7 +52,7 @@ public sealed class ManifestPrefix
         var least = manifest.Format == DatasetManifest.PrefixesFormat ? 1 : 0;
         if (entries < 2 * least || entries % 2 != 0 || entries / 2 > MaxPerManifest)
         {
-            return $"{entries} entries follow the layers; a format {manifest.Format} manifest lists {least}..{MaxPerManifest} prefixes, each a pair of a '{ShardPart}' and a '{HeldPart}' entry";
+            return $"field 'prefix': {entries} entries follow the layers; a format {manifest.Format} manifest lists {least}..{MaxPerManifest} prefixes, each a pair of a '{ShardPart}' and a '{HeldPart}' entry";
         }
 
         var previous = 0;
@@ -62,7 +66,7 @@ public sealed class ManifestPrefix
 
             if (shard.Id != i || held.Id != i + 1)
             {
-                return $"shard {shard.Id}: prefixes must be listed after the layers with ids going on from them (position {i})";
+                return $"shard {shard.Id}: field 'id': prefixes must be listed after the layers with ids going on from them (position {i})";
             }
 
             if (prefix.Part != ShardPart || heldPrefix.Part != HeldPart || heldPrefix.Layers != prefix.Layers)
@@ -78,7 +82,7 @@ public sealed class ManifestPrefix
             var last = manifest.Shards[prefix.Layers - 1];
             if (shard.Size + held.Size != last.Layer!.HeldBytesAfter)
             {
-                return $"shard {shard.Id}: the prefix of {prefix.Layers} layers is {shard.Size} + {held.Size} bytes; layer {prefix.Layers - 1} holds {last.Layer.HeldBytesAfter}";
+                return $"shard {shard.Id}: field 'size': the prefix of {prefix.Layers} layers is {shard.Size} + {held.Size} bytes; layer {prefix.Layers - 1} holds {last.Layer.HeldBytesAfter}";
             }
 
             foreach (var part in (ManifestShard[])[shard, held])

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DatasetQuant.Sync.Messages;
 
 /// <summary>
@@ -7,14 +9,19 @@ namespace DatasetQuant.Sync.Messages;
 /// </summary>
 public sealed class PullRequestMessage : ISyncMessage
 {
+    [JsonRequired]
     public int Schema { get; init; } = SyncSchema.Current;
 
+    [JsonRequired]
     public string Device { get; init; } = "";
 
+    [JsonRequired]
     public string Dataset { get; init; } = "";
 
+    [JsonRequired]
     public long ManifestVersion { get; init; }
 
+    [JsonRequired]
     public List<PullShard> Shards { get; init; } = [];
 
     public string? Validate()
@@ -28,16 +35,25 @@ public sealed class PullRequestMessage : ISyncMessage
             return error;
         }
 
-        if (Shards is null || Shards.Count == 0)
+        if (Shards is null || Shards.Count is 0 or > DatasetManifest.MaxShards)
         {
-            return "field 'shards' is empty";
+            return $"field 'shards' must list 1..{DatasetManifest.MaxShards} shards";
         }
 
-        foreach (var shard in Shards)
+        // A shard listed twice would be answered twice: a pull of a few bytes per entry could then ask a coordinator
+        // for any multiple of a dataset's bytes. A device lists each shard it fetches once (docs/protocol.md §8).
+        var ids = new HashSet<int>();
+        for (var i = 0; i < Shards.Count; i++)
         {
+            var shard = Shards[i];
             if (shard is null || shard.Id < 0 || shard.Missing is null)
             {
-                return "an entry of 'shards' lacks 'id' or 'missing'";
+                return $"field 'shards[{i}]' is null, or its 'id' is negative or its 'missing' absent";
+            }
+
+            if (!ids.Add(shard.Id))
+            {
+                return $"field 'shards[{i}].id' is {shard.Id}, listed twice";
             }
         }
 
@@ -47,7 +63,9 @@ public sealed class PullRequestMessage : ISyncMessage
 
 public sealed class PullShard
 {
+    [JsonRequired]
     public int Id { get; init; }
 
+    [JsonRequired]
     public string Missing { get; init; } = "";
 }

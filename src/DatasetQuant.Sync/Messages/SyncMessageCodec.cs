@@ -23,33 +23,34 @@ public static class SyncMessageCodec
     public static byte[] Serialize(PullRequestMessage message) => JsonSerializer.SerializeToUtf8Bytes(message, SyncJsonContext.Default.PullRequestMessage);
 
     public static bool TryReadDeviceState(ReadOnlySpan<byte> payload, out DeviceStateMessage message, out string error) =>
-        TryRead(payload, SyncJsonContext.Default.DeviceStateMessage, out message, out error);
+        TryRead(payload, "DeviceState", SyncJsonContext.Default.DeviceStateMessage, out message, out error);
 
     public static bool TryReadBudgetDesired(ReadOnlySpan<byte> payload, out BudgetDesiredMessage message, out string error) =>
-        TryRead(payload, SyncJsonContext.Default.BudgetDesiredMessage, out message, out error);
+        TryRead(payload, "BudgetDesired", SyncJsonContext.Default.BudgetDesiredMessage, out message, out error);
 
     public static bool TryReadBudgetReported(ReadOnlySpan<byte> payload, out BudgetReportedMessage message, out string error) =>
-        TryRead(payload, SyncJsonContext.Default.BudgetReportedMessage, out message, out error);
+        TryRead(payload, "BudgetReported", SyncJsonContext.Default.BudgetReportedMessage, out message, out error);
 
     public static bool TryReadManifest(ReadOnlySpan<byte> payload, out SignedManifestMessage message, out string error) =>
-        TryRead(payload, SyncJsonContext.Default.SignedManifestMessage, out message, out error);
+        TryRead(payload, "SignedManifest", SyncJsonContext.Default.SignedManifestMessage, out message, out error);
 
     public static bool TryReadPullRequest(ReadOnlySpan<byte> payload, out PullRequestMessage message, out string error) =>
-        TryRead(payload, SyncJsonContext.Default.PullRequestMessage, out message, out error);
+        TryRead(payload, "PullRequest", SyncJsonContext.Default.PullRequestMessage, out message, out error);
 
-    private static bool TryRead<T>(ReadOnlySpan<byte> payload, JsonTypeInfo<T> typeInfo, out T message, out string error)
+    /// <param name="kind">The message's name in docs/protocol.md §3, which every error starts with.</param>
+    private static bool TryRead<T>(ReadOnlySpan<byte> payload, string kind, JsonTypeInfo<T> typeInfo, out T message, out string error)
         where T : class, ISyncMessage
     {
         message = null!;
         if (payload.IsEmpty)
         {
-            error = "empty payload";
+            error = $"{kind}: payload is empty";
             return false;
         }
 
         if (payload.Length > MaxJsonBytes)
         {
-            error = $"payload of {payload.Length} bytes exceeds {MaxJsonBytes}";
+            error = $"{kind}: payload of {payload.Length} bytes exceeds {MaxJsonBytes}";
             return false;
         }
 
@@ -58,27 +59,43 @@ public static class SyncMessageCodec
         {
             parsed = JsonSerializer.Deserialize(payload, typeInfo);
         }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+        catch (JsonException ex)
         {
-            error = $"not valid {typeof(T).Name} JSON: {ex.Message}";
+            error = $"{kind}: {Where(ex.Path)} {WithoutPosition(ex.Message)}";
+            return false;
+        }
+        catch (Exception ex) when (ex is NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            error = $"{kind}: payload is not valid JSON: {ex.Message}";
             return false;
         }
 
         if (parsed is null)
         {
-            error = "JSON null";
+            error = $"{kind}: payload is JSON null";
             return false;
         }
 
         var invalid = parsed.Validate();
         if (invalid is not null)
         {
-            error = invalid;
+            error = $"{kind}: {invalid}";
             return false;
         }
 
         message = parsed;
         error = "";
         return true;
+    }
+
+    /// <summary>The field a reader error is at ("$.manifest.shards[0].size" is field 'manifest.shards[0].size'), or the payload.</summary>
+    private static string Where(string? path) =>
+        path is null or "$" || !path.StartsWith("$.", StringComparison.Ordinal) ? "payload is not valid JSON at its top level:" : $"field '{path[2..]}':";
+
+    /// <summary>The reader's message without the path and position it appends (the field is named before it).</summary>
+    private static string WithoutPosition(string message)
+    {
+        var at = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        return at < 0 ? message : message[..at];
     }
 }

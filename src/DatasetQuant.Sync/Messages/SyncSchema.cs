@@ -21,7 +21,7 @@ public interface ISyncMessage
 internal static class MessageRules
 {
     public static string? Schema(int schema) =>
-        schema == SyncSchema.Current ? null : $"schema {schema} is not supported (this build speaks schema {SyncSchema.Current})";
+        schema == SyncSchema.Current ? null : $"field 'schema' is {schema}: not supported (this build speaks schema {SyncSchema.Current})";
 
     public static string? Name(string? value, string field) =>
         SyncNames.IsValid(value) ? null : $"field '{field}' is missing or not a valid name ('{value}')";
