@@ -144,7 +144,9 @@ class Engine(Fetcher, Holding, Whole, Generators):
         v, b = doc.get("version"), doc.get("bytes")
         if not isinstance(v, int) or v < 1 or not isinstance(b, int) or b < 0:
             raise wire.Malformed("bad version or bytes")
-        if doc.get("device") not in (None, self.device):
+        if not wire.valid_name(doc.get("device")):
+            raise wire.Malformed("budget without a valid device")
+        if doc["device"] != self.device:
             raise wire.Malformed("budget for another device")
         if v <= self.budget_version:
             if v < self.budget_version:

@@ -23,6 +23,9 @@ FORMATS = (1, 2, 3, 4)
 crc32c = dqs.crc32c
 
 
+WORKING_SUFFIXES = (".partial", ".chunks", ".tmp")
+
+
 def valid_name(s):
     return isinstance(s, str) and bool(NAME_RE.match(s)) and not s.startswith(".")
 
@@ -150,10 +153,14 @@ def check_manifest(m):
         _int(s.get("sampleCount"), 0, 2**31 - 1, "sampleCount")
         if not isinstance(s.get("bitsPerPixel"), (int, float)):
             raise Malformed("bitsPerPixel is not a number")
-        if s["id"] in ids or s["name"] in names:
+        # Names compare without case (a memory card's FAT file system has one file for a.dqs and A.DQS), and none may
+        # be a working file the device writes beside a shard (§3, §9).
+        if s["id"] in ids or s["name"].lower() in names:
             raise Malformed("duplicate shard id or name")
+        if s["name"].lower().endswith(WORKING_SUFFIXES):
+            raise Malformed(f"shard name {s['name']!r} ends like a device's working file")
         ids.add(s["id"])
-        names.add(s["name"])
+        names.add(s["name"].lower())
     if fmt == 1:
         if any(s.get("layer") is not None or s.get("prefix") is not None for s in shards):
             raise Malformed("format 1 manifest with layer or prefix objects")

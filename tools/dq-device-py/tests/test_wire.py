@@ -31,3 +31,16 @@ def test_milli_bits_round_halves_away_from_zero():
     assert wire.milli_bits(0.0125) == 13
     assert wire.milli_bits(3.219) == 3219
     assert wire.milli_bits(2) == 2000
+
+
+def _manifest(*names):
+    shard = {"size": 10, "sha256": "0" * 64, "bitBudget": 80, "sampleCount": 1, "bitsPerPixel": 1.0}
+    return {"fleet": "f", "dataset": "d", "version": 1, "chunkSize": 1024, "createdUnixSeconds": 0,
+            "shards": [dict(shard, id=i, name=n) for i, n in enumerate(names)]}
+
+
+def test_shard_names_are_distinct_without_case_and_never_a_working_file():
+    wire.check_manifest(_manifest("a.dqs", "b.dqs"))
+    for names in (("a.dqs", "A.DQS"), ("a.dqs", "a.dqs.partial"), ("a.dqs", "a.dqs.CHUNKS"), ("x.tmp",)):
+        with pytest.raises(wire.Malformed):
+            wire.check_manifest(_manifest(*names))
