@@ -76,7 +76,8 @@ public sealed class LayerFileMutationTests : IDisposable
     [Theory]
     // Each header field by its own name: these were all refused as "header".
     [InlineData(8, 0, "channels")]
-    [InlineData(10, 0, "height/width")]
+    [InlineData(10, 0, "height")]
+    [InlineData(12, 0, "width")]
     [InlineData(14, 2, "flags")]
     [InlineData(16, 0, "classCount")]
     [InlineData(20, -1, "sampleCount")]

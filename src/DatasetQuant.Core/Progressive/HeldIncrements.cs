@@ -27,6 +27,9 @@ public sealed class HeldIncrements
     /// what it holds and a sample count read from a file (a layer's, a shard's) sizes nothing.
     /// </summary>
     private readonly Dictionary<int, List<ushort>> _bySample = [];
+
+    /// <summary>The keys of <see cref="_bySample"/> in number order (the order of the shard's records).</summary>
+    private readonly List<int> _sampleNumbers = [];
     private readonly HeldLayerLists _lists = new();
     private int _numberedVersion = LatestVersion;
 
@@ -94,7 +97,19 @@ public sealed class HeldIncrements
     public int WidthOf(int sample) => _bySample.TryGetValue(sample, out var list) && list.Count > 0 ? list[^1] >> 12 : 0;
 
     /// <summary>The samples that hold at least one increment, in number order (the order of the shard's records).</summary>
-    internal IEnumerable<int> HeldSampleNumbers => _bySample.Where(p => p.Value.Count > 0).Select(p => p.Key).Order();
+    internal List<int> HeldSampleNumbers()
+    {
+        var held = new List<int>(_sampleNumbers.Count);
+        foreach (var sample in _sampleNumbers)
+        {
+            if (_bySample[sample].Count > 0)
+            {
+                held.Add(sample);
+            }
+        }
+
+        return held;
+    }
 
     /// <summary>The width step of the sample's last increment; 0 when it has none.</summary>
     private int LastStep(int sample) => _bySample.TryGetValue(sample, out var list) && list.Count > 0 ? StepOf(list, list.Count - 1) : 0;
@@ -114,7 +129,7 @@ public sealed class HeldIncrements
 
         if (!_bySample.TryGetValue(sample, out var list))
         {
-            _bySample[sample] = list = [];
+            Track(sample, list = []);
         }
 
         var (previousStep, step) = (LastStep(sample), width - WidthOf(sample));
@@ -157,7 +172,25 @@ public sealed class HeldIncrements
         HeldIncrementsFile.Read(path, storedWidths, sourceCount, pixelsPerSample);
 
     /// <summary>Sets what a reader found; the counts follow from the entries.</summary>
-    internal void Load(int sample, List<ushort> entries) => _bySample[sample] = entries;
+    internal void Load(int sample, List<ushort> entries)
+    {
+        if (_bySample.ContainsKey(sample))
+        {
+            _bySample[sample] = entries;
+        }
+        else
+        {
+            Track(sample, entries);
+        }
+    }
+
+    /// <summary>Adds a sample not held before, keeping <see cref="_sampleNumbers"/> in order (at its end, for a numbered set).</summary>
+    private void Track(int sample, List<ushort> entries)
+    {
+        _bySample[sample] = entries;
+        var at = _sampleNumbers.Count > 0 && _sampleNumbers[^1] > sample ? ~_sampleNumbers.BinarySearch(sample) : _sampleNumbers.Count;
+        _sampleNumbers.Insert(at, sample);
+    }
 
     /// <summary>Recomputes every count from the entries (after a truncation or a read).</summary>
     internal void Recount()
@@ -165,7 +198,7 @@ public sealed class HeldIncrements
         (Count, HeldSamples, NumberedByFirstIncrement) = (0, 0, true);
         _lists.Clear();
         var lastFirstLayer = 0;
-        foreach (var sample in HeldSampleNumbers)
+        foreach (var sample in HeldSampleNumbers())
         {
             var list = _bySample[sample];
             // In number order the first layers must not go back, or a reader could not tell them from the counts.

@@ -70,7 +70,7 @@ internal static class HeldIncrementsFile
         WriteHeader(chunk, held, 1);
         crc = Crc32C.Append(crc, chunk[..HeaderSize]);
         writer.Stream.Write(chunk[..HeaderSize]);
-        var samples = held.HeldSampleNumbers.ToList();
+        var samples = held.HeldSampleNumbers();
         var bitmapBytes = (held.SampleCount + 7L) / 8;
         var next = 0;
         for (long start = 0; start < bitmapBytes; start += chunk.Length)
@@ -88,17 +88,20 @@ internal static class HeldIncrementsFile
 
         // Two bytes per increment, by sample; the chunk holds an even number of them.
         var used = 0;
-        foreach (var entry in samples.SelectMany(sample => held.EntriesOf(sample)!))
+        foreach (var sample in samples)
         {
-            if (used == chunk.Length)
+            foreach (var entry in held.EntriesOf(sample)!)
             {
-                crc = Crc32C.Append(crc, chunk);
-                writer.Stream.Write(chunk);
-                used = 0;
-            }
+                if (used == chunk.Length)
+                {
+                    crc = Crc32C.Append(crc, chunk);
+                    writer.Stream.Write(chunk);
+                    used = 0;
+                }
 
-            BinaryPrimitives.WriteUInt16LittleEndian(chunk[used..], entry);
-            used += 2;
+                BinaryPrimitives.WriteUInt16LittleEndian(chunk[used..], entry);
+                used += 2;
+            }
         }
 
         crc = Crc32C.Append(crc, chunk[..used]);

@@ -112,6 +112,25 @@ public static class LayerFile
     [DoesNotReturn]
     private static void ThrowInvalidHeader(string name, string field, string message) => throw new DqsFormatException(name, field, null, message);
 
+    /// <summary>A header field outside <paramref name="low"/>..<paramref name="high"/> (the message built only when thrown, once for every field).</summary>
+    private static void CheckRange(string name, string field, long value, long low, long high)
+    {
+        if (value < low || value > high)
+        {
+            ThrowOutside(name, field, value, low, high);
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowOutside(string name, string field, long value, long low, long high) =>
+        ThrowInvalidHeader(name, field, field == "length" ? $"{value} bytes cannot hold a layer header of its channels ({low} at least)."
+            : high >= int.MaxValue ? $"{value} is negative." : $"{value} is outside {low}..{high}.");
+
+    [DoesNotReturn]
+    private static void ThrowInvalidChannel(string name, int channel, float mean, float std) =>
+        throw new DqsFormatException(name, $"channel[{channel}].{(mean is >= 0f and <= 255f ? "std" : "mean")}", null,
+            $"mean {mean}, std {std}: a mean is in [0, 255], a std in [0.001, 255].");
+
     /// <summary>Parses a layer of version 1, 2 or 3; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
     public static (LayerHeader Header, LayerIncrement[] Increments) Decode(byte[] bytes, string name)
     {
@@ -138,35 +157,19 @@ public static class LayerFile
         var classCount = BinaryPrimitives.ReadInt32LittleEndian(span[16..]);
         var samples = BinaryPrimitives.ReadInt32LittleEndian(span[20..]);
         var count = BinaryPrimitives.ReadInt32LittleEndian(span[32..]);
-        if (channels is < 1 or > DqsConstants.MaxChannels)
-        {
-            ThrowInvalidHeader(name, "channels", $"{channels} is outside 1..{DqsConstants.MaxChannels}.");
-        }
-
-        if (height is < 1 or > DqsConstants.MaxSide || width is < 1 or > DqsConstants.MaxSide)
-        {
-            ThrowInvalidHeader(name, "height/width", $"{height}×{width} is outside 1..{DqsConstants.MaxSide}.");
-        }
-
-        if (classCount is < 1 or > DqsConstants.MaxClassCount)
-        {
-            ThrowInvalidHeader(name, "classCount", $"{classCount} is outside 1..{DqsConstants.MaxClassCount}.");
-        }
-
+        CheckRange(name, "channels", channels, 1, DqsConstants.MaxChannels);
+        CheckRange(name, "height", height, 1, DqsConstants.MaxSide);
+        CheckRange(name, "width", width, 1, DqsConstants.MaxSide);
+        CheckRange(name, "classCount", classCount, 1, DqsConstants.MaxClassCount);
         if ((flags & ~(major >= 2 ? Binary16Scales : 0)) != 0)
         {
             ThrowInvalidHeader(name, "flags", $"0x{flags:X4} sets bits layer version {major} does not define.");
         }
 
-        if (samples < 0 || BinaryPrimitives.ReadInt32LittleEndian(span[28..]) < 0 || count < 0)
-        {
-            ThrowInvalidHeader(name, samples < 0 ? "sampleCount" : count < 0 ? "incrementCount" : "firstIncrement", "is negative.");
-        }
-
-        if (bytes.Length < FixedHeaderSize + (8L * channels) + 4)
-        {
-            ThrowInvalidHeader(name, "length", $"{bytes.Length} bytes cannot hold the header of a layer of {channels} channels.");
-        }
+        CheckRange(name, "sampleCount", samples, 0, int.MaxValue);
+        CheckRange(name, "firstIncrement", BinaryPrimitives.ReadInt32LittleEndian(span[28..]), 0, int.MaxValue);
+        CheckRange(name, "incrementCount", count, 0, int.MaxValue);
+        CheckRange(name, "length", bytes.Length, FixedHeaderSize + (8L * channels) + 4, long.MaxValue);
 
         var mean = new float[channels];
         var std = new float[channels];
@@ -177,14 +180,9 @@ public static class LayerFile
             std[c] = BinaryPrimitives.ReadSingleLittleEndian(span[(at + 4)..]);
             // The table goes into the device's shard header as it is (§13: "as in a shard header"), so it is held to the
             // shard's ranges here, where the layer can be named, rather than refused later in the shard the device wrote.
-            if (!(mean[c] >= 0f && mean[c] <= 255f))
+            if (!(mean[c] >= 0f && mean[c] <= 255f && std[c] >= DqsConstants.MinStandardDeviation && std[c] <= 255f))
             {
-                throw new DqsFormatException(name, $"channel[{c}].mean", null, $"{mean[c]} is outside [0, 255].");
-            }
-
-            if (!(std[c] >= DqsConstants.MinStandardDeviation && std[c] <= 255f))
-            {
-                throw new DqsFormatException(name, $"channel[{c}].std", null, $"{std[c]} is outside [{DqsConstants.MinStandardDeviation}, 255].");
+                ThrowInvalidChannel(name, c, mean[c], std[c]);
             }
         }
 

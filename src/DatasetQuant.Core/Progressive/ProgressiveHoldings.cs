@@ -112,24 +112,23 @@ public sealed class ProgressiveHoldings
             return;
         }
 
-        // Widths before and after, by sample: the held samples and those the layers raise. Nothing is kept per source
-        // sample, so that a layer's sample count (which nothing can check before a device's first layer) sizes nothing.
+        // What the layers add, by sample; a sample's width is its last added increment's, else what it holds. Nothing is
+        // kept per source sample, so that a layer's sample count (which nothing can check before a device's first layer)
+        // sizes nothing.
         var first = parsed[0].Header;
         var holding = Held;
-        var current = holding?.HeldSampleNumbers.ToDictionary(sample => sample, sample => (byte)holding.WidthOf(sample)) ?? [];
-        var widths = new Dictionary<int, byte>(current);
         var added = new Dictionary<int, List<LayerIncrement>>();
         foreach (var (_, increments, name) in parsed)
         {
             foreach (var increment in increments)
             {
-                if (increment.From != widths.GetValueOrDefault(increment.Sample))
+                var width = added.TryGetValue(increment.Sample, out var list) ? list[^1].To : holding?.WidthOf(increment.Sample) ?? 0;
+                if (increment.From != width)
                 {
-                    throw new DqsFormatException(name, "increments", null, $"an increment raises sample {increment.Sample} from {increment.From} bits; it holds {widths.GetValueOrDefault(increment.Sample)}.");
+                    throw new DqsFormatException(name, "increments", null, $"an increment raises sample {increment.Sample} from {increment.From} bits; it holds {width}.");
                 }
 
-                widths[increment.Sample] = increment.To;
-                if (!added.TryGetValue(increment.Sample, out var list))
+                if (list is null)
                 {
                     added[increment.Sample] = list = [];
                 }
@@ -138,7 +137,18 @@ public sealed class ProgressiveHoldings
             }
         }
 
-        WriteShard(first, current, widths, added);
+        // The new shard's samples in number order: those held and those the layers bring.
+        var samples = holding?.HeldSampleNumbers() ?? [];
+        foreach (var sample in added.Keys)
+        {
+            if ((holding?.WidthOf(sample) ?? 0) == 0)
+            {
+                samples.Add(sample);
+            }
+        }
+
+        samples.Sort();
+        WriteShard(first, samples, added);
         var held = Held ?? new HeldIncrements(first.SampleCount, first.PixelsPerSample) { NumberedVersion = HeldVersion };
         foreach (var (header, increments, _) in parsed)
         {
@@ -175,12 +185,12 @@ public sealed class ProgressiveHoldings
         }
 
         // The shard's records are the held samples in number order; each keeps its width after the truncation (0 drops it).
-        var held = Held.HeldSampleNumbers.ToArray();
+        var held = Held.HeldSampleNumbers();
         Held.TruncateTo(layers);
         using (var shard = DqsReader.Open(ShardPath))
         {
             var kept = new byte[shard.Count];
-            for (var k = 0; k < held.Length && k < kept.Length; k++)
+            for (var k = 0; k < held.Count && k < kept.Length; k++)
             {
                 kept[k] = (byte)Held.WidthOf(held[k]);
             }
@@ -191,26 +201,26 @@ public sealed class ProgressiveHoldings
         Held.Write(HeldPath);
     }
 
-    /// <param name="current">The held samples' widths.</param>
-    /// <param name="widths">The widths once the layers are applied: every held sample's and every raised one's, none 0.</param>
-    private void WriteShard(LayerHeader layer, Dictionary<int, byte> current, Dictionary<int, byte> widths, Dictionary<int, List<LayerIncrement>> added)
+    /// <param name="samples">The samples the shard keeps once the layers are applied, in number order: every held one and every raised one.</param>
+    /// <param name="added">The layers' increments by sample.</param>
+    private void WriteShard(LayerHeader layer, List<int> samples, Dictionary<int, List<LayerIncrement>> added)
     {
         var pixels = layer.PixelsPerSample;
         var codes = new byte[pixels];
         var planes = new byte[pixels];
         var packed = new byte[pixels];
         using var old = Held is null ? null : DqsReader.Open(ShardPath);
-        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, widths.Count, 0, 1, 0, layer.SampleCount, 0,
+        var template = new DqsHeader(layer.Channels, layer.Height, layer.Width, layer.ClassCount, samples.Count, 0, 1, 0, layer.SampleCount, 0,
             layer.ChannelMean, layer.ChannelStandardDeviation)
         {
             // As DqsShardRewriter decides for the coordinator's copy, so that the two stay byte-identical.
-            VersionMajor = WrittenScalesExact(old, current, widths, added) ? DqsConstants.VersionMajor : 1,
+            VersionMajor = WrittenScalesExact(old, samples, added) ? DqsConstants.VersionMajor : 1,
         };
         using var writer = new DqsShardWriter(ShardPath, template);
         var stored = 0;
-        foreach (var i in widths.Keys.Order())
+        foreach (var i in samples)
         {
-            var (from, to) = (current.GetValueOrDefault(i), widths[i]);
+            var (from, to) = Widths(i, added);
             var label = 0;
             var parameters = default(QuantizationParameters);
             if (from > 0)
@@ -262,20 +272,27 @@ public sealed class ProgressiveHoldings
         return (label, parameters with { Scale = parameters.Scale / (1 << (increment.To - increment.From)) });
     }
 
+    /// <summary>A sample's width as held and once the layers are applied (held samples are written before <see cref="Held"/> changes).</summary>
+    private (int From, int To) Widths(int sample, Dictionary<int, List<LayerIncrement>> added)
+    {
+        var from = Held?.WidthOf(sample) ?? 0;
+        return (from, added.TryGetValue(sample, out var list) ? list[^1].To : from);
+    }
+
     /// <summary>Whether binary16 holds the scale of every sample the new shard keeps.</summary>
-    private static bool WrittenScalesExact(DqsReader? old, Dictionary<int, byte> current, Dictionary<int, byte> widths, Dictionary<int, List<LayerIncrement>> added)
+    private bool WrittenScalesExact(DqsReader? old, List<int> samples, Dictionary<int, List<LayerIncrement>> added)
     {
         var stored = 0;
-        foreach (var i in widths.Keys.Order())
+        foreach (var i in samples)
         {
             var (label, parameters) = (0, default(QuantizationParameters));
-            var from = current.GetValueOrDefault(i);
+            var (from, to) = Widths(i, added);
             if (from > 0)
             {
                 parameters = old!.Record(stored++).Parameters;
             }
 
-            foreach (var increment in widths[i] > from ? added[i] : [])
+            foreach (var increment in to > from ? added[i] : [])
             {
                 (label, parameters) = After(label, parameters, increment);
             }

@@ -38,6 +38,19 @@ public sealed class DatasetManifest
     /// <summary>Endings of the files a device writes beside a shard while it fetches or shrinks it, which no entry may have.</summary>
     public static readonly string[] WorkingFileSuffixes = [".partial", ".chunks", ".tmp"];
 
+    private static bool IsWorkingFileName(string name)
+    {
+        foreach (var suffix in WorkingFileSuffixes)
+        {
+            if (name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
     public const long MaxShardSize = 64L << 30;
 
@@ -209,7 +222,7 @@ public sealed class DatasetManifest
                 return $"shard {shard.Id}: field 'name' is '{shard.Name}' in two entries (compared without case)";
             }
 
-            if (Array.Exists(WorkingFileSuffixes, suffix => shard.Name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)))
+            if (IsWorkingFileName(shard.Name))
             {
                 // Beside a shard the device writes {name}.partial, {name}.chunks and {name}.requant.tmp (docs/protocol.md
                 // §9): an entry of such a name would overwrite another entry's working file, or be overwritten by it.

@@ -23,22 +23,27 @@ public static class SyncMessageCodec
     public static byte[] Serialize(PullRequestMessage message) => JsonSerializer.SerializeToUtf8Bytes(message, SyncJsonContext.Default.PullRequestMessage);
 
     public static bool TryReadDeviceState(ReadOnlySpan<byte> payload, out DeviceStateMessage message, out string error) =>
-        TryRead(payload, "DeviceState", SyncJsonContext.Default.DeviceStateMessage, out message, out error);
+        TryRead(payload, "DeviceState", SyncJsonContext.Default.DeviceStateMessage, static m => m.Validate(), out message, out error);
 
     public static bool TryReadBudgetDesired(ReadOnlySpan<byte> payload, out BudgetDesiredMessage message, out string error) =>
-        TryRead(payload, "BudgetDesired", SyncJsonContext.Default.BudgetDesiredMessage, out message, out error);
+        TryRead(payload, "BudgetDesired", SyncJsonContext.Default.BudgetDesiredMessage, static m => m.Validate(), out message, out error);
 
     public static bool TryReadBudgetReported(ReadOnlySpan<byte> payload, out BudgetReportedMessage message, out string error) =>
-        TryRead(payload, "BudgetReported", SyncJsonContext.Default.BudgetReportedMessage, out message, out error);
+        TryRead(payload, "BudgetReported", SyncJsonContext.Default.BudgetReportedMessage, static m => m.Validate(), out message, out error);
 
     public static bool TryReadManifest(ReadOnlySpan<byte> payload, out SignedManifestMessage message, out string error) =>
-        TryRead(payload, "SignedManifest", SyncJsonContext.Default.SignedManifestMessage, out message, out error);
+        TryRead(payload, "SignedManifest", SyncJsonContext.Default.SignedManifestMessage, static m => m.Validate(), out message, out error);
 
     public static bool TryReadPullRequest(ReadOnlySpan<byte> payload, out PullRequestMessage message, out string error) =>
-        TryRead(payload, "PullRequest", SyncJsonContext.Default.PullRequestMessage, out message, out error);
+        TryRead(payload, "PullRequest", SyncJsonContext.Default.PullRequestMessage, static m => m.Validate(), out message, out error);
 
     /// <param name="kind">The message's name in docs/protocol.md §3, which every error starts with.</param>
-    private static bool TryRead<T>(ReadOnlySpan<byte> payload, string kind, JsonTypeInfo<T> typeInfo, out T message, out string error)
+    /// <param name="validate">
+    /// The message's own <see cref="ISyncMessage.Validate"/>, called on the concrete type: an interface call here would
+    /// keep every message's rules in every binary that builds any message, and a device reads two kinds of five (its
+    /// NativeAOT binary would carry the coordinator's rules for state reports and pulls, about 10 kB).
+    /// </param>
+    private static bool TryRead<T>(ReadOnlySpan<byte> payload, string kind, JsonTypeInfo<T> typeInfo, Func<T, string?> validate, out T message, out string error)
         where T : class, ISyncMessage
     {
         message = null!;
@@ -76,7 +81,7 @@ public static class SyncMessageCodec
             return false;
         }
 
-        var invalid = parsed.Validate();
+        var invalid = validate(parsed);
         if (invalid is not null)
         {
             error = $"{kind}: {invalid}";

@@ -79,16 +79,9 @@ public static class CheckpointReader
         var offset = CheckpointConstants.FixedHeaderSize + (4 * sizes.Length);
         var parameters = MemoryMarshal.Cast<byte, float>(bytes.AsSpan(offset, 4 * header.ParameterCount)).ToArray();
         var velocity = MemoryMarshal.Cast<byte, float>(bytes.AsSpan(offset + (4 * header.ParameterCount), 4 * header.ParameterCount)).ToArray();
-        // NaN or ±Inf anywhere makes the sum non-finite. Resumed, it would diverge at once and blame the learning rate.
-        if (!float.IsFinite(TensorPrimitives.Sum(parameters)) && !parameters.All(float.IsFinite))
-        {
-            CheckpointThrowHelper.ThrowCorrupt(path, "parameters", $"hold {parameters.First(p => !float.IsFinite(p))} at {Array.FindIndex(parameters, p => !float.IsFinite(p))}");
-        }
-
-        if (!float.IsFinite(TensorPrimitives.Sum(velocity)) && !velocity.All(float.IsFinite))
-        {
-            CheckpointThrowHelper.ThrowCorrupt(path, "velocity", $"holds {velocity.First(v => !float.IsFinite(v))} at {Array.FindIndex(velocity, v => !float.IsFinite(v))}");
-        }
+        // NaN or ±Inf anywhere: resumed, the run would diverge at once and blame the learning rate.
+        CheckFinite(path, "parameters", parameters);
+        CheckFinite(path, "velocity", velocity);
 
         return new TrainingCheckpoint(
             new MlpModel(shape, parameters), velocity, header.Seed, header.CompletedEpochs, header.NextBatch, header.Step,
@@ -98,37 +91,32 @@ public static class CheckpointReader
     /// <summary>Where the run stood: a position the trainer can have written (the rules in <see cref="CheckpointConstants"/>).</summary>
     private static void CheckPosition(string path, in CheckpointHeader header)
     {
-        if (header.BatchSize < 1)
-        {
-            CheckpointThrowHelper.ThrowCorrupt(path, "batchSize", $"{header.BatchSize} is below 1");
-        }
-
-        if (header.PlannedEpochs < 1)
-        {
-            CheckpointThrowHelper.ThrowCorrupt(path, "plannedEpochs", $"{header.PlannedEpochs} is below 1");
-        }
-
-        if (header.SamplesPerEpoch < 1)
-        {
-            CheckpointThrowHelper.ThrowCorrupt(path, "samplesPerEpoch", $"{header.SamplesPerEpoch} is below 1");
-        }
-
-        if (header.CompletedEpochs < 0 || header.CompletedEpochs > header.PlannedEpochs)
-        {
-            CheckpointThrowHelper.ThrowCorrupt(path, "completedEpochs", $"{header.CompletedEpochs} is outside 0..{header.PlannedEpochs} (the planned epochs)");
-        }
-
+        CheckRange(path, "batchSize", header.BatchSize, 1, int.MaxValue);
+        CheckRange(path, "plannedEpochs", header.PlannedEpochs, 1, int.MaxValue);
+        CheckRange(path, "samplesPerEpoch", header.SamplesPerEpoch, 1, int.MaxValue);
+        CheckRange(path, "completedEpochs", header.CompletedEpochs, 0, header.PlannedEpochs);
         var batches = ((long)header.SamplesPerEpoch + header.BatchSize - 1) / header.BatchSize;
-        var lastBatch = header.CompletedEpochs == header.PlannedEpochs ? 0 : batches - 1;
-        if (header.NextBatch < 0 || header.NextBatch > lastBatch)
-        {
-            CheckpointThrowHelper.ThrowCorrupt(path, "nextBatch", $"{header.NextBatch} is outside 0..{lastBatch} (epochs of {batches} batches, {header.CompletedEpochs} of {header.PlannedEpochs} done)");
-        }
-
+        CheckRange(path, "nextBatch", header.NextBatch, 0, header.CompletedEpochs == header.PlannedEpochs ? 0 : batches - 1);
         var step = (header.CompletedEpochs * batches) + header.NextBatch;
-        if (header.Step != step)
+        CheckRange(path, "step", header.Step, step, step);
+    }
+
+    private static void CheckRange(string path, string field, long value, long low, long high)
+    {
+        if (value < low || value > high)
         {
-            CheckpointThrowHelper.ThrowCorrupt(path, "step", $"{header.Step} is not the {step} batches before epoch {header.CompletedEpochs}, batch {header.NextBatch}");
+            CheckpointThrowHelper.ThrowOutside(path, field, value, low, high);
+        }
+    }
+
+    private static void CheckFinite(string path, string field, ReadOnlySpan<float> values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                CheckpointThrowHelper.ThrowCorrupt(path, field, $"value {i} is {values[i]}, not a finite number");
+            }
         }
     }
 }

@@ -13,6 +13,12 @@ internal static class CheckpointThrowHelper
     public static void ThrowCorrupt(string path, string field, string what) =>
         throw new InvalidDataException($"checkpoint '{path}' is corrupt: {field} {what}. Delete it to start the run afresh.");
 
+    /// <summary>A field outside what the trainer writes: <paramref name="low"/>..<paramref name="high"/> (one value when they are equal).</summary>
+    [DoesNotReturn]
+    public static void ThrowOutside(string path, string field, long value, long low, long high) =>
+        ThrowCorrupt(path, field, low == high ? $"{value} is not {low}, which the fields before it give"
+            : high == int.MaxValue ? $"{value} is below {low}" : $"{value} is outside {low}..{high}");
+
     [DoesNotReturn]
     public static void ThrowMismatch(string path, string what) =>
         throw new InvalidDataException($"checkpoint '{path}' belongs to another run: {what}. Use another checkpoint path or delete it.");
