@@ -1,14 +1,6 @@
-using System.Collections.Concurrent;
-using DatasetQuant.Coordinator.Hosting;
-using DatasetQuant.Coordinator.Planning;
-using DatasetQuant.Coordinator.Store;
 using DatasetQuant.Mqtt;
-using DatasetQuant.Sync;
-using DatasetQuant.Sync.Coordinator;
 using DatasetQuant.Sync.Messages;
 using DatasetQuant.Testing;
-using DatasetQuant.Testing.InMemoryMqtt;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace DatasetQuant.Coordinator.Tests;
@@ -22,39 +14,22 @@ namespace DatasetQuant.Coordinator.Tests;
 public sealed class FleetStateMutationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Mutants = 300;
-    private readonly TempDirectory _dir = new("fleet-mutants");
-    private readonly SyncTopics _topics = new("lab");
-    private readonly ConcurrentQueue<string> _log = new();
-    private SqliteFleetStore _store = null!;
-    private FleetStateHandler _handler = null!;
+    private readonly FleetStateHandlerBed _bed = new("fleet-mutants");
 
-    public Task InitializeAsync()
-    {
-        _store = SqliteFleetStore.Open(_dir.File("fleet.db"));
-        var counters = new CoordinatorCounters();
-        var connection = new InMemoryMqttBroker().Connect("coordinator");
-        var outbox = new BudgetOutbox(_store, new BudgetPublisher(connection, _topics), "lab", "coordinator", TimeProvider.System, counters, new ListLogger<BudgetOutbox>(_log));
-        _handler = new FleetStateHandler(
-            _store, new BudgetPlanner(new BudgetPolicy()), outbox, new DeviceBoardMap(), "lab", TimeProvider.System, counters, new ListLogger<FleetStateHandler>(_log));
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        await _store.DisposeAsync();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _bed.DisposeAsync();
 
     [Theory]
     [InlineData("state")]
     [InlineData("budget/reported")]
     public async Task Every_mutant_report_is_refused_naming_its_field_or_recorded_and_a_valid_one_is_still_recorded_after_them(string kind)
     {
-        var topic = kind == "state" ? _topics.DeviceState("pi-07") : _topics.BudgetReported("pi-07");
+        var topic = kind == "state" ? _bed.Topics.DeviceState("pi-07") : _bed.Topics.BudgetReported("pi-07");
         for (var version = 1; version <= 3; version++)
         {
             // The coordinators issued versions 1 to 3; the seed reports 3 applied.
-            await _store.SetDesiredBudgetAsync("lab", "pi-07", version << 20, DateTimeOffset.UtcNow);
+            await _bed.Store.SetDesiredBudgetAsync("lab", "pi-07", version << 20, DateTimeOffset.UtcNow);
         }
 
         var failures = new List<string>();
@@ -64,7 +39,7 @@ public sealed class FleetStateMutationTests(ITestOutputHelper output) : IAsyncLi
             var random = new Random(17_000 + i);
             var (mutant, description) = new JsonMutator(random).Mutate(kind == "state" ? State(DateTimeOffset.UtcNow.AddMinutes(-10)) : Reported(version: 3));
             var before = await RowsAsync();
-            var from = _log.Count;
+            var from = _bed.Log.Lines.Count;
             try
             {
                 await HandleAsync(kind, new MqttMessage(topic, mutant));
@@ -75,7 +50,7 @@ public sealed class FleetStateMutationTests(ITestOutputHelper output) : IAsyncLi
                 continue;
             }
 
-            var lines = _log.Skip(from).Where(l => l.StartsWith("Warning ", StringComparison.Ordinal)).ToList();
+            var lines = _bed.Log.Lines.Skip(from).Where(l => l.StartsWith("Warning ", StringComparison.Ordinal)).ToList();
             var decodes = kind == "state" ? SyncMessageCodec.TryReadDeviceState(mutant, out var state, out _) && state.Device == "pi-07"
                 : SyncMessageCodec.TryReadBudgetReported(mutant, out var reported, out _) && reported.Device == "pi-07";
             if (decodes && lines.Count == 0)
@@ -100,18 +75,18 @@ public sealed class FleetStateMutationTests(ITestOutputHelper output) : IAsyncLi
 
         // Whatever came before, the device's next true report is what the store holds.
         var now = DateTimeOffset.UtcNow;
-        var next = (await _store.SetDesiredBudgetAsync("lab", "pi-07", 5 << 20, now)).Version;
+        var next = (await _bed.Store.SetDesiredBudgetAsync("lab", "pi-07", 5 << 20, now)).Version;
         await HandleAsync(kind, new MqttMessage(topic, kind == "state" ? State(now, free: 123_456_789) : Reported(version: next)));
-        var device = await _store.GetDeviceAsync("lab", "pi-07");
+        var device = await _bed.Store.GetDeviceAsync("lab", "pi-07");
         Assert.NotNull(device);
         Assert.True(kind == "state" ? device.FreeFlashBytes == 123_456_789 : device.ReportedBudgetVersion == next, $"the valid report after the mutants was not recorded: {device}");
     }
 
     private Task HandleAsync(string kind, MqttMessage message) =>
-        kind == "state" ? _handler.HandleStateAsync("pi-07", message, CancellationToken.None) : _handler.HandleBudgetReportedAsync("pi-07", message, CancellationToken.None);
+        kind == "state" ? _bed.HandleStateAsync(message) : _bed.HandleBudgetReportedAsync(message);
 
     private async Task<string> RowsAsync() =>
-        $"{await _store.GetDeviceAsync("lab", "pi-07")} {string.Join(",", await _store.ListHeldShardsAsync("lab", "pi-07"))}";
+        $"{await _bed.Store.GetDeviceAsync("lab", "pi-07")} {string.Join(",", await _bed.Store.ListHeldShardsAsync("lab", "pi-07"))}";
 
     private static byte[] State(DateTimeOffset at, long free = 5_368_709_120) => SyncMessageCodec.Serialize(new DeviceStateMessage
     {
@@ -131,16 +106,4 @@ public sealed class FleetStateMutationTests(ITestOutputHelper output) : IAsyncLi
     {
         Device = "pi-07", Version = version, BudgetBytes = 4_000_000, HeldBytes = 3_518_234, UpdatedUtc = DateTimeOffset.UtcNow,
     });
-
-    /// <summary>Collects formatted log lines, level first.</summary>
-    internal sealed class ListLogger<T>(ConcurrentQueue<string> lines) : ILogger<T>
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue($"{logLevel} {formatter(state, exception)}");
-    }
 }

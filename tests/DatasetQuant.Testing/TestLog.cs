@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace DatasetQuant.Sync.Tests;
+namespace DatasetQuant.Testing;
 
 /// <summary>Collects formatted log lines from every logger it hands out, for assertions on what was logged.</summary>
 public sealed class TestLog
