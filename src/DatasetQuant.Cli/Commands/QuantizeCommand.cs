@@ -30,10 +30,11 @@ internal static class QuantizeCommand
         {
             Description = "refit = each width its own fitted scale and centre (least distortion); embedded = one threshold grid per " +
                 "sample, b-bit codes the top bits of the 8-bit ones (each width its own reconstruction), and the greedy increment order written as {prefix}.dqo (what a " +
-                "fleet serves budgets from as prefixes)",
+                "fleet serves budgets from as prefixes); planes = one nested grid per sample, each bit plane range-coded " +
+                "(codec 2: 0.01–0.9× refit's pixel MSE at the same bytes, a serial decoder; allocated by the pixel MSE, no --importance)",
             DefaultValueFactory = _ => "refit",
         };
-        codes.AcceptOnlyFromAmong("refit", "embedded");
+        codes.AcceptOnlyFromAmong("refit", "embedded", "planes");
         var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales and centres, bit widths chosen under one budget.")
         {
             input, budget, allocator, output, shardSize, seed, importance, coverage, codes,
@@ -59,6 +60,7 @@ internal static class QuantizeCommand
                 DistortionMeasure = measure,
                 ClassCoverage = parse.GetValue(coverage) == "classes",
                 EmbeddedCodes = parse.GetValue(codes) == "embedded",
+                PlaneCodes = parse.GetValue(codes) == "planes",
             };
             QuantizeResult? result = null;
             AnsiConsole.Progress()
