@@ -82,7 +82,8 @@ public sealed class PlaneCoderTests
                 }
             }
 
-            Assert.InRange(threshold, ((low / lowCount) + (high / highCount)) / 2 - 1, ((low / lowCount) + (high / highCount)) / 2 + 1);
+            // Within a level of the split's two means, and the binary16 origin's rounding (half an ulp below 512: 0.25).
+            Assert.InRange(threshold, ((low / lowCount) + (high / highCount)) / 2 - 1.25, ((low / lowCount) + (high / highCount)) / 2 + 1.25);
         }
     }
 

@@ -66,7 +66,7 @@ public sealed class PlaneShardTests : IDisposable
     [Theory]
     [InlineData("60kB")]
     [InlineData("200kB")]
-    [InlineData("1MiB")]
+    [InlineData("500kB")]
     public void A_size_bounds_the_files_headers_index_and_models_included(string budget)
     {
         var result = Quantize(Samples.FashionMnistTest.Take(2000), _dir.Path, budget, shardSize: 100_000);
