@@ -19,7 +19,6 @@ internal static class ExperimentCommand
         command.Subcommands.Add(CreateBudgetSweep());
         command.Subcommands.Add(SmallDataCommand.Create());
         command.Subcommands.Add(CreateEmbeddedCodes());
-        command.Subcommands.Add(CreateEntropyPlanes());
         command.Subcommands.Add(CreateFleetDelivery());
         command.Subcommands.Add(GeneratorFrontierCommand.Create());
         return command;
@@ -99,27 +98,6 @@ internal static class ExperimentCommand
             var rows = EmbeddedCodeExperiment.Run(dataset, common.Budgets(parse), parse.GetValue(coverage) == "classes");
             Console.Write(EmbeddedCodeExperiment.Format(
                 string.Create(CultureInfo.InvariantCulture, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, coverage {parse.GetValue(coverage)}"), rows));
-            return 0;
-        }));
-        return command;
-    }
-
-    private static Command CreateEntropyPlanes()
-    {
-        var common = new DistortionExperimentOptions();
-        var write = new Option<string?>("--write") { Description = "Folder to write each budget's reconstructed samples to as .npy (planes-{bpp}bpp-x.npy / -y.npy, and -source.npy: which samples), for dq train --data npy:..." };
-        var command = new Command("entropy-planes", "Pixel MSE of range-coded embedded bit planes (nested: a prefix per budget) against per-width refitted fixed-width codes, at the same payload bytes.");
-        common.AddTo(command);
-        command.Options.Add(write);
-        command.SetAction(parse => TrainingCommandErrors.Run(() =>
-        {
-            var dataset = common.Dataset(parse);
-            if (parse.GetValue(write) is { } folder)
-            {
-                Directory.CreateDirectory(folder);
-            }
-
-            Console.Write(EntropyPlaneExperiment.Format(EntropyPlaneExperiment.Run(dataset, common.Budgets(parse), parse.GetValue(write))));
             return 0;
         }));
         return command;
