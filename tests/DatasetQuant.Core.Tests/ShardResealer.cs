@@ -123,7 +123,7 @@ internal static class ShardResealer
         int block = BinaryPrimitives.ReadUInt16LittleEndian(file[22..]);
         var indexLength = file.Length - headerSize - 4 - payloadLength - FooterSize;
         var blocks = block > 0 ? (count + block - 1) / block : 0;
-        var planesAt = count * (labelBytes + 4);
+        var planesAt = count * (labelBytes + 2);
         var checksumsAt = planesAt + ((count + 1) / 2);
         var lengthsAt = checksumsAt + (4 * blocks) + 768;
         if (labelBytes is not (1 or 2) || block <= 0 || payloadLength < 0 || indexLength < lengthsAt)

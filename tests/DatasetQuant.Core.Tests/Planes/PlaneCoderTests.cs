@@ -82,8 +82,8 @@ public sealed class PlaneCoderTests
                 }
             }
 
-            // Within a level of the split's two means, and the binary16 origin's rounding (half an ulp below 512: 0.25).
-            Assert.InRange(threshold, ((low / lowCount) + (high / highCount)) / 2 - 1.25, ((low / lowCount) + (high / highCount)) / 2 + 1.25);
+            // The whole-number threshold splits as the two means do: within a level of their middle.
+            Assert.InRange(threshold, ((low / lowCount) + (high / highCount)) / 2 - 1, ((low / lowCount) + (high / highCount)) / 2 + 1);
         }
     }
 

@@ -6,7 +6,14 @@ using DatasetQuant.Core.Quantization.Planes;
 namespace DatasetQuant.Core.Formats.Dqs;
 
 /// <summary>What opening a planes shard (codec 2) found besides the offsets: its columns, where each sample's lengths start, the model.</summary>
-internal sealed record PlaneShardIndex(PlaneIndexLayout Layout, uint[] LengthPositions, PlaneProbabilities Model);
+internal sealed class PlaneShardIndex(PlaneIndexLayout layout, uint[] lengthPositions, PlaneProbabilities model)
+{
+    public PlaneIndexLayout Layout { get; } = layout;
+
+    public uint[] LengthPositions { get; } = lengthPositions;
+
+    public PlaneProbabilities Model { get; } = model;
+}
 
 /// <summary>
 /// Codec 2 (docs/format.md §14): each sample's planes are range-decoded into its 8-bit codes' top bits, and each cell
@@ -23,7 +30,7 @@ public sealed unsafe partial class DqsReader
         return PlaneIndexCheck.Planes(IndexSpan, planes.Layout, Count, sample);
     }
 
-    /// <summary>Codec 2: a sample's grid (origin and step, binary16 values).</summary>
+    /// <summary>Codec 2: a sample's grid (threshold and step code).</summary>
     public PlaneGrid Grid(int sample)
     {
         var planes = RequirePlanes();

@@ -1,18 +1,25 @@
 namespace DatasetQuant.Core.Quantization.Planes;
 
 /// <summary>
-/// One sample's threshold grid for the planes codec (docs/format.md §14): 256 cells of <see cref="Step"/> from
-/// <see cref="Origin"/> (pixel scale 0–255), placed so that the first plane splits the sample at its two-means
-/// threshold (the best 1-bit split) and the 256 cells cover its range. With k planes a pixel is known to a cell of
-/// 2^(8−k) steps and is reconstructed at the cell's middle: the grid is nested, so k planes are a prefix of k + 1.
-/// Both numbers are binary16 values, as the index stores them, and reconstruction is the format's float32 arithmetic.
+/// One sample's threshold grid for the planes codec (docs/format.md §14): 256 cells of <see cref="Step"/> =
+/// (64 + <see cref="StepCode"/>) / 128 from <see cref="Origin"/> = <see cref="Threshold"/> − 128 · step (pixel scale
+/// 0–255), placed so that the first plane splits the sample at its two-means threshold (the best 1-bit split) and the
+/// 256 cells cover its range. With k planes a pixel is known to a cell of 2^(8−k) steps and is reconstructed at the
+/// cell's middle: the grid is nested, so k planes are a prefix of k + 1. Two bytes in the index; every reconstruction
+/// is exact in float32 (the origin is a whole number, the step a multiple of 1/128 and a cell's middle of 1/2).
 /// </summary>
-public readonly record struct PlaneGrid(float Origin, float Step)
+public readonly record struct PlaneGrid(byte Threshold, byte StepCode)
 {
-    /// <summary>The least step: a finer grid than half a grey level only spends planes on noise.</summary>
-    public const float MinStep = 0.5f;
+    /// <summary>The largest step code: step 255/128, which covers a range of 255 on either side of the threshold.</summary>
+    public const int MaxStepCode = 191;
 
-    public bool IsValid => float.IsFinite(Origin) && float.IsFinite(Step) && Step > 0f;
+    /// <summary>Steps run from 0.5 (a finer grid than half a grey level only spends planes on noise) to 255/128.</summary>
+    public float Step => (64 + StepCode) / 128f;
+
+    /// <summary>Where cell 0 starts: a whole number from −191 to 255.</summary>
+    public int Origin => Threshold - 64 - StepCode;
+
+    public bool IsValid => StepCode <= MaxStepCode;
 
     public static PlaneGrid Fit(ReadOnlySpan<byte> pixels)
     {
@@ -25,7 +32,7 @@ public readonly record struct PlaneGrid(float Origin, float Step)
         return Fit(values);
     }
 
-    /// <summary>The grid of one sample's pixels (0–255 scale): two-means threshold, then a step that covers the range.</summary>
+    /// <summary>The grid of one sample's pixels (0–255 scale): two-means threshold, then the least step that covers the range.</summary>
     public static PlaneGrid Fit(ReadOnlySpan<float> pixels)
     {
         double min = 255, max = 0, sum = 0;
@@ -61,15 +68,11 @@ public readonly record struct PlaneGrid(float Origin, float Step)
             threshold = ((low / lowCount) + (high / highCount)) / 2;
         }
 
-        // Rounded up to binary16, so the 256 cells still cover the range; the origin is rounded as it falls.
-        var step = (float)Math.Max(Math.Max(threshold - min, max - threshold) / 128, MinStep);
-        var stored = (float)(Half)step;
-        if (stored < step)
-        {
-            stored = (float)BitConverter.UInt16BitsToHalf((ushort)(BitConverter.HalfToUInt16Bits((Half)stored) + 1));
-        }
-
-        return new PlaneGrid((float)(Half)(threshold - (128 * stored)), stored);
+        // A whole-number threshold splits whole-number pixels as the fitted one does (x ≥ t exactly when x ≥ ⌈t⌉).
+        var whole = (int)Math.Clamp(Math.Ceiling(threshold - 1e-9), 0, 255);
+        var step = Math.Max(whole - min, max - whole) / 128;
+        var code = (int)Math.Clamp(Math.Ceiling((step * 128) - 64 - 1e-9), 0, MaxStepCode);
+        return new PlaneGrid((byte)whole, (byte)code);
     }
 
     /// <summary>The 8-bit codes: the cell each pixel falls in, clamped to 0..255.</summary>
@@ -77,7 +80,7 @@ public readonly record struct PlaneGrid(float Origin, float Step)
     {
         for (var p = 0; p < pixels.Length; p++)
         {
-            codes[p] = (byte)Math.Clamp((int)Math.Floor((pixels[p] - (double)Origin) / Step), 0, 255);
+            codes[p] = CodeOf(pixels[p]);
         }
     }
 
@@ -85,7 +88,7 @@ public readonly record struct PlaneGrid(float Origin, float Step)
     {
         for (var p = 0; p < pixels.Length; p++)
         {
-            codes[p] = (byte)Math.Clamp((int)Math.Floor((pixels[p] - (double)Origin) / Step), 0, 255);
+            codes[p] = CodeOf(pixels[p]);
         }
     }
 
@@ -94,13 +97,14 @@ public readonly record struct PlaneGrid(float Origin, float Step)
 
     /// <summary>
     /// The value of cell <paramref name="cell"/> of a <paramref name="planes"/>-plane code (its top bits), as format.md §14
-    /// defines it: origin + step · (the cell's first code + half its width), each operation rounded to float32, clamped to [0, 255].
+    /// defines it: origin + step · (the cell's first code + half its width), clamped to [0, 255]; exact in float32.
     /// </summary>
     public float Cell(int cell, int planes)
     {
         var dropped = PlaneCoder.Planes - planes;
-        var middle = (float)((cell << dropped) + ((1 << dropped) * 0.5f));
-        var product = Step * middle;
-        return Math.Clamp(Origin + product, 0f, 255f);
+        var middle = (cell << dropped) + ((1 << dropped) * 0.5f);
+        return Math.Clamp(Origin + (Step * middle), 0f, 255f);
     }
+
+    private byte CodeOf(double pixel) => (byte)Math.Clamp((int)Math.Floor((pixel - Origin) * 128 / (64 + StepCode)), 0, 255);
 }

@@ -7,7 +7,8 @@ namespace DatasetQuant.Core.Quantization.Planes;
 /// <c>dq quantize --codes planes</c>: the set's grids and model, every sample's real size and pixel MSE at 0..8 planes
 /// (<see cref="PlaneTable"/>), the allocation under the budget by the same allocators and class coverage as the other
 /// codes with each sample's own sizes, and the shards (docs/format.md §14). Distortion is the pixel MSE, weighted by the
-/// importance when given; a model measure prices fixed-width reconstructions and is refused here.
+/// importance when given; a model measure prices fixed-width reconstructions and is refused here. As with embedded codes,
+/// the greedy increment order goes beside the shards (<c>{prefix}.dqo</c>) and the shards number the samples by it.
 /// </summary>
 public static class PlaneQuantizer
 {
@@ -52,18 +53,24 @@ public static class PlaneQuantizer
         };
 
         var planes = new byte[n];
-        var budgetBytes = Allocate(options, Problem, table, layout, source.Channels, planes);
+        var (problem, budgetBytes) = Allocate(options, Problem, table, layout, source.Channels, planes);
+
+        // Planes are nested, so the greedy order is written beside the shards as for embedded codes (what a fleet serves
+        // from), and the samples are numbered by their first increment in it.
+        var order = options.ClassCoverage ? CoverageOrder.Build(problem, labels, coverage.Span) : AdaptiveAllocator.Order(problem);
+        (order, var inputIndex) = SampleNumbering.ByFirstIncrement(order);
         var prefix = options.ShardPrefix ?? source.Name;
         var written = 0;
-        var paths = PlaneSetWriter.Write(source, statistics, table, planes, options.OutputDirectory, prefix, options.ShardSizeBytes, done =>
-        {
-            written += done;
-            if (written % 1024 == 0 || written == n)
+        var paths = PlaneSetWriter.Write(new ReorderedSampleSource(source, inputIndex), statistics, table.Reordered(inputIndex),
+            Array.ConvertAll(inputIndex, i => planes[i]), options.OutputDirectory, prefix, options.ShardSizeBytes, done =>
             {
-                progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
-            }
-        }, cancellationToken);
-        RemoveOrder(options.OutputDirectory, prefix);
+                written += done;
+                if (written % 1024 == 0 || written == n)
+                {
+                    progress?.Report(new QuantizeProgress(QuantizeStage.Writing, written, n));
+                }
+            }, cancellationToken);
+        order.Write(Path.Combine(options.OutputDirectory, IncrementOrder.FileName(prefix)));
         long fileBytes = 0, payload = 0;
         foreach (var path in paths)
         {
@@ -87,20 +94,25 @@ public static class PlaneQuantizer
             weighted += (options.Importance.IsEmpty ? 1.0 : options.Importance.Span[i]) * table.PixelMse[(i * SampleQuantizer.WidthCount) + planes[i]];
         }
 
-        return new QuantizeResult(paths, planes, budgetBytes, payload, fileBytes, table.MeanSquaredError(planes), n == 0 ? 0 : weighted / n, clock.Elapsed);
+        return new QuantizeResult(paths, planes, budgetBytes, payload, fileBytes, table.MeanSquaredError(planes), n == 0 ? 0 : weighted / n, clock.Elapsed)
+        {
+            SampleOrder = inputIndex,
+        };
     }
 
     /// <summary>
     /// A bpp budget goes to the allocator whole. A byte budget loses each shard's fixed part and the index's plane counts
     /// and block checksums first, for as many shards as the allocation needs (planned, then retried with more).
     /// </summary>
-    private static long Allocate(QuantizeOptions options, Func<long, AllocationProblem> problemFor, PlaneTable table, PlaneIndexLayout layout, int channels, byte[] planes)
+    private static (AllocationProblem Problem, long BudgetBytes) Allocate(QuantizeOptions options, Func<long, AllocationProblem> problemFor,
+        PlaneTable table, PlaneIndexLayout layout, int channels, byte[] planes)
     {
         if (options.Budget.IsBitsPerPixel)
         {
             var payloadBudget = options.Budget.PayloadBytes(planes.Length, problemFor(0).PixelsPerSample);
-            AllocateChecked(options.Allocator, problemFor(payloadBudget), planes);
-            return payloadBudget;
+            var payloadProblem = problemFor(payloadBudget);
+            AllocateChecked(options.Allocator, payloadProblem, planes);
+            return (payloadProblem, payloadBudget);
         }
 
         for (var shards = 1; ; shards++)
@@ -111,11 +123,12 @@ public static class PlaneQuantizer
                 throw new ArgumentException($"a budget of {options.Budget.Bytes} bytes does not cover the headers, footers, index checksums and models of {shards} planes shard(s).", nameof(options));
             }
 
-            AllocateChecked(options.Allocator, problemFor(budget), planes);
+            var problem = problemFor(budget);
+            AllocateChecked(options.Allocator, problem, planes);
             var planned = PlaneSetWriter.Plan(table, planes, layout, channels, options.ShardSizeBytes).Count;
             if (planned <= shards)
             {
-                return budget;
+                return (problem, budget);
             }
 
             shards = planned - 1;
@@ -129,16 +142,6 @@ public static class PlaneQuantizer
         if (spent > problem.BudgetBytes)
         {
             throw new InvalidOperationException($"allocator {allocator.Name} spent {spent} bytes of a {problem.BudgetBytes}-byte budget.");
-        }
-    }
-
-    /// <summary>An increment order from an earlier embedded run describes codes these shards do not have.</summary>
-    private static void RemoveOrder(string directory, string prefix)
-    {
-        var path = Path.Combine(directory, IncrementOrder.FileName(prefix));
-        if (File.Exists(path))
-        {
-            File.Delete(path);
         }
     }
 }

@@ -78,6 +78,21 @@ public sealed class PlaneTable
         return new PlaneTable(grids, model, bytes, mse);
     }
 
+    /// <summary>The table of the samples in another order: row k is this table's row <c>inputIndex[k]</c>.</summary>
+    public PlaneTable Reordered(IReadOnlyList<int> inputIndex)
+    {
+        var w = SampleQuantizer.WidthCount;
+        var (grids, bytes, mse) = (new PlaneGrid[inputIndex.Count], new long[inputIndex.Count * w], new double[inputIndex.Count * w]);
+        for (var k = 0; k < inputIndex.Count; k++)
+        {
+            grids[k] = Grids[inputIndex[k]];
+            SegmentBytes.AsSpan(inputIndex[k] * w, w).CopyTo(bytes.AsSpan(k * w));
+            PixelMse.AsSpan(inputIndex[k] * w, w).CopyTo(mse.AsSpan(k * w));
+        }
+
+        return new PlaneTable(grids, Model, bytes, mse);
+    }
+
     /// <summary>Mean pixel MSE over all samples at the given plane counts (dropped samples count as the mean image).</summary>
     public double MeanSquaredError(ReadOnlySpan<byte> planes)
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using DatasetQuant.Core.Quantization.Planes;
 
 namespace DatasetQuant.Core.Formats.Dqs.Planes;
@@ -44,19 +45,9 @@ internal static class PlaneIndexCheck
             var grid = Grid(index, layout, count, i);
             var label = Label(index, layout, i);
             var planes = Planes(index, layout, count, i);
-            if (label >= header.ClassCount)
+            if (label >= header.ClassCount || !grid.IsValid || planes is < 1 or > PlaneCoder.Planes)
             {
-                DqsThrowHelper.ThrowInvalidRecord(path, i, "label", $"{label} is outside [0, {header.ClassCount}).");
-            }
-
-            if (!grid.IsValid)
-            {
-                DqsThrowHelper.ThrowInvalidRecord(path, i, "grid", $"origin {grid.Origin} and step {grid.Step}: both must be finite and the step above 0.");
-            }
-
-            if (planes is < 1 or > PlaneCoder.Planes)
-            {
-                DqsThrowHelper.ThrowInvalidRecord(path, i, "planes", $"{planes} is outside 1..{PlaneCoder.Planes}.");
+                ThrowInvalidSample(path, i, label, header.ClassCount, grid, planes);
             }
 
             offsets[i] = (uint)offset;
@@ -66,7 +57,7 @@ internal static class PlaneIndexCheck
                 var length = ReadVarint(index, ref position, path, i);
                 if (length > bound)
                 {
-                    DqsThrowHelper.ThrowInvalidRecord(path, i, "segmentLength", $"plane {k + 1}'s {length} bytes is more than the coder writes for {header.PixelsPerSample} pixels ({bound}).");
+                    ThrowLength(path, i, $"plane {k + 1}'s {length} bytes is more than the coder writes for {header.PixelsPerSample} pixels ({bound}).");
                 }
 
                 offset += length;
@@ -74,7 +65,7 @@ internal static class PlaneIndexCheck
 
             if (offset > header.PayloadLength)
             {
-                DqsThrowHelper.ThrowInvalidRecord(path, i, "segmentLength", $"the samples up to this one need {offset} payload bytes but the header declares {header.PayloadLength}.");
+                ThrowLength(path, i, $"the samples up to this one need {offset} payload bytes but the header declares {header.PayloadLength}.");
             }
         }
 
@@ -91,12 +82,30 @@ internal static class PlaneIndexCheck
         return (offsets, positions, model);
     }
 
+    [DoesNotReturn]
+    private static void ThrowInvalidSample(string path, int sample, int label, int classCount, PlaneGrid grid, int planes)
+    {
+        if (label >= classCount)
+        {
+            DqsThrowHelper.ThrowInvalidRecord(path, sample, "label", $"{label} is outside [0, {classCount}).");
+        }
+
+        if (!grid.IsValid)
+        {
+            DqsThrowHelper.ThrowInvalidRecord(path, sample, "stepCode", $"{grid.StepCode} is above {PlaneGrid.MaxStepCode}.");
+        }
+
+        DqsThrowHelper.ThrowInvalidRecord(path, sample, "planes", $"{planes} is outside 1..{PlaneCoder.Planes}.");
+    }
+
+    [DoesNotReturn]
+    private static void ThrowLength(string path, int sample, string message) => DqsThrowHelper.ThrowInvalidRecord(path, sample, "segmentLength", message);
+
     public static int Label(ReadOnlySpan<byte> index, in PlaneIndexLayout layout, int sample) =>
         layout.LabelBytes == 1 ? index[sample] : BinaryPrimitives.ReadUInt16LittleEndian(index[(2 * sample)..]);
 
-    public static PlaneGrid Grid(ReadOnlySpan<byte> index, in PlaneIndexLayout layout, int count, int sample) => new(
-        (float)BinaryPrimitives.ReadHalfLittleEndian(index[(int)(layout.OriginsAt(count) + (2L * sample))..]),
-        (float)BinaryPrimitives.ReadHalfLittleEndian(index[(int)(layout.StepsAt(count) + (2L * sample))..]));
+    public static PlaneGrid Grid(ReadOnlySpan<byte> index, in PlaneIndexLayout layout, int count, int sample) =>
+        new(index[(int)layout.ThresholdsAt(count) + sample], index[(int)layout.StepCodesAt(count) + sample]);
 
     public static int Planes(ReadOnlySpan<byte> index, in PlaneIndexLayout layout, int count, int sample) =>
         (index[(int)layout.PlanesAt(count) + (sample >> 1)] >> ((sample & 1) << 2)) & 0x0F;

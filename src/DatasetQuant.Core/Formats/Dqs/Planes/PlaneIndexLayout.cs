@@ -4,7 +4,7 @@ namespace DatasetQuant.Core.Formats.Dqs.Planes;
 
 /// <summary>
 /// Where a planes shard's index (codec 2, docs/format.md §14) keeps its columns, for a shard of n stored samples:
-/// labels, binary16 grid origins and steps, 4-bit plane counts, one CRC32C per block of samples (as codec 1's 2.0 index),
+/// labels, grid thresholds and step codes (a byte each), 4-bit plane counts, one CRC32C per block of samples (as codec 1's 2.0 index),
 /// the coder's probability table, then every sample's segment lengths as LEB128 varints. Only the varints' bytes depend
 /// on the samples' contents; the reader finds their length from the file's.
 /// </summary>
@@ -25,16 +25,16 @@ public readonly struct PlaneIndexLayout
 
     public static PlaneIndexLayout For(in DqsIndexLayout layout) => new(layout.LabelBytes, layout.ChecksumBlock);
 
-    /// <summary>Whole bytes every stored sample adds to the index beside its varints: label, origin, step.</summary>
-    public int WholeBytesPerSample => LabelBytes + 4;
+    /// <summary>Whole bytes every stored sample adds to the index beside its varints: label, threshold, step code.</summary>
+    public int WholeBytesPerSample => LabelBytes + 2;
 
     public long BlockCount(long samples) => (samples + ChecksumBlock - 1) / ChecksumBlock;
 
-    internal long OriginsAt(long n) => n * LabelBytes;
+    internal long ThresholdsAt(long n) => n * LabelBytes;
 
-    internal long StepsAt(long n) => n * (LabelBytes + 2);
+    internal long StepCodesAt(long n) => n * (LabelBytes + 1);
 
-    internal long PlanesAt(long n) => n * (LabelBytes + 4);
+    internal long PlanesAt(long n) => n * (LabelBytes + 2);
 
     internal long BlockChecksumsAt(long n) => PlanesAt(n) + ((n + 1) / 2);
 

@@ -60,10 +60,10 @@ public sealed class PlaneShardWriter : IDisposable
         }
 
         if ((uint)label >= (uint)_template.ClassCount || lengths.Length is < 1 or > PlaneCoder.Planes || total != segments.Length
-            || !grid.IsValid || (float)(Half)grid.Origin != grid.Origin || (float)(Half)grid.Step != grid.Step)
+            || !grid.IsValid)
         {
             throw new ArgumentException($"{Path}: sample {_written} has label {label}, {lengths.Length} planes of {total} bytes in {segments.Length}, grid {grid}; " +
-                $"labels are below {_template.ClassCount}, planes 1..8, and a grid's origin and step finite binary16 values, the step above 0.");
+                $"labels are below {_template.ClassCount}, planes 1..8, and a grid's step code at most {PlaneGrid.MaxStepCode}.");
         }
 
         if (_payload.WrittenCount + total > uint.MaxValue)
@@ -81,8 +81,8 @@ public sealed class PlaneShardWriter : IDisposable
             BinaryPrimitives.WriteUInt16LittleEndian(index[(2 * _written)..], (ushort)label);
         }
 
-        BinaryPrimitives.WriteHalfLittleEndian(index[(int)(_layout.OriginsAt(n) + (2L * _written))..], (Half)grid.Origin);
-        BinaryPrimitives.WriteHalfLittleEndian(index[(int)(_layout.StepsAt(n) + (2L * _written))..], (Half)grid.Step);
+        index[(int)_layout.ThresholdsAt(n) + _written] = grid.Threshold;
+        index[(int)_layout.StepCodesAt(n) + _written] = grid.StepCode;
         ref var nibbles = ref index[(int)_layout.PlanesAt(n) + (_written >> 1)];
         nibbles = (byte)((_written & 1) == 0 ? (nibbles & 0xF0) | lengths.Length : (nibbles & 0x0F) | (lengths.Length << 4));
         foreach (var length in lengths)
