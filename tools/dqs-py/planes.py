@@ -24,8 +24,8 @@ def payload_bound(n: int, P: int) -> int:
 
 
 def _fixed_index_bytes(n: int, L: int, K: int) -> int:
-    """Labels, origins, steps, planes, block checksums and the model: the index bytes before the segment lengths."""
-    return (L + 4) * n + (n + 1) // 2 + 4 * ((n + K - 1) // K) + MODEL_BYTES
+    """Labels, thresholds, step codes, planes, block checksums and the model: the index bytes before the segment lengths."""
+    return (L + 2) * n + (n + 1) // 2 + 4 * ((n + K - 1) // K) + MODEL_BYTES
 
 
 def index_length_bounds(n: int, L: int, K: int) -> tuple[int, int]:
@@ -37,23 +37,21 @@ def index_length_bounds(n: int, L: int, K: int) -> tuple[int, int]:
 def read_index(index: bytes, n: int, L: int, K: int, P: int, classes: int, pl: int, err) -> dict:
     """The columns of §14's index, checked in §14's order; raises err(field, message) at the first failure."""
     labels = np.frombuffer(index, "<u1" if L == 1 else "<u2", n, 0).astype(np.int64)
-    origins = np.frombuffer(index, "<f2", n, L * n).astype(np.float32)
-    steps = np.frombuffer(index, "<f2", n, (L + 2) * n).astype(np.float32)
-    pb = np.frombuffer(index, np.uint8, (n + 1) // 2, (L + 4) * n)
+    thresholds = np.frombuffer(index, np.uint8, n, L * n).astype(np.int64)
+    step_codes = np.frombuffer(index, np.uint8, n, (L + 1) * n).astype(np.int64)
+    pb = np.frombuffer(index, np.uint8, (n + 1) // 2, (L + 2) * n)
     if n % 2 and pb[-1] >> 4:
         raise err("index.planes", "the unused high half of the last planes byte is not 0")
     planes = np.stack([pb & 15, pb >> 4], 1).ravel()[:n].astype(np.int64)
     for i in range(n):
         if labels[i] >= classes:
             raise err(f"sample[{i}].label", f"{labels[i]} not below classCount {classes}")
-        if not np.isfinite(origins[i]):
-            raise err(f"sample[{i}].origin", f"{origins[i]} is not finite")
-        if not (np.isfinite(steps[i]) and steps[i] > 0):
-            raise err(f"sample[{i}].step", f"{steps[i]} is not finite and above 0")
+        if step_codes[i] > 191:
+            raise err(f"sample[{i}].stepCode", f"{step_codes[i]} above 191")
         if not 1 <= planes[i] <= 8:
             raise err(f"sample[{i}].planes", f"{planes[i]} not in 1..8")
     nb = (n + K - 1) // K
-    at = (L + 4) * n + (n + 1) // 2
+    at = (L + 2) * n + (n + 1) // 2
     block_crcs = np.frombuffer(index, "<u4", nb, at).tolist()
     at += 4 * nb
     model = np.frombuffer(index, "<u2", 8 * CONTEXTS, at).astype(np.int64)
@@ -93,6 +91,9 @@ def read_index(index: bytes, n: int, L: int, K: int, P: int, classes: int, pl: i
         raise err("header.payloadLength", f"{pl}, the segment lengths sum to {run}")
     if at != end:
         raise err("index.segmentLengths", f"{end - at} bytes follow the last segment length")
+    # o = T − 64 − q (a whole number) and d = (64 + q)/128: both exact in float32
+    origins = (thresholds - 64 - step_codes).astype(np.float32)
+    steps = ((64 + step_codes) / 128).astype(np.float32)
     return dict(labels=labels, origins=origins, steps=steps, planes=planes, block_crcs=block_crcs,
                 model=model.reshape(8, CONTEXTS), lengths=lengths, offsets=offsets)
 
@@ -147,5 +148,5 @@ def decode_codes(segments, C: int, H: int, W: int, model: np.ndarray) -> np.ndar
 def reconstruct(codes: np.ndarray, k: int, origin: np.float32, step: np.float32) -> np.ndarray:
     """x̂ = clamp(o + d·m, 0, 255) in float32, m = (v << (8 − k)) + 2^(8−k)/2; `codes` are v << (8 − k)."""
     m = codes.astype(np.float32) + np.float32(2 ** (8 - k) / 2)
-    x = np.float32(origin) + np.float32(step) * m  # numpy rounds the product and the sum apart: no fused multiply-add
+    x = np.float32(origin) + np.float32(step) * m  # exact in float32: d·m is a multiple of 1/256 below 512
     return np.clip(x, np.float32(0), np.float32(255)).astype(np.float32)

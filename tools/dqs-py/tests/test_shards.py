@@ -146,8 +146,8 @@ class Planes:
         self.hs = 64 + 8 * 3 + 4
         self.il = len(data) - self.hs - 4 - self.pl - 24
         n = self.n
-        self.at = {"origins": n, "steps": 3 * n, "planes": 5 * n,
-                   "model": 5 * n + (n + 1) // 2 + 4 * ((n + self.kb - 1) // self.kb), "end": self.il}
+        self.at = {"thresholds": n, "stepCodes": 2 * n, "planes": 3 * n,
+                   "model": 3 * n + (n + 1) // 2 + 4 * ((n + self.kb - 1) // self.kb), "end": self.il}
         self.at = {k: self.hs + v for k, v in self.at.items()}
 
     def reseal(self, d):
@@ -161,6 +161,10 @@ class Planes:
 
 def _u16(column, i, v):
     return lambda d, x: struct.pack_into("<H", d, x.at[column] + 2 * i, v)
+
+
+def _u8(column, i, v):
+    return lambda d, x: d.__setitem__(x.at[column] + i, v)
 
 
 def _flip_last_segment_byte(d, x):
@@ -179,12 +183,11 @@ def _planes(d, x):  # sample 2 at 9 planes (and sample 3 at 0)
     (_flip_last_segment_byte, False, r"index\.blockChecksum\[\d+\]"),
     (_varint_past_index, True, r"sample\[\d+\]\.segmentLength\[\d\]"),
     (_u16("model", 50, 0), True, r"index\.model\[50\]"),
-    (_u16("steps", 3, 0), True, r"sample\[3\]\.step"),
-    (_u16("origins", 4, 0x7C00), True, r"sample\[4\]\.origin"),  # +infinity
+    (_u8("stepCodes", 3, 192), True, r"sample\[3\]\.stepCode"),
     (_planes, True, r"sample\[2\]\.planes"),
     (lambda d, x: struct.pack_into("<Q", d, 56, 10**9), True, r"header\.payloadLength"),
     (lambda d, x: d.__delitem__(slice(len(d) - 7, None)), False, r"footer\.footerChecksum"),
-], ids=["segment", "varint-past-index", "model", "step", "origin", "planes", "payloadLength", "truncated"])
+], ids=["segment", "varint-past-index", "model", "stepCode", "planes", "payloadLength", "truncated"])
 def test_planes_damage_is_refused(good_planes, tmp_path, how, reseal, field):
     data = bytearray(good_planes[0].read_bytes())
     x = Planes(data)
