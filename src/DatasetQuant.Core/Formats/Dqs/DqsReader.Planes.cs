@@ -52,6 +52,23 @@ public sealed unsafe partial class DqsReader
         }
     }
 
+    /// <summary>Codec 2: the set's model, as this shard carries it.</summary>
+    public PlaneProbabilities PlaneModel => RequirePlanes().Model;
+
+    /// <summary>
+    /// Codec 2: a sample's segments, back to back (checksum verified; valid while the reader is open), and each plane's
+    /// length in <paramref name="lengths"/>, most significant first; returns the plane count.
+    /// </summary>
+    public ReadOnlySpan<byte> PlaneSegments(int sample, Span<int> lengths, out int planes)
+    {
+        SegmentLengths(sample, lengths);
+        planes = Planes(sample);
+        var end = sample + 1 < Count ? _offsets[sample + 1] : (uint)_header.PayloadLength;
+        var payload = new ReadOnlySpan<byte>(_payload + _offsets[sample], (int)(end - _offsets[sample]));
+        VerifyOnce(sample, payload);
+        return payload;
+    }
+
     /// <summary>Codec 2: a sample's 8-bit codes, its stored planes in the top bits and zeros below; checksum verified.</summary>
     public void ReadPlaneCodes(int sample, Span<byte> codes)
     {
