@@ -208,7 +208,6 @@ public sealed class GeneratorMixing
     public double Ratio { get; set; }
 }
 
-// Metadata only (no generated fast-path writer): one small file read at start, and the device's binary is budgeted.
-[JsonSourceGenerationOptions(GenerationMode = JsonSourceGenerationMode.Metadata, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSourceGenerationOptions(WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(GeneratorManifest))]
 internal sealed partial class GeneratorManifestJsonContext : JsonSerializerContext;
