@@ -41,9 +41,15 @@ internal static class ExperimentCommand
         {
             Description = "End layers at the devices' budgets, as a coordinator does with the budgets it assigned (false: by growth alone)", DefaultValueFactory = _ => true,
         };
+        var codes = new Option<string>("--codes")
+        {
+            Description = "The fleet's code: embedded (fixed-width, layer version 3) or planes (range-coded, layer version 4); the held copy is compared with dq quantize's refit and with dq quantize of the same code at the same bytes",
+            DefaultValueFactory = _ => "embedded",
+        };
+        codes.AcceptOnlyFromAmong("embedded", "planes");
         var command = new Command("fleet-delivery", "Progressive delivery: per device budget, bytes received against bytes kept and the held copy against coordinator-side quantize; a budget sequence.")
         {
-            input, test, budgets, sequence, seeds, epochs, limit, work, quotas, side, minimumLayer, budgetCuts,
+            input, test, budgets, sequence, seeds, epochs, limit, work, quotas, side, minimumLayer, budgetCuts, codes,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -68,7 +74,8 @@ internal static class ExperimentCommand
             try
             {
                 var (rows, steps) = FleetDeliveryExperiment.Run(train, testSet, ParseBudgets(parse.GetValue(budgets)!), ParseBudgets(parse.GetValue(sequence)!), quotaList,
-                    testSet is null ? 0 : parse.GetValue(seeds), parse.GetValue(epochs), Budget.Parse(parse.GetValue(minimumLayer)!).Bytes, parse.GetValue(budgetCuts), directory, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+                    testSet is null ? 0 : parse.GetValue(seeds), parse.GetValue(epochs), Budget.Parse(parse.GetValue(minimumLayer)!).Bytes, parse.GetValue(budgetCuts), directory, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"),
+                    planes: parse.GetValue(codes) == "planes");
                 Console.Write(FleetDeliveryExperiment.Format(
                     string.Create(CultureInfo.InvariantCulture, $"{train.Name}: {train.Count} samples of {train.Channels}x{train.Height}x{train.Width}"), rows, steps));
                 return 0;

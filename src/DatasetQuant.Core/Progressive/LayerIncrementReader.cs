@@ -106,7 +106,7 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
         {
             if (at + 2 > end)
             {
-                throw Defect($"increment {k} of {header.IncrementCount} runs past the layer's end.");
+                throw PastEnd(k);
             }
 
             grid = new PlaneGrid(span[at], span[at + 1]);
@@ -126,7 +126,7 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
             var length = LayerEntries.ReadVarint(span, ref at, end);
             if (length is null || length > bound || length > end - at)
             {
-                throw Defect($"increment {k}'s plane {from + plane + 1} has no segment length of at most {bound} bytes before the layer's end.");
+                throw BadLength(k, from + plane + 1, bound);
             }
 
             lengths[plane] = (int)length;
@@ -144,6 +144,11 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
 
         return new LayerIncrement(sample, (byte)from, (byte)to, label, 0f, 0, segments) { SegmentLengths = lengths, Grid = grid };
     }
+
+    private DqsFormatException PastEnd(int k) => Defect($"increment {k} of {header.IncrementCount} runs past the layer's end.");
+
+    private DqsFormatException BadLength(int k, int plane, int bound) =>
+        Defect($"increment {k}'s plane {plane} has no segment length of at most {bound} bytes before the layer's end.");
 
     private static int LengthBytes(int[] lengths)
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 
 namespace DatasetQuant.Core.Formats.Dqs;
 
@@ -288,24 +289,31 @@ public readonly struct DqsHeader
     private static long PlanesLength(string path, long fileLength, int headerSize, uint sampleCount, ulong payloadLength, long pixels, Planes.PlaneIndexLayout layout)
     {
         var maxPayload = Math.Min(uint.MaxValue, sampleCount * (long)Quantization.Planes.PlaneCoder.Planes * Quantization.Planes.PlaneCoder.SegmentBound((int)Math.Min(pixels, int.MaxValue / 16)));
+        var minLength = headerSize + layout.MinIndexBytes(sampleCount) + DqsConstants.ChecksumSize + (long)payloadLength + DqsConstants.FooterSize;
+        var indexLength = fileLength - headerSize - DqsConstants.ChecksumSize - (long)payloadLength - DqsConstants.FooterSize;
+        var maxIndex = layout.LengthsAt(sampleCount) + ((long)sampleCount * Quantization.Planes.PlaneCoder.Planes * Planes.PlaneIndexLayout.MaxVarintBytes);
+        if (payloadLength > (ulong)maxPayload || fileLength < minLength || indexLength > maxIndex)
+        {
+            ThrowPlanesLength(path, fileLength, sampleCount, payloadLength, pixels, maxPayload, minLength);
+        }
+
+        return indexLength;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowPlanesLength(string path, long fileLength, uint sampleCount, ulong payloadLength, long pixels, long maxPayload, long minLength)
+    {
         if (payloadLength > (ulong)maxPayload)
         {
             DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is more than {sampleCount} samples of {pixels} pixels take in 8 planes ({maxPayload}).");
         }
 
-        var minLength = headerSize + layout.MinIndexBytes(sampleCount) + DqsConstants.ChecksumSize + (long)payloadLength + DqsConstants.FooterSize;
         if (fileLength < minLength)
         {
             DqsThrowHelper.ThrowTruncated(path, fileLength, minLength, $"a planes shard of {sampleCount} samples and {payloadLength} payload bytes");
         }
 
-        var indexLength = fileLength - headerSize - DqsConstants.ChecksumSize - (long)payloadLength - DqsConstants.FooterSize;
-        if (indexLength > layout.LengthsAt(sampleCount) + ((long)sampleCount * Quantization.Planes.PlaneCoder.Planes * Planes.PlaneIndexLayout.MaxVarintBytes))
-        {
-            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"the file has {fileLength} bytes, more than {sampleCount} samples' index and {payloadLength} payload bytes take.");
-        }
-
-        return indexLength;
+        DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"the file has {fileLength} bytes, more than {sampleCount} samples' index and {payloadLength} payload bytes take.");
     }
 
     private static void Expect(string path, string field, uint actual, uint expected)

@@ -57,7 +57,7 @@ internal static class PlaneIndexCheck
                 var length = ReadVarint(index, ref position, path, i);
                 if (length > bound)
                 {
-                    ThrowLength(path, i, $"plane {k + 1}'s {length} bytes is more than the coder writes for {header.PixelsPerSample} pixels ({bound}).");
+                    ThrowLength(path, i, k + 1, length, bound);
                 }
 
                 offset += length;
@@ -65,7 +65,7 @@ internal static class PlaneIndexCheck
 
             if (offset > header.PayloadLength)
             {
-                ThrowLength(path, i, $"the samples up to this one need {offset} payload bytes but the header declares {header.PayloadLength}.");
+                ThrowLength(path, i, 0, offset, header.PayloadLength);
             }
         }
 
@@ -98,8 +98,11 @@ internal static class PlaneIndexCheck
         DqsThrowHelper.ThrowInvalidRecord(path, sample, "planes", $"{planes} is outside 1..{PlaneCoder.Planes}.");
     }
 
+    /// <summary>Plane <paramref name="plane"/>'s <paramref name="value"/> bytes past the coder's <paramref name="limit"/>; plane 0: the running sum past the payload.</summary>
     [DoesNotReturn]
-    private static void ThrowLength(string path, int sample, string message) => DqsThrowHelper.ThrowInvalidRecord(path, sample, "segmentLength", message);
+    private static void ThrowLength(string path, int sample, int plane, long value, long limit) => DqsThrowHelper.ThrowInvalidRecord(path, sample, "segmentLength", plane > 0
+        ? $"plane {plane}'s {value} bytes is more than the coder writes for the shard's pixels ({limit})."
+        : $"the samples up to this one need {value} payload bytes but the header declares {limit}.");
 
     public static int Label(ReadOnlySpan<byte> index, in PlaneIndexLayout layout, int sample) =>
         layout.LabelBytes == 1 ? index[sample] : BinaryPrimitives.ReadUInt16LittleEndian(index[(2 * sample)..]);

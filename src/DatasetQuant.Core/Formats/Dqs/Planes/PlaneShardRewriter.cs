@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using DatasetQuant.Core.Quantization.Planes;
 
 namespace DatasetQuant.Core.Formats.Dqs.Planes;
@@ -18,7 +19,7 @@ public static class PlaneShardRewriter
         ArgumentNullException.ThrowIfNull(shard);
         if (planes.Length != shard.Count)
         {
-            throw new ArgumentException($"{planes.Length} plane counts for the {shard.Count} samples of {shard.Path}.", nameof(planes));
+            ThrowInvalid(shard, planes, 0);
         }
 
         var kept = 0;
@@ -26,7 +27,7 @@ public static class PlaneShardRewriter
         {
             if (planes[i] > shard.Planes(i))
             {
-                throw new ArgumentException($"sample {i} of {shard.Path} holds {shard.Planes(i)} planes; a copy cannot give it {planes[i]}.", nameof(planes));
+                ThrowInvalid(shard, planes, i);
             }
 
             kept += planes[i] > 0 ? 1 : 0;
@@ -57,4 +58,9 @@ public static class PlaneShardRewriter
 
         writer.Commit();
     }
+
+    [DoesNotReturn]
+    private static void ThrowInvalid(DqsReader shard, ReadOnlySpan<byte> planes, int sample) => throw new ArgumentException(planes.Length != shard.Count
+        ? $"{planes.Length} plane counts for the {shard.Count} samples of {shard.Path}."
+        : $"sample {sample} of {shard.Path} holds {shard.Planes(sample)} planes; a copy cannot give it {planes[sample]}.", nameof(planes));
 }

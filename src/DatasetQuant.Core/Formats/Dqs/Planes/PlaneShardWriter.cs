@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 using DatasetQuant.Core.IO;
 using DatasetQuant.Core.Quantization.Planes;
 
@@ -29,8 +30,7 @@ public sealed class PlaneShardWriter : IDisposable
             || template.Width is < 1 or > DqsConstants.MaxSide || template.ClassCount is < 1 or > DqsConstants.MaxClassCount
             || template.SampleCount < 0 || template.SampleCount > template.SourceCount || template.ShardIndex >= template.ShardCount)
         {
-            throw new ArgumentException($"{path}: the header describes no valid shard ({template.Channels}×{template.Height}×{template.Width}, " +
-                $"{template.ClassCount} classes, {template.SampleCount} of {template.SourceCount} samples, shard {template.ShardIndex} of {template.ShardCount}).", nameof(template));
+            ThrowInvalidTemplate(path, template);
         }
 
         _template = template;
@@ -60,15 +60,9 @@ public sealed class PlaneShardWriter : IDisposable
         }
 
         if ((uint)label >= (uint)_template.ClassCount || lengths.Length is < 1 or > PlaneCoder.Planes || total != segments.Length
-            || !grid.IsValid)
+            || !grid.IsValid || _payload.WrittenCount + total > uint.MaxValue)
         {
-            throw new ArgumentException($"{Path}: sample {_written} has label {label}, {lengths.Length} planes of {total} bytes in {segments.Length}, grid {grid}; " +
-                $"labels are below {_template.ClassCount}, planes 1..8, and a grid's step code at most {PlaneGrid.MaxStepCode}.");
-        }
-
-        if (_payload.WrittenCount + total > uint.MaxValue)
-        {
-            throw new InvalidOperationException($"{Path}: a shard's payload is limited to 4 GiB; use a smaller shard size.");
+            ThrowInvalidSample(label, lengths.Length, total, segments.Length, grid);
         }
 
         var index = _fixedIndex.AsSpan();
@@ -135,6 +129,23 @@ public sealed class PlaneShardWriter : IDisposable
     }
 
     public void Dispose() => _file.Dispose();
+
+    [DoesNotReturn]
+    private static void ThrowInvalidTemplate(string path, in DqsHeader template) =>
+        throw new ArgumentException($"{path}: the header describes no valid shard ({template.Channels}×{template.Height}×{template.Width}, " +
+            $"{template.ClassCount} classes, {template.SampleCount} of {template.SourceCount} samples, shard {template.ShardIndex} of {template.ShardCount}).", nameof(template));
+
+    [DoesNotReturn]
+    private void ThrowInvalidSample(int label, int planes, long total, int segments, PlaneGrid grid)
+    {
+        if (_payload.WrittenCount + total > uint.MaxValue)
+        {
+            throw new InvalidOperationException($"{Path}: a shard's payload is limited to 4 GiB; use a smaller shard size.");
+        }
+
+        throw new ArgumentException($"{Path}: sample {_written} has label {label}, {planes} planes of {total} bytes in {segments}, step code {grid.StepCode}; " +
+            $"labels are below {_template.ClassCount}, planes 1..8, and a grid's step code at most {PlaneGrid.MaxStepCode}.");
+    }
 
     private static void WriteVarint(ArrayBufferWriter<byte> output, uint value)
     {
