@@ -303,17 +303,13 @@ public readonly struct DqsHeader
     [DoesNotReturn]
     private static void ThrowPlanesLength(string path, long fileLength, uint sampleCount, ulong payloadLength, long pixels, long maxPayload, long minLength)
     {
-        if (payloadLength > (ulong)maxPayload)
+        if (fileLength < minLength && payloadLength <= (ulong)maxPayload)
         {
-            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is more than {sampleCount} samples of {pixels} pixels take in 8 planes ({maxPayload}).");
+            DqsThrowHelper.ThrowTruncated(path, fileLength, minLength, "a planes shard of these samples and payload bytes");
         }
 
-        if (fileLength < minLength)
-        {
-            DqsThrowHelper.ThrowTruncated(path, fileLength, minLength, $"a planes shard of {sampleCount} samples and {payloadLength} payload bytes");
-        }
-
-        DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"the file has {fileLength} bytes, more than {sampleCount} samples' index and {payloadLength} payload bytes take.");
+        DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength",
+            $"{payloadLength} payload bytes of {sampleCount} samples of {pixels} pixels (at most {maxPayload}) in a file of {fileLength} bytes: the lengths disagree.");
     }
 
     private static void Expect(string path, string field, uint actual, uint expected)
