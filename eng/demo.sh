@@ -8,14 +8,15 @@ dq() { dotnet "src/DatasetQuant.Cli/bin/$configuration/net10.0/dq.dll" "$@"; }
 echo "== Native libraries"
 dq env
 
-# Fashion-MNIST train, quantized with embedded codes at full precision (8 bits per pixel) with the adaptive allocator's
-# increment order beside the shard: the coordinator publishes it as layers (protocol version 2) and each device keeps
-# the allocator's optimum for its own budget. Then what the shards hold and whether they verify.
+# Fashion-MNIST train, quantized as range-coded bit planes at full precision (8 planes) with the adaptive allocator's
+# increment order beside the shard: the coordinator publishes it as layers of plane segments (protocol version 5) and
+# each device keeps the allocator's optimum for its own budget. Then what the shards hold and whether they verify.
+# (--codes embedded publishes fixed-width codes in protocol version 4 the same way.)
 budget="${DQ_DEMO_BUDGET:-8bpp}"
-shards="${DQ_DEMO_DIR:-artifacts/demo/fashion-mnist-embedded-${budget}}"
+shards="${DQ_DEMO_DIR:-artifacts/demo/fashion-mnist-planes-${budget}}"
 echo
-echo "== Quantize Fashion-MNIST (train) at ${budget} with embedded codes and the adaptive increment order -> ${shards}"
-dq quantize --input fashion-mnist:train --budget "$budget" --allocator adaptive --codes embedded --out "$shards"
+echo "== Quantize Fashion-MNIST (train) at ${budget} as range-coded planes with the adaptive increment order -> ${shards}"
+dq quantize --input fashion-mnist:train --budget "$budget" --allocator adaptive --codes planes --out "$shards"
 echo
 echo "== Inspect"
 dq inspect "$shards"

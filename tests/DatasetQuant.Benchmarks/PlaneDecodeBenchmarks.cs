@@ -1,32 +1,29 @@
 using BenchmarkDotNet.Attributes;
 using DatasetQuant.Core.Datasets;
 using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.Formats.Dqs.Planes;
 using DatasetQuant.Core.Quantization;
 using DatasetQuant.Core.Quantization.Planes;
 
 namespace DatasetQuant.Benchmarks;
 
 /// <summary>
-/// What range-coded bit planes (the entropy-planes experiment, docs/results.md "Entropy-coded planes") cost to decode:
-/// 1024 Fashion-MNIST samples with the top k planes, decoded to codes and reconstructed to [0, 1] float32, against the
-/// fixed-width shard's <see cref="DqsReader.DecodeBatch"/> at k bits and a plain uint8→float32 conversion of the same
-/// pixels (the baseline, as in <see cref="DecodeBenchmarks"/>), in one run.
+/// What a planes shard (codec 2, docs/format.md §14) costs to decode as the trainer reads it: 1024 Fashion-MNIST samples
+/// with every sample at k planes, <see cref="DqsReader.DecodeBatch"/> to [0, 1] float32, against a codec 1 shard of the
+/// same samples at k bits and a plain uint8→float32 conversion of the same pixels (the baseline, as in
+/// <see cref="DecodeBenchmarks"/>), in one run. Both shards are read from memory; allocation per call is measured.
 /// </summary>
 [MemoryDiagnoser]
 public class PlaneDecodeBenchmarks : IDisposable
 {
     private const int Samples = 1024;
-    private const int Side = 28;
-    private const int Pixels = Side * Side;
+    private const int Pixels = 28 * 28;
 
     private byte[] _pixels = [];
     private float[] _output = [];
     private int[] _labels = [];
-    private byte[][] _segments = [];
-    private PlaneGrid[] _grids = [];
-    private byte[] _codes = [];
-    private PlaneProbabilities? _model;
-    private DqsReader? _reader;
+    private DqsReader? _fixed;
+    private DqsReader? _planes;
     private DqsNormalization? _normalization;
     private string? _directory;
 
@@ -40,76 +37,53 @@ public class PlaneDecodeBenchmarks : IDisposable
         _pixels = dataset.AllPixels.ToArray();
         _output = new float[Samples * Pixels];
         _labels = new int[Samples];
-        _codes = new byte[Pixels];
-        var codes = new byte[Samples * Pixels];
-        var zeros = new long[PlaneCoder.Planes * PlaneCoder.Contexts];
-        var totals = new long[zeros.Length];
-        _grids = new PlaneGrid[Samples];
-        for (var i = 0; i < Samples; i++)
-        {
-            _grids[i] = PlaneGrid.Fit(dataset.Pixels(i));
-            _grids[i].Encode(dataset.Pixels(i), codes.AsSpan(i * Pixels, Pixels));
-            PlaneCoder.Count(codes.AsSpan(i * Pixels, Pixels), 1, Side, Side, zeros, totals);
-        }
-
-        _model = PlaneProbabilities.Fit(zeros, totals);
-        var buffer = new byte[(Pixels * 11) + 64];
-        _segments = new byte[Samples][];
-        for (var i = 0; i < Samples; i++)
-        {
-            var encoder = new BinaryRangeEncoder(buffer);
-            for (var k = 1; k <= Planes; k++)
-            {
-                PlaneCoder.EncodePlane(ref encoder, codes.AsSpan(i * Pixels, Pixels), 1, Side, Side, PlaneCoder.Planes - k, _model);
-            }
-
-            _segments[i] = buffer.AsSpan(0, encoder.Finish()).ToArray();
-        }
-
         _directory = Directory.CreateTempSubdirectory("dq-bench-").FullName;
-        var result = DatasetQuantizer.Quantize(dataset, new QuantizeOptions
+        _fixed = Open(dataset, "fixed", planes: false);
+        _planes = Open(dataset, "planes", planes: true);
+        if (Enumerable.Range(0, Samples).Any(i => _planes.Planes(i) != Planes))
         {
-            Budget = Budget.FromBitsPerPixel(Planes),
-            Allocator = new UniformAllocator(),
-            OutputDirectory = _directory,
-            ClipSearch = 1,
-        });
-        _reader = DqsReader.Open(File.ReadAllBytes(result.ShardPaths.Single()), "bench.dqs");
-        _normalization = DqsNormalization.FromHeader(_reader.Header);
+            throw new InvalidOperationException($"the planes shard does not hold every sample at {Planes} planes.");
+        }
+
+        _normalization = DqsNormalization.Unit(1);
+    }
+
+    /// <summary>Every sample at k bits (the uniform allocator at k bpp) or k planes (written directly at k).</summary>
+    private DqsReader Open(ImageDataset dataset, string name, bool planes)
+    {
+        var directory = Path.Combine(_directory!, name);
+        if (!planes)
+        {
+            var result = DatasetQuantizer.Quantize(dataset, new QuantizeOptions
+            {
+                Budget = Budget.FromBitsPerPixel(Planes), Allocator = new UniformAllocator(), OutputDirectory = directory, ClipSearch = 1,
+            });
+            return DqsReader.Open(File.ReadAllBytes(result.ShardPaths.Single()), name + ".dqs");
+        }
+
+        var statistics = ChannelStatistics.Compute(dataset);
+        var table = PlaneTable.Measure(dataset, statistics, 1, null, default);
+        var counts = Enumerable.Repeat((byte)Planes, Samples).ToArray();
+        var path = PlaneSetWriter.Write(dataset, statistics, table, counts, directory, name, long.MaxValue).Single();
+        return DqsReader.Open(File.ReadAllBytes(path), name + ".dqs");
     }
 
     [Benchmark(Baseline = true)]
     public void ConvertUint8ToFloat32() => PlainConversion.ToSingle(_pixels, _output, 1f / 255f);
 
-    /// <summary>The fixed-width shard at k bits, as the trainer reads it.</summary>
+    /// <summary>The codec 1 shard at k bits (SIMD).</summary>
     [Benchmark]
-    public void DecodeBatchFixedWidth() => _reader!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
+    public void DecodeBatchFixedWidth() => _fixed!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
 
-    /// <summary>Every sample's segment: k planes decoded serially, then each pixel reconstructed at its cell's middle.</summary>
+    /// <summary>The planes shard at k planes: each plane range-decoded serially, each cell reconstructed.</summary>
     [Benchmark]
-    public void DecodeRangeCodedPlanes()
-    {
-        for (var i = 0; i < Samples; i++)
-        {
-            _codes.AsSpan().Clear();
-            var decoder = new BinaryRangeDecoder(_segments[i]);
-            for (var k = 1; k <= Planes; k++)
-            {
-                PlaneCoder.DecodePlane(ref decoder, _codes, 1, Side, Side, PlaneCoder.Planes - k, _model!);
-            }
-
-            var output = _output.AsSpan(i * Pixels, Pixels);
-            for (var p = 0; p < Pixels; p++)
-            {
-                output[p] = (float)(_grids[i].Reconstruct(_codes[p], Planes) / 255);
-            }
-        }
-    }
+    public void DecodeBatchPlanes() => _planes!.DecodeBatch(0, Samples, _output, _labels, _normalization!);
 
     [GlobalCleanup]
     public void Dispose()
     {
-        _reader?.Dispose();
+        _fixed?.Dispose();
+        _planes?.Dispose();
         if (_directory is not null && Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);

@@ -114,7 +114,7 @@ public sealed class AllocatorTests
         long bytes = 0;
         foreach (var increment in order.Increments)
         {
-            var added = problem.BytesAt(increment.Width) - problem.BytesAt(widths[increment.Sample]);
+            var added = problem.BytesAt(increment.Sample, increment.Width) - problem.BytesAt(increment.Sample, widths[increment.Sample]);
             if (bytes + added > budget)
             {
                 break;

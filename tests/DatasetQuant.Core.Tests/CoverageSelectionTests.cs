@@ -250,7 +250,7 @@ public sealed class CoverageSelectionTests
             new AdaptiveAllocator().Allocate(problem, covered);
 
             Assert.True(problem.TotalBytes(covered) <= budget, $"{problem.TotalBytes(covered)} bytes spent of {budget}");
-            var affordable = (int)Math.Min(100, budget / problem.BytesAt(1));
+            var affordable = (int)Math.Min(100, budget / problem.BytesAt(0, 1));
             Assert.Contains(covered.Count(b => b > 0), new[] { plain.Count(b => b > 0), affordable });
         }
     }
@@ -384,7 +384,7 @@ public sealed class CoverageSelectionTests
                 }
 
                 // Below 8 bpp what is left is less than one sample's widest step; at 8 bpp the widths cannot use it all.
-                Assert.True(bpp >= 8 || budget - problem.TotalBytes(bits) < problem.BytesAt(8), $"{bpp} bpp: {budget - problem.TotalBytes(bits)} bytes left unspent");
+                Assert.True(bpp >= 8 || budget - problem.TotalBytes(bits) < problem.BytesAt(0, 8), $"{bpp} bpp: {budget - problem.TotalBytes(bits)} bytes left unspent");
             }
         }
     }

@@ -4,7 +4,7 @@ using DatasetQuant.Testing;
 namespace DatasetQuant.Core.Tests;
 
 /// <summary>
-/// Mutants of real shards (2.0 and 1.1; every width; embedded codes; three channels and two-byte labels), half of them
+/// Mutants of real shards (2.0 and 1.1; every width; embedded codes; range-coded planes; three channels and two-byte labels), half of them
 /// with every checksum recomputed, read as a consumer reads them: open, every sample's record and label, the float
 /// decode on [0, 1] and standardised with the header's statistics, the uint8 decode, the raw codes, then
 /// <see cref="DqsVerifier"/>. Each must read or throw <see cref="DqsFormatException"/> naming the file and a field (or
@@ -19,7 +19,7 @@ public sealed class ShardMutationTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    public static TheoryData<string> Shards => ["small 2.0", "small 1.1", "grey device 2.0", "grey device 1.1", "colour full 2.0"];
+    public static TheoryData<string> Shards => ["small 2.0", "small 1.1", "grey device 2.0", "grey device 1.1", "colour full 2.0", "grey planes", "colour planes"];
 
     private byte[] Original(string shard)
     {
@@ -31,6 +31,11 @@ public sealed class ShardMutationTests : IDisposable
                 return Samples.SmallShard(_dir, 1);
             case "colour full 2.0":
                 return MutationCorpus.Colour.FullShard;
+            case "grey planes":
+                return File.ReadAllBytes(Planes.PlaneShardTests.Quantize(Samples.FashionMnistTest.Take(96), _dir.File("grey-planes"), "3bpp").ShardPaths.Single());
+            case "colour planes":
+                var colour = Samples.ThreeChannels(Samples.FashionMnistTest.Take(40), classCount: 300);
+                return File.ReadAllBytes(Planes.PlaneShardTests.Quantize(colour, _dir.File("colour-planes"), "2bpp").ShardPaths.Single());
             default:
                 var device = MutationCorpus.Grey.DeviceAfterLayers[3].Shard;
                 if (shard.EndsWith("2.0", StringComparison.Ordinal))
@@ -68,7 +73,7 @@ public sealed class ShardMutationTests : IDisposable
                     var fromHeader = DqsNormalization.FromHeader(reader.Header);
                     for (var i = 0; i < reader.Count; i++)
                     {
-                        _ = (reader.Record(i), reader.Label(i));
+                        _ = (reader.IsPlanes ? reader.Planes(i) : reader.Record(i).Bits, reader.Label(i));
                         reader.Decode(i, values.AsSpan(0, reader.PixelsPerSample), normalization);
                         CheckDecoded(reads, mutant, i, values.AsSpan(0, reader.PixelsPerSample), reader.Count == expected.Length && !mutant.Resealed ? expected[i] : null);
                         reader.Decode(i, standardised.AsSpan(0, reader.PixelsPerSample), fromHeader);
@@ -79,7 +84,14 @@ public sealed class ShardMutationTests : IDisposable
 
                         reader.Decode(i, bytes.AsSpan(0, reader.PixelsPerSample));
                         CheckAgreement(reads, mutant, i, values.AsSpan(0, reader.PixelsPerSample), bytes.AsSpan(0, reader.PixelsPerSample));
-                        reader.ReadCodes(i, bytes);
+                        if (reader.IsPlanes)
+                        {
+                            reader.ReadPlaneCodes(i, bytes);
+                        }
+                        else
+                        {
+                            reader.ReadCodes(i, bytes);
+                        }
                     }
                 }
 

@@ -29,7 +29,15 @@ internal static class ShardResealer
             return file;
         }
 
-        ResealIndexAndPayload(span, headerSize);
+        if (BinaryPrimitives.ReadUInt16LittleEndian(span[14..]) == 2)
+        {
+            ResealPlanes(span, headerSize);
+        }
+        else
+        {
+            ResealIndexAndPayload(span, headerSize);
+        }
+
         var headerCrc = Crc32C.Compute(span[..(headerSize - 4)]);
         BinaryPrimitives.WriteUInt32LittleEndian(span[(headerSize - 4)..], headerCrc);
         if (file.Length >= headerSize + FooterSize)
@@ -97,6 +105,65 @@ internal static class ShardResealer
 
                 var slot = index.Slice(checksums + (int)(4 * (first / block)), 4);
                 BinaryPrimitives.WriteUInt32LittleEndian(slot, Crc32C.Compute(payload.Slice((int)start, (int)(at - start))));
+            }
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(file[(headerSize + (int)indexLength)..], Crc32C.Compute(index));
+    }
+
+    /// <summary>
+    /// Codec 2 (§14): the index is what the file's length leaves; block checksums follow the varints of the segment
+    /// lengths, as far as they parse.
+    /// </summary>
+    private static void ResealPlanes(Span<byte> file, int headerSize)
+    {
+        long count = BinaryPrimitives.ReadUInt32LittleEndian(file[28..]);
+        var payloadLength = (long)BinaryPrimitives.ReadUInt64LittleEndian(file[56..]);
+        int labelBytes = BinaryPrimitives.ReadUInt16LittleEndian(file[12..]);
+        int block = BinaryPrimitives.ReadUInt16LittleEndian(file[22..]);
+        var indexLength = file.Length - headerSize - 4 - payloadLength - FooterSize;
+        var blocks = block > 0 ? (count + block - 1) / block : 0;
+        var planesAt = count * (labelBytes + 2);
+        var checksumsAt = planesAt + ((count + 1) / 2);
+        var lengthsAt = checksumsAt + (4 * blocks) + 768;
+        if (labelBytes is not (1 or 2) || block <= 0 || payloadLength < 0 || indexLength < lengthsAt)
+        {
+            return;
+        }
+
+        var index = file.Slice(headerSize, (int)indexLength);
+        var payload = file.Slice(headerSize + (int)indexLength + 4, (int)payloadLength);
+        var position = (int)lengthsAt;
+        long at = 0, start = 0;
+        for (var i = 0L; i < count; i++)
+        {
+            var planes = (index[(int)(planesAt + (i / 2))] >> (int)(4 * (i % 2))) & 0x0F;
+            for (var k = 0; k < planes; k++)
+            {
+                long value = 0;
+                for (var shift = 0; position < index.Length; shift += 7)
+                {
+                    var b = index[position++];
+                    value |= (long)(b & 0x7F) << Math.Min(shift, 56);
+                    if ((b & 0x80) == 0)
+                    {
+                        break;
+                    }
+                }
+
+                at += value;
+            }
+
+            if ((i + 1) % block == 0 || i + 1 == count)
+            {
+                if (at > payload.Length || start > at)
+                {
+                    break;
+                }
+
+                var slot = index.Slice((int)(checksumsAt + (4 * (i / block))), 4);
+                BinaryPrimitives.WriteUInt32LittleEndian(slot, Crc32C.Compute(payload.Slice((int)start, (int)(at - start))));
+                start = at;
             }
         }
 

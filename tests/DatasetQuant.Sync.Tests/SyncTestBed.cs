@@ -73,7 +73,7 @@ public sealed class SyncTestBed : IAsyncDisposable
     }
 
     public async Task<PublishedDataset> PublishAsync(
-        string dataset, long version, string shardDirectory, IEnumerable<long>? cutAtHeldBytes = null, int layersFormat = DatasetManifest.LatestFormat)
+        string dataset, long version, string shardDirectory, IEnumerable<long>? cutAtHeldBytes = null, int? layersFormat = null)
     {
         var result = await Publisher.PublishAsync(dataset, version, shardDirectory, new OpaqueShardDescriber(), ChunkSize, cutAtHeldBytes: cutAtHeldBytes, layersFormat: layersFormat);
         Catalog.Add(result.Dataset);

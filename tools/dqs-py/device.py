@@ -169,6 +169,8 @@ def held_bytes(dev: Device, numbered=3) -> bytes:
 
 def from_shard(shard, incs: dict, layers: int, class_count=None) -> Device:
     """A device's holdings from its shard and held increments (as read by dqs.read_shard / layers.read_dqh)."""
+    if shard.codec != 1:  # §14: no layer or held increments carry planes
+        raise DqsError(shard.path, "header.codec", f"codec {shard.codec}: a device's holdings are codec 1")
     dev = Device(shard.C, shard.H, shard.W, shard.class_count, shard.source_count, shard.mean, shard.std,
                  layers=layers)
     for i, s in enumerate(sorted(incs)):

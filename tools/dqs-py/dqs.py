@@ -1,6 +1,7 @@
-"""Reader (and minimal writer) of `.dqs` shards, versions 2.0 and 1.x, after docs/format.md §1-§10.
+"""Reader (and minimal writer) of `.dqs` shards, versions 2.0 and 1.x, after docs/format.md §1-§10 and §14.
 
-Every refusal is a DqsError whose message starts with the file and the field, in the order of §8.
+Codec 1 (§5, §6) is read here, codec 2 (range-coded bit planes, §14) with planes.py. Every refusal is a DqsError
+whose message starts with the file and the field, in the order of §8.
 """
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import struct
 from dataclasses import dataclass, field
 
 import numpy as np
+
+import planes
 
 MAGIC = b"\x89DQS"
 FOOTER_MAGIC = b"DQSE"
@@ -78,16 +81,22 @@ class Shard:
     shard_count: int = 1
     first_source: int = 0
     source_count: int = 0
+    codec: int = 1
     mean: np.ndarray = None
     std: np.ndarray = None
     labels: np.ndarray = None
-    scales: np.ndarray = None   # float32
-    shifts: np.ndarray = None   # int
-    widths: np.ndarray = None   # 1..8
+    scales: np.ndarray = None   # float32 (codec 1)
+    shifts: np.ndarray = None   # int (codec 1)
+    widths: np.ndarray = None   # 1..8: codec 1's bits per code, codec 2's planes k
     payload: bytes = b""
-    offsets: np.ndarray = None
+    offsets: np.ndarray = None  # where each sample's codes (codec 2: segments) start in the payload, and the end
     block_crcs: list = field(default_factory=list)  # 2.0: per block; 1.x: per sample
+    origins: np.ndarray = None  # codec 2: the grid's origin o and step d, float32
+    steps: np.ndarray = None
+    model: np.ndarray = None    # codec 2: 8 × 48 probabilities of a 0, in 1/2048
+    segment_lengths: list = None  # codec 2: per sample, its planes' segment lengths, most significant first
     _checked: set = field(default_factory=set)
+    _decoded: dict = field(default_factory=dict)  # codec 2: codes already range-decoded
 
     @property
     def P(self):
@@ -114,15 +123,33 @@ class Shard:
         self._checked.add(unit)
 
     def codes(self, i: int) -> np.ndarray:
+        """Sample i's codes at its width: codec 1's b-bit codes, codec 2's top k planes v = u >> (8 − k)."""
         self._check_payload(i)
         b, o = int(self.widths[i]), int(self.offsets[i])
+        if self.codec == 2:
+            return self._planes(i) >> (8 - b)
         return unpack(self.payload[o: o + packed_bytes(self.P, b)], b, self.P)
+
+    def _planes(self, i: int) -> np.ndarray:
+        """Codec 2: sample i's 8-bit codes with its k planes decoded and the rest 0, that is v << (8 − k)."""
+        if i not in self._decoded:
+            self._check_payload(i)
+            o, segments = int(self.offsets[i]), []
+            for n in self.segment_lengths[i]:
+                segments.append(self.payload[o: o + n])
+                o += n
+            self._decoded[i] = planes.decode_codes(segments, self.C, self.H, self.W, self.model)
+        return self._decoded[i]
 
     def channel_of_pixel(self):
         return np.repeat(np.arange(self.C), self.H * self.W)
 
     def reconstruct(self, i: int, codes=None) -> np.ndarray:
-        """x̂ of §6 in float32 on the 0-255 scale; the grouping (mean + t) + s·k is what dq decode computes bit-exactly."""
+        """x̂ of §6 in float32 on the 0-255 scale; the grouping (mean + t) + s·k is what dq decode computes bit-exactly.
+        Codec 2: x̂ of §14 (`codes` then are the 8-bit codes with the unknown planes 0)."""
+        if self.codec == 2:
+            u = self._planes(i) if codes is None else codes
+            return planes.reconstruct(u, int(self.widths[i]), self.origins[i], self.steps[i])
         u = self.codes(i) if codes is None else codes
         b = int(self.widths[i])
         k = u.astype(np.float32) - np.float32(2 ** (b - 1)) + np.float32(0.5)
@@ -130,7 +157,22 @@ class Shard:
         x = centre + np.float32(self.scales[i]) * k
         return np.clip(x, np.float32(0), np.float32(255)).astype(np.float32)
 
+    def normalisation(self, normalize="unit"):
+        """§6's per-channel multiplier a and addend e, float32: pixel (1, 0), unit (1/255, 0), standard
+        a = 1/(255·std′), e = −mean′/std′ with mean′ = mean/255 and std′ = std/255."""
+        f32, one = np.float32, np.ones(self.C, np.float32)
+        if normalize == "pixel":
+            return one, 0 * one
+        if normalize == "unit":
+            return one / f32(255), 0 * one
+        if normalize == "standard":
+            m, s = self.mean.astype(f32) / f32(255), self.std.astype(f32) / f32(255)
+            return f32(1) / (f32(255) * s), -m / s
+        raise ValueError(f"normalize {normalize!r} is not pixel, unit or standard")
+
     def decode(self, dtype="float32", normalize="unit") -> np.ndarray:
+        if self.codec == 2:
+            return self._decode_planes(dtype, normalize)
         out = np.empty((self.N, self.P), np.float32)
         for i in range(self.N):
             out[i] = self._unit(i) if (dtype == "float32" and normalize == "unit") else self.reconstruct(i)
@@ -139,6 +181,16 @@ class Shard:
         if normalize == "standard":
             ch = self.channel_of_pixel()
             out = (out - self.mean.astype(np.float32)[ch]) / self.std.astype(np.float32)[ch]
+        return out.astype(np.float32).reshape(self.N, self.C, self.H, self.W)
+
+    def _decode_planes(self, dtype, normalize):
+        """Codec 2 (§14): uint8 floor(x̂ + 0.5); float x̂·a + e, the product and the sum each rounded to float32."""
+        x = np.stack([self.reconstruct(i) for i in range(self.N)]) if self.N else np.empty((0, self.P), np.float32)
+        if dtype == "uint8":
+            return np.floor(x + np.float32(0.5)).astype(np.uint8).reshape(self.N, self.C, self.H, self.W)
+        a, e = self.normalisation(normalize)
+        ch = self.channel_of_pixel()
+        out = x * a[ch] + e[ch]
         return out.astype(np.float32).reshape(self.N, self.C, self.H, self.W)
 
     def _unit(self, i):
@@ -185,8 +237,10 @@ def read_shard(path, data: bytes | None = None) -> Shard:
         raise err("header.headerChecksum", "mismatch")
     if hs != hs_exp:
         raise err("header.headerSize", f"{hs}, expected {hs_exp}")
-    if codec != 1:
-        raise err("header.codec", f"{codec} is not 1")
+    if codec not in (1, 2):
+        raise err("header.codec", f"{codec} is not 1 or 2")
+    if codec == 2 and major != 2:
+        raise err("header.codec", f"codec 2 in version {major}.{minor}: only version 2 carries it")
     if flags != 0:
         raise err("header.flags", f"{flags:#x}, expected 0")
     if not 1 <= H <= 4096:
@@ -210,7 +264,11 @@ def read_shard(path, data: bytes | None = None) -> Shard:
         raise err("header.shardIndex", f"{sidx} not below shardCount {scount}")
     if not n <= srccount:
         raise err("header.sampleCount", f"{n} above sourceCount {srccount}")
-    if not (n * ((P + 7) // 8) <= pl <= n * P and pl <= 2**32 - 1):
+    if codec == 2:  # §14: the sum of at most 8 segments of at most ceil(11·P/8) + 16 bytes per sample
+        if pl > min(planes.payload_bound(n, P), 2**32 - 1):
+            raise err("header.payloadLength", f"{pl} above {min(planes.payload_bound(n, P), 2**32 - 1)}, what "
+                                              f"{n} samples' 8 planes can take")
+    elif not (n * ((P + 7) // 8) <= pl <= n * P and pl <= 2**32 - 1):
         raise err("header.payloadLength", f"{pl} outside [{n * ((P + 7) // 8)}, {n * P}]")
     table = np.frombuffer(data, "<f4", 2 * C, 64).reshape(C, 2)
     mean, std = table[:, 0].copy(), table[:, 1].copy()
@@ -219,8 +277,16 @@ def read_shard(path, data: bytes | None = None) -> Shard:
             raise err(f"header.channel[{c}].mean", f"{mean[c]} not in [0, 255]")
         if not np.float32(0.001) <= std[c] <= 255:
             raise err(f"header.channel[{c}].std", f"{std[c]} not in [0.001, 255]")
-    # §8.3
-    il = expected_index_length(major, n, lb, kb)
+    # §8.3 (codec 2: IL is what the file's length leaves, within what N samples' index can take, §14)
+    if codec == 2:
+        il_lo, il_hi = planes.index_length_bounds(n, lb, kb)
+        il = len(data) - (hs + 4 + pl + 24)
+        if il < il_lo:
+            raise err("file.length", f"truncated: {len(data)} bytes, the header implies at least {hs + il_lo + 4 + pl + 24}")
+        if il > il_hi:
+            raise err("file.length", f"{len(data)} bytes, more than the header allows ({hs + il_hi + 4 + pl + 24})")
+    else:
+        il = expected_index_length(major, n, lb, kb)
     total = hs + il + 4 + pl + 24
     if len(data) < total:
         raise err("file.length", f"truncated: {len(data)} bytes, the header implies {total}")
@@ -243,7 +309,13 @@ def read_shard(path, data: bytes | None = None) -> Shard:
     index = data[hs: hs + il]
     if crc32c(index) != struct.unpack_from("<I", data, hs + il)[0]:
         raise err("index.checksum", "mismatch")
-    s = Shard(path, major, minor, C, H, W, classes, sidx, scount, first, srccount, mean, std)
+    s = Shard(path, major, minor, C, H, W, classes, sidx, scount, first, srccount, codec, mean, std)
+    s.payload = data[hs + il + 4: hs + il + 4 + pl]
+    if codec == 2:  # §14's checks instead of the rest of §8.5
+        ix = planes.read_index(index, n, lb, kb, P, classes, pl, err)
+        s.labels, s.origins, s.steps, s.widths = ix["labels"], ix["origins"], ix["steps"], ix["planes"]
+        s.block_crcs, s.model, s.segment_lengths, s.offsets = ix["block_crcs"], ix["model"], ix["lengths"], ix["offsets"]
+        return s
     if major == 2:
         s.labels = np.frombuffer(index, "<u1" if lb == 1 else "<u2", n, 0).astype(np.int64)
         s.scales = np.frombuffer(index, "<f2", n, lb * n).astype(np.float32)
@@ -280,6 +352,4 @@ def read_shard(path, data: bytes | None = None) -> Shard:
         raise err("header.payloadLength", f"{pl}, the widths sum to {run}")
     offsets[n] = run
     s.offsets = offsets
-    po = hs + il + 4
-    s.payload = data[po: po + pl]
     return s

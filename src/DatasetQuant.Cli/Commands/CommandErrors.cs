@@ -15,7 +15,7 @@ internal static class CommandErrors
             return action();
         }
         catch (Exception ex) when (ex is DatasetFormatException or DqsFormatException or FormatException or IOException
-                                       or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+                                       or ArgumentException or InvalidOperationException or NotSupportedException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: {MessageOf(ex)}");
             return BadInput;

@@ -5,7 +5,7 @@ using DatasetQuant.Training.Experiments;
 namespace DatasetQuant.Cli.Commands;
 
 /// <summary>
-/// The options the distortion-only experiments share (embedded-codes, entropy-planes): a dataset, optionally cut to its
+/// The options of the distortion-only experiments (embedded-codes): a dataset, optionally cut to its
 /// first N samples and area-downsampled, and the budgets in bits per pixel.
 /// </summary>
 internal sealed class DistortionExperimentOptions

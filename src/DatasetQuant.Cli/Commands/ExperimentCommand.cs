@@ -19,7 +19,6 @@ internal static class ExperimentCommand
         command.Subcommands.Add(CreateBudgetSweep());
         command.Subcommands.Add(SmallDataCommand.Create());
         command.Subcommands.Add(CreateEmbeddedCodes());
-        command.Subcommands.Add(CreateEntropyPlanes());
         command.Subcommands.Add(CreateFleetDelivery());
         command.Subcommands.Add(GeneratorFrontierCommand.Create());
         return command;
@@ -42,9 +41,15 @@ internal static class ExperimentCommand
         {
             Description = "End layers at the devices' budgets, as a coordinator does with the budgets it assigned (false: by growth alone)", DefaultValueFactory = _ => true,
         };
+        var codes = new Option<string>("--codes")
+        {
+            Description = "The fleet's code: embedded (fixed-width, layer version 3) or planes (range-coded, layer version 4); the held copy is compared with dq quantize's refit and with dq quantize of the same code at the same bytes",
+            DefaultValueFactory = _ => "embedded",
+        };
+        codes.AcceptOnlyFromAmong("embedded", "planes");
         var command = new Command("fleet-delivery", "Progressive delivery: per device budget, bytes received against bytes kept and the held copy against coordinator-side quantize; a budget sequence.")
         {
-            input, test, budgets, sequence, seeds, epochs, limit, work, quotas, side, minimumLayer, budgetCuts,
+            input, test, budgets, sequence, seeds, epochs, limit, work, quotas, side, minimumLayer, budgetCuts, codes,
         };
         command.SetAction(parse => TrainingCommandErrors.Run(() =>
         {
@@ -69,7 +74,8 @@ internal static class ExperimentCommand
             try
             {
                 var (rows, steps) = FleetDeliveryExperiment.Run(train, testSet, ParseBudgets(parse.GetValue(budgets)!), ParseBudgets(parse.GetValue(sequence)!), quotaList,
-                    testSet is null ? 0 : parse.GetValue(seeds), parse.GetValue(epochs), Budget.Parse(parse.GetValue(minimumLayer)!).Bytes, parse.GetValue(budgetCuts), directory, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"));
+                    testSet is null ? 0 : parse.GetValue(seeds), parse.GetValue(epochs), Budget.Parse(parse.GetValue(minimumLayer)!).Bytes, parse.GetValue(budgetCuts), directory, line => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {line}"),
+                    planes: parse.GetValue(codes) == "planes");
                 Console.Write(FleetDeliveryExperiment.Format(
                     string.Create(CultureInfo.InvariantCulture, $"{train.Name}: {train.Count} samples of {train.Channels}x{train.Height}x{train.Width}"), rows, steps));
                 return 0;
@@ -99,27 +105,6 @@ internal static class ExperimentCommand
             var rows = EmbeddedCodeExperiment.Run(dataset, common.Budgets(parse), parse.GetValue(coverage) == "classes");
             Console.Write(EmbeddedCodeExperiment.Format(
                 string.Create(CultureInfo.InvariantCulture, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, coverage {parse.GetValue(coverage)}"), rows));
-            return 0;
-        }));
-        return command;
-    }
-
-    private static Command CreateEntropyPlanes()
-    {
-        var common = new DistortionExperimentOptions();
-        var write = new Option<string?>("--write") { Description = "Folder to write each budget's reconstructed samples to as .npy (planes-{bpp}bpp-x.npy / -y.npy, and -source.npy: which samples), for dq train --data npy:..." };
-        var command = new Command("entropy-planes", "Pixel MSE of range-coded embedded bit planes (nested: a prefix per budget) against per-width refitted fixed-width codes, at the same payload bytes.");
-        common.AddTo(command);
-        command.Options.Add(write);
-        command.SetAction(parse => TrainingCommandErrors.Run(() =>
-        {
-            var dataset = common.Dataset(parse);
-            if (parse.GetValue(write) is { } folder)
-            {
-                Directory.CreateDirectory(folder);
-            }
-
-            Console.Write(EntropyPlaneExperiment.Format(EntropyPlaneExperiment.Run(dataset, common.Budgets(parse), parse.GetValue(write))));
             return 0;
         }));
         return command;

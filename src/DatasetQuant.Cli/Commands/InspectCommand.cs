@@ -12,7 +12,7 @@ internal static class InspectCommand
     public static Command Create()
     {
         var paths = new Argument<string[]>("paths") { Description = "Shard files or folders of shards", Arity = ArgumentArity.OneOrMore };
-        var json = new Option<bool>("--json") { Description = "Print JSON: an object per shard (an array for several); widthHistogram[b] counts the samples at b bits, [0] the source samples the shard dropped" };
+        var json = new Option<bool>("--json") { Description = "Print JSON: an object per shard (an array for several); widthHistogram[b] counts the samples at b bits, [0] the source samples the shard dropped (planes shards: samples at b planes); codec 1 or 2 (range-coded planes)" };
         var command = new Command("inspect", "Show a shard's header, sample count, bit-width histogram, size, bits per pixel and SHA-256.") { paths, json };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -70,7 +70,7 @@ internal static class InspectCommand
         histogram[0] = reader.Header.SourceCount - reader.Count;
         for (var i = 0; i < reader.Count; i++)
         {
-            histogram[reader.Bits(i)]++;
+            histogram[reader.IsPlanes ? reader.Planes(i) : reader.Bits(i)]++;
         }
 
         using var stream = File.OpenRead(path);
@@ -83,10 +83,10 @@ internal static class InspectCommand
         var h = s.Header;
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(s.Path);
-        Console.WriteLine(string.Create(inv, $"  format      dqs {h.VersionMajor}.{h.VersionMinor}, codec symmetric-linear, shard {h.ShardIndex + 1} of {h.ShardCount}"));
+        Console.WriteLine(string.Create(inv, $"  format      dqs {h.VersionMajor}.{h.VersionMinor}, codec {(h.IsPlanes ? "range-coded planes" : "symmetric-linear")}, shard {h.ShardIndex + 1} of {h.ShardCount}"));
         Console.WriteLine(string.Create(inv, $"  samples     {h.SampleCount} stored of {h.SourceCount} (source {h.FirstSourceIndex}..{h.FirstSourceIndex + h.SourceCount - 1}), {h.Channels}x{h.Height}x{h.Width}, {h.ClassCount} classes"));
         Console.WriteLine(string.Create(inv, $"  channels    mean {string.Join(", ", h.ChannelMean.Select(m => m.ToString("F3", inv)))}; std {string.Join(", ", h.ChannelStandardDeviation.Select(m => m.ToString("F3", inv)))} (0-255)"));
-        Console.WriteLine(string.Create(inv, $"  widths      {string.Join("  ", s.Histogram.Select((count, bits) => $"{bits}:{count}"))}"));
+        Console.WriteLine(string.Create(inv, $"  {(h.IsPlanes ? "planes " : "widths ")}     {string.Join("  ", s.Histogram.Select((count, bits) => $"{bits}:{count}"))}"));
         Console.WriteLine(string.Create(inv, $"  bytes       {s.Bytes} on flash (payload {h.PayloadLength}, index {s.IndexBytes}, header and footer {s.Bytes - h.PayloadLength - s.IndexBytes})"));
         Console.WriteLine(string.Create(inv, $"  index       {s.IndexBytesPerSample:F3} bytes per stored sample"));
         Console.WriteLine(string.Create(inv, $"  bits/pixel  {s.BitsPerPixel:F4} payload, {s.FileBitsPerPixel:F4} in the file"));
@@ -110,6 +110,7 @@ internal static class InspectCommand
                 writer.WriteString("path", s.Path);
                 writer.WriteNumber("version", h.VersionMajor);
                 writer.WriteNumber("versionMinor", h.VersionMinor);
+                writer.WriteNumber("codec", h.Codec);
                 writer.WriteNumber("samples", h.SampleCount);
                 writer.WriteNumber("sourceSamples", h.SourceCount);
                 writer.WriteNumber("firstSourceIndex", h.FirstSourceIndex);

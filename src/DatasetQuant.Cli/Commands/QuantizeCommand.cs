@@ -28,12 +28,13 @@ internal static class QuantizeCommand
         coverage.AcceptOnlyFromAmong("classes", "none");
         var codes = new Option<string>("--codes")
         {
-            Description = "refit = each width its own fitted scale and centre (least distortion); embedded = one threshold grid per " +
+            Description = "refit = each width its own fitted scale and centre (the least distortion a fixed width gives; SIMD decode); embedded = one threshold grid per " +
                 "sample, b-bit codes the top bits of the 8-bit ones (each width its own reconstruction), and the greedy increment order written as {prefix}.dqo (what a " +
-                "fleet serves budgets from as prefixes)",
+                "fleet serves budgets from as prefixes); planes = one nested grid per sample, each bit plane range-coded " +
+                "(codec 2: 0.01–0.9× refit's pixel MSE at the same bytes, a serial decoder; allocated by the pixel MSE, no --importance)",
             DefaultValueFactory = _ => "refit",
         };
-        codes.AcceptOnlyFromAmong("refit", "embedded");
+        codes.AcceptOnlyFromAmong("refit", "embedded", "planes");
         var command = new Command("quantize", "Quantize a dataset into .dqs shards: per-sample scales and centres, bit widths chosen under one budget.")
         {
             input, budget, allocator, output, shardSize, seed, importance, coverage, codes,
@@ -59,6 +60,7 @@ internal static class QuantizeCommand
                 DistortionMeasure = measure,
                 ClassCoverage = parse.GetValue(coverage) == "classes",
                 EmbeddedCodes = parse.GetValue(codes) == "embedded",
+                PlaneCodes = parse.GetValue(codes) == "planes",
             };
             QuantizeResult? result = null;
             AnsiConsole.Progress()
@@ -99,7 +101,7 @@ internal static class QuantizeCommand
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(inv, $"{dataset.Name}: {dataset.Count} samples of {dataset.Channels}x{dataset.Height}x{dataset.Width}, allocator {options.Allocator.Name}, budget {options.Budget} = {result.BudgetBytes} {(options.Budget.IsBitsPerPixel ? "payload bytes" : "bytes of payload and whole index bytes per sample, after the rest of the index and the shards' fixed overhead")}"));
         Console.WriteLine(string.Create(inv, $"payload {result.PayloadBytes} bytes ({result.BitsPerPixel(dataset.PixelsPerSample):F4} bpp), files {result.FileBytes} bytes in {result.ShardPaths.Count} shard(s)"));
-        Console.WriteLine(string.Create(inv, $"widths 0..8: {string.Join(' ', histogram)}"));
+        Console.WriteLine(string.Create(inv, $"{(options.PlaneCodes ? "planes" : "widths")} 0..8: {string.Join(' ', histogram)}"));
         Console.WriteLine(string.Create(inv, $"pixel MSE {result.MeanSquaredError:F3}, PSNR {result.Psnr:F2} dB, {result.Elapsed.TotalSeconds:F1} s"));
         if (options.DistortionMeasure is { DropCostRanksSamples: true } measure)
         {

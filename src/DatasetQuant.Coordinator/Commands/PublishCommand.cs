@@ -62,15 +62,15 @@ internal static class PublishCommand
             HelpName = "N",
             Validators = { r => AddError(r, r.GetValueOrDefault<long?>() is <= 0 ? "--version must be at least 1." : null) },
         };
-        var protocol = new Option<int>("--protocol")
+        var protocol = new Option<int?>("--protocol")
         {
-            Description = "Protocol version of a layered publish; devices that know only older versions refuse it and keep what they hold. 4: held sizes " +
-                          "count held increments version 3 (about a bit per sample less), and with --db the copy a device holds at each of the fleet's " +
-                          "budgets (at most 32, 4x the dataset's size in all) is served whole instead of its layers. 3: the same with version 2 held " +
-                          "increments, for devices of protocol version 3. 2: layers only.",
-            HelpName = "2|3|4",
-            DefaultValueFactory = _ => DatasetManifest.LatestFormat,
-            Validators = { r => AddError(r, r.GetValueOrDefault<int>() is >= DatasetManifest.LayersFormat and <= DatasetManifest.LatestFormat ? null : $"--protocol must be {DatasetManifest.LayersFormat}, 3 or {DatasetManifest.LatestFormat}.") },
+            Description = "Protocol version of a layered publish (default: the newest the set's codes take, 4 for embedded codes, 5 for planes); devices " +
+                          "that know only older versions refuse it and keep what they hold. 5: a set of range-coded planes (dq quantize --codes planes), " +
+                          "as 4 otherwise. 4: held sizes count held increments version 3 (about a bit per sample less), and with --db the copy a device " +
+                          "holds at each of the fleet's budgets (at most 32, 4x the dataset's size in all) is served whole instead of its layers. 3: the " +
+                          "same with version 2 held increments, for devices of protocol version 3. 2: layers only.",
+            HelpName = "2|3|4|5",
+            Validators = { r => AddError(r, r.GetValueOrDefault<int?>() is null or (>= DatasetManifest.LayersFormat and <= DatasetManifest.LatestFormat) ? null : $"--protocol must be {DatasetManifest.LayersFormat} to {DatasetManifest.LatestFormat}.") },
         };
         var command = new Command("publish", "Publish a folder of shards, or a generator, to the whole fleet: signed manifest (retained), then every chunk.")
         {

@@ -37,11 +37,11 @@ public sealed class DatasetPush(
     public TimeSpan RetainedManifestWait { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// The protocol version layers are published in (<see cref="DatasetManifest.LatestFormat"/> by default): from 3 on,
-    /// the copy at each of the fleet's budgets is also served whole; 2 and 3 count version 2 held increments, for fleets
-    /// whose devices do not read version 4.
+    /// The protocol version layers are published in; by default the newest the set's codes take (4 for embedded codes,
+    /// 5 for planes): from 3 on, the copy at each of the fleet's budgets is also served whole; 2 and 3 count version 2
+    /// held increments, for fleets whose devices do not read version 4.
     /// </summary>
-    public int LayersFormat { get; init; } = DatasetManifest.LatestFormat;
+    public int? LayersFormat { get; init; }
 
     public async Task<DatasetPushResult> RunAsync(string dataset, string shardDirectory, long? requestedVersion, CancellationToken cancellationToken)
     {

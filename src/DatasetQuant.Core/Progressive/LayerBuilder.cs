@@ -17,7 +17,8 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 /// anywhere leaves about that fraction of it unspent; and also just below each held size it is told to cut at (the
 /// budgets the fleet's devices have), so that those devices leave nothing unspent. A layer ended at a cut may be
 /// smaller, and the growth steps resume from it. The shards must hold embedded
-/// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>).
+/// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>),
+/// or planes that many (<c>--codes planes</c>, layer version 4: <see cref="BuildPlanes"/>).
 /// <para>
 /// Each entry carries the sample's reconstruction at its `to` width (layer version 3): the pair
 /// <see cref="SampleQuantizer.Requantize"/> gives the published record shrunk to that width. It is made from the
@@ -27,7 +28,7 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 /// coordinator can make).
 /// </para>
 /// </summary>
-public static class LayerBuilder
+public static partial class LayerBuilder
 {
     /// <param name="cutAtHeldBytes">
     /// Held sizes where a layer must end, such as the budgets the fleet's devices have: a layer ends before the first
@@ -51,6 +52,11 @@ public static class LayerBuilder
         }
 
         Directory.CreateDirectory(outputDirectory);
+        if (h.IsPlanes)
+        {
+            return BuildPlanes(set, order, outputDirectory, prefix, minimumBytes, growth, cuts, heldVersion, cancellationToken);
+        }
+
         var header = new LayerHeader(h.Channels, h.Height, h.Width, h.ClassCount, order.SampleCount, 0, 0, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation]);
         var widths = new byte[order.SampleCount];
         var codes = new byte[pixels];

@@ -144,6 +144,77 @@ internal static class LayerEntries
         return at;
     }
 
+    /// <summary>
+    /// A version 4 (planes) entry's size with its sample gap as one byte: gap, from/to, a new sample's label and grid (a
+    /// threshold and a step code), and each plane's length varint and segment.
+    /// </summary>
+    public static int PlanesEntrySize(int classCount, int from, ReadOnlySpan<int> lengths)
+    {
+        var size = 2 + (from == 0 ? LabelBytes(classCount) + 2 : 0);
+        foreach (var length in lengths)
+        {
+            size += VarintSize((uint)length) + length;
+        }
+
+        return size;
+    }
+
+    public static long PlanesSize(int classCount, IReadOnlyList<LayerIncrement> sorted)
+    {
+        long size = 0;
+        var previous = 0;
+        foreach (var increment in sorted)
+        {
+            size += PlanesEntrySize(classCount, increment.From, Lengths(increment)) - 1 + VarintSize((uint)(increment.Sample - previous));
+            previous = increment.Sample;
+        }
+
+        return size;
+    }
+
+    /// <summary>Writes the entries of a version 4 layer (docs/format.md §13).</summary>
+    public static int WritePlanes(Span<byte> span, int classCount, IReadOnlyList<LayerIncrement> sorted)
+    {
+        var at = 0;
+        var previous = 0;
+        foreach (var increment in sorted)
+        {
+            at += WriteVarint(span[at..], (uint)(increment.Sample - previous));
+            previous = increment.Sample;
+            span[at++] = (byte)((increment.From << 4) | increment.To);
+            if (increment.From == 0)
+            {
+                if (LabelBytes(classCount) == 1)
+                {
+                    span[at++] = (byte)increment.Label;
+                }
+                else
+                {
+                    BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
+                    at += 2;
+                }
+
+                span[at++] = increment.Grid.Threshold;
+                span[at++] = increment.Grid.StepCode;
+            }
+
+            var segments = increment.Planes.Span;
+            foreach (var length in Lengths(increment))
+            {
+                at += WriteVarint(span[at..], (uint)length);
+                segments[..length].CopyTo(span[at..]);
+                segments = segments[length..];
+                at += length;
+            }
+        }
+
+        return at;
+    }
+
+    private static int[] Lengths(LayerIncrement increment) => increment.SegmentLengths is { } lengths && lengths.Length == increment.To - increment.From
+        ? lengths
+        : throw new ArgumentException($"a version 4 entry needs a segment length per plane; sample {increment.Sample}'s {increment.From} → {increment.To} has {increment.SegmentLengths?.Length ?? 0}.");
+
     public static int WriteVersion1(Span<byte> span, int pixels, IReadOnlyList<LayerIncrement> increments)
     {
         var at = 0;

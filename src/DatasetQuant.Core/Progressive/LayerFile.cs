@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Quantization;
+using DatasetQuant.Core.Quantization.Planes;
 
 namespace DatasetQuant.Core.Progressive;
 
@@ -17,6 +18,15 @@ public readonly record struct LayerIncrement(int Sample, byte From, byte To, int
 {
     /// <summary>The record's (scale, shift) at <see cref="To"/> bits (version 3); null in versions 1 and 2.</summary>
     public QuantizationParameters? Reconstruction { get; init; }
+
+    /// <summary>
+    /// Version 4 (planes, docs/format.md §14): <see cref="Planes"/> holds planes From + 1 … To as range-coded segments
+    /// back to back, each <see cref="SegmentLengths"/>[k] bytes; a sample's first increment also brings its grid.
+    /// </summary>
+    public int[]? SegmentLengths { get; init; }
+
+    /// <summary>Version 4, a sample's first increment: its grid.</summary>
+    public PlaneGrid Grid { get; init; }
 }
 
 /// <summary>The fixed part of a layer file: the dataset's shape and statistics, and which increments of the order it holds.</summary>
@@ -24,6 +34,12 @@ public readonly record struct LayerHeader(int Channels, int Height, int Width, i
     int FirstIncrement, int IncrementCount, float[] ChannelMean, float[] ChannelStandardDeviation)
 {
     public int PixelsPerSample => Channels * Height * Width;
+
+    /// <summary>Version 4: the set's model, which the layer that starts the order (increment 0) carries; null otherwise.</summary>
+    public PlaneProbabilities? Model { get; init; }
+
+    /// <summary>The layout the layer was read in (0 for a header made in memory): 4 for a planes set's.</summary>
+    public int VersionMajor { get; init; }
 }
 
 /// <summary>
@@ -35,8 +51,11 @@ public static class LayerFile
 {
     public const string FileExtension = ".dql";
 
-    /// <summary>The layout <see cref="Encode"/> writes by default.</summary>
+    /// <summary>The layout <see cref="Encode"/> writes by default for fixed-width codes.</summary>
     public const int VersionMajor = 3;
+
+    /// <summary>The layout of a planes set's layers (codec 2): each entry its planes' range-coded segments.</summary>
+    public const int PlanesVersion = 4;
 
     /// <summary>A reader knows the file by these three bytes; the fourth names the version as a digit, and versionMajor decides.</summary>
     private static ReadOnlySpan<byte> MagicStem => "DQL"u8;
@@ -59,16 +78,23 @@ public static class LayerFile
     /// </summary>
     public static byte[] Encode(LayerHeader header, IReadOnlyList<LayerIncrement> increments, int versionMajor = VersionMajor)
     {
-        if (versionMajor is not (1 or 2 or 3))
+        if (versionMajor is not (1 or 2 or 3 or PlanesVersion))
         {
-            throw new ArgumentOutOfRangeException(nameof(versionMajor), versionMajor, "layer versions are 1, 2 and 3.");
+            throw new ArgumentOutOfRangeException(nameof(versionMajor), versionMajor, "layer versions are 1, 2, 3 and 4.");
         }
 
         var pixels = header.PixelsPerSample;
         var sorted = versionMajor >= 2 ? LayerEntries.SortedOrder(increments) : null;
-        var binary16 = sorted is not null && LayerEntries.ScalesAreBinary16(versionMajor, sorted);
-        long entries = 0;
-        if (sorted is not null)
+        var binary16 = sorted is not null && versionMajor != PlanesVersion && LayerEntries.ScalesAreBinary16(versionMajor, sorted);
+        var model = versionMajor == PlanesVersion && header.FirstIncrement == 0
+            ? header.Model ?? throw new ArgumentException("the first layer of a planes set carries the model; the header has none.", nameof(header))
+            : null;
+        long entries = model is null ? 0 : PlaneProbabilities.StoredBytes;
+        if (versionMajor == PlanesVersion)
+        {
+            entries += LayerEntries.PlanesSize(header.ClassCount, sorted!);
+        }
+        else if (sorted is not null)
         {
             entries = LayerEntries.SortedSize(versionMajor, header.ClassCount, pixels, sorted, binary16);
         }
@@ -102,8 +128,14 @@ public static class LayerFile
             BinaryPrimitives.WriteSingleLittleEndian(span[(at + 4)..], header.ChannelStandardDeviation[c]);
         }
 
-        at += sorted is not null
-            ? LayerEntries.WriteSorted(span[at..], versionMajor, header.ClassCount, pixels, sorted, binary16)
+        if (model is not null)
+        {
+            model.Write(span[at..]);
+            at += PlaneProbabilities.StoredBytes;
+        }
+
+        at += versionMajor == PlanesVersion ? LayerEntries.WritePlanes(span[at..], header.ClassCount, sorted!)
+            : sorted is not null ? LayerEntries.WriteSorted(span[at..], versionMajor, header.ClassCount, pixels, sorted, binary16)
             : LayerEntries.WriteVersion1(span[at..], pixels, increments);
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
         return bytes;
@@ -131,19 +163,19 @@ public static class LayerFile
         throw new DqsFormatException(name, $"channel[{channel}].{(mean is >= 0f and <= 255f ? "std" : "mean")}", null,
             $"mean {mean}, std {std}: a mean is in [0, 255], a std in [0.001, 255].");
 
-    /// <summary>Parses a layer of version 1, 2 or 3; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
+    /// <summary>Parses a layer of version 1, 2, 3 or 4; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
     public static (LayerHeader Header, LayerIncrement[] Increments) Decode(byte[] bytes, string name)
     {
         if (bytes.Length < FixedHeaderSize + 12 || !bytes.AsSpan(0, 3).SequenceEqual(MagicStem))
         {
-            throw new DqsFormatException(name, "magic", null, "not a layer file (magic is not DQL1, DQL2 or DQL3).");
+            throw new DqsFormatException(name, "magic", null, "not a layer file (magic is not DQL1, DQL2, DQL3 or DQL4).");
         }
 
         var span = bytes.AsSpan();
         var major = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
-        if (major is not (1 or 2 or 3))
+        if (major is not (1 or 2 or 3 or PlanesVersion))
         {
-            throw new DqsFormatException(name, "versionMajor", null, $"layer version {major} is not supported (this reader knows 1, 2 and 3).");
+            throw new DqsFormatException(name, "versionMajor", null, $"layer version {major} is not supported (this reader knows 1, 2, 3 and 4).");
         }
 
         if (Crc32C.Compute(span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]))
@@ -161,7 +193,7 @@ public static class LayerFile
         CheckRange(name, "height", height, 1, DqsConstants.MaxSide);
         CheckRange(name, "width", width, 1, DqsConstants.MaxSide);
         CheckRange(name, "classCount", classCount, 1, DqsConstants.MaxClassCount);
-        if ((flags & ~(major >= 2 ? Binary16Scales : 0)) != 0)
+        if ((flags & ~(major is 2 or 3 ? Binary16Scales : 0)) != 0)
         {
             ThrowInvalidHeader(name, "flags", $"0x{flags:X4} sets bits layer version {major} does not define.");
         }
@@ -186,8 +218,16 @@ public static class LayerFile
             }
         }
 
+        PlaneProbabilities? model = null;
+        if (major == PlanesVersion && BinaryPrimitives.ReadInt32LittleEndian(span[28..]) == 0)
+        {
+            CheckRange(name, "length", bytes.Length, at + PlaneProbabilities.StoredBytes + 4L, long.MaxValue);
+            model = PlaneProbabilities.Read(span[at..], out var bad) ?? throw new DqsFormatException(name, $"model[{bad}]", null, "a probability is outside 1..2047.");
+            at += PlaneProbabilities.StoredBytes;
+        }
+
         var header = new LayerHeader(channels, height, width, classCount, samples, BinaryPrimitives.ReadInt32LittleEndian(span[24..]),
-            BinaryPrimitives.ReadInt32LittleEndian(span[28..]), count, mean, std);
+            BinaryPrimitives.ReadInt32LittleEndian(span[28..]), count, mean, std) { Model = model, VersionMajor = major };
         var increments = new LayerIncrementReader(bytes, name, header, major, (flags & Binary16Scales) != 0).ReadAll(at);
         return (header, increments);
     }

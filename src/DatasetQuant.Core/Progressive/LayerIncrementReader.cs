@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Quantization;
+using DatasetQuant.Core.Quantization.Planes;
 
 namespace DatasetQuant.Core.Progressive;
 
@@ -10,7 +11,7 @@ namespace DatasetQuant.Core.Progressive;
 /// </summary>
 internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHeader header, int major, bool binary16Scales)
 {
-    /// <summary>The fewest bytes an entry of either version takes (a one-byte gap, one for from/to, one of planes).</summary>
+    /// <summary>The fewest bytes an entry of any version takes (a one-byte gap, one for from/to, one of planes or a plane's length).</summary>
     private const int LeastEntryBytes = 3;
 
     public LayerIncrement[] ReadAll(int at)
@@ -61,6 +62,12 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
 
             previous = sample;
             var label = from == 0 ? ReadLabel(span, ref at, end, k, count) : 0;
+            if (major == LayerFile.PlanesVersion)
+            {
+                increments[k] = ReadPlanes(span, ref at, end, k, (int)sample, from, to, label);
+                continue;
+            }
+
             var carriesPair = LayerEntries.CarriesPair(major, from);
             var (scale, shift) = carriesPair ? ReadPair(span, ref at, end, major >= 2 && binary16Scales ? 2 : 4, k, count) : (0f, 0);
             // The record's scale at the entry's width is a shard's (§4.1): version 3 stores it, versions 1 and 2 its grid's
@@ -89,6 +96,69 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
         }
 
         return increments;
+    }
+
+    /// <summary>Version 4: a new sample's grid, then each plane's length and segment (docs/format.md §13).</summary>
+    private LayerIncrement ReadPlanes(ReadOnlySpan<byte> span, ref int at, int end, int k, int sample, int from, int to, int label)
+    {
+        var grid = default(PlaneGrid);
+        if (from == 0)
+        {
+            if (at + 2 > end)
+            {
+                throw PastEnd(k);
+            }
+
+            grid = new PlaneGrid(span[at], span[at + 1]);
+            at += 2;
+        }
+
+        if (label >= header.ClassCount || !grid.IsValid)
+        {
+            throw Defect($"increment {k} brings sample {sample} with label {label} and step code {grid.StepCode}.");
+        }
+
+        var lengths = new int[to - from];
+        var first = at;
+        var bound = PlaneCoder.SegmentBound(header.PixelsPerSample);
+        for (var plane = 0; plane < lengths.Length; plane++)
+        {
+            var length = LayerEntries.ReadVarint(span, ref at, end);
+            if (length is null || length > bound || length > end - at)
+            {
+                throw BadLength(k, from + plane + 1, bound);
+            }
+
+            lengths[plane] = (int)length;
+            at += (int)length;
+        }
+
+        // The segments without their lengths, back to back, as a shard stores them.
+        var segments = new byte[at - first - LengthBytes(lengths)];
+        for (int plane = 0, source = first, target = 0; plane < lengths.Length; plane++)
+        {
+            source += LayerEntries.VarintSize((uint)lengths[plane]);
+            span.Slice(source, lengths[plane]).CopyTo(segments.AsSpan(target));
+            (source, target) = (source + lengths[plane], target + lengths[plane]);
+        }
+
+        return new LayerIncrement(sample, (byte)from, (byte)to, label, 0f, 0, segments) { SegmentLengths = lengths, Grid = grid };
+    }
+
+    private DqsFormatException PastEnd(int k) => Defect($"increment {k} of {header.IncrementCount} runs past the layer's end.");
+
+    private DqsFormatException BadLength(int k, int plane, int bound) =>
+        Defect($"increment {k}'s plane {plane} has no segment length of at most {bound} bytes before the layer's end.");
+
+    private static int LengthBytes(int[] lengths)
+    {
+        var bytes = 0;
+        foreach (var length in lengths)
+        {
+            bytes += LayerEntries.VarintSize((uint)length);
+        }
+
+        return bytes;
     }
 
     private int ReadLabel(ReadOnlySpan<byte> span, ref int at, int end, int k, int count)

@@ -8,11 +8,12 @@ namespace DatasetQuant.Core.Progressive;
 /// keeps, at its width there) and <c>{name}.dqh</c> (<see cref="HeldIncrements"/>: which layer brought each width).
 /// Applying the next layers merges their bit planes into the codes (u ← u·2^d + planes) and takes the record's pair from
 /// the layer (version 3: each entry's reconstruction; versions 1 and 2: s₈·2^(8−b) and the shift); keeping fewer layers
-/// re-quantizes the records (docs/format.md §6, "Re-quantization") with no download. Each file is replaced
+/// re-quantizes the records (docs/format.md §6, "Re-quantization") with no download; a planes set's layers (version 4)
+/// append segments instead, and fewer layers cut them (<see cref="WritePlanesShard"/>). Each file is replaced
 /// atomically, the shard first; on open, held increments that do not match the shard's widths are refused, and the
 /// dataset is then fetched again.
 /// </summary>
-public sealed class ProgressiveHoldings
+public sealed partial class ProgressiveHoldings
 {
     private ProgressiveHoldings(string directory, string name, int heldVersion) => (Directory, Name, HeldVersion) = (directory, name, heldVersion);
 
@@ -54,13 +55,7 @@ public sealed class ProgressiveHoldings
         }
 
         using var shard = DqsReader.Open(holdings.ShardPath);
-        var widths = new byte[shard.Count];
-        for (var i = 0; i < widths.Length; i++)
-        {
-            widths[i] = (byte)shard.Bits(i);
-        }
-
-        holdings.Held = HeldIncrements.Read(holdings.HeldPath, widths, shard.Header.SourceCount, shard.PixelsPerSample);
+        holdings.Held = HeldIncrements.Read(holdings.HeldPath, Widths(shard), shard.Header.SourceCount, shard.PixelsPerSample);
         holdings.Held.NumberedVersion = heldVersion;
         return holdings;
     }
@@ -73,13 +68,19 @@ public sealed class ProgressiveHoldings
     public static HeldIncrements ReadHeld(string shardPath, string heldPath)
     {
         using var shard = DqsReader.Open(shardPath);
+        return HeldIncrements.Read(heldPath, Widths(shard), shard.Header.SourceCount, shard.PixelsPerSample);
+    }
+
+    /// <summary>Each stored sample's width: its bits, or in a planes shard its planes.</summary>
+    private static byte[] Widths(DqsReader shard)
+    {
         var widths = new byte[shard.Count];
         for (var i = 0; i < widths.Length; i++)
         {
-            widths[i] = (byte)shard.Bits(i);
+            widths[i] = (byte)(shard.IsPlanes ? shard.Planes(i) : shard.Bits(i));
         }
 
-        return HeldIncrements.Read(heldPath, widths, shard.Header.SourceCount, shard.PixelsPerSample);
+        return widths;
     }
 
     /// <summary>Merges the next layers (each must start where the holdings end) and rewrites the shard and the held increments.</summary>
@@ -95,6 +96,11 @@ public sealed class ProgressiveHoldings
             {
                 throw new DqsFormatException(names[l], "firstIncrement",
                     null, $"layer {header.LayerIndex} starts at increment {header.FirstIncrement}; the holdings end with layer {expectedLayer - 1} at increment {expectedIncrement}.");
+            }
+
+            if (l > 0 && (header.VersionMajor == LayerFile.PlanesVersion) != (parsed[0].Header.VersionMajor == LayerFile.PlanesVersion))
+            {
+                throw new DqsFormatException(names[l], "versionMajor", null, "a batch mixes layers of planes (version 4) and of fixed-width codes.");
             }
 
             shape ??= (header.SampleCount, header.PixelsPerSample);
@@ -148,7 +154,15 @@ public sealed class ProgressiveHoldings
         }
 
         samples.Sort();
-        WriteShard(first, samples, added);
+        if (first.VersionMajor == LayerFile.PlanesVersion)
+        {
+            WritePlanesShard(parsed[0].Name, first, samples, added);
+        }
+        else
+        {
+            WriteShard(first, samples, added);
+        }
+
         var held = Held ?? new HeldIncrements(first.SampleCount, first.PixelsPerSample) { NumberedVersion = HeldVersion };
         foreach (var (header, increments, _) in parsed)
         {

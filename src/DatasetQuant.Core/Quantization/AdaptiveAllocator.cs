@@ -4,12 +4,14 @@ namespace DatasetQuant.Core.Quantization;
 /// Minimises Σ w_i·D_i(b_i) under the byte budget. Each sample's (bytes, w·D) points for b = 0..max form a curve; only
 /// its lower convex hull matters for a Lagrangian optimum. Every sample starts dropped; a max-heap hands the next byte
 /// to the hull segment with the greatest distortion saved per byte, until the budget is spent. A segment that no
-/// longer fits is skipped, and the cheaper segments of other samples still fill what is left. O(N·9·log N).
+/// longer fits is skipped, and the cheaper segments of other samples still fill what is left. O(N·9·log N). Each sample's
+/// curve uses its own costs (<see cref="AllocationProblem.BytesAt"/>), so a codec whose sizes vary per sample is
+/// allocated by the same rules.
 /// <para>
 /// When the problem has labels, the optimum decides which samples go only where dropping is its choice; where the
 /// budget forces drops (it cannot hold every sample at 1 bit), the budget decides how many go and coverage decides
-/// which: every sample the budget affords at 1 bit is kept, chosen by <see cref="CoverageSelection"/> (each class its
-/// share, spread over the ranks of <see cref="AllocationProblem.CoverageScore"/>, by default the drop cost; past half
+/// which: as many samples as the budget affords at 1 bit are kept (with per-sample costs, as many as fit of the ones
+/// coverage chooses), chosen by <see cref="CoverageSelection"/> (each class its share, spread over the ranks of <see cref="AllocationProblem.CoverageScore"/>, by default the drop cost; past half
 /// of a class, the dearest to drop by <see cref="AllocationProblem.DropPrices"/>), and the same greedy spends what is
 /// left on widths 2..8. The optimum would keep fewer samples at more bits whenever its D_i(0) prices a dropped sample
 /// below a coarse copy of it, and no per-sample distortion prices what a sample teaches about the others: on ~1,300
@@ -38,7 +40,7 @@ namespace DatasetQuant.Core.Quantization;
 /// stands in every case.
 /// </para>
 /// </summary>
-public sealed class AdaptiveAllocator : IBitAllocator
+public sealed partial class AdaptiveAllocator : IBitAllocator
 {
     public string Name => "adaptive";
 
@@ -70,49 +72,6 @@ public sealed class AdaptiveAllocator : IBitAllocator
         }
 
         SpendRest(problem, bits);
-    }
-
-    /// <summary>With labels: where the budget forces drops, or the optimum's own drops are not trusted, coverage chooses them.</summary>
-    private static void ChooseDrops(AllocationProblem problem, Span<byte> bits)
-    {
-        var n = problem.Count;
-        var keep = 0;
-        for (var i = 0; i < n; i++)
-        {
-            keep += bits[i] > 0 ? 1 : 0;
-        }
-
-        var affordable = (int)Math.Min(n, problem.BudgetBytes / Math.Max(1, problem.BytesAt(1)));
-        var forced = affordable < n;
-        if (keep == n || (!forced && (keep == 0 || problem.DropCostTrusted)))
-        {
-            return;
-        }
-
-        var score = new double[n];
-        for (var i = 0; i < n; i++)
-        {
-            score[i] = problem.CoverageScore.IsEmpty ? problem.FirstBitGain(i) : problem.CoverageScore.Span[i];
-        }
-
-        var dropPrices = problem.DropPrices();
-
-        // Forced drops keep every sample the budget affords. An optional drop (its drop cost not trusted to rank samples)
-        // keeps the optimum's count, which assumed its cheapest samples would go; under coverage they are not the ones
-        // dropped, so keeping every sample at 1 bit can cost less. Both counts are tried; the lower Σ w·D wins.
-        int[] counts = forced ? [affordable] : [keep, affordable];
-        var candidate = new byte[n];
-        var best = double.PositiveInfinity;
-        foreach (var count in counts)
-        {
-            SelectAndGrow(problem, score, dropPrices, count, candidate);
-            var total = WeightedDistortion(problem, candidate);
-            if (total < best)
-            {
-                best = total;
-                candidate.CopyTo(bits);
-            }
-        }
     }
 
     /// <summary>
@@ -162,13 +121,13 @@ public sealed class AdaptiveAllocator : IBitAllocator
         long used = 0;
         for (var i = 0; i < problem.Count; i++)
         {
-            used += problem.BytesAt(bits[i]);
+            used += problem.BytesAt(i, bits[i]);
         }
 
         Grow(Over(problem, problem.FallbackDistortion, problem.BudgetBytes), bits, used, fromDropped: false);
     }
 
-    /// <summary>The same samples, weights, caps and record bytes, over <paramref name="distortion"/> and <paramref name="budget"/>.</summary>
+    /// <summary>The same samples, weights, caps and byte costs, over <paramref name="distortion"/> and <paramref name="budget"/>.</summary>
     private static AllocationProblem Over(AllocationProblem problem, ReadOnlyMemory<double> distortion, long budget) =>
         new(problem.Count, problem.PixelsPerSample, budget)
         {
@@ -176,35 +135,8 @@ public sealed class AdaptiveAllocator : IBitAllocator
             Importance = problem.Importance,
             MaxBits = problem.MaxBits,
             RecordBytes = problem.RecordBytes,
+            SampleBytes = problem.SampleBytes,
         };
-
-    private static void SelectAndGrow(AllocationProblem problem, double[] score, double[] dropPrices, int keep, Span<byte> bits)
-    {
-        var n = problem.Count;
-        var kept = new bool[n];
-        CoverageSelection.Select(problem.Labels.Span, score, keep, kept, dropPrices);
-        long used = 0;
-        for (var i = 0; i < n; i++)
-        {
-            bits[i] = (byte)(kept[i] && problem.MaxBitsOf(i) > 0 ? 1 : 0);
-            used += problem.BytesAt(bits[i]);
-        }
-
-        // At most `keep` samples at 1 bit: the optimum's own count, or as many as the budget affords, so `used` fits.
-        Grow(problem, bits, used, fromDropped: false);
-    }
-
-    private static double WeightedDistortion(AllocationProblem problem, ReadOnlySpan<byte> bits)
-    {
-        var distortion = problem.Distortion.Span;
-        double total = 0;
-        for (var i = 0; i < problem.Count; i++)
-        {
-            total += problem.ImportanceOf(i) * distortion[i * SampleQuantizer.WidthCount + bits[i]];
-        }
-
-        return total;
-    }
 
     /// <summary>
     /// Lifts widths along each sample's lower hull from its current width, best distortion saved per byte first, while
@@ -232,7 +164,7 @@ public sealed class AdaptiveAllocator : IBitAllocator
             var max = problem.MaxBitsOf(i);
             for (var b = 0; b <= max; b++)
             {
-                x[b] = problem.BytesAt(b);
+                x[b] = problem.BytesAt(i, b);
                 y[b] = weight * distortion[i * SampleQuantizer.WidthCount + b];
             }
 
@@ -247,7 +179,7 @@ public sealed class AdaptiveAllocator : IBitAllocator
             var vertices = hull.AsSpan(i * SampleQuantizer.WidthCount, hullLength[i]);
             var from = vertices[position[i]];
             var to = vertices[position[i] + 1];
-            var cost = problem.BytesAt(to) - problem.BytesAt(from);
+            var cost = problem.BytesAt(i, to) - problem.BytesAt(i, from);
             if (used + cost > budget)
             {
                 continue;
@@ -262,7 +194,7 @@ public sealed class AdaptiveAllocator : IBitAllocator
                 var weight = problem.ImportanceOf(i);
                 for (var k = 0; k < vertices.Length; k++)
                 {
-                    x[vertices[k]] = problem.BytesAt(vertices[k]);
+                    x[vertices[k]] = problem.BytesAt(i, vertices[k]);
                     y[vertices[k]] = weight * distortion[i * SampleQuantizer.WidthCount + vertices[k]];
                 }
 

@@ -1,7 +1,7 @@
 namespace DatasetQuant.Core.Quantization;
 
 /// <summary>
-/// What an allocator decides: a width 0..8 per sample so that Σ <see cref="BytesAt"/>(b_i) ≤ <see cref="BudgetBytes"/>,
+/// What an allocator decides: a width 0..8 per sample so that Σ <see cref="BytesAt"/>(i, b_i) ≤ <see cref="BudgetBytes"/>,
 /// minimising Σ w_i·D_i(b_i).
 /// </summary>
 public sealed class AllocationProblem
@@ -186,6 +186,7 @@ public sealed class AllocationProblem
             CoverageScore = CoverageScore,
             Seed = Seed,
             RecordBytes = RecordBytes,
+            SampleBytes = SampleBytes,
         };
     }
 
@@ -193,9 +194,29 @@ public sealed class AllocationProblem
 
     /// <summary>
     /// Bytes a stored sample costs besides its payload (its index record) when the budget bounds file bytes; 0 when it
-    /// bounds the payload alone. A dropped sample costs nothing.
+    /// bounds the payload alone. A dropped sample costs nothing. Ignored when <see cref="SampleBytes"/> is set: that table
+    /// holds everything a sample costs.
     /// </summary>
     public int RecordBytes { get; init; }
+
+    /// <summary>
+    /// C[i·9 + b], b = 0..8: what sample i costs at width b, record included, for a codec whose sizes vary per sample (a
+    /// range-coded bit plane takes what its pixels compress to). C[i·9] is 0 and C is non-decreasing in b, or the table is
+    /// refused with an <see cref="ArgumentException"/> naming the sample and width: the allocators' hulls and the uniform
+    /// search assume a wider copy never costs less. Empty (the default): every sample costs the packed bytes of its width
+    /// plus <see cref="RecordBytes"/>.
+    /// </summary>
+    public ReadOnlyMemory<long> SampleBytes
+    {
+        get => _sampleBytes;
+        init
+        {
+            SampleByteTable.Validate(value.Span, Count);
+            _sampleBytes = value;
+        }
+    }
+
+    private readonly ReadOnlyMemory<long> _sampleBytes;
 
     public int MaxBitsOf(int index) => MaxBits.IsEmpty ? SampleQuantizer.MaxBits : MaxBits.Span[index];
 
@@ -229,15 +250,21 @@ public sealed class AllocationProblem
         return prices;
     }
 
-    public long BytesAt(int bits) => bits == 0 ? 0 : SampleQuantizer.PackedBytes(PixelsPerSample, bits) + RecordBytes;
+    /// <summary>What sample <paramref name="index"/> costs at width <paramref name="bits"/>: 0 dropped.</summary>
+    public long BytesAt(int index, int bits) =>
+        !_sampleBytes.IsEmpty ? _sampleBytes.Span[(index * SampleQuantizer.WidthCount) + bits]
+        : bits == 0 ? 0 : SampleQuantizer.PackedBytes(PixelsPerSample, bits) + RecordBytes;
 
-    /// <summary>Bytes of an allocation that count against the budget (payload, and the records when <see cref="RecordBytes"/> is set).</summary>
+    /// <summary>
+    /// Bytes of an allocation (sample i at <paramref name="bits"/>[i]) that count against the budget: payload, and the
+    /// records when <see cref="RecordBytes"/> is set, or the <see cref="SampleBytes"/> table's costs.
+    /// </summary>
     public long TotalBytes(ReadOnlySpan<byte> bits)
     {
         long total = 0;
-        foreach (var b in bits)
+        for (var i = 0; i < bits.Length; i++)
         {
-            total += BytesAt(b);
+            total += BytesAt(i, bits[i]);
         }
 
         return total;

@@ -19,6 +19,16 @@ public static class DatasetQuantizer
             throw new ArgumentException($"{options.Importance.Length} importance weights for {source.Count} samples.", nameof(options));
         }
 
+        if (options.PlaneCodes)
+        {
+            if (options.EmbeddedCodes)
+            {
+                throw new ArgumentException("codes are either embedded fixed-width or range-coded planes, not both.", nameof(options));
+            }
+
+            return Planes.PlaneQuantizer.Quantize(source, options, progress, cancellationToken);
+        }
+
         var clock = Stopwatch.StartNew();
         var n = source.Count;
         var pixels = source.Channels * source.Height * source.Width;

@@ -53,17 +53,26 @@ public sealed class IncrementOrder
 
     /// <summary>
     /// The widths after the longest prefix whose cost fits <paramref name="budgetBytes"/>; returns the prefix length.
-    /// <paramref name="bytesAt"/> gives a sample's bytes at a width (0 at width 0).
+    /// <paramref name="bytesAt"/> gives a sample's bytes at a width (0 at width 0), the same for every sample.
     /// </summary>
-    public int WidthsWithin(long budgetBytes, Func<int, long> bytesAt, Span<byte> widths)
+    public int WidthsWithin(long budgetBytes, Func<int, long> bytesAt, Span<byte> widths) =>
+        WidthsWithin(budgetBytes, (_, width) => bytesAt(width), widths);
+
+    /// <summary>
+    /// The same, where <paramref name="bytesAt"/>(sample, width) gives what that sample costs at that width (0 at width
+    /// 0; <see cref="AllocationProblem.BytesAt"/> for a problem with per-sample costs): each increment is charged its own
+    /// sample's step.
+    /// </summary>
+    public int WidthsWithin(long budgetBytes, Func<int, int, long> bytesAt, Span<byte> widths)
     {
+        ArgumentNullException.ThrowIfNull(bytesAt);
         ArgumentOutOfRangeException.ThrowIfLessThan(widths.Length, SampleCount, nameof(widths));
         widths[..SampleCount].Clear();
         long used = 0;
         for (var k = 0; k < Increments.Count; k++)
         {
             var (sample, width) = Increments[k];
-            var cost = bytesAt(width) - bytesAt(widths[sample]);
+            var cost = bytesAt(sample, width) - bytesAt(sample, widths[sample]);
             if (used + cost > budgetBytes)
             {
                 return k;

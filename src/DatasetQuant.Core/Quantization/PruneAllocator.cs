@@ -1,6 +1,9 @@
 namespace DatasetQuant.Core.Quantization;
 
-/// <summary>The dataset-pruning baseline: a seeded random subset kept at full width, as many as the budget holds; the rest dropped.</summary>
+/// <summary>
+/// The dataset-pruning baseline: a seeded random subset kept at full width, as many as the budget holds (each at its own
+/// cost: one that does not fit is skipped and the next tried); the rest dropped.
+/// </summary>
 public sealed class PruneAllocator : IBitAllocator
 {
     public string Name => "prune";
@@ -22,7 +25,7 @@ public sealed class PruneAllocator : IBitAllocator
         foreach (var i in order)
         {
             var width = problem.MaxBitsOf(i);
-            var cost = problem.BytesAt(width);
+            var cost = problem.BytesAt(i, width);
             if (used + cost <= problem.BudgetBytes)
             {
                 bits[i] = (byte)width;

@@ -40,6 +40,12 @@ public sealed class QuantizeOptions
     /// </summary>
     public bool EmbeddedCodes { get; init; }
 
+    /// <summary>
+    /// Range-coded bit planes (codec 2, docs/format.md §14, <see cref="Planes.PlaneQuantizer"/>): each sample's codes on one
+    /// nested grid, each plane range-coded; sizes vary per sample and the allocation charges each its own.
+    /// </summary>
+    public bool PlaneCodes { get; init; }
+
     /// <summary>Threads measuring pixel distortion; default all cores.</summary>
     public int MaxDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
 }

@@ -17,10 +17,10 @@ namespace DatasetQuant.Sync.Coordinator;
 public sealed class DatasetPublisher(IMqttConnection connection, SyncTopics topics, ManifestSigner signer, ILogger<DatasetPublisher> logger)
 {
     /// <param name="cutAtHeldBytes">For layers: held sizes a layer must end at, the budgets devices will have (<see cref="LayeredManifestBuilder"/>).</param>
-    /// <param name="layersFormat">For layers: the protocol version to publish them in (<see cref="LayeredManifestBuilder"/>).</param>
+    /// <param name="layersFormat">For layers: the protocol version to publish them in; null: the newest the set's codes take (<see cref="LayeredManifestBuilder.FormatFor"/>).</param>
     public async Task<DatasetPublishResult> PublishAsync(
         string dataset, long version, string shardDirectory, IShardDescriber describer, int chunkSize = Chunks.ChunkFrameConstants.MaxPayload,
-        CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null, int layersFormat = DatasetManifest.LatestFormat)
+        CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null, int? layersFormat = null)
     {
         var layered = LayeredManifestBuilder.HasOrder(shardDirectory);
         var manifest = layered

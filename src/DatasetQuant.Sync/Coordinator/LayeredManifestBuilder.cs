@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Progressive;
 using DatasetQuant.Core.Quantization;
 using DatasetQuant.Sync.Chunks;
@@ -97,10 +98,33 @@ public static class LayeredManifestBuilder
         }
     }
 
+    /// <summary>
+    /// The protocol version to publish the set in: a planes set's is 5 and only 5; a fixed-width set's is 2–4, by default
+    /// the newest of those.
+    /// </summary>
+    public static int FormatFor(IReadOnlyList<string> shardPaths, int? requested)
+    {
+        bool planes;
+        using (var first = DqsReader.Open(shardPaths.Count > 0 ? shardPaths[0] : throw new InvalidDataException("the folder holds no .dqs shards.")))
+        {
+            planes = first.IsPlanes;
+        }
+
+        var format = requested ?? (planes ? DatasetManifest.PlanesFormat : DatasetManifest.LatestFixedWidthFormat);
+        if (planes != (format == DatasetManifest.PlanesFormat))
+        {
+            throw new ArgumentException(planes
+                ? $"a set of range-coded planes (dq quantize --codes planes) is published in protocol version {DatasetManifest.PlanesFormat} only, not {format}."
+                : $"protocol version {DatasetManifest.PlanesFormat} carries sets of range-coded planes; this set's codes are fixed-width: publish it in protocol {DatasetManifest.LayersFormat} to {DatasetManifest.LatestFixedWidthFormat}.");
+        }
+
+        return format;
+    }
+
     public static DatasetManifest Build(
         string fleet, string dataset, long version, string shardDirectory, int chunkSize = ChunkFrameConstants.MaxPayload,
         long firstLayerBytes = 16 * 1024, CancellationToken cancellationToken = default, IEnumerable<long>? cutAtHeldBytes = null,
-        int format = DatasetManifest.LatestFormat, string? layerDirectory = null)
+        int? format = null, string? layerDirectory = null)
     {
         if (format is < DatasetManifest.LayersFormat or > DatasetManifest.LatestFormat)
         {
@@ -115,6 +139,7 @@ public static class LayeredManifestBuilder
         var order = IncrementOrder.Read(orderPath);
         var shardPaths = Directory.GetFiles(shardDirectory, ShardDirectoryManifestBuilder.ShardPattern);
         Array.Sort(shardPaths, StringComparer.Ordinal);
+        var protocol = FormatFor(shardPaths, format);
         layerDirectory ??= LayerDirectory(shardDirectory, version);
         if (Directory.Exists(layerDirectory))
         {
@@ -123,9 +148,9 @@ public static class LayeredManifestBuilder
         }
 
         var cuts = cutAtHeldBytes?.ToList() ?? [];
-        var heldVersion = DatasetManifest.HeldIncrementsVersionOf(format);
+        var heldVersion = DatasetManifest.HeldIncrementsVersionOf(protocol);
         var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, heldVersion: heldVersion);
-        var written = format >= DatasetManifest.PrefixesFormat
+        var written = protocol >= DatasetManifest.PrefixesFormat
             ? LayerPrefixes.Write(layers, LayerPrefixes.CountsAt(layers, cuts), layerDirectory, dataset, cancellationToken, heldVersion)
             : [];
         var widths = new byte[order.SampleCount];
@@ -185,7 +210,7 @@ public static class LayeredManifestBuilder
 
         return new DatasetManifest
         {
-            Format = format == DatasetManifest.PrefixesFormat && written.Count == 0 ? DatasetManifest.LayersFormat : format,
+            Format = protocol == DatasetManifest.PrefixesFormat && written.Count == 0 ? DatasetManifest.LayersFormat : protocol,
             Fleet = fleet,
             Dataset = dataset,
             Version = version,

@@ -26,8 +26,17 @@ public sealed class DatasetManifest
     /// </summary>
     public const int CompactHeldFormat = 4;
 
+    /// <summary>
+    /// Protocol version 5: as version 4, for a set coded as range-coded bit planes (docs/format.md §14): its layers are
+    /// version 4 (plane segments) and its shards and prefixes codec 2. Fixed-width sets are published in 2–4.
+    /// </summary>
+    public const int PlanesFormat = 5;
+
     /// <summary>The newest format this build writes and reads.</summary>
-    public const int LatestFormat = CompactHeldFormat;
+    public const int LatestFormat = PlanesFormat;
+
+    /// <summary>The newest format of a set with fixed-width (embedded) codes, what such a set is published in by default.</summary>
+    public const int LatestFixedWidthFormat = CompactHeldFormat;
 
     public const int MaxShards = 65_536;
 
@@ -54,7 +63,7 @@ public sealed class DatasetManifest
     /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
     public const long MaxShardSize = 64L << 30;
 
-    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/>, <see cref="LayersFormat"/>, <see cref="PrefixesFormat"/> or <see cref="CompactHeldFormat"/>.</summary>
+    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/>, <see cref="LayersFormat"/>, <see cref="PrefixesFormat"/>, <see cref="CompactHeldFormat"/> or <see cref="PlanesFormat"/>.</summary>
     public int Format { get; init; } = ShardsFormat;
 
     [JsonRequired]

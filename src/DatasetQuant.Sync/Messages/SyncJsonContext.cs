@@ -2,8 +2,12 @@ using System.Text.Json.Serialization;
 
 namespace DatasetQuant.Sync.Messages;
 
-/// <summary>Source-generated serializers for every message (trim and AOT safe); camelCase, nulls left out.</summary>
+/// <summary>
+/// Source-generated metadata for every message (trim and AOT safe); camelCase, nulls left out. Metadata only, without
+/// the generated fast-path writers: the messages are small and few, and the writers cost the device's binary kilobytes.
+/// </summary>
 [JsonSourceGenerationOptions(
+    GenerationMode = JsonSourceGenerationMode.Metadata,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     NumberHandling = JsonNumberHandling.Strict,

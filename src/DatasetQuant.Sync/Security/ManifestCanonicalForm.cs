@@ -23,7 +23,8 @@ namespace DatasetQuant.Sync.Security;
 /// fails to verify it instead of taking its layer files for shards. A format 3 manifest starts with
 /// <c>dq-manifest/3</c>; its layer lines are format 2's, and each prefix line adds <c>:prefix:{layers}:{part}</c>. A
 /// format 4 manifest starts with <c>dq-manifest/4</c> and is otherwise format 3's: its held sizes count other files, so
-/// a device that knows only format 3 must not verify it.
+/// a device that knows only format 3 must not verify it. A format 5 manifest (a planes set) starts with
+/// <c>dq-manifest/5</c> and is otherwise format 4's: its layers are of a version a format 4 device cannot apply.
 /// </summary>
 public static class ManifestCanonicalForm
 {
@@ -35,6 +36,8 @@ public static class ManifestCanonicalForm
 
     public const string CompactHeldHeader = "dq-manifest/4";
 
+    public const string PlanesHeader = "dq-manifest/5";
+
     public static byte[] GetBytes(DatasetManifest manifest)
     {
         var text = new StringBuilder(128 + (manifest.Shards.Count * 140));
@@ -43,6 +46,7 @@ public static class ManifestCanonicalForm
             DatasetManifest.LayersFormat => LayersHeader,
             DatasetManifest.PrefixesFormat => PrefixesHeader,
             DatasetManifest.CompactHeldFormat => CompactHeldHeader,
+            DatasetManifest.PlanesFormat => PlanesHeader,
             _ => Header,
         });
         Line(text, $"fleet:{manifest.Fleet}");

@@ -26,20 +26,22 @@ public sealed record FleetSequenceStep(double BitsPerPixel, long BudgetBytes, lo
 /// bytes received and kept, the held copy's pixel MSE beside the coordinator-side quantize at the same file budget
 /// (refitted and embedded), and, when seeds are asked for, both trained and evaluated as in the budget sweep. With the
 /// layers cut at the budgets, the copy held at each is also served whole (<see cref="LayerPrefixes"/>), as the
-/// coordinator serves it, and a device takes it where that costs fewer bytes than the layers.
+/// coordinator serves it, and a device takes it where that costs fewer bytes than the layers. With <c>planes</c> the
+/// coordinator's set is range-coded planes (<c>--codes planes</c>, layers of version 4) and the "embedded" column is
+/// <c>dq quantize --codes planes</c> at the same bytes.
 /// </summary>
 public static class FleetDeliveryExperiment
 {
     public static (IReadOnlyList<FleetDeliveryRow> Rows, IReadOnlyList<FleetSequenceStep> Sequence) Run(ImageDataset train, ImageDataset? test,
         IReadOnlyList<double> budgets, IReadOnlyList<double> sequence, IReadOnlyList<long> quotas, int seeds, int epochs, long minimumLayerBytes, bool cutAtBudgets,
-        string work, Action<string> log)
+        string work, Action<string> log, bool planes = false)
     {
         var pixels = train.PixelsPerSample;
         var n = train.Count;
         var statistics = ChannelStatistics.Compute(train);
         var full = DatasetQuantizer.Quantize(train, new QuantizeOptions
         {
-            Budget = Budget.FromBitsPerPixel(8), OutputDirectory = Path.Combine(work, "coordinator"), ShardPrefix = "data", EmbeddedCodes = true,
+            Budget = Budget.FromBitsPerPixel(8), OutputDirectory = Path.Combine(work, "coordinator"), ShardPrefix = "data", EmbeddedCodes = !planes, PlaneCodes = planes,
         });
         var order = IncrementOrder.Read(Path.Combine(work, "coordinator", "data.dqo"));
         // Each device's budget is the file size of the refitted quantize at its bits per pixel.
@@ -53,7 +55,18 @@ public static class FleetDeliveryExperiment
         var layers = LayerBuilder.Build(full.ShardPaths, order, Path.Combine(work, "layers"), "data", minimumLayerBytes, cutAtHeldBytes: cuts);
         var prefixes = LayerPrefixes.Write(layers, LayerPrefixes.CountsAt(layers, cuts), Path.Combine(work, "layers"), "data");
         log(Invariant($"published: {full.FileBytes} bytes at 8 bpp, {order.Increments.Count} increments in {layers.Count} layers of {layers.Sum(l => l.Bytes)} bytes{(cutAtBudgets ? $", cut at the devices' budgets, {prefixes.Count} prefixes served whole" : string.Empty)}"));
-        var embeddedTable = DistortionTable.Measure(train, statistics, PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default, embeddedCodes: true);
+        // The held copy's pixel MSE by input sample's width (bits of the embedded code, or planes).
+        Func<byte[], double> heldMse;
+        if (planes)
+        {
+            var table = Core.Quantization.Planes.PlaneTable.Measure(train, statistics, Environment.ProcessorCount, null, default);
+            heldMse = widths => table.MeanSquaredError(widths);
+        }
+        else
+        {
+            var table = DistortionTable.Measure(train, statistics, PixelMseDistortion.Instance, 6, Environment.ProcessorCount, null, default, embeddedCodes: true);
+            heldMse = widths => table.MeanSquaredError(widths);
+        }
 
         var rows = new List<FleetDeliveryRow>();
         foreach (var (bpp, coordinator) in budgets.Zip(coordinators))
@@ -61,7 +74,8 @@ public static class FleetDeliveryExperiment
             var budget = coordinator.FileBytes;
             var embedded = DatasetQuantizer.Quantize(train, new QuantizeOptions
             {
-                Budget = Budget.FromBytes(budget), OutputDirectory = Path.Combine(work, Invariant($"embedded-{bpp}")), ShardPrefix = "data", EmbeddedCodes = true,
+                Budget = Budget.FromBytes(budget), OutputDirectory = Path.Combine(work, Invariant($"embedded-{bpp}")), ShardPrefix = "data",
+                EmbeddedCodes = !planes, PlaneCodes = planes,
             });
             var device = NewDevice(Path.Combine(work, Invariant($"device-{bpp}")));
             var count = LayerBuilder.LayersWithin(layers, budget);
@@ -78,7 +92,7 @@ public static class FleetDeliveryExperiment
                 embeddedAccuracy.Add(TrainAndEvaluate(embedded.ShardPaths, train, test, seed, epochs, Path.Combine(work, Invariant($"embedded-{bpp}"), $"seed{seed}.onnx")));
             }
 
-            var row = new FleetDeliveryRow(bpp, budget, count, received, device.HeldBytes, embeddedTable.MeanSquaredError(widths), coordinator.FileBytes,
+            var row = new FleetDeliveryRow(bpp, budget, count, received, device.HeldBytes, heldMse(widths), coordinator.FileBytes,
                 coordinator.MeanSquaredError, embedded.MeanSquaredError, deviceAccuracy, coordinatorAccuracy, embeddedAccuracy);
             log(Invariant($"{bpp} bpp: budget {budget}, device received {received} kept {row.Kept} ({(double)received / row.Kept:F3}x; held increments {new FileInfo(device.HeldPath).Length}), MSE device {row.DeviceMse:F1} refit {row.CoordinatorMse:F1} embedded {row.EmbeddedMse:F1}"));
             rows.Add(row);
@@ -89,7 +103,7 @@ public static class FleetDeliveryExperiment
             var device = NewDevice(Path.Combine(work, Invariant($"device-quota-{quota}")));
             var received = Pull(ref device, layers, prefixes, LayerBuilder.LayersWithin(layers, quota));
             var widths = InputWidths(order, device.IncrementCount, full.SampleOrder);
-            log(Invariant($"quota {quota}: received {received}, kept {device.HeldBytes}, held MSE {embeddedTable.MeanSquaredError(widths):F1}, widths 0..8 {string.Join(' ', widths.CountBy(w => w).OrderBy(p => p.Key).Select(p => $"{p.Key}:{p.Value}"))}"));
+            log(Invariant($"quota {quota}: received {received}, kept {device.HeldBytes}, held MSE {heldMse(widths):F1}, widths 0..8 {string.Join(' ', widths.CountBy(w => w).OrderBy(p => p.Key).Select(p => $"{p.Key}:{p.Value}"))}"));
         }
 
         var steps = new List<FleetSequenceStep>();

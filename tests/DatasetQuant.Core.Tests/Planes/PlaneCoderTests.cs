@@ -82,6 +82,7 @@ public sealed class PlaneCoderTests
                 }
             }
 
+            // The whole-number threshold splits as the two means do: within a level of their middle.
             Assert.InRange(threshold, ((low / lowCount) + (high / highCount)) / 2 - 1, ((low / lowCount) + (high / highCount)) / 2 + 1);
         }
     }

@@ -1,5 +1,7 @@
 """Shards written by dq quantize, read by this reader, against dq decode / inspect / verify."""
 import json
+import re
+import struct
 import subprocess
 
 import numpy as np
@@ -7,15 +9,19 @@ import pytest
 
 import device
 import dqs
+import planes
 from conftest import DQ, dq, quantize
 
-CASES = [  # (input, budget, extra): a refit and an embedded set each, one budget that drops samples
+CASES = [  # (input, budget, extra): a refit, an embedded and a planes set each, budgets that drop samples
     ("fmnist", "2bpp", ()),
     ("fmnist", "0.25bpp", ()),
     ("fmnist", "1bpp", ("--codes", "embedded")),
     ("fmnist", "3bpp", ("--shard-size", "24KiB")),
     ("color", "3bpp", ()),
     ("color", "0.5bpp", ("--codes", "embedded")),
+    ("fmnist", "1bpp", ("--codes", "planes")),
+    ("color", "2bpp", ("--codes", "planes")),
+    ("fmnist", "12000", ("--codes", "planes", "--shard-size", "4KiB")),  # several shards, samples dropped
 ]
 
 
@@ -39,7 +45,8 @@ def test_decode_matches_dq(case):
     files, ref = case
     shards = [dqs.read_shard(f) for f in files]
     # pixel, [0,1] and uint8 outputs are bit-exact: pixel is §6's formula in float32 with (mean + t) + s*k,
-    # [0,1] the affine map dq folds it into (see dqs.Shard._unit), uint8 floor(x + 0.5)
+    # [0,1] the affine map dq folds it into (see dqs.Shard._unit), uint8 floor(x + 0.5); codec 2 (§14): x̂ = o + d*m,
+    # floats x̂*a + e, a product and a sum
     for key, kw in {"pixel": dict(normalize="pixel"), "unit": {}, "uint8": dict(dtype="uint8")}.items():
         mine = np.concatenate([s.decode(**kw) for s in shards])
         assert mine.dtype == ref[key].dtype and mine.shape == ref[key].shape
@@ -59,7 +66,8 @@ def test_fields_match_inspect(case):
         assert (s.N, s.source_count, s.first_source) == (js["samples"], js["sourceSamples"], js["firstSourceIndex"])
         assert (s.shard_index, s.shard_count) == (js["shardIndex"], js["shardCount"])
         assert (s.C, s.H, s.W, s.class_count) == (js["channels"], js["height"], js["width"], js["classes"])
-        # inspect counts the dropped samples at width 0; the file stores none of them (§3)
+        assert s.codec == js["codec"]
+        # inspect counts the dropped samples at width 0 (codec 2: planes 0); the file stores none of them (§3)
         assert [s.source_count - s.N] + np.bincount(s.widths, minlength=9)[1:].tolist() == js["widthHistogram"]
         assert len(s.payload) == js["payloadBytes"] and f.stat().st_size == js["bytes"]
         assert np.allclose(s.mean, js["channelMean"], rtol=1e-6) and np.allclose(s.std, js["channelStd"], rtol=1e-6)
@@ -122,3 +130,83 @@ def test_version_1_1_reads_as_dq_reads_it(good, tmp_path):
     dq("decode", p, "--out", tmp_path / "x.npy", "--normalize", "pixel")
     assert np.array_equal(np.load(tmp_path / "x.npy"), old.decode(normalize="pixel"))
     assert np.array_equal(old.decode(normalize="pixel"), s.decode(normalize="pixel"))
+
+
+@pytest.fixture(scope="module")
+def good_planes(inputs, tmp_path_factory):
+    return quantize(inputs["color"], tmp_path_factory.mktemp("gp") / "s", "2bpp", "--codes", "planes")
+
+
+class Planes:
+    """Offsets in a planes shard of the color set (C = 3, L = 1) and its checksums recomputed after a change to the
+    header or index, so that the change reaches §14's checks. IL is what the file's length leaves (§14)."""
+
+    def __init__(self, data):
+        self.n, self.kb, self.pl = struct.unpack_from("<I", data, 28)[0], data[22], struct.unpack_from("<Q", data, 56)[0]
+        self.hs = 64 + 8 * 3 + 4
+        self.il = len(data) - self.hs - 4 - self.pl - 24
+        n = self.n
+        self.at = {"thresholds": n, "stepCodes": 2 * n, "planes": 3 * n,
+                   "model": 3 * n + (n + 1) // 2 + 4 * ((n + self.kb - 1) // self.kb), "end": self.il}
+        self.at = {k: self.hs + v for k, v in self.at.items()}
+
+    def reseal(self, d):
+        hcrc = dqs.crc32c(d[: self.hs - 4])
+        struct.pack_into("<I", d, self.hs - 4, hcrc)
+        struct.pack_into("<I", d, self.hs + self.il, dqs.crc32c(d[self.hs: self.hs + self.il]))
+        f = len(d) - 24
+        struct.pack_into("<4sIQI", d, f, dqs.FOOTER_MAGIC, self.n, len(d), hcrc)
+        struct.pack_into("<I", d, f + 20, dqs.crc32c(d[f: f + 20]))
+
+
+def _u16(column, i, v):
+    return lambda d, x: struct.pack_into("<H", d, x.at[column] + 2 * i, v)
+
+
+def _u8(column, i, v):
+    return lambda d, x: d.__setitem__(x.at[column] + i, v)
+
+
+def _flip_last_segment_byte(d, x):
+    d[len(d) - 25] ^= 0x40
+
+
+def _varint_past_index(d, x):  # the last segment length's last byte says another byte follows
+    d[x.at["end"] - 1] |= 0x80
+
+
+def _planes(d, x):  # sample 2 at 9 planes (and sample 3 at 0)
+    d[x.at["planes"] + 1] = 0x09
+
+
+@pytest.mark.parametrize("how, reseal, field", [
+    (_flip_last_segment_byte, False, r"index\.blockChecksum\[\d+\]"),
+    (_varint_past_index, True, r"sample\[\d+\]\.segmentLength\[\d\]"),
+    (_u16("model", 50, 0), True, r"index\.model\[50\]"),
+    (_u8("stepCodes", 3, 192), True, r"sample\[3\]\.stepCode"),
+    (_planes, True, r"sample\[2\]\.planes"),
+    (lambda d, x: struct.pack_into("<Q", d, 56, 10**9), True, r"header\.payloadLength"),
+    (lambda d, x: d.__delitem__(slice(len(d) - 7, None)), False, r"footer\.footerChecksum"),
+], ids=["segment", "varint-past-index", "model", "stepCode", "planes", "payloadLength", "truncated"])
+def test_planes_damage_is_refused(good_planes, tmp_path, how, reseal, field):
+    data = bytearray(good_planes[0].read_bytes())
+    x = Planes(data)
+    how(data, x)
+    if reseal:
+        x.reseal(data)
+    bad = tmp_path / "bad.dqs"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(dqs.DqsError) as e:
+        dqs.read_shard(bad).decode()
+    assert re.fullmatch(field, e.value.field) and str(bad) in str(e.value), str(e.value)
+    assert subprocess.run(DQ + ["verify", str(bad)], capture_output=True).returncode != 0
+
+
+def test_planes_segments_nest(good_planes):
+    """Each segment is at most ceil(11·P/8) + 16 bytes, and a sample's k planes are its codes' top k bits."""
+    s = dqs.read_shard(good_planes[0])
+    assert s.codec == 2 and s.scales is None
+    for i in range(s.N):
+        k = int(s.widths[i])
+        assert len(s.segment_lengths[i]) == k and max(s.segment_lengths[i]) <= planes.segment_bound(s.P)
+        assert np.all(s.codes(i) < 2 ** k)

@@ -20,6 +20,9 @@ public static class DqsConstants
     /// <summary>Codec 1: per-sample symmetric midrise linear quantization, bit-packed LSB first.</summary>
     public const ushort CodecSymmetricLinear = 1;
 
+    /// <summary>Codec 2: range-coded bit planes of a nested per-sample grid (§14), version 2 only.</summary>
+    public const ushort CodecPlanes = 2;
+
     /// <summary>Bytes of the header before the per-channel table.</summary>
     public const int FixedHeaderSize = 64;
 

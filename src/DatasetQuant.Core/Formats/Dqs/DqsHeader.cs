@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics.CodeAnalysis;
 
 namespace DatasetQuant.Core.Formats.Dqs;
 
@@ -30,6 +31,17 @@ public readonly struct DqsHeader
 
     /// <summary>The minor version the file was written with (a header made in memory has this writer's).</summary>
     public int VersionMinor { get; init; } = DqsConstants.VersionMinor;
+
+    /// <summary>
+    /// 1: per-sample linear quantization, bit-packed (§6); 2: range-coded bit planes (§14), whose index has its own columns
+    /// (<see cref="Planes.PlaneIndexLayout"/>) and a length that depends on the samples (<see cref="PlaneIndexLength"/>).
+    /// </summary>
+    public int Codec { get; init; } = DqsConstants.CodecSymmetricLinear;
+
+    /// <summary>Codec 2: bytes of the index, its checksum excluded (the reader derives it from the file's length).</summary>
+    public long PlaneIndexLength { get; init; }
+
+    public bool IsPlanes => Codec == DqsConstants.CodecPlanes;
 
     /// <summary>How this shard's index is laid out (docs/format.md §4).</summary>
     public DqsIndexLayout Layout => DqsIndexLayout.For(VersionMajor, Channels, ClassCount, PixelsPerSample);
@@ -70,7 +82,7 @@ public readonly struct DqsHeader
     public long IndexOffset => HeaderSize;
 
     /// <summary>Bytes of the index, its checksum excluded.</summary>
-    public long IndexLength => Layout.IndexBytes(SampleCount);
+    public long IndexLength => IsPlanes ? PlaneIndexLength : Layout.IndexBytes(SampleCount);
 
     public long PayloadOffset => HeaderSize + IndexLength + DqsConstants.ChecksumSize;
 
@@ -91,7 +103,7 @@ public readonly struct DqsHeader
         // 1.x: the record size; 2.0: the bytes of a label. 1.x: reserved; 2.0: the samples per payload checksum.
         BinaryPrimitives.WriteUInt16LittleEndian(d[12..], (ushort)(VersionMajor == 1 ? DqsConstants.Version1RecordSize : layout.LabelBytes));
         BinaryPrimitives.WriteUInt16LittleEndian(d[22..], (ushort)(VersionMajor == 1 ? 0 : layout.ChecksumBlock));
-        BinaryPrimitives.WriteUInt16LittleEndian(d[14..], DqsConstants.CodecSymmetricLinear);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[14..], (ushort)Codec);
         BinaryPrimitives.WriteUInt16LittleEndian(d[16..], (ushort)Channels);
         BinaryPrimitives.WriteUInt16LittleEndian(d[18..], (ushort)Height);
         BinaryPrimitives.WriteUInt16LittleEndian(d[20..], (ushort)Width);
@@ -154,7 +166,12 @@ public readonly struct DqsHeader
         }
 
         Expect(path, "headerSize", BinaryPrimitives.ReadUInt32LittleEndian(data[8..]), (uint)headerSize);
-        Expect(path, "codec", BinaryPrimitives.ReadUInt16LittleEndian(data[14..]), DqsConstants.CodecSymmetricLinear);
+        var codec = BinaryPrimitives.ReadUInt16LittleEndian(data[14..]);
+        if (codec != DqsConstants.CodecSymmetricLinear && !(codec == DqsConstants.CodecPlanes && major == 2))
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "codec", $"codec {codec} is not supported in version {major} (this reader reads codec 1, and codec 2 in version 2; a newer dq reads it).");
+        }
+
         Expect(path, "flags", BinaryPrimitives.ReadUInt32LittleEndian(data[52..]), 0u);
         int height = BinaryPrimitives.ReadUInt16LittleEndian(data[18..]);
         int width = BinaryPrimitives.ReadUInt16LittleEndian(data[20..]);
@@ -198,28 +215,14 @@ public readonly struct DqsHeader
         }
 
         var pixels = (long)channels * height * width;
-        var minPayload = sampleCount * ((pixels + 7) / 8);
-        var maxPayload = sampleCount * pixels;
-        if (payloadLength < (ulong)minPayload || payloadLength > (ulong)maxPayload)
+        var planeIndexLength = 0L;
+        if (codec == DqsConstants.CodecPlanes)
         {
-            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is outside [{minPayload}, {maxPayload}] for {sampleCount} samples of {pixels} pixels.");
+            planeIndexLength = PlanesLength(path, fileLength, headerSize, sampleCount, payloadLength, pixels, new Planes.PlaneIndexLayout(layout.LabelBytes, layout.ChecksumBlock));
         }
-
-        // §3: offsets into the payload are 32-bit (the reader keeps them as uint), so a longer one would wrap them.
-        if (payloadLength > uint.MaxValue)
+        else
         {
-            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is more than a shard holds (2^32 − 1).");
-        }
-
-        var expectedLength = layout.Overhead(sampleCount) + (long)payloadLength;
-        if (fileLength != expectedLength)
-        {
-            if (fileLength < expectedLength)
-            {
-                DqsThrowHelper.ThrowTruncated(path, fileLength, expectedLength, $"a shard of {sampleCount} samples and {payloadLength} payload bytes");
-            }
-
-            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"the header describes {expectedLength} bytes but the file has {fileLength}.");
+            CheckLength(path, fileLength, layout, sampleCount, payloadLength, pixels);
         }
 
         var mean = new float[channels];
@@ -245,7 +248,68 @@ public readonly struct DqsHeader
         {
             VersionMajor = major,
             VersionMinor = BinaryPrimitives.ReadUInt16LittleEndian(data[6..]),
+            Codec = codec,
+            PlaneIndexLength = planeIndexLength,
         };
+    }
+
+    /// <summary>Codec 1: the payload's bounds by the widths 1..8, and the file's length exactly (§2).</summary>
+    private static void CheckLength(string path, long fileLength, in DqsIndexLayout layout, uint sampleCount, ulong payloadLength, long pixels)
+    {
+        var minPayload = sampleCount * ((pixels + 7) / 8);
+        var maxPayload = sampleCount * pixels;
+        if (payloadLength < (ulong)minPayload || payloadLength > (ulong)maxPayload)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is outside [{minPayload}, {maxPayload}] for {sampleCount} samples of {pixels} pixels.");
+        }
+
+        // §3: offsets into the payload are 32-bit (the reader keeps them as uint), so a longer one would wrap them.
+        if (payloadLength > uint.MaxValue)
+        {
+            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"{payloadLength} bytes is more than a shard holds (2^32 − 1).");
+        }
+
+        var expectedLength = layout.Overhead(sampleCount) + (long)payloadLength;
+        if (fileLength != expectedLength)
+        {
+            if (fileLength < expectedLength)
+            {
+                DqsThrowHelper.ThrowTruncated(path, fileLength, expectedLength, $"a shard of {sampleCount} samples and {payloadLength} payload bytes");
+            }
+
+            DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength", $"the header describes {expectedLength} bytes but the file has {fileLength}.");
+        }
+    }
+
+    /// <summary>
+    /// Codec 2 (§14): a payload of at most 2^32 − 1 bytes and no more than 8 segments of the coder's longest per sample,
+    /// and an index of at least its fixed columns and a varint per sample; returns the index's length, which is what the
+    /// file's length leaves for it.
+    /// </summary>
+    private static long PlanesLength(string path, long fileLength, int headerSize, uint sampleCount, ulong payloadLength, long pixels, Planes.PlaneIndexLayout layout)
+    {
+        var maxPayload = Math.Min(uint.MaxValue, sampleCount * (long)Quantization.Planes.PlaneCoder.Planes * Quantization.Planes.PlaneCoder.SegmentBound((int)Math.Min(pixels, int.MaxValue / 16)));
+        var minLength = headerSize + layout.MinIndexBytes(sampleCount) + DqsConstants.ChecksumSize + (long)payloadLength + DqsConstants.FooterSize;
+        var indexLength = fileLength - headerSize - DqsConstants.ChecksumSize - (long)payloadLength - DqsConstants.FooterSize;
+        var maxIndex = layout.LengthsAt(sampleCount) + ((long)sampleCount * Quantization.Planes.PlaneCoder.Planes * Planes.PlaneIndexLayout.MaxVarintBytes);
+        if (payloadLength > (ulong)maxPayload || fileLength < minLength || indexLength > maxIndex)
+        {
+            ThrowPlanesLength(path, fileLength, sampleCount, payloadLength, pixels, maxPayload, minLength);
+        }
+
+        return indexLength;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowPlanesLength(string path, long fileLength, uint sampleCount, ulong payloadLength, long pixels, long maxPayload, long minLength)
+    {
+        if (fileLength < minLength && payloadLength <= (ulong)maxPayload)
+        {
+            DqsThrowHelper.ThrowTruncated(path, fileLength, minLength, "a planes shard of these samples and payload bytes");
+        }
+
+        DqsThrowHelper.ThrowInvalidHeader(path, "payloadLength",
+            $"{payloadLength} payload bytes of {sampleCount} samples of {pixels} pixels (at most {maxPayload}) in a file of {fileLength} bytes: the lengths disagree.");
     }
 
     private static void Expect(string path, string field, uint actual, uint expected)

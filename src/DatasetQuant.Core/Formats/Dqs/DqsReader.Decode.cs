@@ -14,6 +14,12 @@ public sealed unsafe partial class DqsReader
 
         CheckSample(sample);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_planes is not null)
+        {
+            DecodePlanes(sample, destination, normalization);
+            return;
+        }
+
         // Opening checked every record (width, offset, and that the payloads tile the payload section), so the record
         // and its codes are read here without further bounds checks.
         var record = ReadRecord(sample);
@@ -41,6 +47,13 @@ public sealed unsafe partial class DqsReader
         if (destination.Length < PixelsPerSample)
         {
             throw new ArgumentException($"decoding needs {PixelsPerSample} bytes; got {destination.Length}.", nameof(destination));
+        }
+
+        if (_planes is not null)
+        {
+            CheckSample(sample);
+            DecodePlanes(sample, destination);
+            return;
         }
 
         var record = Record(sample);

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using DatasetQuant.Core.Formats.Dqs.Planes;
 using DatasetQuant.Core.Quantization;
 
 namespace DatasetQuant.Core.Formats.Dqs;
@@ -26,6 +27,7 @@ public sealed unsafe partial class DqsReader : IDisposable
     private readonly DqsIndexLayout _layout;
     private readonly int _indexLength;
     private readonly uint[] _offsets;
+    private readonly PlaneShardIndex? _planes;
     private readonly int[] _verified;
     private readonly byte* _index;
     private readonly byte* _scales;
@@ -64,7 +66,7 @@ public sealed unsafe partial class DqsReader : IDisposable
             byte* pointer = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             _base = pointer + _view.PointerOffset;
-            (_header, _indexLength, _offsets) = CheckOnOpen();
+            (_header, _indexLength, _offsets, _planes) = CheckOnOpen();
         }
         catch
         {
@@ -90,7 +92,7 @@ public sealed unsafe partial class DqsReader : IDisposable
         _base = (byte*)_pin.AddrOfPinnedObject();
         try
         {
-            (_header, _indexLength, _offsets) = CheckOnOpen();
+            (_header, _indexLength, _offsets, _planes) = CheckOnOpen();
         }
         catch
         {
@@ -108,7 +110,7 @@ public sealed unsafe partial class DqsReader : IDisposable
     }
 
     /// <summary>Header, footer and index checks of docs/format.md §8 (steps 1–5) on the mapped or pinned bytes.</summary>
-    private (DqsHeader Header, int IndexLength, uint[] Offsets) CheckOnOpen()
+    private (DqsHeader Header, int IndexLength, uint[] Offsets, PlaneShardIndex? Planes) CheckOnOpen()
     {
         if (_length < DqsConstants.FixedHeaderSize)
         {
@@ -118,9 +120,15 @@ public sealed unsafe partial class DqsReader : IDisposable
         var header = DqsHeader.Read(new ReadOnlySpan<byte>(_base, (int)Math.Min(_length, DqsConstants.HeaderSize(DqsConstants.MaxChannels))), _length, Path, out var headerChecksum);
         DqsFooter.Check(Span(header.FooterOffset, DqsConstants.FooterSize), header, _length, headerChecksum, Path);
         var indexLength = checked((int)header.IndexLength);
-        var offsets = DqsIndexCheck.Offsets(Span(header.IndexOffset, indexLength),
-            BinaryPrimitives.ReadUInt32LittleEndian(Span(header.IndexOffset + indexLength, DqsConstants.ChecksumSize)), header, Path);
-        return (header, indexLength, offsets);
+        var index = Span(header.IndexOffset, indexLength);
+        var checksum = BinaryPrimitives.ReadUInt32LittleEndian(Span(header.IndexOffset + indexLength, DqsConstants.ChecksumSize));
+        if (header.IsPlanes)
+        {
+            var (planeOffsets, positions, model) = PlaneIndexCheck.Read(index, checksum, header, Path);
+            return (header, indexLength, planeOffsets, new PlaneShardIndex(PlaneIndexLayout.For(header.Layout), positions, model));
+        }
+
+        return (header, indexLength, DqsIndexCheck.Offsets(index, checksum, header, Path), null);
     }
 
     /// <summary>A bit per payload checksum: per sample in 1.x, per block of samples in 2.0.</summary>
@@ -147,6 +155,7 @@ public sealed unsafe partial class DqsReader : IDisposable
 
     public DqsSampleRecord Record(int sample)
     {
+        ThrowIfPlanes();
         CheckSample(sample);
         ObjectDisposedException.ThrowIf(_disposed, this);
         return ReadRecord(sample);
@@ -171,8 +180,11 @@ public sealed unsafe partial class DqsReader : IDisposable
 
     public QuantizationParameters Parameters(int sample) => Record(sample).Parameters;
 
-    /// <summary>The packed codes of a sample, checksum verified; valid while the reader is open.</summary>
+    /// <summary>The packed codes of a sample (codec 1), checksum verified; valid while the reader is open.</summary>
     public ReadOnlySpan<byte> Payload(int sample) => Payload(sample, Record(sample));
+
+    /// <summary>Whether the shard is coded as range-coded bit planes (codec 2, docs/format.md §14), which has no fixed-width records.</summary>
+    public bool IsPlanes => _planes is not null;
 
     public void Dispose()
     {
@@ -247,7 +259,9 @@ public sealed unsafe partial class DqsReader : IDisposable
             var first = block * _layout.ChecksumBlock;
             var last = Math.Min(first + _layout.ChecksumBlock, Count) - 1;
             var end = last + 1 < Count ? _offsets[last + 1] : (uint)_header.PayloadLength;
-            var recorded = DqsIndexCodec.Version2BlockChecksum(index, _layout, Count, block);
+            var recorded = _planes is { } planes
+                ? BinaryPrimitives.ReadUInt32LittleEndian(index[(int)(planes.Layout.BlockChecksumsAt(Count) + (block * DqsConstants.ChecksumSize))..])
+                : DqsIndexCodec.Version2BlockChecksum(index, _layout, Count, block);
             var actual = Crc32C.Compute(new ReadOnlySpan<byte>(_payload + _offsets[first], (int)(end - _offsets[first])));
             if (actual != recorded)
             {

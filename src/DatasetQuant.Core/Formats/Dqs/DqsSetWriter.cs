@@ -94,7 +94,7 @@ public static class DqsSetWriter
 
     public static string ShardName(string prefix, int index) => $"{prefix}-{index:D5}{DqsConstants.FileExtension}";
 
-    private static void RemoveStale(string directory, string prefix, int count)
+    internal static void RemoveStale(string directory, string prefix, int count)
     {
         for (var s = count; File.Exists(Path.Combine(directory, ShardName(prefix, s))); s++)
         {

@@ -29,12 +29,19 @@ public static class DqsShardRewriter
         return DqsIndexLayout.For(version, h.Channels, h.ClassCount, h.PixelsPerSample);
     }
 
-    /// <param name="shard">The shard as it is.</param>
+    /// <param name="shard">The shard as it is (a planes shard has its planes cut instead: <see cref="Planes.PlaneShardRewriter"/>).</param>
     /// <param name="widths">The new width of each of its samples, at most the current one; 0 drops the sample.</param>
     /// <param name="destinationPath">Written atomically (<see cref="DqsShardWriter"/>); may be the shard's own path.</param>
     public static void Write(DqsReader shard, ReadOnlySpan<byte> widths, string destinationPath, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(shard);
+        if (shard.IsPlanes)
+        {
+            // Nested codes: the copy cuts each sample's planes, nothing is refitted.
+            Planes.PlaneShardRewriter.Write(shard, widths, destinationPath, cancellationToken);
+            return;
+        }
+
         if (widths.Length != shard.Count)
         {
             throw new ArgumentException($"{widths.Length} widths for the {shard.Count} samples of {shard.Path}.", nameof(widths));

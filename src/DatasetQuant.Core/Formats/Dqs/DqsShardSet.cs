@@ -28,7 +28,19 @@ public sealed class DqsShardSet : IDisposable
     public int PixelsPerSample => _readers[0].PixelsPerSample;
 
     /// <summary>Source samples the set covers, dropped ones included.</summary>
-    public long SourceCount => _readers.Sum(r => (long)r.Header.SourceCount);
+    public long SourceCount
+    {
+        get
+        {
+            long count = 0;
+            foreach (var reader in _readers)
+            {
+                count += reader.Header.SourceCount;
+            }
+
+            return count;
+        }
+    }
 
     public static DqsShardSet Open(IEnumerable<string> paths, bool verifyPayloadChecksums = true)
     {
@@ -47,7 +59,13 @@ public sealed class DqsShardSet : IDisposable
             }
 
             readers.Sort((a, b) => a.Header.FirstSourceIndex.CompareTo(b.Header.FirstSourceIndex));
-            var problems = CheckConsistency(readers.Select(r => (r.Path, r.Header)).ToList(), requireComplete: false);
+            var headers = new (string Path, DqsHeader Header)[readers.Count];
+            for (var r = 0; r < headers.Length; r++)
+            {
+                headers[r] = (readers[r].Path, readers[r].Header);
+            }
+
+            var problems = CheckConsistency(headers, requireComplete: false);
             if (problems.Count > 0)
             {
                 throw new DqsFormatException(readers[0].Path, null, null, string.Join(" ", problems));
@@ -74,7 +92,9 @@ public sealed class DqsShardSet : IDisposable
         {
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.GetFiles(path, "*" + DqsConstants.FileExtension).Order(StringComparer.Ordinal));
+                var found = Directory.GetFiles(path, "*" + DqsConstants.FileExtension);
+                Array.Sort(found, StringComparer.Ordinal);
+                files.AddRange(found);
             }
             else
             {
@@ -155,13 +175,14 @@ public sealed class DqsShardSet : IDisposable
         }
 
         var (firstPath, first) = shards[0];
-        foreach (var (path, header) in shards.Skip(1))
+        for (var s = 1; s < shards.Count; s++)
         {
+            var (path, header) = shards[s];
             if (header.Channels != first.Channels || header.Height != first.Height || header.Width != first.Width || header.ClassCount != first.ClassCount)
             {
                 problems.Add($"{path}: shape {header.Channels}×{header.Height}×{header.Width} with {header.ClassCount} classes differs from {firstPath} ({first.Channels}×{first.Height}×{first.Width}, {first.ClassCount} classes).");
             }
-            else if (!header.ChannelMean.SequenceEqual(first.ChannelMean) || !header.ChannelStandardDeviation.SequenceEqual(first.ChannelStandardDeviation))
+            else if (!SameValues(header.ChannelMean, first.ChannelMean) || !SameValues(header.ChannelStandardDeviation, first.ChannelStandardDeviation))
             {
                 problems.Add($"{path}: channel statistics differ from {firstPath}; the shards come from different datasets.");
             }
@@ -172,8 +193,15 @@ public sealed class DqsShardSet : IDisposable
             }
         }
 
-        var ordered = shards.OrderBy(s => s.Header.FirstSourceIndex).ToList();
-        for (var k = 1; k < ordered.Count; k++)
+        // Loops rather than LINQ here: this runs on devices, and each LINQ shape over these tuples is a kilobyte of dq-agent.
+        var ordered = new (string Path, DqsHeader Header)[shards.Count];
+        for (var s = 0; s < ordered.Length; s++)
+        {
+            ordered[s] = shards[s];
+        }
+
+        Array.Sort(ordered, static (a, b) => a.Header.FirstSourceIndex.CompareTo(b.Header.FirstSourceIndex));
+        for (var k = 1; k < ordered.Length; k++)
         {
             var previous = ordered[k - 1].Header;
             if (previous.FirstSourceIndex + previous.SourceCount > ordered[k].Header.FirstSourceIndex)
@@ -189,7 +217,7 @@ public sealed class DqsShardSet : IDisposable
                 problems.Add($"{firstPath}: the set declares {first.ShardCount} shards but {shards.Count} were given.");
             }
 
-            for (var k = 0; k < ordered.Count; k++)
+            for (var k = 0; k < ordered.Length; k++)
             {
                 var expectedStart = k == 0 ? 0 : ordered[k - 1].Header.FirstSourceIndex + ordered[k - 1].Header.SourceCount;
                 if (ordered[k].Header.FirstSourceIndex != expectedStart)
@@ -205,5 +233,23 @@ public sealed class DqsShardSet : IDisposable
         }
 
         return problems;
+    }
+
+    private static bool SameValues(IReadOnlyList<float> a, IReadOnlyList<float> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Count; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -24,10 +24,18 @@ public static class DqsVerifier
         try
         {
             using var reader = open();
+            var codes = reader.IsPlanes ? new byte[reader.PixelsPerSample] : [];
             for (var i = 0; i < reader.Count; i++)
             {
                 try
                 {
+                    if (reader.IsPlanes)
+                    {
+                        // Its block's checksum; a planes segment has no padding bits to check (any bytes decode).
+                        reader.ReadPlaneCodes(i, codes);
+                        continue;
+                    }
+
                     var record = reader.Record(i);
                     var payload = reader.Payload(i);
                     var usedBits = (int)((long)reader.PixelsPerSample * record.Bits % 8);

@@ -5,9 +5,9 @@ namespace DatasetQuant.Core.Quantization.Planes;
 /// bit with a probability chosen by its neighbourhood: how many of the three pixels above it are still in its cell (the
 /// same bits above this plane) and how many of those have this bit set, and whether the pixel to its left is in its
 /// cell and with which bit. 48 contexts per plane. Everything a context reads is known to a decoder at that point
-/// (planes above; this plane's bits before the pixel in raster order), so decoding recomputes it. A sample with k planes
-/// is a prefix of the one with k + 1: the coder for the entropy-planes experiment (docs/results.md, "Entropy-coded
-/// planes"), which no format uses yet.
+/// (planes above; this plane's bits before the pixel in raster order), so decoding recomputes it. Each plane is its own
+/// segment (a fresh coder), so a sample with k planes is a prefix of the one with k + 1: the planes codec of
+/// docs/format.md §14.
 /// </summary>
 public static class PlaneCoder
 {
@@ -125,5 +125,30 @@ public static class PlaneCoder
                 }
             }
         }
+    }
+
+    /// <summary>A buffer certain to hold one plane's segment: 11 bits per pixel at worst, and the flush.</summary>
+    public static int SegmentBound(int pixels) => (int)((((long)pixels * BinaryRangeEncoder.ProbabilityBits) + 7) / 8) + 16;
+
+    /// <summary>
+    /// Codes the top <paramref name="planes"/> planes of <paramref name="codes"/>, each as its own segment, back to back
+    /// into <paramref name="output"/>; <paramref name="lengths"/>[k] gets plane k's length. <paramref name="scratch"/>
+    /// holds <see cref="SegmentBound"/> bytes. Returns the bytes written.
+    /// </summary>
+    public static int EncodeSegments(ReadOnlySpan<byte> codes, int channels, int height, int width, int planes, PlaneProbabilities probabilities,
+        byte[] scratch, Span<byte> output, Span<int> lengths)
+    {
+        var written = 0;
+        for (var k = 0; k < planes; k++)
+        {
+            var encoder = new BinaryRangeEncoder(scratch);
+            EncodePlane(ref encoder, codes, channels, height, width, Planes - 1 - k, probabilities);
+            var length = encoder.Finish();
+            scratch.AsSpan(0, length).CopyTo(output[written..]);
+            lengths[k] = length;
+            written += length;
+        }
+
+        return written;
     }
 }

@@ -1,14 +1,39 @@
 namespace DatasetQuant.Core.Quantization.Planes;
 
 /// <summary>
-/// One sample's threshold grid for <see cref="PlaneCoder"/>: 256 cells of <see cref="Step"/> from <see cref="Origin"/>
-/// (pixel scale 0–255), placed so that the first plane splits the sample at its two-means threshold (the best 1-bit
-/// split) and the 256 cells cover its range. With k planes a pixel is known to a cell of 2^(8−k) steps and is
-/// reconstructed at the cell's middle: the grid is nested, so k planes are a prefix of k + 1.
+/// One sample's threshold grid for the planes codec (docs/format.md §14): 256 cells of <see cref="Step"/> =
+/// (64 + <see cref="StepCode"/>) / 128 from <see cref="Origin"/> = <see cref="Threshold"/> − 128 · step (pixel scale
+/// 0–255), placed so that the first plane splits the sample at its two-means threshold (the best 1-bit split) and the
+/// 256 cells cover its range. With k planes a pixel is known to a cell of 2^(8−k) steps and is reconstructed at the
+/// cell's middle: the grid is nested, so k planes are a prefix of k + 1. Two bytes in the index; every reconstruction
+/// is exact in float32 (the origin is a whole number, the step a multiple of 1/128 and a cell's middle of 1/2).
 /// </summary>
-public readonly record struct PlaneGrid(double Origin, double Step)
+public readonly record struct PlaneGrid(byte Threshold, byte StepCode)
 {
+    /// <summary>The largest step code: step 255/128, which covers a range of 255 on either side of the threshold.</summary>
+    public const int MaxStepCode = 191;
+
+    /// <summary>Steps run from 0.5 (a finer grid than half a grey level only spends planes on noise) to 255/128.</summary>
+    public float Step => (64 + StepCode) / 128f;
+
+    /// <summary>Where cell 0 starts: a whole number from −191 to 255.</summary>
+    public int Origin => Threshold - 64 - StepCode;
+
+    public bool IsValid => StepCode <= MaxStepCode;
+
     public static PlaneGrid Fit(ReadOnlySpan<byte> pixels)
+    {
+        Span<float> values = pixels.Length <= 4096 ? stackalloc float[pixels.Length] : new float[pixels.Length];
+        for (var p = 0; p < pixels.Length; p++)
+        {
+            values[p] = pixels[p];
+        }
+
+        return Fit(values);
+    }
+
+    /// <summary>The grid of one sample's pixels (0–255 scale): two-means threshold, then the least step that covers the range.</summary>
+    public static PlaneGrid Fit(ReadOnlySpan<float> pixels)
     {
         double min = 255, max = 0, sum = 0;
         foreach (var v in pixels)
@@ -18,7 +43,7 @@ public readonly record struct PlaneGrid(double Origin, double Step)
             sum += v;
         }
 
-        var threshold = sum / pixels.Length;
+        var threshold = sum / Math.Max(1, pixels.Length);
         for (var iteration = 0; iteration < 10; iteration++)
         {
             double low = 0, high = 0;
@@ -27,13 +52,11 @@ public readonly record struct PlaneGrid(double Origin, double Step)
             {
                 if (v < threshold)
                 {
-                    low += v;
-                    lowCount++;
+                    (low, lowCount) = (low + v, lowCount + 1);
                 }
                 else
                 {
-                    high += v;
-                    highCount++;
+                    (high, highCount) = (high + v, highCount + 1);
                 }
             }
 
@@ -45,23 +68,43 @@ public readonly record struct PlaneGrid(double Origin, double Step)
             threshold = ((low / lowCount) + (high / highCount)) / 2;
         }
 
-        var step = Math.Max(Math.Max(threshold - min, max - threshold) / 128, 0.5);
-        return new PlaneGrid(threshold - (128 * step), step);
+        // A whole-number threshold splits whole-number pixels as the fitted one does (x ≥ t exactly when x ≥ ⌈t⌉).
+        var whole = (int)Math.Clamp(Math.Ceiling(threshold - 1e-9), 0, 255);
+        var step = Math.Max(whole - min, max - whole) / 128;
+        var code = (int)Math.Clamp(Math.Ceiling((step * 128) - 64 - 1e-9), 0, MaxStepCode);
+        return new PlaneGrid((byte)whole, (byte)code);
+    }
+
+    /// <summary>The 8-bit codes: the cell each pixel falls in, clamped to 0..255.</summary>
+    public void Encode(ReadOnlySpan<float> pixels, Span<byte> codes)
+    {
+        for (var p = 0; p < pixels.Length; p++)
+        {
+            codes[p] = CodeOf(pixels[p]);
+        }
     }
 
     public void Encode(ReadOnlySpan<byte> pixels, Span<byte> codes)
     {
         for (var p = 0; p < pixels.Length; p++)
         {
-            codes[p] = (byte)Math.Clamp((int)Math.Floor((pixels[p] - Origin) / Step), 0, 255);
+            codes[p] = CodeOf(pixels[p]);
         }
     }
 
     /// <summary>A pixel's value when its code's top <paramref name="planes"/> bits are known (1..8).</summary>
-    public double Reconstruct(byte code, int planes)
+    public float Reconstruct(byte code, int planes) => Cell(code >> (PlaneCoder.Planes - planes), planes);
+
+    /// <summary>
+    /// The value of cell <paramref name="cell"/> of a <paramref name="planes"/>-plane code (its top bits), as format.md §14
+    /// defines it: origin + step · (the cell's first code + half its width), clamped to [0, 255]; exact in float32.
+    /// </summary>
+    public float Cell(int cell, int planes)
     {
         var dropped = PlaneCoder.Planes - planes;
-        var cell = (code >> dropped) << dropped;
-        return Math.Clamp(Origin + (Step * (cell + ((1 << dropped) / 2.0))), 0, 255);
+        var middle = (cell << dropped) + ((1 << dropped) * 0.5f);
+        return Math.Clamp(Origin + (Step * middle), 0f, 255f);
     }
+
+    private byte CodeOf(double pixel) => (byte)Math.Clamp((int)Math.Floor((pixel - Origin) * 128 / (64 + StepCode)), 0, 255);
 }
