@@ -116,17 +116,17 @@ internal static class HeldIncrementsFile
         var lists = held.Lists;
         if (omitLastSteps)
         {
-            at += LayerEntries.WriteVarint(span[at..], (uint)lists.WidthSum);
+            at += Leb128.Write(span[at..], (uint)lists.WidthSum);
         }
 
         for (var l = 0; l < held.Layers; l++)
         {
-            at += LayerEntries.WriteVarint(span[at..], (uint)lists.NewIn(l));
+            at += Leb128.Write(span[at..], (uint)lists.NewIn(l));
         }
 
         for (var l = 0; l < held.Layers; l++)
         {
-            at += LayerEntries.WriteVarint(span[at..], (uint)lists.LaterIn(l).Count);
+            at += Leb128.Write(span[at..], (uint)lists.LaterIn(l).Count);
         }
 
         for (var l = 0; l < held.Layers; l++)
@@ -134,7 +134,7 @@ internal static class HeldIncrementsFile
             var previous = 0;
             foreach (var sample in lists.LaterIn(l))
             {
-                at += LayerEntries.WriteVarint(span[at..], (uint)(sample - previous));
+                at += Leb128.Write(span[at..], (uint)(sample - previous));
                 previous = sample;
             }
         }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Quantization;
+using DatasetQuant.Core.IO;
 
 namespace DatasetQuant.Core.Progressive;
 
@@ -197,7 +198,7 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
     }
 
     private uint Varint(string field) =>
-        LayerEntries.ReadVarint(bytes, ref _at, End) ?? throw Defect(field, $"a varint at byte {_at} runs past the end of the file or past 32 bits.");
+        Leb128.Read(bytes, ref _at, End) ?? throw Defect(field, $"a varint at byte {_at} runs past the end of the file or past 32 bits.");
 
     internal DqsFormatException Defect(string field, string message) => new(path, field, null, message);
 

@@ -1,3 +1,5 @@
+using DatasetQuant.Core.IO;
+
 namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
@@ -78,7 +80,7 @@ internal sealed class HeldLayerLists
         var first = previousStep == 0;
         var gaps = _gapBytes + (first ? 0 : GapGrowth(layer < _laterPerLayer.Count ? _laterPerLayer[layer] : NoSamples, sample, out _));
         var counts = CountsBytes(layers) - CountBytes(layer)
-            + LayerEntries.VarintSize((uint)(NewIn(layer) + (first ? 1 : 0))) + LayerEntries.VarintSize((uint)(LaterIn(layer).Count + (first ? 0 : 1)));
+            + Leb128.Size((uint)(NewIn(layer) + (first ? 1 : 0))) + Leb128.Size((uint)(LaterIn(layer).Count + (first ? 0 : 1)));
         var lastStepBits = _lastStepBits + StepBits(step) - (first ? 0 : StepBits(previousStep));
         return WidthSumBytes(_widthSum + step, version) + gaps + StepBytes(_stepBits + StepBits(step), lastStepBits, version) + counts;
     }
@@ -92,7 +94,7 @@ internal sealed class HeldLayerLists
 
     private static long StepBytes(long stepBits, long lastStepBits, int version) => ((version >= 3 ? stepBits - lastStepBits : stepBits) + 7) / 8;
 
-    private static int WidthSumBytes(long widthSum, int version) => version >= 3 ? LayerEntries.VarintSize((uint)widthSum) : 0;
+    private static int WidthSumBytes(long widthSum, int version) => version >= 3 ? Leb128.Size((uint)widthSum) : 0;
 
     /// <summary>What a layer's sample gaps grow by when it also lists <paramref name="sample"/>, and where it goes (after its equals).</summary>
     private static int GapGrowth(List<int> list, int sample, out int at)
@@ -105,10 +107,10 @@ internal sealed class HeldLayerLists
         }
 
         var previous = at > 0 ? list[at - 1] : 0;
-        var growth = LayerEntries.VarintSize((uint)(sample - previous));
+        var growth = Leb128.Size((uint)(sample - previous));
         if (at < list.Count)
         {
-            growth += LayerEntries.VarintSize((uint)(list[at] - sample)) - LayerEntries.VarintSize((uint)(list[at] - previous));
+            growth += Leb128.Size((uint)(list[at] - sample)) - Leb128.Size((uint)(list[at] - previous));
         }
 
         return growth;
@@ -125,7 +127,7 @@ internal sealed class HeldLayerLists
     }
 
     /// <summary>The bytes of a layer's two counts (two zero counts, 2 bytes, for a layer the lists do not reach).</summary>
-    private int CountBytes(int layer) => LayerEntries.VarintSize((uint)NewIn(layer)) + LayerEntries.VarintSize((uint)LaterIn(layer).Count);
+    private int CountBytes(int layer) => Leb128.Size((uint)NewIn(layer)) + Leb128.Size((uint)LaterIn(layer).Count);
 
     /// <summary>The counts of <paramref name="layers"/> layers: those the lists reach, and two zero counts for each beyond.</summary>
     private long CountsBytes(int layers)

@@ -54,7 +54,7 @@ public static partial class LayerBuilder
             var added = 0L;
             for (var plane = from; plane < to; plane++)
             {
-                added += lengths[plane] + PlaneIndexLayout.VarintBytes(lengths[plane]);
+                added += lengths[plane] + Leb128.Size((uint)lengths[plane]);
             }
 
             var held = Shard(stored, segmentBytes) + heldIncrements.FileBytes;
@@ -95,17 +95,8 @@ public static partial class LayerBuilder
 
         void EndLayer(int next, long held)
         {
-            if (layers.Count == HeldIncrements.MaxLayers)
-            {
-                throw new InvalidOperationException($"more than {HeldIncrements.MaxLayers} layers: raise the growth or the first layer's size.");
-            }
-
-            var path = Path.Combine(outputDirectory, FileName(prefix, layers.Count));
-            var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending, LayerFile.PlanesVersion);
-            AtomicFile.WriteAllBytes(path, bytes);
-            layers.Add(new LayerInfo(path, bytes.Length, first, pending.Count, held));
+            WriteLayer(outputDirectory, prefix, header, first, pending, held, LayerFile.PlanesVersion, layers);
             (first, lastHeld) = (next, held);
-            pending.Clear();
             pendingBytes = 0;
         }
     }

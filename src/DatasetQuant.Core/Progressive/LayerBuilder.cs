@@ -134,19 +134,26 @@ public static partial class LayerBuilder
         // Writes the pending increments, which end before increment `next`, as the next layer.
         void EndLayer(int next, long held)
         {
-            if (layers.Count == HeldIncrements.MaxLayers)
-            {
-                throw new InvalidOperationException($"more than {HeldIncrements.MaxLayers} layers: raise the growth or the first layer's size.");
-            }
-
-            var path = Path.Combine(outputDirectory, FileName(prefix, layers.Count));
-            var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending, versionMajor);
-            AtomicFile.WriteAllBytes(path, bytes);
-            layers.Add(new LayerInfo(path, bytes.Length, first, pending.Count, held));
+            WriteLayer(outputDirectory, prefix, header, first, pending, held, versionMajor, layers);
             (first, lastHeld) = (next, held);
-            pending.Clear();
             pendingBytes = 0;
         }
+    }
+
+    /// <summary>Writes <paramref name="pending"/>, which start at increment <paramref name="first"/>, as the next of <paramref name="layers"/>, and empties it.</summary>
+    private static void WriteLayer(string outputDirectory, string prefix, LayerHeader header, int first, List<LayerIncrement> pending, long held,
+        int versionMajor, List<LayerInfo> layers)
+    {
+        if (layers.Count == HeldIncrements.MaxLayers)
+        {
+            throw new InvalidOperationException($"more than {HeldIncrements.MaxLayers} layers: raise the growth or the first layer's size.");
+        }
+
+        var path = Path.Combine(outputDirectory, FileName(prefix, layers.Count));
+        var bytes = LayerFile.Encode(header with { LayerIndex = layers.Count, FirstIncrement = first, IncrementCount = pending.Count }, pending, versionMajor);
+        AtomicFile.WriteAllBytes(path, bytes);
+        layers.Add(new LayerInfo(path, bytes.Length, first, pending.Count, held));
+        pending.Clear();
     }
 
     /// <summary>

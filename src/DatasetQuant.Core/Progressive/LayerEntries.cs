@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using DatasetQuant.Core.Formats.Dqs;
+using DatasetQuant.Core.IO;
 using DatasetQuant.Core.Quantization;
 
 namespace DatasetQuant.Core.Progressive;
@@ -13,9 +14,6 @@ namespace DatasetQuant.Core.Progressive;
 /// </summary>
 internal static class LayerEntries
 {
-    /// <summary>A u32 needs at most 5 LEB128 bytes; a longer run is a defect, not a larger number.</summary>
-    private const int MaxVarintBytes = 5;
-
     public static int LabelBytes(int classCount) => classCount <= 256 ? 1 : 2;
 
     public static int Version1Size(int pixels, int from, int to) =>
@@ -25,46 +23,6 @@ internal static class LayerEntries
     public static int LeastSize(int major, int classCount, int pixels, int from, int to) => major == 1
         ? Version1Size(pixels, from, to)
         : 2 + (from == 0 ? LabelBytes(classCount) : 0) + (CarriesPair(major, from) ? 3 : 0) + SampleQuantizer.PackedBytes(pixels, to - from);
-
-    public static int VarintSize(uint value)
-    {
-        var size = 1;
-        for (; value >= 0x80; value >>= 7)
-        {
-            size++;
-        }
-
-        return size;
-    }
-
-    public static int WriteVarint(Span<byte> span, uint value)
-    {
-        var at = 0;
-        for (; value >= 0x80; value >>= 7)
-        {
-            span[at++] = (byte)(value | 0x80);
-        }
-
-        span[at++] = (byte)value;
-        return at;
-    }
-
-    /// <summary>Reads a LEB128 u32 ending before <paramref name="end"/>; null when it runs past it or past 5 bytes or 32 bits.</summary>
-    public static uint? ReadVarint(ReadOnlySpan<byte> span, ref int at, int end)
-    {
-        ulong value = 0;
-        for (var k = 0; k < MaxVarintBytes && at < end; k++)
-        {
-            var b = span[at++];
-            value |= (ulong)(b & 0x7F) << (7 * k);
-            if ((b & 0x80) == 0)
-            {
-                return value <= uint.MaxValue ? (uint)value : null;
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>The increments in the order versions 2 and 3 write them: by sample, a sample's own in their order.</summary>
     public static LayerIncrement[] SortedOrder(IReadOnlyList<LayerIncrement> increments) =>
@@ -88,7 +46,7 @@ internal static class LayerEntries
         var previous = 0;
         foreach (var increment in sorted)
         {
-            size += VarintSize((uint)(increment.Sample - previous)) + 1 + SampleQuantizer.PackedBytes(pixels, increment.To - increment.From);
+            size += Leb128.Size((uint)(increment.Sample - previous)) + 1 + SampleQuantizer.PackedBytes(pixels, increment.To - increment.From);
             size += increment.From == 0 ? LabelBytes(classCount) : 0;
             size += CarriesPair(major, increment.From) ? (binary16 ? 2 : 4) + 1 : 0;
             previous = increment.Sample;
@@ -104,21 +62,8 @@ internal static class LayerEntries
         var previous = 0;
         foreach (var increment in sorted)
         {
-            at += WriteVarint(span[at..], (uint)(increment.Sample - previous));
+            at += WriteHead(span[at..], increment, previous, classCount);
             previous = increment.Sample;
-            span[at++] = (byte)((increment.From << 4) | increment.To);
-            if (increment.From == 0)
-            {
-                if (LabelBytes(classCount) == 1)
-                {
-                    span[at++] = (byte)increment.Label;
-                }
-                else
-                {
-                    BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
-                    at += 2;
-                }
-            }
 
             if (CarriesPair(major, increment.From))
             {
@@ -153,7 +98,7 @@ internal static class LayerEntries
         var size = 2 + (from == 0 ? LabelBytes(classCount) + 2 : 0);
         foreach (var length in lengths)
         {
-            size += VarintSize((uint)length) + length;
+            size += Leb128.Size((uint)length) + length;
         }
 
         return size;
@@ -165,7 +110,7 @@ internal static class LayerEntries
         var previous = 0;
         foreach (var increment in sorted)
         {
-            size += PlanesEntrySize(classCount, increment.From, Lengths(increment)) - 1 + VarintSize((uint)(increment.Sample - previous));
+            size += PlanesEntrySize(classCount, increment.From, Lengths(increment)) - 1 + Leb128.Size((uint)(increment.Sample - previous));
             previous = increment.Sample;
         }
 
@@ -179,21 +124,10 @@ internal static class LayerEntries
         var previous = 0;
         foreach (var increment in sorted)
         {
-            at += WriteVarint(span[at..], (uint)(increment.Sample - previous));
+            at += WriteHead(span[at..], increment, previous, classCount);
             previous = increment.Sample;
-            span[at++] = (byte)((increment.From << 4) | increment.To);
             if (increment.From == 0)
             {
-                if (LabelBytes(classCount) == 1)
-                {
-                    span[at++] = (byte)increment.Label;
-                }
-                else
-                {
-                    BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
-                    at += 2;
-                }
-
                 span[at++] = increment.Grid.Threshold;
                 span[at++] = increment.Grid.StepCode;
             }
@@ -201,7 +135,7 @@ internal static class LayerEntries
             var segments = increment.Planes.Span;
             foreach (var length in Lengths(increment))
             {
-                at += WriteVarint(span[at..], (uint)length);
+                at += Leb128.Write(span[at..], (uint)length);
                 segments[..length].CopyTo(span[at..]);
                 segments = segments[length..];
                 at += length;
@@ -214,6 +148,27 @@ internal static class LayerEntries
     private static int[] Lengths(LayerIncrement increment) => increment.SegmentLengths is { } lengths && lengths.Length == increment.To - increment.From
         ? lengths
         : throw new ArgumentException($"a version 4 entry needs a segment length per plane; sample {increment.Sample}'s {increment.From} → {increment.To} has {increment.SegmentLengths?.Length ?? 0}.");
+
+    /// <summary>What entries of versions 2–4 begin with: the sample's gap, from and to, and on a new sample its label.</summary>
+    private static int WriteHead(Span<byte> span, LayerIncrement increment, int previous, int classCount)
+    {
+        var at = Leb128.Write(span, (uint)(increment.Sample - previous));
+        span[at++] = (byte)((increment.From << 4) | increment.To);
+        if (increment.From == 0)
+        {
+            if (LabelBytes(classCount) == 1)
+            {
+                span[at++] = (byte)increment.Label;
+            }
+            else
+            {
+                BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
+                at += 2;
+            }
+        }
+
+        return at;
+    }
 
     public static int WriteVersion1(Span<byte> span, int pixels, IReadOnlyList<LayerIncrement> increments)
     {

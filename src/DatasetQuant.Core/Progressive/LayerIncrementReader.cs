@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Quantization;
 using DatasetQuant.Core.Quantization.Planes;
+using DatasetQuant.Core.IO;
 
 namespace DatasetQuant.Core.Progressive;
 
@@ -43,7 +44,7 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
             }
             else
             {
-                var gap = LayerEntries.ReadVarint(span, ref at, end)
+                var gap = Leb128.Read(span, ref at, end)
                     ?? throw Defect($"increment {k}'s sample gap is not a varint of at most 5 bytes and 32 bits before the layer's end.");
                 sample = previous + gap;
                 if (at >= end)
@@ -123,7 +124,7 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
         var bound = PlaneCoder.SegmentBound(header.PixelsPerSample);
         for (var plane = 0; plane < lengths.Length; plane++)
         {
-            var length = LayerEntries.ReadVarint(span, ref at, end);
+            var length = Leb128.Read(span, ref at, end);
             if (length is null || length > bound || length > end - at)
             {
                 throw BadLength(k, from + plane + 1, bound);
@@ -137,7 +138,7 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
         var segments = new byte[at - first - LengthBytes(lengths)];
         for (int plane = 0, source = first, target = 0; plane < lengths.Length; plane++)
         {
-            source += LayerEntries.VarintSize((uint)lengths[plane]);
+            source += Leb128.Size((uint)lengths[plane]);
             span.Slice(source, lengths[plane]).CopyTo(segments.AsSpan(target));
             (source, target) = (source + lengths[plane], target + lengths[plane]);
         }
@@ -155,7 +156,7 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
         var bytes = 0;
         foreach (var length in lengths)
         {
-            bytes += LayerEntries.VarintSize((uint)length);
+            bytes += Leb128.Size((uint)length);
         }
 
         return bytes;

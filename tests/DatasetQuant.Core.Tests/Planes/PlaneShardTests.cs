@@ -104,7 +104,7 @@ public sealed class PlaneShardTests : IDisposable
             for (var k = 0; k < reader.Planes(i); k++)
             {
                 payload += lengths[k];
-                varints += Formats.Dqs.Planes.PlaneIndexLayout.VarintBytes(lengths[k]);
+                varints += Core.IO.Leb128.Size((uint)lengths[k]);
             }
         }
 

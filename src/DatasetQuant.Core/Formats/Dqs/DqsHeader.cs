@@ -291,7 +291,7 @@ public readonly struct DqsHeader
         var maxPayload = Math.Min(uint.MaxValue, sampleCount * (long)Quantization.Planes.PlaneCoder.Planes * Quantization.Planes.PlaneCoder.SegmentBound((int)Math.Min(pixels, int.MaxValue / 16)));
         var minLength = headerSize + layout.MinIndexBytes(sampleCount) + DqsConstants.ChecksumSize + (long)payloadLength + DqsConstants.FooterSize;
         var indexLength = fileLength - headerSize - DqsConstants.ChecksumSize - (long)payloadLength - DqsConstants.FooterSize;
-        var maxIndex = layout.LengthsAt(sampleCount) + ((long)sampleCount * Quantization.Planes.PlaneCoder.Planes * Planes.PlaneIndexLayout.MaxVarintBytes);
+        var maxIndex = layout.LengthsAt(sampleCount) + ((long)sampleCount * Quantization.Planes.PlaneCoder.Planes * IO.Leb128.MaxBytes);
         if (payloadLength > (ulong)maxPayload || fileLength < minLength || indexLength > maxIndex)
         {
             ThrowPlanesLength(path, fileLength, sampleCount, payloadLength, pixels, maxPayload, minLength);

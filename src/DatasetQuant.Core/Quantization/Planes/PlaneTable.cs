@@ -1,3 +1,5 @@
+using DatasetQuant.Core.IO;
+
 namespace DatasetQuant.Core.Quantization.Planes;
 
 /// <summary>
@@ -121,7 +123,7 @@ public sealed class PlaneTable
         for (var k = 1; k <= PlaneCoder.Planes; k++)
         {
             var length = scratch.Lengths[k - 1];
-            bytes[k] = bytes[k - 1] + length + Formats.Dqs.Planes.PlaneIndexLayout.VarintBytes(length);
+            bytes[k] = bytes[k - 1] + length + Leb128.Size((uint)length);
             var cells = scratch.Cells;
             for (var cell = 0; cell < 1 << k; cell++)
             {

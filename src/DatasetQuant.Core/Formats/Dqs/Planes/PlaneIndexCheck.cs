@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using DatasetQuant.Core.Quantization.Planes;
+using DatasetQuant.Core.IO;
 
 namespace DatasetQuant.Core.Formats.Dqs.Planes;
 
@@ -116,28 +117,12 @@ internal static class PlaneIndexCheck
     /// <summary>A LEB128 varint of at most 5 bytes and 32 bits, refused naming the sample when it is not one or runs past the index.</summary>
     public static uint ReadVarint(ReadOnlySpan<byte> index, ref int position, string path, int sample)
     {
-        ulong value = 0;
-        for (var shift = 0; shift < 7 * PlaneIndexLayout.MaxVarintBytes; shift += 7)
+        var value = Leb128.Read(index, ref position, index.Length);
+        if (value is null)
         {
-            if (position >= index.Length)
-            {
-                DqsThrowHelper.ThrowInvalidRecord(path, sample, "segmentLength", "the segment lengths run past the end of the index.");
-            }
-
-            var b = index[position++];
-            value |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                if (value > uint.MaxValue)
-                {
-                    DqsThrowHelper.ThrowInvalidRecord(path, sample, "segmentLength", $"{value} does not fit in 32 bits.");
-                }
-
-                return (uint)value;
-            }
+            DqsThrowHelper.ThrowInvalidRecord(path, sample, "segmentLength", $"not a varint of at most {Leb128.MaxBytes} bytes and 32 bits before the index ends.");
         }
 
-        DqsThrowHelper.ThrowInvalidRecord(path, sample, "segmentLength", $"a varint takes more than {PlaneIndexLayout.MaxVarintBytes} bytes.");
-        return 0;
+        return value.Value;
     }
 }

@@ -10,9 +10,6 @@ namespace DatasetQuant.Core.Formats.Dqs.Planes;
 /// </summary>
 public readonly struct PlaneIndexLayout
 {
-    /// <summary>The most bytes of one segment length (a 32-bit LEB128 varint).</summary>
-    public const int MaxVarintBytes = 5;
-
     public PlaneIndexLayout(int labelBytes, int checksumBlock)
     {
         LabelBytes = labelBytes;
@@ -55,17 +52,4 @@ public readonly struct PlaneIndexLayout
     public long SetAside(long samples, int shards, int channels) =>
         (shards * (DqsConstants.HeaderSize(channels) + DqsConstants.ChecksumSize + DqsConstants.FooterSize + PlaneProbabilities.StoredBytes))
         + ((samples + 1) / 2) + shards + (DqsConstants.ChecksumSize * (BlockCount(samples) + shards));
-
-    /// <summary>Bytes of a LEB128 varint of <paramref name="value"/>.</summary>
-    public static int VarintBytes(long value)
-    {
-        var bytes = 1;
-        while (value >= 0x80)
-        {
-            value >>= 7;
-            bytes++;
-        }
-
-        return bytes;
-    }
 }

@@ -147,17 +147,5 @@ public sealed class PlaneShardWriter : IDisposable
             $"labels are below {_template.ClassCount}, planes 1..8, and a grid's step code at most {PlaneGrid.MaxStepCode}.");
     }
 
-    private static void WriteVarint(ArrayBufferWriter<byte> output, uint value)
-    {
-        var span = output.GetSpan(PlaneIndexLayout.MaxVarintBytes);
-        var written = 0;
-        while (value >= 0x80)
-        {
-            span[written++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[written++] = (byte)value;
-        output.Advance(written);
-    }
+    private static void WriteVarint(ArrayBufferWriter<byte> output, uint value) => output.Advance(Leb128.Write(output.GetSpan(Leb128.MaxBytes), value));
 }
