@@ -31,7 +31,7 @@ internal static class QuantizeCommand
             Description = "refit = each width its own fitted scale and centre (the least distortion a fixed width gives; SIMD decode); embedded = one threshold grid per " +
                 "sample, b-bit codes the top bits of the 8-bit ones (each width its own reconstruction), and the greedy increment order written as {prefix}.dqo (what a " +
                 "fleet serves budgets from as prefixes); planes = one nested grid per sample, each bit plane range-coded " +
-                "(codec 2: 0.01–0.8× refit's pixel MSE at the same bytes on images of 14×14 and larger, up to 1.08× on 7×7; a serial decoder; allocated by the pixel MSE, no --importance)",
+                "(codec 2: 0.01–0.93× refit's pixel MSE at the same bytes on images of 14×14 and larger, up to 1.08× on 7×7; a serial decoder; allocated by the pixel MSE, no --importance)",
             DefaultValueFactory = _ => "refit",
         };
         codes.AcceptOnlyFromAmong("refit", "embedded", "planes");
