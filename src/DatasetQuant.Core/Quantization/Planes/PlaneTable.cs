@@ -69,9 +69,13 @@ public sealed class PlaneTable
             PlaneCoder.EncodeSegments(scratch.Codes, source.Channels, source.Height, source.Width, PlaneCoder.Planes, model, scratch.Segment, scratch.Output, scratch.Lengths);
             Row(scratch, grids[i], statistics, source.Height * source.Width, bytes.AsSpan(i * w, w), mse.AsSpan(i * w, w));
             var finished = Interlocked.Increment(ref done);
-            if (finished % 1024 == 0 || finished == n)
+            if (progress is not null && (finished % 1024 == 0 || finished == n))
             {
-                progress?.Report(new QuantizeProgress(QuantizeStage.Measuring, finished, n));
+                // One report at a time: a progress handler (the CLI's bars) need not be thread-safe.
+                lock (gate)
+                {
+                    progress.Report(new QuantizeProgress(QuantizeStage.Measuring, finished, n));
+                }
             }
 
             return scratch;
