@@ -91,6 +91,8 @@ class Shard:
     payload: bytes = b""
     offsets: np.ndarray = None  # where each sample's codes (codec 2: segments) start in the payload, and the end
     block_crcs: list = field(default_factory=list)  # 2.0: per block; 1.x: per sample
+    thresholds: np.ndarray = None  # codec 2: each sample's T and step code g as stored (§14)
+    step_codes: np.ndarray = None
     origins: np.ndarray = None  # codec 2: the grid's origin o and step d, float32
     steps: np.ndarray = None
     model: np.ndarray = None    # codec 2: 8 × 48 probabilities of a 0, in 1/2048
@@ -314,6 +316,7 @@ def read_shard(path, data: bytes | None = None) -> Shard:
     if codec == 2:  # §14's checks instead of the rest of §8.5
         ix = planes.read_index(index, n, lb, kb, P, classes, pl, err)
         s.labels, s.origins, s.steps, s.widths = ix["labels"], ix["origins"], ix["steps"], ix["planes"]
+        s.thresholds, s.step_codes = ix["thresholds"], ix["step_codes"]
         s.block_crcs, s.model, s.segment_lengths, s.offsets = ix["block_crcs"], ix["model"], ix["lengths"], ix["offsets"]
         return s
     if major == 2:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import planes as codec2
 from dqs import DqsError, crc32c, packed_bytes
 
 
@@ -46,7 +47,10 @@ class Entry:
     label: int | None
     scale: float | None  # v1/2: s8 on a new sample; v3: the pair's a at `to`
     shift: int | None
-    planes: bytes
+    planes: bytes        # v1-3: the packed low `to − from` bits of the codes; v4: b"" (see segments)
+    threshold: int | None = None  # v4, on a new sample: the grid's T and step code g (§14)
+    step_code: int | None = None
+    segments: tuple = ()  # v4: the segments of planes from+1 … to, most significant first
 
 
 @dataclass
@@ -63,21 +67,22 @@ class Layer:
     mean: np.ndarray
     std: np.ndarray
     entries: list
+    model: np.ndarray | None = None  # v4 with firstIncrement 0: the set's 8 × 48 model (§14)
 
 
-def _varint(path, data, pos, end):
+def _varint(path, data, pos, end, fld="entry.gap"):
     v = 0
     for n in range(5):
         if pos >= end:
-            raise DqsError(path, "entry.gap", "varint runs past the entries' end")
+            raise DqsError(path, fld, "varint runs past the entries' end")
         b = data[pos]
         pos += 1
         v |= (b & 0x7F) << (7 * n)
         if not b & 0x80:
             if v >> 32:
-                raise DqsError(path, "entry.gap", "varint exceeds 32 bits")
+                raise DqsError(path, fld, "varint exceeds 32 bits")
             return v, pos
-    raise DqsError(path, "entry.gap", "varint takes more than 5 bytes")
+    raise DqsError(path, fld, "varint takes more than 5 bytes")
 
 
 def read_dql(path) -> Layer:
@@ -85,12 +90,22 @@ def read_dql(path) -> Layer:
     if len(data) < 40 or data[:3] != b"DQL":
         raise DqsError(path, "header.magic", "not a layer (DQL)")
     major, _minor, C, H, W, flags, classes, n, idx, first, count = struct.unpack_from("<HHHHHHIIIII", data, 4)
-    if major not in (1, 2, 3):
+    if major not in (1, 2, 3, 4):
         raise DqsError(path, "header.versionMajor", f"version {major} is not supported")
     if crc32c(data[:-4]) != struct.unpack_from("<I", data, len(data) - 4)[0]:
         raise DqsError(path, "checksum", "mismatch")
     table = np.frombuffer(data, "<f4", 2 * C, 36).reshape(C, 2)
     P, pos, end = C * H * W, 36 + 8 * C, len(data) - 4
+    model = None
+    if major == 4 and first == 0:  # the set's model, which a device takes into its shard (§13, §14)
+        if pos + codec2.MODEL_BYTES > end:
+            raise DqsError(path, "model", "runs past the checksum")
+        model = np.frombuffer(data, "<u2", 8 * codec2.CONTEXTS, pos).astype(np.int64)
+        bad = np.flatnonzero((model < 1) | (model > 2047))
+        if bad.size:
+            raise DqsError(path, f"model[{int(bad[0])}]", f"{model[int(bad[0])]} not in 1..2047")
+        model = model.reshape(8, codec2.CONTEXTS)
+        pos += codec2.MODEL_BYTES
     if count > (end - pos) // 3:
         raise DqsError(path, "header.incrementCount", f"{count} entries cannot fit {end - pos} bytes")
     entries, sample = [], 0
@@ -117,6 +132,27 @@ def read_dql(path) -> Layer:
         if frm >= to or to > 8:
             raise DqsError(path, f"entry[{j}].widths", f"from {frm} to {to}")
         label = scale = shift = None
+        if major == 4:
+            thr = step = None
+            if frm == 0:
+                (label,) = take("<B" if classes <= 256 else "<H")
+                thr, step = take("<BB")
+                if step > 191:
+                    raise DqsError(path, f"entry[{j}].stepCode", f"{step} above 191")
+            if label is not None and label >= classes:
+                raise DqsError(path, f"entry[{j}].label", f"{label} not below classCount {classes}")
+            segs, bound = [], codec2.segment_bound(P)
+            for q in range(frm + 1, to + 1):
+                fld = f"entry[{j}].segmentLength[{q}]"
+                n_seg, pos = _varint(path, data, pos, end, fld)
+                if n_seg > bound:
+                    raise DqsError(path, fld, f"{n_seg} above ceil(11·P/8) + 16 = {bound}")
+                if pos + n_seg > end:
+                    raise DqsError(path, f"entry[{j}].segment[{q}]", "runs past the checksum")
+                segs.append(data[pos: pos + n_seg])
+                pos += n_seg
+            entries.append(Entry(sample, frm, to, label, None, None, b"", thr, step, tuple(segs)))
+            continue
         if frm == 0:
             if major == 1:
                 label, scale, shift = take("<Hfb")
@@ -137,7 +173,7 @@ def read_dql(path) -> Layer:
         pos += nb
     if pos != end:
         raise DqsError(path, "entries", f"{end - pos} bytes left after the last entry")
-    return Layer(major, C, H, W, flags, classes, n, idx, first, table[:, 0].copy(), table[:, 1].copy(), entries)
+    return Layer(major, C, H, W, flags, classes, n, idx, first, table[:, 0].copy(), table[:, 1].copy(), entries, model)
 
 
 # --- .dqh --------------------------------------------------------------------------------------------------------

@@ -94,8 +94,9 @@ def read_index(index: bytes, n: int, L: int, K: int, P: int, classes: int, pl: i
     # o = T − 64 − q (a whole number) and d = (64 + q)/128: both exact in float32
     origins = (thresholds - 64 - step_codes).astype(np.float32)
     steps = ((64 + step_codes) / 128).astype(np.float32)
-    return dict(labels=labels, origins=origins, steps=steps, planes=planes, block_crcs=block_crcs,
-                model=model.reshape(8, CONTEXTS), lengths=lengths, offsets=offsets)
+    return dict(labels=labels, thresholds=thresholds, step_codes=step_codes, origins=origins, steps=steps,
+                planes=planes, block_crcs=block_crcs, model=model.reshape(8, CONTEXTS), lengths=lengths,
+                offsets=offsets)
 
 
 def decode_codes(segments, C: int, H: int, W: int, model: np.ndarray) -> np.ndarray:

@@ -151,6 +151,16 @@ def env(tmp_path_factory):
         procs.stop_all()
 
 
+@pytest.fixture(scope="session")
+def planes(env):
+    """The same images as range-coded bit planes (docs/format.md §14) at 8 bpp: a set the coordinator publishes in
+    format 5, its layers of version 4 (format.md §13)."""
+    out = env.dir / "planes"
+    run(DQ + ["quantize", "--input", f"npy:{env.dir / 'X.npy'},{env.dir / 'Y.npy'}", "--budget", "8bpp",
+              "--codes", "planes", "--out", str(out)])
+    return out
+
+
 class Env:
     def __init__(self, d, port, procs, watcher):
         self.dir, self.port, self.procs, self.w = d, port, procs, watcher

@@ -3,6 +3,7 @@ import json
 
 import plan
 from conftest import frames
+from dqs_py import dqs
 
 FLEET, NAME = "tl", "fm"
 PIXELS = 1000 * 784            # conftest's SAMPLES Fashion-MNIST test images
@@ -13,18 +14,19 @@ SMALL = ["--device-board", "late-*=small", "--board-cap", f"small={BPP(0.75)}B"]
 LATE = ("late-pn", "late-an")  # the same, joining after the publish under a smaller cap
 
 
-def wait_holding(env, dev, budget_version, k):
+def wait_holding(env, dev, budget_version, k, fleet=FLEET, name=NAME):
     def done():
-        st = env.state(FLEET, dev) or {}
-        x = env.dataset_state(FLEET, dev, NAME)
+        st = env.state(fleet, dev) or {}
+        x = env.dataset_state(fleet, dev, name)
         return x if st.get("budgetVersion", 0) >= budget_version and x and x["complete"] and x["layers"] == k else None
     return env.w.wait(done, 40, f"{dev} to hold {k} layers under budget v{budget_version}: {env.procs.log(dev)[-3000:]}")
 
 
-def same_copy(env, py, agent, step):
+def same_copy(env, py, agent, step, name=NAME):
     """The Python device holds exactly the agent's {name}.dqs and {name}.dqh, and nothing else; returns their size."""
-    mine, theirs = env.held(py, NAME), env.held(agent, NAME)
-    assert sorted(mine) == [f"{NAME}.dqh", f"{NAME}.dqs"], sorted(mine)
+    mine, theirs = env.held(py, name), env.held(agent, name)
+    assert sorted(mine) == [f"{name}.dqh", f"{name}.dqs"], sorted(mine)
+    assert sorted(theirs) == sorted(mine), sorted(theirs)
     for f in mine:
         assert mine[f] == theirs[f], f"step {step}: {py}'s {f} differs from {agent}'s"
     return sum(map(len, mine.values()))
@@ -100,6 +102,88 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
                        and env.dataset_state(FLEET, "pl", NAME), 20, "pl back online")
     assert again["complete"] and again["layers"] == ks[-1] and again["receivedBytes"] == before["pl"]
     assert env.held("pl", NAME) == last
+    print("\nstep budget device layers held received(total) received(step)")
+    for row in report:
+        print(*row)
+
+
+PFLEET, PNAME = "tp", "pf"
+PDEVICES = ("pp", "ap")        # the Python device, the real agent, on a planes set
+
+
+def cut_of(held, full):
+    """Every sample the copy holds is the published planes shard's, its segments cut to its planes (format.md §13,
+    version 4): same label and grid, and the first k segments byte for byte. Returns the planes held."""
+    assert held.codec == full.codec == 2 and held.N <= full.N and (held.source_count, held.shard_count) == (full.N, 1)
+    assert (held.model == full.model).all()
+    for i in range(held.N):
+        k = int(held.widths[i])
+        assert (held.labels[i], held.thresholds[i], held.step_codes[i]) == (
+            full.labels[i], full.thresholds[i], full.step_codes[i]), i
+        assert held.segment_lengths[i] == full.segment_lengths[i][:k], i
+        o, f = int(held.offsets[i]), int(full.offsets[i])
+        n = sum(held.segment_lengths[i])
+        assert held.payload[o: o + n] == full.payload[f: f + n], i
+    return int(held.widths.sum())
+
+
+def test_planes_budget_sequence_rise_then_drop(env, planes):
+    """Format 5 (protocol.md §3, §7): a planes set published as layers of version 4. The rise appends segments, the
+    drop cuts them; at every step both devices hold the published shard cut to the prefix, byte for byte."""
+    budgets = [BPP(1), BPP(2), BPP(0.5)]
+    serve = env.serve(PFLEET, budgets[0], log=f"serve-{PFLEET}-0")
+    env.py_device(PFLEET, "pp", QUOTA)
+    env.agent(PFLEET, "ap", QUOTA)
+    env.wait_applied(PFLEET, PDEVICES, budgets[0])
+    out = env.publish(PFLEET, PNAME, planes)  # no --protocol: a planes set goes out as format 5 by itself
+    m = json.loads(env.w.last[f"dq/v1/{PFLEET}/datasets/{PNAME}/manifest"])["manifest"]
+    assert m["format"] == 5, out
+    lays, prefixes = plan.layers_of(m), plan.prefixes_of(m)
+    layer_dir = planes / "layers" / f"v{m['version']}"
+    assert all((layer_dir / e["name"]).read_bytes()[:6] == b"DQL4\x04\x00" for e in lays)
+    full = dqs.read_shard(next(planes.glob("*-00000.dqs")))
+    assert full.codec == 2 and full.N == 1000
+    ks = [plan.layer_count(m, min(b, plan.full_size(m))) for b in budgets]
+    assert list(prefixes) == [ks[0]] and ks[1] > ks[0] > ks[2] > 0, (ks, list(prefixes))
+    before, kept, report, planes_held = {dev: 0 for dev in PDEVICES}, {}, [], []
+    for i, (budget, k) in enumerate(zip(budgets, ks)):
+        if i:
+            env.procs.stop(serve)
+            serve = env.serve(PFLEET, budget, log=f"serve-{PFLEET}-{i}")
+        got = {dev: wait_holding(env, dev, i + 1, k, PFLEET, PNAME) for dev in PDEVICES}
+        size = same_copy(env, "pp", "ap", i, PNAME)
+        assert size == lays[k - 1]["layer"]["heldBytesAfter"] <= budget
+        copy = env.held("pp", PNAME)
+        held = dqs.read_shard(f"pp/{PNAME}.dqs", copy[f"{PNAME}.dqs"])
+        planes_held.append(cut_of(held, full))
+        assert copy[f"{PNAME}.dqh"][4:6] == b"\x03\x00"  # held increments version 3, widths = plane counts
+        if i == 0:
+            shard, dqh = prefixes[k]
+            assert copy[f"{PNAME}.dqs"] == (layer_dir / shard["name"]).read_bytes()
+            assert copy[f"{PNAME}.dqh"] == (layer_dir / dqh["name"]).read_bytes()
+        for dev in PDEVICES:
+            rx = got[dev]["receivedBytes"] - before[dev]
+            report.append((i, budget, dev, k, size, got[dev]["receivedBytes"], rx))
+            if i == 0:
+                assert rx == frames(prefixes[k], m["chunkSize"], PNAME), (dev, rx)
+            elif k > ks[i - 1]:
+                assert rx == frames(lays[ks[i - 1]:k], m["chunkSize"], PNAME), (dev, rx)
+            else:
+                assert rx == 0, f"{dev} downloaded {rx} bytes for a budget drop"
+            before[dev], kept[dev] = got[dev]["receivedBytes"], size
+    assert planes_held[1] > planes_held[0] > planes_held[2], planes_held
+    # Start-up opens the codec 2 copy from flash and fetches nothing.
+    py, last = next(p for name, p in env.procs.started if name == "pp"), env.held("pp", PNAME)
+    env.procs.stop(py)
+    env.w.wait(lambda: (env.state(PFLEET, "pp") or {}).get("status") == "offline", 10, "pp offline")
+    env.py_device(PFLEET, "pp", QUOTA)
+    again = env.w.wait(lambda: (env.state(PFLEET, "pp") or {}).get("status") == "online"
+                       and env.dataset_state(PFLEET, "pp", PNAME), 20, "pp back online")
+    assert again["complete"] and again["layers"] == ks[-1] and again["receivedBytes"] == before["pp"]
+    assert env.held("pp", PNAME) == last
+    for name, p in env.procs.started:
+        if name in PDEVICES or name.startswith(f"serve-{PFLEET}"):
+            env.procs.stop(p)
     print("\nstep budget device layers held received(total) received(step)")
     for row in report:
         print(*row)

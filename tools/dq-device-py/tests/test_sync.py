@@ -97,10 +97,10 @@ def test_unknown_format_is_refused_and_nothing_held_is_lost(fleet1):
     m = dict(signed["manifest"], version=2, format=6)
     doc = {"schema": 1, "manifest": m, "keyId": signed["keyId"], "signature": sign(env.key, m)}
     env.w.publish("dq/v1/t1/datasets/plain/manifest", json.dumps(doc), retain=True)
-    # Each device names the formats it reads: this one 1 to 4, dq-agent 1 to 5 (planes sets).
-    line = "dataset 'plain' version 2: manifest format 6 is not supported (this device reads formats 1 to {})"
-    wait_log(env, "p1-live", line.format(4))
-    wait_log(env, "a1-late", line.format(5))
+    # Each device names the formats it reads, as protocol.md §7 ("Versions") words it.
+    line = "dataset 'plain' version 2: manifest format 6 is not supported (this device reads formats 1 to 5)"
+    wait_log(env, "p1-live", line)
+    wait_log(env, "a1-late", line)
     for dev in ("p1-live", "a1-late"):
         assert files(env.dir / dev / "datasets" / "plain") == files(env.dir / "plain")
         assert env.dataset_state("t1", dev, "plain")["manifestVersion"] == 1

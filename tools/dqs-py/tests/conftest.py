@@ -128,3 +128,15 @@ def published(tmp_path_factory, inputs, broker):
         "--key", d / "k.pem", "--db", db)
     layer_dir = shards / "layers" / "v1"
     return {"shards": shards, "layers": layer_dir, "prefix": "x"}
+
+
+@pytest.fixture(scope="session")
+def published_planes(tmp_path_factory, inputs, broker, published):
+    """The same 400 images as range-coded bit planes at 8 bpp, published (protocol version 5) to the fleet of
+    `published`, whose budgets end layers and serve prefixes."""
+    d = published["shards"].parent
+    shards = d / "planes"
+    quantize(inputs["fmnist"], shards, "8bpp", "--codes", "planes")
+    run(DQC, "publish", "--broker", broker, "--fleet", "f", "--dataset", "pl", "--shards", shards,
+        "--key", d / "k.pem", "--db", d / "fleet.db")
+    return {"shards": shards, "layers": shards / "layers" / "v1"}

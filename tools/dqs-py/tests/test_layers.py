@@ -115,7 +115,7 @@ def test_shrink_matches_dq_device(inputs, tmp_path):
 @pytest.mark.parametrize("offset, field", [(0, "header.magic"), (4, "header.versionMajor"), (-2, "checksum")])
 def test_damaged_layer_is_refused(published, tmp_path, offset, field):
     data = bytearray(_layer_paths(published["layers"])[0].read_bytes())
-    data[offset] = data[offset] ^ 0x7
+    data[offset] = data[offset] ^ 0xF  # version 3 becomes 12: 4 is a layout now (planes)
     p = tmp_path / "bad.dql"
     p.write_bytes(bytes(data))
     with pytest.raises(dqs.DqsError) as e:
@@ -148,3 +148,45 @@ def test_format3_prefixes_carry_version_2_held_increments(published, broker, tmp
         assert struct.unpack_from("<H", held, 4)[0] == 2
         assert device.shard_bytes(dev) == shard.read_bytes(), shard.name
         assert device.held_bytes(dev, 2) == held, shard.name
+
+
+def test_planes_layers_carry_the_published_segments(published_planes):
+    """§13 version 4: layer 0 carries the model, and a sample's segments over all layers are the published shard's."""
+    paths = _layer_paths(published_planes["layers"])
+    full = dqs.read_shard(next(published_planes["shards"].glob("*-00000.dqs")))
+    segs, pos = {}, 0
+    for path in paths:
+        lay = layers.read_dql(path)
+        assert lay.version == 4 and lay.first == pos and (lay.model is not None) == (pos == 0)
+        if pos == 0:
+            assert np.array_equal(lay.model, full.model)
+        for e in lay.entries:
+            segs.setdefault(e.sample, []).extend(e.segments)
+        pos += len(lay.entries)
+    for i in range(full.N):
+        o = int(full.offsets[i])
+        assert b"".join(segs[i]) == full.payload[o: int(full.offsets[i + 1])]
+
+
+def test_applying_planes_layers_gives_the_prefix_files(published_planes):
+    """A device's codec 2 shard and held increments (version 3, widths = plane counts) after layers 0..k-1 are the
+    prefix the coordinator serves, byte for byte; cutting a larger holding to k gives them too."""
+    d = published_planes["layers"]
+    pre = _prefixes(d)
+    assert pre
+    paths = _layer_paths(d)
+    big = _apply(paths)
+    for shard in pre:
+        k = int(shard.stem.rsplit("-P", 1)[1])
+        dev = _apply(paths[:k])
+        assert device.shard_bytes(dev) == shard.read_bytes(), shard.name
+        assert device.held_bytes(dev) == shard.with_suffix(".dqh").read_bytes(), shard.name
+        cut = device.shrink(big, k)
+        assert device.shard_bytes(cut) == shard.read_bytes(), shard.name
+        assert device.held_bytes(cut) == shard.with_suffix(".dqh").read_bytes(), shard.name
+        # and the copy reads back as start-up reads it, then takes the next layer
+        s = dqs.read_shard(shard)
+        again = device.from_shard(s, layers.read_dqh(shard.with_suffix(".dqh"), s.widths), k)
+        assert device.shard_bytes(again) == shard.read_bytes()
+        if k < len(paths):
+            assert device.shard_bytes(device.apply_layer(again, paths[k])) == device.shard_bytes(_apply(paths[:k + 1]))
