@@ -69,27 +69,6 @@ public static class PlaneCoder
         }
     }
 
-    /// <summary>What coding bit <paramref name="bit"/> of every pixel costs at the model's ideal code length, −Σ log₂ p, in bits.</summary>
-    public static double IdealBits(ReadOnlySpan<byte> codes, int channels, int height, int width, int bit, PlaneProbabilities probabilities)
-    {
-        var plane = height * width;
-        double bits = 0;
-        for (var c = 0; c < channels; c++)
-        {
-            var channel = codes.Slice(c * plane, plane);
-            for (int y = 0, p = 0; y < height; y++)
-            {
-                for (var x = 0; x < width; x++, p++)
-                {
-                    var zero = probabilities.Zero(bit, Context(channel, width, y, x, bit)) / (double)BinaryRangeEncoder.ProbabilityOne;
-                    bits -= Math.Log2(((channel[p] >> bit) & 1) == 0 ? zero : 1 - zero);
-                }
-            }
-        }
-
-        return bits;
-    }
-
     /// <summary>Codes bit <paramref name="bit"/> of every pixel; the planes above it must have been coded before.</summary>
     public static void EncodePlane(ref BinaryRangeEncoder encoder, ReadOnlySpan<byte> codes, int channels, int height, int width, int bit, PlaneProbabilities probabilities)
     {
