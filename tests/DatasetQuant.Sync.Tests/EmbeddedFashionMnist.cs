@@ -24,6 +24,16 @@ internal static class EmbeddedFashionMnist
         return directory;
     }
 
+    /// <summary>The first <paramref name="samples"/> test images as range-coded planes at full precision with their order (protocol version 5's sets).</summary>
+    public static string WritePlanes(string directory, int samples)
+    {
+        DatasetQuantizer.Quantize(Test.Value.Take(samples), new QuantizeOptions
+        {
+            Budget = Budget.Parse("8bpp"), OutputDirectory = directory, ShardPrefix = "fmnist", PlaneCodes = true,
+        });
+        return directory;
+    }
+
     /// <summary>A budget of <paramref name="bitsPerPixel"/>: that payload plus a 16-byte index record per sample and the header.</summary>
     public static long BudgetBytes(double bitsPerPixel, int samples) => Budget.FromBitsPerPixel(bitsPerPixel).PayloadBytes(samples, 784) + (16L * samples) + 128;
 

@@ -1,6 +1,4 @@
-using DatasetQuant.Core.Datasets;
 using DatasetQuant.Core.Formats.Dqs;
-using DatasetQuant.Core.Quantization;
 using DatasetQuant.Sync.Coordinator;
 using DatasetQuant.Sync.Messages;
 using DatasetQuant.Testing;
@@ -17,22 +15,12 @@ public sealed class PlanesDeliveryTests(ITestOutputHelper output)
 {
     private const int Samples = 2000;
 
-    private static string WritePlanes(string directory)
-    {
-        var test = IdxReader.Read(TestData.FashionMnist("t10k-images-idx3-ubyte.gz"), TestData.FashionMnist("t10k-labels-idx1-ubyte.gz"), "fashion-mnist-test");
-        DatasetQuantizer.Quantize(test.Take(Samples), new QuantizeOptions
-        {
-            Budget = Budget.Parse("8bpp"), OutputDirectory = directory, ShardPrefix = "fmnist", PlaneCodes = true,
-        });
-        return directory;
-    }
-
     [Fact]
     public async Task A_device_holds_the_published_planes_cut_to_its_prefix_and_rises_pull_only_added_planes_while_a_drop_downloads_nothing()
     {
         await using var fleet = await MosquittoFleet.StartAsync();
         var bed = fleet.Bed;
-        var source = WritePlanes(bed.Root.File("fmnist-planes"));
+        var source = EmbeddedFashionMnist.WritePlanes(bed.Root.File("fmnist-planes"), Samples);
         var budgets = new BudgetPublisher(bed.Coordinator, bed.Topics);
         var first = EmbeddedFashionMnist.BudgetBytes(0.5, Samples);
         await budgets.PublishAsync("dev", version: 1, first);
@@ -79,7 +67,7 @@ public sealed class PlanesDeliveryTests(ITestOutputHelper output)
     public void A_planes_set_is_published_in_protocol_version_5_only_and_a_fixed_width_set_not_in_it()
     {
         using var root = new TempDirectory("dq-planes-publish");
-        var planes = WritePlanes(root.File("planes"));
+        var planes = EmbeddedFashionMnist.WritePlanes(root.File("planes"), Samples);
         var embedded = EmbeddedFashionMnist.Write(root.File("embedded"), 200);
         var error = Assert.Throws<ArgumentException>(() => LayeredManifestBuilder.Build("lab", "p", 1, planes, format: DatasetManifest.CompactHeldFormat));
         Assert.Contains("protocol version 5 only", error.Message, StringComparison.Ordinal);

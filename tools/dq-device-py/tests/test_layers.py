@@ -94,14 +94,7 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
                 # rather than fetching the prefix its quota alone would keep.
                 assert late[dev]["receivedBytes"] == frames(lays[:k_late], m["chunkSize"], NAME), dev
     # Start-up opens the copy from flash (its held increments are the truth, protocol.md §9) and fetches nothing.
-    py, last = next(p for name, p in env.procs.started if name == "pl"), env.held("pl", NAME)
-    env.procs.stop(py)
-    env.w.wait(lambda: (env.state(FLEET, "pl") or {}).get("status") == "offline", 10, "pl offline")
-    env.py_device(FLEET, "pl", QUOTA)
-    again = env.w.wait(lambda: (env.state(FLEET, "pl") or {}).get("status") == "online"
-                       and env.dataset_state(FLEET, "pl", NAME), 20, "pl back online")
-    assert again["complete"] and again["layers"] == ks[-1] and again["receivedBytes"] == before["pl"]
-    assert env.held("pl", NAME) == last
+    restart_fetches_nothing(env, FLEET, "pl", NAME, ks[-1], before["pl"])
     print("\nstep budget device layers held received(total) received(step)")
     for row in report:
         print(*row)
@@ -173,17 +166,23 @@ def test_planes_budget_sequence_rise_then_drop(env, planes):
             before[dev], kept[dev] = got[dev]["receivedBytes"], size
     assert planes_held[1] > planes_held[0] > planes_held[2], planes_held
     # Start-up opens the codec 2 copy from flash and fetches nothing.
-    py, last = next(p for name, p in env.procs.started if name == "pp"), env.held("pp", PNAME)
-    env.procs.stop(py)
-    env.w.wait(lambda: (env.state(PFLEET, "pp") or {}).get("status") == "offline", 10, "pp offline")
-    env.py_device(PFLEET, "pp", QUOTA)
-    again = env.w.wait(lambda: (env.state(PFLEET, "pp") or {}).get("status") == "online"
-                       and env.dataset_state(PFLEET, "pp", PNAME), 20, "pp back online")
-    assert again["complete"] and again["layers"] == ks[-1] and again["receivedBytes"] == before["pp"]
-    assert env.held("pp", PNAME) == last
+    restart_fetches_nothing(env, PFLEET, "pp", PNAME, ks[-1], before["pp"])
     for name, p in env.procs.started:
         if name in PDEVICES or name.startswith(f"serve-{PFLEET}"):
             env.procs.stop(p)
     print("\nstep budget device layers held received(total) received(step)")
     for row in report:
         print(*row)
+
+
+def restart_fetches_nothing(env, fleet, dev, name, layers, received):
+    """Stops the Python device `dev` and starts it again: it must come back holding the same copy of `layers` layers,
+    complete, having received nothing more than `received` bytes."""
+    py, last = next(p for n, p in env.procs.started if n == dev), env.held(dev, name)
+    env.procs.stop(py)
+    env.w.wait(lambda: (env.state(fleet, dev) or {}).get("status") == "offline", 10, f"{dev} offline")
+    env.py_device(fleet, dev, QUOTA)
+    again = env.w.wait(lambda: (env.state(fleet, dev) or {}).get("status") == "online"
+                       and env.dataset_state(fleet, dev, name), 20, f"{dev} back online")
+    assert again["complete"] and again["layers"] == layers and again["receivedBytes"] == received
+    assert env.held(dev, name) == last
