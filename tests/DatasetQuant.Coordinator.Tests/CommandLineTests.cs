@@ -120,12 +120,12 @@ public sealed class CommandLineTests : IDisposable
     {
         Directory.CreateDirectory(_dir.File("shards"));
         Assert.Equal(0, (await CoordinatorProcess.RunAsync("keygen", "--out", _dir.File("k.pem"))).ExitCode);
-        foreach (var protocol in new[] { "1", "6" })
+        foreach (var protocol in new[] { "1", "7" })
         {
             var result = await CoordinatorProcess.RunAsync("publish", "--broker", "mqtt://127.0.0.1:1", "--fleet", "lab", "--dataset", "d",
                 "--key", _dir.File("k.pem"), "--shards", _dir.File("shards"), "--protocol", protocol);
             Assert.Equal(1, result.ExitCode);
-            Assert.Contains("--protocol must be 2 to 5.", result.StdErr);
+            Assert.Contains("--protocol must be 2 to 6.", result.StdErr);
         }
     }
 

@@ -6,7 +6,7 @@ using DatasetQuant.Testing;
 namespace DatasetQuant.Core.Tests;
 
 /// <summary>
-/// Mutants of real held increments (<c>.dqh</c>, docs/format.md §13): versions 3 and 2 as a device writes them beside
+/// Mutants of real held increments (<c>.dqh</c>, docs/format.md §13): versions 4, 3 and 2 as a device writes them beside
 /// its shard after applying layers, and version 1 (samples raised out of number order), half with the trailing CRC32C
 /// recomputed. A device opens its copy (the held increments read against the shard's widths) and shrinks it by a
 /// layer; each mutant must allow that or be refused with a <see cref="DqsFormatException"/> naming the held file and a
@@ -24,13 +24,14 @@ public sealed class HeldIncrementsMutationTests : IDisposable
     private static readonly int[] HotPrefixes = [24, 64];
 
     [Theory]
+    [InlineData("grey", 4)]
+    [InlineData("colour", 4)]
     [InlineData("grey", 3)]
-    [InlineData("colour", 3)]
     [InlineData("grey", 2)]
     public void Every_mutant_opens_and_shrinks_a_device_copy_or_is_refused_naming_the_file_and_field(string set, int version)
     {
         var corpus = MutationCorpus.Sets.Single(s => s.Name == set);
-        var copy = version == 3 ? corpus.DeviceAfterLayers[3] : corpus.HeldVersion2;
+        var copy = version switch { 4 => corpus.DeviceAfterLayers[3], 3 => corpus.HeldVersion3, _ => corpus.HeldVersion2 };
         Assert.Equal(version, BitConverter.ToUInt16(copy.Held, 4));
         var device = _dir.File("device");
         var heldPath = Path.Combine(device, set + HeldIncrements.FileExtension);

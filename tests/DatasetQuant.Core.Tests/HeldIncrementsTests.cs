@@ -72,7 +72,8 @@ public sealed class HeldIncrementsTests
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
-    public void Versions_2_and_3_are_written_for_samples_numbered_by_first_increment_and_read_back_the_same_lists(int version)
+    [InlineData(4)]
+    public void Versions_2_to_4_are_written_for_samples_numbered_by_first_increment_and_read_back_the_same_lists(int version)
     {
         using var dir = new TempDirectory();
         var written = Apply(1000, Numbered(1000, 40, seed: 3));
@@ -113,6 +114,8 @@ public sealed class HeldIncrementsTests
     [InlineData(true, 2)]
     [InlineData(false, 3)]
     [InlineData(true, 3)]
+    [InlineData(false, 4)]
+    [InlineData(true, 4)]
     public void The_size_an_increment_would_give_is_the_size_adding_it_gives(bool outOfOrder, int version)
     {
         var increments = Numbered(300, 12, seed: 9);
@@ -156,6 +159,7 @@ public sealed class HeldIncrementsTests
     [Theory]
     [InlineData(2, "newSamples", "increments")]
     [InlineData(3, "widthSum", "widthSum")]
+    [InlineData(4, "widthSum", "widthSum")]
     public void A_file_that_disagrees_with_its_shard_or_is_damaged_is_refused_naming_the_field(int version, string fewerField, string widerField)
     {
         using var dir = new TempDirectory();
@@ -180,11 +184,11 @@ public sealed class HeldIncrementsTests
         Assert.Equal("checksum", damaged.Field);
         Assert.Contains("c.dqh", damaged.Message, StringComparison.Ordinal);
 
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 4);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 5);
         File.WriteAllBytes(path, bytes);
         var unknown = Assert.Throws<DqsFormatException>(() => Read(path, widths));
         Assert.Equal("versionMajor", unknown.Field);
-        Assert.Contains("version 4 is not supported", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("version 5 is not supported", unknown.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -217,6 +221,7 @@ public sealed class HeldIncrementsTests
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
     public void A_file_whose_checksum_holds_but_whose_lists_are_garbled_is_refused_naming_a_field_never_crashing(int version)
     {
         using var dir = new TempDirectory();
@@ -252,6 +257,46 @@ public sealed class HeldIncrementsTests
     }
 
     [Fact]
+    public void Version_4_writes_each_samples_steps_and_Rice_coded_layer_gaps_as_format_md_says()
+    {
+        using var dir = new TempDirectory();
+        // Sample 0 rises a bit at a time in layers 0, 2 and 3; sample 1 comes in layer 1 straight to 2 bits.
+        var held = Apply(2, [(0, 0, 1), (1, 1, 2), (2, 0, 2), (3, 0, 3)]);
+        var path = Path.Combine(dir.Path, "v4.dqh");
+        held.Write(path);
+
+        // §13 version 4: width sum 5; new samples per layer 1, 1, 0, 0; Rice parameters per later increment number: the
+        // gap 2 costs 3 bits under 0, 1 or 2, the gap 1 costs 2 under 0 or 1, so all are 0 (the smallest on a tie). Bits,
+        // LSB first: sample 0 (steps all 1) flag 0, gap 2 as 110, gap 1 as 10; sample 1 flag 1, its step 2 as 1 000.
+        byte[] lists = [5, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0b1101_0110, 0b0000_0000];
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(4, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(4)));
+        Assert.Equal(lists, bytes[24..^4]);
+        Assert.Equal(held.FileBytes, bytes.Length);
+        AssertSame(held, Read(path, [3, 2]));
+    }
+
+    [Fact]
+    public void Version_4_refuses_a_layer_gap_past_the_last_layer_a_parameter_out_of_range_and_padding_that_is_not_zero()
+    {
+        using var dir = new TempDirectory();
+        var path = Path.Combine(dir.Path, "g.dqh");
+        Apply(2, [(0, 0, 1), (1, 1, 2), (2, 0, 2), (3, 0, 3)]).Write(path);
+        var good = File.ReadAllBytes(path);
+        byte[] widths = [3, 2];
+
+        var gap = (byte[])good.Clone();
+        gap[24 + 12] |= 0b0010_0000; // the gap 1 (10) becomes 1111…: past layer 3
+        Assert.Equal("gaps", Assert.Throws<DqsFormatException>(() => Read(Resealed(path, gap), widths)).Field);
+        var parameter = (byte[])good.Clone();
+        parameter[24 + 5] = 13;
+        Assert.Equal("parameters", Assert.Throws<DqsFormatException>(() => Read(Resealed(path, parameter), widths)).Field);
+        var padded = (byte[])good.Clone();
+        padded[^5] |= 0x80;
+        Assert.Equal("gaps", Assert.Throws<DqsFormatException>(() => Read(Resealed(path, padded), widths)).Field);
+    }
+
+    [Fact]
     public void On_Fashion_MNIST_a_device_at_1_bpp_keeps_under_a_two_hundredth_of_its_bytes_to_shrink_later()
     {
         using var dir = new TempDirectory();
@@ -275,13 +320,13 @@ public sealed class HeldIncrementsTests
         Assert.True(heldFile * 200 < device.HeldBytes, $"{heldFile} of {device.HeldBytes} bytes");
         Assert.True(HeldIncrementsFileBytesVersion1(device.Held!) > 3 * heldFile, $"version 1 would take {HeldIncrementsFileBytesVersion1(device.Held!)}");
 
-        // Every held sample has one increment at 1 bpp: version 3 saves its step, a bit each, against version 2 (less the
-        // width sum's varint).
+        // Every held sample has one increment at 1 bpp: versions 3 and 4 save its step, a bit each, against version 2 (less
+        // the width sum's varint, and in version 4 its seven Rice parameters).
         var held = device.Held!;
         Assert.Equal(held.HeldSamples, held.Count);
-        Assert.Equal(3, held.Version);
+        Assert.Equal(4, held.Version);
         held.NumberedVersion = 2;
-        Assert.True(held.FileBytes - heldFile >= (held.HeldSamples / 8) - 3, $"{held.HeldSamples} samples: version 2 {held.FileBytes} bytes, version 3 {heldFile}");
+        Assert.True(held.FileBytes - heldFile >= (held.HeldSamples / 8) - 10, $"{held.HeldSamples} samples: version 2 {held.FileBytes} bytes, version 4 {heldFile}");
     }
 
     /// <summary>Version 1 size from format.md §13 (header, bitmap, two bytes per increment, checksum), written out here rather than taken from the reader.</summary>

@@ -15,7 +15,7 @@ internal sealed record DeviceCopy(byte[] Shard, byte[] Held, int Layers);
 /// </summary>
 internal sealed record EmbeddedSet(
     string Name, byte[] FullShard, byte[] Order, IReadOnlyDictionary<int, IReadOnlyList<byte[]>> Layers,
-    IReadOnlyDictionary<int, DeviceCopy> DeviceAfterLayers, DeviceCopy HeldVersion2);
+    IReadOnlyDictionary<int, DeviceCopy> DeviceAfterLayers, DeviceCopy HeldVersion2, DeviceCopy HeldVersion3);
 
 /// <summary>
 /// The valid files the mutation tests start from, written by the project's own writers from real Fashion-MNIST: a grey
@@ -57,7 +57,7 @@ internal static class MutationCorpus
         }
 
         return new EmbeddedSet(name, File.ReadAllBytes(full.ShardPaths.Single()), File.ReadAllBytes(orderPath), layers, devices,
-            Device(dir.File("device-held-v2"), name, layers[3], heldVersion: 2));
+            Device(dir.File("device-held-v2"), name, layers[3], heldVersion: 2), Device(dir.File("device-held-v3"), name, layers[3], heldVersion: 3));
     }
 
     private static DeviceCopy Device(string directory, string name, IReadOnlyList<byte[]> layers, int heldVersion)

@@ -219,7 +219,7 @@ public sealed class ProgressiveHoldingsTests
     public void Held_increments_of_another_version_are_rewritten_in_place_and_a_drop_cut_off_between_its_writes_is_refused()
     {
         using var dir = new TempDirectory();
-        var (_, _, layers) = Publish(dir.Path); // held sizes counted with version 3
+        var (_, _, layers) = Publish(dir.Path); // held sizes counted with version 4
         var device = ProgressiveHoldings.Open(Path.Combine(dir.Path, "device"), "test", heldVersion: 2);
         Directory.CreateDirectory(device.Directory);
         Receive(device, layers, 0, 6);
@@ -227,14 +227,14 @@ public sealed class ProgressiveHoldingsTests
         var shard = File.ReadAllBytes(device.ShardPath);
         Assert.True(device.HeldBytes > layers[5].HeldBytesAfter, $"version 2 holds {device.HeldBytes}; the layers count {layers[5].HeldBytesAfter}");
 
-        // A manifest that counts version 3 (docs/protocol.md §7, "Versions"): no layer goes, the held increments are rewritten.
-        var reopened = ProgressiveHoldings.Open(device.Directory, "test", heldVersion: 3);
+        // A manifest that counts version 4 (docs/protocol.md §7, "Versions"): no layer goes, the held increments are rewritten.
+        var reopened = ProgressiveHoldings.Open(device.Directory, "test", heldVersion: 4);
         reopened.TruncateTo(6);
-        Assert.Equal(3, reopened.Held!.FileVersion);
+        Assert.Equal(4, reopened.Held!.FileVersion);
         Assert.Equal(layers[5].HeldBytesAfter, reopened.HeldBytes);
         Assert.Equal(shard, File.ReadAllBytes(reopened.ShardPath));
 
-        // A drop's shard written, its held increments not: version 3's width sum tells the two apart.
+        // A drop's shard written, its held increments not: version 4's width sum tells the two apart.
         var before = File.ReadAllBytes(reopened.HeldPath);
         reopened.TruncateTo(5);
         File.WriteAllBytes(reopened.HeldPath, before);

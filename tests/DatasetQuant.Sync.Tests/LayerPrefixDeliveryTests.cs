@@ -15,8 +15,9 @@ public sealed class LayerPrefixDeliveryTests(ITestOutputHelper output)
 {
     private const int Samples = 2000;
 
-    /// <summary>Format 4, and format 3 as a coordinator publishes for a fleet of older devices: held increments version 2 counted and written.</summary>
+    /// <summary>Format 6, and formats 4 and 3 as a coordinator publishes for fleets of older devices: the held increments version each counts, written.</summary>
     [Theory]
+    [InlineData(DatasetManifest.GapHeldFormat, 4)]
     [InlineData(DatasetManifest.CompactHeldFormat, 3)]
     [InlineData(DatasetManifest.PrefixesFormat, 2)]
     public async Task A_device_at_a_budget_the_layers_end_at_receives_its_copy_whole_and_a_rise_then_pulls_only_the_layers_after_it(int format, int heldVersion)

@@ -124,15 +124,15 @@ public sealed class LayeredDeliveryTests(ITestOutputHelper output)
 
         var future = new DatasetManifest
         {
-            Format = 6, Fleet = manifest.Fleet, Dataset = "fmnist", Version = 2, ChunkSize = manifest.ChunkSize,
+            Format = DatasetManifest.LatestFormat + 1, Fleet = manifest.Fleet, Dataset = "fmnist", Version = 2, ChunkSize = manifest.ChunkSize,
             CreatedUnixSeconds = manifest.CreatedUnixSeconds, Shards = manifest.Shards,
         };
         // This build cannot sign a format it does not know; a newer coordinator's signature is some 64 bytes the device never gets to check.
         var signature = bed.Signer.Sign(manifest).Signature;
         await bed.Publisher.PublishManifestAsync(new SignedManifestMessage { Manifest = future, KeyId = bed.Signer.KeyId, Signature = signature });
-        await SyncTestBed.WaitUntilAsync(() => bed.Log.Contains("manifest format 6 is not supported"), "the refusal", bed.Log);
+        await SyncTestBed.WaitUntilAsync(() => bed.Log.Contains($"manifest format {DatasetManifest.LatestFormat + 1} is not supported"), "the refusal", bed.Log);
 
-        var line = bed.Log.Lines.Single(l => l.Contains("manifest format 6", StringComparison.Ordinal));
+        var line = bed.Log.Lines.Single(l => l.Contains($"manifest format {DatasetManifest.LatestFormat + 1}", StringComparison.Ordinal));
         Assert.Contains("dataset 'fmnist' version 2", line, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(HeldShard(device)));
         await fleet.RestartDeviceAsync(device);

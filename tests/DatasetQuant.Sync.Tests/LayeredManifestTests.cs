@@ -59,7 +59,7 @@ public sealed class LayeredManifestTests
     [InlineData("chunks", "field 'chunkCount'")]
     [InlineData("missing", "field 'layer' is missing")]
     [InlineData("in-format-1", "field 'layer' or 'prefix' appears in a format 1 manifest")]
-    [InlineData("format-6", "manifest format 6 is not supported (this device reads formats 1 to 5)")]
+    [InlineData("format-7", "manifest format 7 is not supported (this device reads formats 1 to 6)")]
     public void A_layered_manifest_that_breaks_a_rule_is_refused_naming_the_field(string defect, string expected)
     {
         var manifest = Layered((30, 17_000, 16_500), (4, 18_000, 1_100));
@@ -78,7 +78,7 @@ public sealed class LayeredManifestTests
             "chunks" => Replace(manifest, With(Changed(chunks: 3))),
             "missing" => Replace(manifest, With(null)),
             "in-format-1" => new DatasetManifest { Fleet = "lab", Dataset = "fmnist", Version = 4, ChunkSize = 1024, Shards = manifest.Shards },
-            _ => new DatasetManifest { Format = 6, Fleet = "lab", Dataset = "fmnist", Version = 4, ChunkSize = 1024, Shards = manifest.Shards },
+            _ => new DatasetManifest { Format = 7, Fleet = "lab", Dataset = "fmnist", Version = 4, ChunkSize = 1024, Shards = manifest.Shards },
         };
 
         Assert.Contains(expected, broken.Validate(), StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Sync.Coordinator;
 using DatasetQuant.Sync.Messages;
@@ -15,8 +16,11 @@ public sealed class PlanesDeliveryTests(ITestOutputHelper output)
 {
     private const int Samples = 2000;
 
-    [Fact]
-    public async Task A_device_holds_the_published_planes_cut_to_its_prefix_and_rises_pull_only_added_planes_while_a_drop_downloads_nothing()
+    /// <summary>Format 6, and format 5 as a coordinator publishes for a fleet of its devices (held increments version 3).</summary>
+    [Theory]
+    [InlineData(DatasetManifest.GapHeldFormat, 4)]
+    [InlineData(DatasetManifest.PlanesFormat, 3)]
+    public async Task A_device_holds_the_published_planes_cut_to_its_prefix_and_rises_pull_only_added_planes_while_a_drop_downloads_nothing(int format, int heldVersion)
     {
         await using var fleet = await MosquittoFleet.StartAsync();
         var bed = fleet.Bed;
@@ -25,8 +29,8 @@ public sealed class PlanesDeliveryTests(ITestOutputHelper output)
         var first = EmbeddedFashionMnist.BudgetBytes(0.5, Samples);
         await budgets.PublishAsync("dev", version: 1, first);
         var device = await fleet.StartDeviceAsync("dev");
-        var manifest = (await bed.PublishAsync("fmnist", 1, source, cutAtHeldBytes: [first])).Manifest;
-        Assert.Equal(DatasetManifest.PlanesFormat, manifest.Format);
+        var manifest = (await bed.PublishAsync("fmnist", 1, source, cutAtHeldBytes: [first], layersFormat: format)).Manifest;
+        Assert.Equal(format, manifest.Format);
         Assert.True(manifest.Shards.Count > 20, $"{manifest.Shards.Count} layers");
         Assert.NotEmpty(ManifestPrefix.List(manifest));
 
@@ -48,6 +52,7 @@ public sealed class PlanesDeliveryTests(ITestOutputHelper output)
             // Rises append segments and drops cut them: either way the published planes cut to the prefix.
             Assert.Equal(EmbeddedFashionMnist.Expected(source, increments, bed.Root.File($"expected-{version}.dqs")), File.ReadAllBytes(HeldShard(device)));
             Assert.True(DqsVerifier.Verify(HeldShard(device)).IsValid);
+            Assert.Equal(heldVersion, BinaryPrimitives.ReadUInt16LittleEndian(File.ReadAllBytes(Path.ChangeExtension(HeldShard(device), ".dqh")).AsSpan(4)));
             if (layers < previousLayers)
             {
                 Assert.Equal(0, received);
@@ -64,16 +69,18 @@ public sealed class PlanesDeliveryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_planes_set_is_published_in_protocol_version_5_only_and_a_fixed_width_set_not_in_it()
+    public void A_planes_set_is_published_in_protocol_version_6_or_5_and_a_fixed_width_set_in_6_or_2_to_4()
     {
         using var root = new TempDirectory("dq-planes-publish");
         var planes = EmbeddedFashionMnist.WritePlanes(root.File("planes"), Samples);
         var embedded = EmbeddedFashionMnist.Write(root.File("embedded"), 200);
         var error = Assert.Throws<ArgumentException>(() => LayeredManifestBuilder.Build("lab", "p", 1, planes, format: DatasetManifest.CompactHeldFormat));
-        Assert.Contains("protocol version 5 only", error.Message, StringComparison.Ordinal);
+        Assert.Contains("protocol version 5 or 6, not 4", error.Message, StringComparison.Ordinal);
         error = Assert.Throws<ArgumentException>(() => LayeredManifestBuilder.Build("lab", "e", 1, embedded, format: DatasetManifest.PlanesFormat));
         Assert.Contains("fixed-width", error.Message, StringComparison.Ordinal);
-        Assert.Equal(DatasetManifest.CompactHeldFormat, LayeredManifestBuilder.Build("lab", "e", 1, embedded).Format);
+        Assert.Equal(DatasetManifest.GapHeldFormat, LayeredManifestBuilder.Build("lab", "e", 1, embedded).Format);
+        Assert.Equal(DatasetManifest.GapHeldFormat, LayeredManifestBuilder.Build("lab", "p", 1, planes).Format);
+        Assert.Equal(DatasetManifest.CompactHeldFormat, LayeredManifestBuilder.Build("lab", "e", 2, embedded, format: DatasetManifest.CompactHeldFormat).Format);
     }
 
     private static string HeldShard(TestDevice device) => Path.Combine(device.DatasetDirectory("fmnist"), "fmnist.dqs");

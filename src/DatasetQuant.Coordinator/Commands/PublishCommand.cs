@@ -15,8 +15,8 @@ namespace DatasetQuant.Coordinator.Commands;
 /// <summary>
 /// <c>dq-coordinator publish</c>: signs a folder of shards as the next version of a dataset, publishes the manifest
 /// retained and broadcasts every chunk to the fleet; returns when the broker has acknowledged all of it. A folder written
-/// with <c>dq quantize --codes embedded</c> is published as layers (protocol version 2, or 3 with the copies at the fleet's
-/// budgets served whole), which devices pull.
+/// with <c>dq quantize --codes embedded</c> or <c>--codes planes</c> is published as layers (protocol version 6 by default,
+/// with the copies at the fleet's budgets served whole when given the fleet's database), which devices pull.
 /// </summary>
 internal static class PublishCommand
 {
@@ -38,9 +38,9 @@ internal static class PublishCommand
         var shards = new Option<string?>("--shards")
         {
             Description = "Folder of .dqs shard files; each becomes a shard of the manifest, in name order. A folder written with " +
-                          "'dq quantize --codes embedded' (its .dqo order beside the shards) is cut into layers in DIR/layers/vN (N the version) and published as " +
-                          "protocol version 2: each device pulls only the layers its budget keeps. With --db, layers also end at the fleet's " +
-                          "budgets and the copy a device holds there is served whole (protocol version 4, see --protocol).",
+                          "'dq quantize --codes embedded' or '--codes planes' (its .dqo order beside the shards) is cut into layers in DIR/layers/vN (N the " +
+                          "version) and published as layers: each device pulls only the layers its budget keeps. With --db, layers also end at the fleet's " +
+                          "budgets and the copy a device holds there is served whole (protocol version 6, see --protocol).",
             HelpName = "DIR",
             Validators = { r => AddError(r, Directory.Exists(r.GetValueOrDefault<string?>()) ? null : $"the folder '{r.GetValueOrDefault<string?>()}' does not exist.") },
         };
@@ -64,12 +64,13 @@ internal static class PublishCommand
         };
         var protocol = new Option<int?>("--protocol")
         {
-            Description = "Protocol version of a layered publish (default: the newest the set's codes take, 4 for embedded codes, 5 for planes); devices " +
-                          "that know only older versions refuse it and keep what they hold. 5: a set of range-coded planes (dq quantize --codes planes), " +
-                          "as 4 otherwise. 4: held sizes count held increments version 3 (about a bit per sample less), and with --db the copy a device " +
-                          "holds at each of the fleet's budgets (at most 32, 4x the dataset's size in all) is served whole instead of its layers. 3: the " +
+            Description = "Protocol version of a layered publish (default: 6, the newest); devices that know only older versions refuse it and " +
+                          "keep what they hold. 6: held sizes count held increments version 4 (each sample's layer gaps Rice-coded, about half of " +
+                          "version 3), either code. 5: a set of range-coded planes (dq quantize --codes planes), as 4 otherwise. 4: embedded codes, " +
+                          "held sizes counting held increments version 3 (about a bit per sample less than 3), and with --db the copy a device holds " +
+                          "at each of the fleet's budgets (at most 32, 4x the dataset's size in all) is served whole instead of its layers. 3: the " +
                           "same with version 2 held increments, for devices of protocol version 3. 2: layers only.",
-            HelpName = "2|3|4|5",
+            HelpName = "2|3|4|5|6",
             Validators = { r => AddError(r, r.GetValueOrDefault<int?>() is null or (>= DatasetManifest.LayersFormat and <= DatasetManifest.LatestFormat) ? null : $"--protocol must be {DatasetManifest.LayersFormat} to {DatasetManifest.LatestFormat}.") },
         };
         var command = new Command("publish", "Publish a folder of shards, or a generator, to the whole fleet: signed manifest (retained), then every chunk.")

@@ -7,10 +7,10 @@ namespace DatasetQuant.Core.Progressive;
 /// width each of its increments reached and the layer that brought it. Stored as <c>{name}.dqh</c> (docs/format.md §13,
 /// <see cref="HeldIncrementsFile"/>). When the held samples are 0..m−1 and their first increments came in that order, as
 /// they do for a dataset numbered by <see cref="SampleNumbering"/>, a sample's first layer follows from how many new
-/// samples each layer brought, and each layer lists the samples it raised further by their gaps (about a byte each)
-/// beside a bit or four for each width step: version 3, which leaves out each sample's last step (its width in the
-/// shard less the steps before), or version 2, which writes every step, for fleets whose manifests count it
-/// (<see cref="NumberedVersion"/>). Otherwise version 1, two bytes per increment.
+/// samples each layer brought; the later layers are written in the version the manifest counts
+/// (<see cref="NumberedVersion"/>): version 4, each sample's layer gaps as Rice codes (<see cref="HeldLayerDeltas"/>,
+/// 3–5 bits an increment), or versions 3 and 2, each layer's further raised samples by their gaps (about a byte each)
+/// beside a bit or four per width step (3 leaving out each sample's last). Otherwise version 1, two bytes per increment.
 /// </summary>
 public sealed class HeldIncrements
 {
@@ -20,7 +20,7 @@ public sealed class HeldIncrements
     public const int MaxLayers = 4096;
 
     /// <summary>The newest version, which a reader of this build reads with all before it.</summary>
-    public const int LatestVersion = 3;
+    public const int LatestVersion = 4;
 
     /// <summary>
     /// Each held sample's increments, by sample: only samples that hold some, so that what a device keeps grows with
@@ -31,6 +31,7 @@ public sealed class HeldIncrements
     /// <summary>The keys of <see cref="_bySample"/> in number order (the order of the shard's records).</summary>
     private readonly List<int> _sampleNumbers = [];
     private readonly HeldLayerLists _lists = new();
+    private readonly HeldLayerDeltas _deltas = new();
     private int _numberedVersion = LatestVersion;
 
     public HeldIncrements(int sampleCount, int pixelsPerSample)
@@ -56,13 +57,13 @@ public sealed class HeldIncrements
     public bool NumberedByFirstIncrement { get; private set; } = true;
 
     /// <summary>
-    /// The version written while <see cref="NumberedByFirstIncrement"/>: 3 (the default), or 2, which a device writes
-    /// for a manifest that counted held sizes in it (docs/protocol.md §3, formats 2 and 3).
+    /// The version written while <see cref="NumberedByFirstIncrement"/>: 4 (the default), or 3 or 2, which a device
+    /// writes for a manifest that counted held sizes in it (docs/protocol.md §3: formats 4 and 5, formats 2 and 3).
     /// </summary>
     public int NumberedVersion
     {
         get => _numberedVersion;
-        set => _numberedVersion = value is 2 or 3 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "held increments of a numbered set are version 2 or 3.");
+        set => _numberedVersion = value is >= 2 and <= LatestVersion ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "held increments of a numbered set are version 2, 3 or 4.");
     }
 
     /// <summary>The version <see cref="Write"/> writes now.</summary>
@@ -74,10 +75,12 @@ public sealed class HeldIncrements
     /// <summary>The lists of versions 2 and 3: what each layer brought.</summary>
     internal HeldLayerLists Lists => _lists;
 
+    /// <summary>The lists of version 4: what each layer brought new, and every sample's layer gaps.</summary>
+    internal HeldLayerDeltas Deltas => _deltas;
+
     /// <summary>Bytes of the file <see cref="Write"/> writes now.</summary>
-    public long FileBytes => NumberedByFirstIncrement
-        ? HeldIncrementsFile.ListsFrame + _lists.Bytes(Layers, NumberedVersion)
-        : HeldIncrementsFile.Version1Bytes(SampleCount, Count);
+    public long FileBytes => !NumberedByFirstIncrement ? HeldIncrementsFile.Version1Bytes(SampleCount, Count)
+        : HeldIncrementsFile.ListsFrame + (NumberedVersion >= 4 ? _deltas.Bytes(Layers) : _lists.Bytes(Layers, NumberedVersion));
 
     /// <summary>
     /// Bytes of the file once layer <paramref name="layer"/> raises <paramref name="sample"/> to <paramref name="width"/>,
@@ -91,7 +94,17 @@ public sealed class HeldIncrements
             return HeldIncrementsFile.Version1Bytes(SampleCount, Count + 1);
         }
 
-        return HeldIncrementsFile.ListsFrame + _lists.BytesWith(Math.Max(Layers, layer + 1), NumberedVersion, layer, sample, LastStep(sample), width - WidthOf(sample));
+        var layers = Math.Max(Layers, layer + 1);
+        var step = width - WidthOf(sample);
+        if (NumberedVersion < 4)
+        {
+            return HeldIncrementsFile.ListsFrame + _lists.BytesWith(layers, NumberedVersion, layer, sample, LastStep(sample), step);
+        }
+
+        var entries = EntriesOf(sample);
+        var (n, gap) = first ? (0, 0) : (entries!.Count, layer - (entries[^1] & 0xFFF));
+        var stepBitsGrowth = HeldLayerDeltas.StepBits(entries, width) - HeldLayerDeltas.StepBits(entries);
+        return HeldIncrementsFile.ListsFrame + _deltas.BytesWith(layers, layer, n, gap, step, stepBitsGrowth);
     }
 
     public int WidthOf(int sample) => _bySample.TryGetValue(sample, out var list) && list.Count > 0 ? list[^1] >> 12 : 0;
@@ -133,7 +146,9 @@ public sealed class HeldIncrements
         }
 
         var (previousStep, step) = (LastStep(sample), width - WidthOf(sample));
+        var (stepBitsBefore, previousLayer) = (HeldLayerDeltas.StepBits(list), list.Count > 0 ? list[^1] & 0xFFF : 0);
         list.Add((ushort)((width << 12) | layer));
+        var stepBitsGrowth = HeldLayerDeltas.StepBits(list) - stepBitsBefore;
         Count++;
         Layers = layer + 1;
         if (list.Count == 1)
@@ -141,10 +156,12 @@ public sealed class HeldIncrements
             NumberedByFirstIncrement &= sample == HeldSamples;
             HeldSamples++;
             _lists.AddFirst(layer, step);
+            _deltas.AddFirst(layer, step, stepBitsGrowth);
         }
         else
         {
             _lists.AddLater(layer, sample, previousStep, step);
+            _deltas.AddLater(list.Count - 1, layer - previousLayer, step, stepBitsGrowth);
         }
     }
 
@@ -197,6 +214,7 @@ public sealed class HeldIncrements
     {
         (Count, HeldSamples, NumberedByFirstIncrement) = (0, 0, true);
         _lists.Clear();
+        _deltas.Clear();
         var lastFirstLayer = 0;
         foreach (var sample in HeldSampleNumbers())
         {
@@ -207,9 +225,11 @@ public sealed class HeldIncrements
             Count += list.Count;
             HeldSamples++;
             _lists.AddFirst(lastFirstLayer, StepOf(list, 0));
+            _deltas.AddFirst(lastFirstLayer, StepOf(list, 0), HeldLayerDeltas.StepBits(list));
             for (var j = 1; j < list.Count; j++)
             {
                 _lists.AddLater(list[j] & 0xFFF, sample, StepOf(list, j - 1), StepOf(list, j));
+                _deltas.AddLater(j, (list[j] & 0xFFF) - (list[j - 1] & 0xFFF), StepOf(list, j), 0);
             }
         }
     }

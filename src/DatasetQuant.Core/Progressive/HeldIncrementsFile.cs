@@ -14,7 +14,8 @@ namespace DatasetQuant.Core.Progressive;
 /// Version 3: a varint of the sum of the held samples' widths, then version 2's lists without each sample's last step,
 /// which its width in the shard less the steps before gives. The sum stands in for the check those steps made: every
 /// change of a copy raises or lowers some width, so a shard and held increments written by different changes (a cut
-/// between the two writes) never agree on it.
+/// between the two writes) never agree on it. Version 4: the width sum and the new samples per layer, then per held
+/// sample its steps and the Rice-coded layer gaps between its increments (<see cref="HeldLayerDeltas"/>).
 /// </summary>
 internal static class HeldIncrementsFile
 {
@@ -39,7 +40,7 @@ internal static class HeldIncrementsFile
             var bytes = new byte[held.FileBytes];
             var span = bytes.AsSpan();
             WriteHeader(span, held, version);
-            var at = WriteLists(held, span, HeaderSize, omitLastSteps: version >= 3);
+            var at = version >= 4 ? WriteGaps(held, span, HeaderSize) : WriteLists(held, span, HeaderSize, omitLastSteps: version >= 3);
             BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
             AtomicFile.WriteAllBytes(path, bytes);
         }
@@ -140,7 +141,7 @@ internal static class HeldIncrementsFile
         }
 
         // The steps, in the order a reader meets the increments: first increments by sample, then the lists above.
-        var bits = new BitWriter(span[at..]);
+        var bits = new HeldBitWriter(span[at..]);
         var next = new int[held.HeldSamples];
         for (var k = 0; k < held.HeldSamples; k++)
         {
@@ -169,6 +170,53 @@ internal static class HeldIncrementsFile
         return at + bits.BytesWritten;
     }
 
+    /// <summary>
+    /// Version 4: the width sum and each layer's new samples as in version 3, a Rice parameter per later increment
+    /// number, then per held sample in number order its steps (<see cref="HeldLayerDeltas.StepBits"/>) and the layer
+    /// gap before each of its later increments.
+    /// </summary>
+    private static int WriteGaps(HeldIncrements held, Span<byte> span, int at)
+    {
+        var deltas = held.Deltas;
+        at += Leb128.Write(span[at..], (uint)deltas.WidthSum);
+        for (var l = 0; l < held.Layers; l++)
+        {
+            at += Leb128.Write(span[at..], (uint)deltas.NewIn(l));
+        }
+
+        Span<int> parameters = stackalloc int[HeldLayerDeltas.Parameters + 1];
+        for (var n = 1; n <= HeldLayerDeltas.Parameters; n++)
+        {
+            span[at++] = (byte)(parameters[n] = deltas.Parameter(n));
+        }
+
+        var bits = new HeldBitWriter(span[at..]);
+        for (var k = 0; k < held.HeldSamples; k++)
+        {
+            var entries = held.EntriesOf(k)!;
+            var width = entries[^1] >> 12;
+            if (width >= 2)
+            {
+                var allOnes = entries.Count == width;
+                bits.Write(allOnes ? 0 : 1, 1);
+                for (var (j, previous) = (0, 0); !allOnes && j < entries.Count; previous = entries[j++] >> 12)
+                {
+                    if (width - previous >= 2)
+                    {
+                        bits.WriteStep((entries[j] >> 12) - previous);
+                    }
+                }
+            }
+
+            for (var n = 1; n < entries.Count; n++)
+            {
+                bits.WriteRice((entries[n] & 0xFFF) - (entries[n - 1] & 0xFFF), parameters[n]);
+            }
+        }
+
+        return at + bits.BytesWritten;
+    }
+
     public static HeldIncrements Read(string path, ReadOnlySpan<byte> storedWidths, int sourceCount, int pixelsPerSample)
     {
         var bytes = File.ReadAllBytes(path);
@@ -181,7 +229,7 @@ internal static class HeldIncrementsFile
         var version = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
         if (version is < 1 or > HeldIncrements.LatestVersion)
         {
-            throw new DqsFormatException(path, "versionMajor", null, $"held-increments version {version} is not supported (this reader knows 1, 2 and 3).");
+            throw new DqsFormatException(path, "versionMajor", null, $"held-increments version {version} is not supported (this reader knows 1 to {HeldIncrements.LatestVersion}).");
         }
 
         if (Crc32C.Compute(span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]))
@@ -218,7 +266,15 @@ internal static class HeldIncrementsFile
         }
         else
         {
-            reader.ReadLists(held, storedWidths, lastStepsImplied: version >= 3);
+            if (version >= 4)
+            {
+                reader.ReadGaps(held, storedWidths);
+            }
+            else
+            {
+                reader.ReadLists(held, storedWidths, lastStepsImplied: version >= 3);
+            }
+
             held.NumberedVersion = version;
         }
 
@@ -230,31 +286,5 @@ internal static class HeldIncrementsFile
         }
 
         return held;
-    }
-
-    /// <summary>Width steps packed LSB first: 0 for 1, else 1 then the step less two in three bits.</summary>
-    private ref struct BitWriter(Span<byte> span)
-    {
-        private readonly Span<byte> _span = span;
-        private long _bits;
-
-        public readonly int BytesWritten => (int)((_bits + 7) / 8);
-
-        public void WriteStep(int step)
-        {
-            Write(step == 1 ? 0 : 1, 1);
-            if (step != 1)
-            {
-                Write(step - 2, 3);
-            }
-        }
-
-        private void Write(int value, int count)
-        {
-            for (var b = 0; b < count; b++, _bits++)
-            {
-                _span[(int)(_bits >> 3)] |= (byte)(((value >> b) & 1) << (int)(_bits & 7));
-            }
-        }
     }
 }

@@ -71,37 +71,11 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
     {
         if (lastStepsImplied)
         {
-            var sum = Varint("widthSum");
-            long shardSum = 0;
-            foreach (var width in storedWidths)
-            {
-                shardSum += width;
-            }
-
-            if (sum != shardSum)
-            {
-                throw Defect("widthSum", $"the held samples' widths sum to {sum}; the shard's sum to {shardSum} (the two files were written by different changes).");
-            }
+            CheckWidthSum(storedWidths);
         }
 
-        var firstLayer = new List<int>();
-        for (var l = 0; l < layers; l++)
-        {
-            var brought = Varint("newSamples");
-            if (firstLayer.Count + (long)brought > held.SampleCount)
-            {
-                throw Defect("newSamples", $"the layers bring more than the dataset's {held.SampleCount} samples.");
-            }
-
-            firstLayer.AddRange(Enumerable.Repeat(l, (int)brought));
-        }
-
+        var firstLayer = ReadFirstLayers(held, storedWidths);
         var m = firstLayer.Count;
-        if (m != storedWidths.Length)
-        {
-            throw Defect("newSamples", $"the layers brought {m} samples; the shard stores {storedWidths.Length}.");
-        }
-
         var laterCounts = new int[layers];
         long later = 0;
         for (var l = 0; l < layers; l++)
@@ -144,13 +118,13 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             remaining[sample]++;
         }
 
-        var steps = new BitReader(bytes, _at, End);
+        var steps = new HeldBitReader(bytes, _at, End);
         var entries = new List<ushort>[m];
         var widths = new int[m];
         for (var k = 0; k < m; k++)
         {
             entries[k] = [];
-            var step = lastStepsImplied && --remaining[k] == 0 ? storedWidths[k] : steps.ReadStep(this);
+            var step = lastStepsImplied && --remaining[k] == 0 ? storedWidths[k] : steps.ReadStep(this, "steps");
             widths[k] = Check(k, entries[k], step, firstLayer[k], 0, storedWidths[k]);
         }
 
@@ -159,7 +133,7 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             for (var j = 0; j < laterCounts[l]; j++)
             {
                 var sample = laterSamples[at++];
-                var width = lastStepsImplied && --remaining[sample] == 0 ? storedWidths[sample] : widths[sample] + steps.ReadStep(this);
+                var width = lastStepsImplied && --remaining[sample] == 0 ? storedWidths[sample] : widths[sample] + steps.ReadStep(this, "steps");
                 widths[sample] = Check(sample, entries[sample], width, l, widths[sample], storedWidths[sample]);
             }
         }
@@ -185,6 +159,104 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
         }
     }
 
+    /// <summary>The sum of the held samples' widths (versions 3 and 4), which must be the shard's.</summary>
+    private void CheckWidthSum(ReadOnlySpan<byte> storedWidths)
+    {
+        var sum = Varint("widthSum");
+        long shardSum = 0;
+        foreach (var width in storedWidths)
+        {
+            shardSum += width;
+        }
+
+        if (sum != shardSum)
+        {
+            throw Defect("widthSum", $"the held samples' widths sum to {sum}; the shard's sum to {shardSum} (the two files were written by different changes).");
+        }
+    }
+
+    /// <summary>Each layer's count of new samples: the layer of every held sample's first increment, in number order.</summary>
+    private List<int> ReadFirstLayers(HeldIncrements held, ReadOnlySpan<byte> storedWidths)
+    {
+        var firstLayer = new List<int>();
+        for (var l = 0; l < layers; l++)
+        {
+            var brought = Varint("newSamples");
+            if (firstLayer.Count + (long)brought > held.SampleCount)
+            {
+                throw Defect("newSamples", $"the layers bring more than the dataset's {held.SampleCount} samples.");
+            }
+
+            firstLayer.AddRange(Enumerable.Repeat(l, (int)brought));
+        }
+
+        if (firstLayer.Count != storedWidths.Length)
+        {
+            throw Defect("newSamples", $"the layers brought {firstLayer.Count} samples; the shard stores {storedWidths.Length}.");
+        }
+
+        return firstLayer;
+    }
+
+    /// <summary>Version 4 (<see cref="HeldLayerDeltas"/>): per held sample its steps, then the layer gap before each later increment.</summary>
+    public void ReadGaps(HeldIncrements held, ReadOnlySpan<byte> storedWidths)
+    {
+        CheckWidthSum(storedWidths);
+        var firstLayer = ReadFirstLayers(held, storedWidths);
+        Span<int> parameters = stackalloc int[HeldLayerDeltas.Parameters + 1];
+        for (var n = 1; n <= HeldLayerDeltas.Parameters; n++)
+        {
+            parameters[n] = _at < End ? bytes[_at++] : throw Defect("parameters", "the Rice parameters run past the end of the file.");
+            if (parameters[n] > HeldLayerDeltas.MaxParameter)
+            {
+                throw Defect("parameters", $"the Rice parameter of later increment {n} is {parameters[n]}, above {HeldLayerDeltas.MaxParameter}.");
+            }
+        }
+
+        var bits = new HeldBitReader(bytes, _at, End);
+        Span<int> reached = stackalloc int[SampleQuantizer.MaxBits];
+        for (var k = 0; k < firstLayer.Count; k++)
+        {
+            var width = storedWidths[k];
+            var count = width > 0 ? 0 : throw Defect("increments", $"sample {k} is stored at 0 bits.");
+            if (width >= 2 && bits.Read(this, "steps", 1) == 1)
+            {
+                for (var previous = 0; previous < width; count++)
+                {
+                    var step = width - previous >= 2 ? bits.ReadStep(this, "steps") : 1;
+                    reached[count] = previous += step;
+                }
+            }
+            else
+            {
+                for (; count < width; count++)
+                {
+                    reached[count] = count + 1;
+                }
+            }
+
+            var entries = new List<ushort>(count);
+            var layer = firstLayer[k];
+            for (var n = 0; n < count; n++)
+            {
+                layer += n == 0 ? 0 : bits.ReadRice(this, "gaps", parameters[n], layers - 1 - layer);
+                Check(k, entries, reached[n], layer, n == 0 ? 0 : reached[n - 1], width);
+            }
+
+            held.Load(k, entries);
+        }
+
+        if (bits.End != End)
+        {
+            throw Defect("gaps", "bytes remain after every sample's layer gaps.");
+        }
+
+        if (!bits.PaddingIsZero)
+        {
+            throw Defect("gaps", "the bits after the last layer gap are not zero.");
+        }
+    }
+
     /// <summary>Adds the increment to <paramref name="width"/> in <paramref name="layer"/> after checking it follows <paramref name="previous"/> bits; returns its width.</summary>
     private int Check(int sample, List<ushort> entries, int width, int layer, int previous, int target)
     {
@@ -201,34 +273,4 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
         Leb128.Read(bytes, ref _at, End) ?? throw Defect(field, $"a varint at byte {_at} runs past the end of the file or past 32 bits.");
 
     internal DqsFormatException Defect(string field, string message) => new(path, field, null, message);
-
-    /// <summary>The width steps of versions 2 and 3 (<see cref="HeldIncrementsFile"/>), read LSB first up to the checksum.</summary>
-    private struct BitReader(byte[] bytes, int start, int end)
-    {
-        private long _bit = (long)start * 8;
-
-        /// <summary>Where the steps end: the byte after the last one read from.</summary>
-        public readonly int End => (int)((_bit + 7) / 8);
-
-        /// <summary>Whether the bits after the last step, up to its byte's end, are zero (as §13 says they are written).</summary>
-        public readonly bool PaddingIsZero => (_bit & 7) == 0 || (bytes[(int)(_bit >> 3)] >> (int)(_bit & 7)) == 0;
-
-        public int ReadStep(HeldIncrementsReader reader) => Read(reader, 1) == 0 ? 1 : Read(reader, 3) + 2;
-
-        private int Read(HeldIncrementsReader reader, int count)
-        {
-            var value = 0;
-            for (var b = 0; b < count; b++, _bit++)
-            {
-                if (_bit >= (long)end * 8)
-                {
-                    throw reader.Defect("steps", "the width steps run past the end of the file.");
-                }
-
-                value |= ((bytes[(int)(_bit >> 3)] >> (int)(_bit & 7)) & 1) << b;
-            }
-
-            return value;
-        }
-    }
 }

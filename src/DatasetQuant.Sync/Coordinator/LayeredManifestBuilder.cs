@@ -99,8 +99,8 @@ public static class LayeredManifestBuilder
     }
 
     /// <summary>
-    /// The protocol version to publish the set in: a planes set's is 5 and only 5; a fixed-width set's is 2–4, by default
-    /// the newest of those.
+    /// The protocol version to publish the set in: by default the newest (6); a planes set also in 5, a fixed-width set
+    /// also in 2–4 (for devices of those versions), each refusing the other's.
     /// </summary>
     public static int FormatFor(IReadOnlyList<string> shardPaths, int? requested)
     {
@@ -110,12 +110,12 @@ public static class LayeredManifestBuilder
             planes = first.IsPlanes;
         }
 
-        var format = requested ?? (planes ? DatasetManifest.PlanesFormat : DatasetManifest.LatestFixedWidthFormat);
-        if (planes != (format == DatasetManifest.PlanesFormat))
+        var format = requested ?? DatasetManifest.LatestFormat;
+        if (format != DatasetManifest.LatestFormat && planes != (format == DatasetManifest.PlanesFormat))
         {
             throw new ArgumentException(planes
-                ? $"a set of range-coded planes (dq quantize --codes planes) is published in protocol version {DatasetManifest.PlanesFormat} only, not {format}."
-                : $"protocol version {DatasetManifest.PlanesFormat} carries sets of range-coded planes; this set's codes are fixed-width: publish it in protocol {DatasetManifest.LayersFormat} to {DatasetManifest.LatestFixedWidthFormat}.");
+                ? $"a set of range-coded planes (dq quantize --codes planes) is published in protocol version {DatasetManifest.PlanesFormat} or {DatasetManifest.LatestFormat}, not {format}."
+                : $"protocol version {DatasetManifest.PlanesFormat} carries sets of range-coded planes; this set's codes are fixed-width: publish it in protocol {DatasetManifest.LayersFormat} to {DatasetManifest.CompactHeldFormat} or {DatasetManifest.LatestFormat}.");
         }
 
         return format;

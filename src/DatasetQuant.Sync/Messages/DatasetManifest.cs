@@ -32,11 +32,15 @@ public sealed class DatasetManifest
     /// </summary>
     public const int PlanesFormat = 5;
 
-    /// <summary>The newest format this build writes and reads.</summary>
-    public const int LatestFormat = PlanesFormat;
+    /// <summary>
+    /// Protocol version 6: as version 4 for a fixed-width set and 5 for a planes set, the held sizes counting held
+    /// increments version 4, each sample's layer gaps Rice-coded (docs/format.md §13): what either set is published in
+    /// by default.
+    /// </summary>
+    public const int GapHeldFormat = 6;
 
-    /// <summary>The newest format of a set with fixed-width (embedded) codes, what such a set is published in by default.</summary>
-    public const int LatestFixedWidthFormat = CompactHeldFormat;
+    /// <summary>The newest format this build writes and reads.</summary>
+    public const int LatestFormat = GapHeldFormat;
 
     public const int MaxShards = 65_536;
 
@@ -63,7 +67,7 @@ public sealed class DatasetManifest
     /// <summary>64 GiB: larger shards are refused before anything is allocated for them.</summary>
     public const long MaxShardSize = 64L << 30;
 
-    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/>, <see cref="LayersFormat"/>, <see cref="PrefixesFormat"/>, <see cref="CompactHeldFormat"/> or <see cref="PlanesFormat"/>.</summary>
+    /// <summary>The manifest's protocol version: <see cref="ShardsFormat"/> to <see cref="LatestFormat"/>.</summary>
     public int Format { get; init; } = ShardsFormat;
 
     [JsonRequired]
@@ -108,11 +112,11 @@ public sealed class DatasetManifest
     [JsonIgnore]
     public bool IsGenerator => Kind == GeneratorKind;
 
-    /// <summary>Layers (format 2, or formats 3 and 4 with their prefixes after them).</summary>
+    /// <summary>Layers (format 2, or formats 3 to 6 with their prefixes after them).</summary>
     [JsonIgnore]
     public bool IsLayered => Format is >= LayersFormat and <= LatestFormat;
 
-    /// <summary>Whether prefixes may follow the layers (formats 3 and 4).</summary>
+    /// <summary>Whether prefixes may follow the layers (formats 3 to 6).</summary>
     [JsonIgnore]
     public bool HasPrefixes => Format is >= PrefixesFormat and <= LatestFormat;
 
@@ -120,7 +124,7 @@ public sealed class DatasetManifest
     [JsonIgnore]
     public int HeldIncrementsVersion => HeldIncrementsVersionOf(Format);
 
-    /// <summary>The layer entries, which come first: all shards in format 2, those before the prefixes in formats 3 and 4.</summary>
+    /// <summary>The layer entries, which come first: all shards in format 2, those before the prefixes from format 3 on.</summary>
     [JsonIgnore]
     public int LayerCount => _layerCount ??= CountLayers();
 
@@ -164,8 +168,8 @@ public sealed class DatasetManifest
         return count;
     }
 
-    /// <summary>The held-increments version a layered manifest of <paramref name="format"/> counts: 3 from format 4 on, else 2.</summary>
-    public static int HeldIncrementsVersionOf(int format) => format >= CompactHeldFormat ? 3 : 2;
+    /// <summary>The held-increments version a layered manifest of <paramref name="format"/> counts: 4 from format 6 on, 3 in formats 4 and 5, else 2.</summary>
+    public static int HeldIncrementsVersionOf(int format) => format >= GapHeldFormat ? 4 : format >= CompactHeldFormat ? 3 : 2;
 
     public ManifestShard? FindShard(int id)
     {

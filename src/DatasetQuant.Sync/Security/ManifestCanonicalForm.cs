@@ -24,7 +24,9 @@ namespace DatasetQuant.Sync.Security;
 /// <c>dq-manifest/3</c>; its layer lines are format 2's, and each prefix line adds <c>:prefix:{layers}:{part}</c>. A
 /// format 4 manifest starts with <c>dq-manifest/4</c> and is otherwise format 3's: its held sizes count other files, so
 /// a device that knows only format 3 must not verify it. A format 5 manifest (a planes set) starts with
-/// <c>dq-manifest/5</c> and is otherwise format 4's: its layers are of a version a format 4 device cannot apply.
+/// <c>dq-manifest/5</c> and is otherwise format 4's: its layers are of a version a format 4 device cannot apply. A
+/// format 6 manifest starts with <c>dq-manifest/6</c> and is otherwise format 4's (or 5's, for planes): its held sizes
+/// count held increments version 4.
 /// </summary>
 public static class ManifestCanonicalForm
 {
@@ -38,6 +40,8 @@ public static class ManifestCanonicalForm
 
     public const string PlanesHeader = "dq-manifest/5";
 
+    public const string GapHeldHeader = "dq-manifest/6";
+
     public static byte[] GetBytes(DatasetManifest manifest)
     {
         var text = new StringBuilder(128 + (manifest.Shards.Count * 140));
@@ -47,6 +51,7 @@ public static class ManifestCanonicalForm
             DatasetManifest.PrefixesFormat => PrefixesHeader,
             DatasetManifest.CompactHeldFormat => CompactHeldHeader,
             DatasetManifest.PlanesFormat => PlanesHeader,
+            DatasetManifest.GapHeldFormat => GapHeldHeader,
             _ => Header,
         });
         Line(text, $"fleet:{manifest.Fleet}");

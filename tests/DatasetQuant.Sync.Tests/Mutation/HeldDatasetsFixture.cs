@@ -37,7 +37,7 @@ public sealed class HeldDatasetsFixture : IAsyncLifetime
         KeepDataset = await Bed.PublishAsync(Keep, 1, KeepDirectory);
         var source = EmbeddedFashionMnist.Write(Bed.Root.File(Lay), samples: 300);
         LayDataset = await Bed.PublishAsync(Lay, 1, source, cutAtHeldBytes: [20_000, 40_000]);
-        Assert.Equal(DatasetManifest.CompactHeldFormat, LayDataset.Manifest.Format);
+        Assert.Equal(DatasetManifest.GapHeldFormat, LayDataset.Manifest.Format);
         Assert.NotEmpty(ManifestPrefix.List(LayDataset.Manifest));
         Key = SigningKeyPem.LoadPrivateKey(Bed.Root.File("coordinator.pem"));
     }

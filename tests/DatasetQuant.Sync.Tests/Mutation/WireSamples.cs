@@ -22,6 +22,7 @@ internal static class WireSamples
         ("format-1-generator", Generator(dataset, version)),
         ("format-2-layers", Layered(dataset, version, DatasetManifest.LayersFormat, prefixes: 0)),
         ("format-3-prefix", Layered(dataset, version, DatasetManifest.PrefixesFormat, prefixes: 1)),
+        ("format-6-prefixes", Layered(dataset, version, DatasetManifest.GapHeldFormat, prefixes: 2)),
         ("format-4-prefixes", Layered(dataset, version, DatasetManifest.CompactHeldFormat, prefixes: 2)),
         ("format-4-no-prefix", Layered(dataset, version, DatasetManifest.CompactHeldFormat, prefixes: 0)),
     ];

@@ -1,0 +1,94 @@
+namespace DatasetQuant.Core.Progressive;
+
+/// <summary>
+/// The bit lists of held increments versions 2–4 (docs/format.md §13), LSB first: a width step is one bit 0 for a step
+/// of 1, else a 1 and the step less two in three bits; a layer gap (version 4) is a Rice code, the gap shifted right by
+/// the parameter as that many 1 bits and a 0, then the parameter's low bits of the gap.
+/// </summary>
+internal ref struct HeldBitWriter(Span<byte> span)
+{
+    private readonly Span<byte> _span = span;
+    private long _bits;
+
+    public readonly int BytesWritten => (int)((_bits + 7) / 8);
+
+    /// <summary>What <see cref="WriteStep"/> writes for <paramref name="step"/>.</summary>
+    public static int StepBits(int step) => step == 1 ? 1 : 4;
+
+    /// <summary>What <see cref="WriteRice"/> writes for <paramref name="value"/> with parameter <paramref name="k"/>.</summary>
+    public static int RiceBits(int value, int k) => (value >> k) + 1 + k;
+
+    public void WriteStep(int step)
+    {
+        Write(step == 1 ? 0 : 1, 1);
+        if (step != 1)
+        {
+            Write(step - 2, 3);
+        }
+    }
+
+    public void WriteRice(int value, int k)
+    {
+        for (var q = value >> k; q > 0; q--)
+        {
+            Write(1, 1);
+        }
+
+        Write(0, 1);
+        Write(value & ((1 << k) - 1), k);
+    }
+
+    public void Write(int value, int count)
+    {
+        for (var b = 0; b < count; b++, _bits++)
+        {
+            _span[(int)(_bits >> 3)] |= (byte)(((value >> b) & 1) << (int)(_bits & 7));
+        }
+    }
+}
+
+/// <summary>Reads what <see cref="HeldBitWriter"/> wrote, up to the checksum; every overrun is a defect naming the file.</summary>
+internal struct HeldBitReader(byte[] bytes, int start, int end)
+{
+    private long _bit = (long)start * 8;
+
+    /// <summary>Where the bits end: the byte after the last one read from.</summary>
+    public readonly int End => (int)((_bit + 7) / 8);
+
+    /// <summary>Whether the bits after the last one read, up to its byte's end, are zero (as §13 says they are written).</summary>
+    public readonly bool PaddingIsZero => (_bit & 7) == 0 || (bytes[(int)(_bit >> 3)] >> (int)(_bit & 7)) == 0;
+
+    public int ReadStep(HeldIncrementsReader reader, string field) => Read(reader, field, 1) == 0 ? 1 : Read(reader, field, 3) + 2;
+
+    /// <summary>A Rice code of parameter <paramref name="k"/> whose value is at most <paramref name="bound"/>: a longer one is a defect, read no further.</summary>
+    public int ReadRice(HeldIncrementsReader reader, string field, int k, int bound)
+    {
+        var q = 0;
+        while (Read(reader, field, 1) == 1)
+        {
+            if (++q > bound >> k)
+            {
+                throw reader.Defect(field, $"a layer gap runs past the last layer (at most {bound} here).");
+            }
+        }
+
+        var value = (q << k) | Read(reader, field, k);
+        return value <= bound ? value : throw reader.Defect(field, $"a layer gap of {value} runs past the last layer (at most {bound} here).");
+    }
+
+    public int Read(HeldIncrementsReader reader, string field, int count)
+    {
+        var value = 0;
+        for (var b = 0; b < count; b++, _bit++)
+        {
+            if (_bit >= (long)end * 8)
+            {
+                throw reader.Defect(field, "the bit lists run past the end of the file.");
+            }
+
+            value |= ((bytes[(int)(_bit >> 3)] >> (int)(_bit & 7)) & 1) << b;
+        }
+
+        return value;
+    }
+}
