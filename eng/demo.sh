@@ -9,9 +9,9 @@ echo "== Native libraries"
 dq env
 
 # Fashion-MNIST train, quantized as range-coded bit planes at full precision (8 planes) with the adaptive allocator's
-# increment order beside the shard: the coordinator publishes it as layers of plane segments (protocol version 5) and
+# increment order beside the shard: the coordinator publishes it as layers of plane segments (protocol version 6) and
 # each device keeps the allocator's optimum for its own budget. Then what the shards hold and whether they verify.
-# (--codes embedded publishes fixed-width codes in protocol version 4 the same way.)
+# (--codes embedded publishes fixed-width codes the same way.)
 budget="${DQ_DEMO_BUDGET:-8bpp}"
 shards="${DQ_DEMO_DIR:-artifacts/demo/fashion-mnist-planes-${budget}}"
 echo

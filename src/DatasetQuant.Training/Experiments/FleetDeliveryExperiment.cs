@@ -13,7 +13,7 @@ namespace DatasetQuant.Training.Experiments;
 /// <summary>One device budget of <see cref="FleetDeliveryExperiment"/>.</summary>
 public sealed record FleetDeliveryRow(
     double BitsPerPixel, long BudgetBytes, int Layers, long Received, long Kept, double DeviceMse, long CoordinatorBytes, double CoordinatorMse,
-    double EmbeddedMse, IReadOnlyList<double> DeviceAccuracy, IReadOnlyList<double> CoordinatorAccuracy, IReadOnlyList<double> EmbeddedAccuracy);
+    double SameCodeMse, IReadOnlyList<double> DeviceAccuracy, IReadOnlyList<double> CoordinatorAccuracy, IReadOnlyList<double> SameCodeAccuracy);
 
 /// <summary>One step of a budget sequence: what moved over the network and what the device holds after it.</summary>
 public sealed record FleetSequenceStep(double BitsPerPixel, long BudgetBytes, long Received, long HeldBytes, int Increments);
@@ -94,7 +94,7 @@ public static class FleetDeliveryExperiment
 
             var row = new FleetDeliveryRow(bpp, budget, count, received, device.HeldBytes, heldMse(widths), coordinator.FileBytes,
                 coordinator.MeanSquaredError, embedded.MeanSquaredError, deviceAccuracy, coordinatorAccuracy, embeddedAccuracy);
-            log(Invariant($"{bpp} bpp: budget {budget}, device received {received} kept {row.Kept} ({(double)received / row.Kept:F3}x; held increments {new FileInfo(device.HeldPath).Length}), MSE device {row.DeviceMse:F1} refit {row.CoordinatorMse:F1} embedded {row.EmbeddedMse:F1}"));
+            log(Invariant($"{bpp} bpp: budget {budget}, device received {received} kept {row.Kept} ({(double)received / row.Kept:F3}x; held increments {new FileInfo(device.HeldPath).Length}), MSE device {Mse(row.DeviceMse)} refit {Mse(row.CoordinatorMse)} same code {Mse(row.SameCodeMse)}"));
             rows.Add(row);
         }
 
@@ -203,11 +203,11 @@ public static class FleetDeliveryExperiment
     {
         var text = new StringBuilder();
         text.AppendLine(name).AppendLine();
-        text.AppendLine("| bpp | device budget (B) | layers | received (B) | kept (B) | received / kept | held MSE | refit MSE (quantize) | embedded MSE (quantize, same bytes) | held / refit | held accuracy | refit accuracy | embedded accuracy |");
-        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| bpp | device budget (B) | layers | received (B) | kept (B) | received / kept | held MSE | refit MSE (quantize) | same code's MSE (quantize, same bytes) | held / refit | held / same code | held accuracy | refit accuracy | same code's accuracy |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
-            text.AppendLine(Invariant($"| {r.BitsPerPixel} | {r.BudgetBytes:N0} | {r.Layers} | {r.Received:N0} | {r.Kept:N0} | {(double)r.Received / r.Kept:F3} | {r.DeviceMse:F1} | {r.CoordinatorMse:F1} | {r.EmbeddedMse:F1} | {r.DeviceMse / r.CoordinatorMse:F3} | {Accuracy(r.DeviceAccuracy)} | {Accuracy(r.CoordinatorAccuracy)} | {Accuracy(r.EmbeddedAccuracy)} |"));
+            text.AppendLine(Invariant($"| {r.BitsPerPixel} | {r.BudgetBytes:N0} | {r.Layers} | {r.Received:N0} | {r.Kept:N0} | {(double)r.Received / r.Kept:F3} | {Mse(r.DeviceMse)} | {Mse(r.CoordinatorMse)} | {Mse(r.SameCodeMse)} | {r.DeviceMse / r.CoordinatorMse:F3} | {r.DeviceMse / r.SameCodeMse:F3} | {Accuracy(r.DeviceAccuracy)} | {Accuracy(r.CoordinatorAccuracy)} | {Accuracy(r.SameCodeAccuracy)} |"));
         }
 
         text.AppendLine().AppendLine("| step | budget (B) | received (B) | held after (B) | increments held |").AppendLine("|---|---:|---:|---:|---:|");
@@ -218,6 +218,9 @@ public static class FleetDeliveryExperiment
 
         return text.ToString();
     }
+
+    /// <summary>Four significant digits at most, so that the small distortions at high budgets still compare.</summary>
+    private static string Mse(double value) => value.ToString(value >= 100 ? "F1" : value >= 1 ? "F3" : "F4", CultureInfo.InvariantCulture);
 
     private static string Accuracy(IReadOnlyList<double> values) => values.Count == 0
         ? "–"
