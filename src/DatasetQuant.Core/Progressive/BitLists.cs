@@ -20,6 +20,18 @@ internal ref struct BitListWriter(Span<byte> span)
     /// <summary>What <see cref="WriteRice"/> writes for <paramref name="value"/> with parameter <paramref name="k"/>.</summary>
     public static int RiceBits(int value, int k) => (value >> k) + 1 + k;
 
+    /// <summary>The Rice parameter a writer picks given the bits each would take: the fewest, the smallest on a tie.</summary>
+    public static int FewestBits(ReadOnlySpan<long> bitsByParameter)
+    {
+        var best = 0;
+        for (var k = 1; k < bitsByParameter.Length; k++)
+        {
+            best = bitsByParameter[k] < bitsByParameter[best] ? k : best;
+        }
+
+        return best;
+    }
+
     public void WriteStep(int step)
     {
         Write(step == 1 ? 0 : 1, 1);

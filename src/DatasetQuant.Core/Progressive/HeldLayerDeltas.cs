@@ -128,17 +128,14 @@ internal sealed class HeldLayerDeltas
     /// <summary>The best parameter for increment number <paramref name="j"/>, counting one more gap when <paramref name="n"/> is <paramref name="j"/>.</summary>
     private int Best(int j, int n, int gap, out long least)
     {
-        var best = 0;
-        least = long.MaxValue;
+        Span<long> bits = stackalloc long[MaxParameter + 1];
         for (var k = 0; k <= MaxParameter; k++)
         {
-            var bits = _gapBits[j - 1, k] + (n == j ? BitListWriter.RiceBits(gap, k) : 0);
-            if (bits < least)
-            {
-                (best, least) = (k, bits);
-            }
+            bits[k] = _gapBits[j - 1, k] + (n == j ? BitListWriter.RiceBits(gap, k) : 0);
         }
 
+        var best = BitListWriter.FewestBits(bits);
+        least = bits[best];
         return best;
     }
 

@@ -47,7 +47,7 @@ internal static partial class LayerEntries
             previous = increment.Sample;
         }
 
-        return (Fewest(gapBits), Fewest(lengthBits));
+        return (BitListWriter.FewestBits(gapBits), BitListWriter.FewestBits(lengthBits));
     }
 
     /// <summary>The bytes of a version 5 layer's entries: the two parameters, the directory (whole bytes) and the entries' bytes.</summary>
@@ -109,16 +109,5 @@ internal static partial class LayerEntries
         }
 
         return at;
-    }
-
-    private static int Fewest(ReadOnlySpan<long> bits)
-    {
-        var best = 0;
-        for (var k = 1; k < bits.Length; k++)
-        {
-            best = bits[k] < bits[best] ? k : best;
-        }
-
-        return best;
     }
 }
