@@ -94,11 +94,11 @@ def test_unknown_format_is_refused_and_nothing_held_is_lost(fleet1):
     for dev in ("p1-live", "a1-late"):
         env.wait_complete("t1", dev, "plain")
     signed = json.loads(env.w.last["dq/v1/t1/datasets/plain/manifest"])
-    m = dict(signed["manifest"], version=2, format=6)
+    m = dict(signed["manifest"], version=2, format=7)
     doc = {"schema": 1, "manifest": m, "keyId": signed["keyId"], "signature": sign(env.key, m)}
     env.w.publish("dq/v1/t1/datasets/plain/manifest", json.dumps(doc), retain=True)
     # Each device names the formats it reads, as protocol.md §7 ("Versions") words it.
-    line = "dataset 'plain' version 2: manifest format 6 is not supported (this device reads formats 1 to 5)"
+    line = "dataset 'plain' version 2: manifest format 7 is not supported (this device reads formats 1 to 6)"
     wait_log(env, "p1-live", line)
     wait_log(env, "a1-late", line)
     for dev in ("p1-live", "a1-late"):
@@ -113,7 +113,8 @@ def fleet4(env):
     env.agent("t4", "a4", QUOTA4)
     for dev in ("p4", "a4"):
         env.wait_budget("t4", dev)
-    out = env.publish("t4", "emb", env.dir / "emb")
+    # Format 4 (held increments version 3) by --protocol 4: test_layers.py takes the default, format 6.
+    out = env.publish("t4", "emb", env.dir / "emb", ["--protocol", "4"])
     assert "prefix" in out
     return env
 
@@ -128,7 +129,7 @@ def test_format4_prefix_matches_the_agent_byte_for_byte(fleet4):
     assert held == files(env.dir / "a4" / "datasets" / "emb")
     signed = json.loads(env.w.last["dq/v1/t4/datasets/emb/manifest"])
     m = signed["manifest"]
-    assert m["format"] == 4
+    assert m["format"] == 4 and held["emb.dqh"][4:6] == b"\x03\x00"  # held increments version 3
     pre = [s for s in m["shards"] if (s.get("prefix") or {}).get("layers") == mine["layers"]]
     layers_dir = env.dir / "emb" / "layers" / f"v{m['version']}"
     assert held["emb.dqs"] == (layers_dir / pre[0]["name"]).read_bytes()

@@ -1,4 +1,5 @@
-"""A layered dataset published in format 3, then the same files in format 4: the Python device beside dq-agent."""
+"""A layered dataset published in format 3, then the same files in format 4 (and 6): the Python device beside
+dq-agent."""
 import json
 
 import numpy as np
@@ -42,15 +43,20 @@ def small(env):
     return out
 
 
-def carry(env, fleet, name, shards, budget, devices):
-    """Publishes `shards` in format 3 (2 when the coordinator serves no prefix), then again in format 4; both
-    devices must hold the same bytes after each, having received what the spec fetches. Returns the figures."""
+# The held increments each format counts (format.md §13, protocol.md §3).
+HELD_VERSION = {2: 2, 3: 2, 4: 3, 6: 4}
+
+
+def carry(env, fleet, name, shards, budget, devices, protocols=("3", "4")):
+    """Publishes `shards` in format 3 (2 when the coordinator serves no prefix), then again in format 4 (and in
+    each further protocol given); both devices must hold the same bytes after each, having received what the spec
+    fetches. Returns the figures."""
     env.serve(fleet, budget)
     for dev in devices:
         (env.agent if dev.startswith("a") else env.py_device)(fleet, dev, QUOTA)
     env.wait_applied(fleet, devices, budget)
     steps = []
-    for version, protocol in ((1, "3"), (2, "4")):
+    for version, protocol in enumerate(protocols, 1):
         old = steps[-1] if steps else None
         env.publish(fleet, name, shards, ["--protocol", protocol])
         m = json.loads(env.w.last[f"dq/v1/{fleet}/datasets/{name}/manifest"])["manifest"]
@@ -65,8 +71,7 @@ def carry(env, fleet, name, shards, budget, devices):
         got = {dev: settled(env, fleet, name, dev, version, k) for dev in devices}
         files = env.held(devices[0], name)
         assert files == env.held(devices[1], name) and sorted(files) == [f"{name}.dqh", f"{name}.dqs"]
-        # Held increments version 3 in format 4, 2 in formats 2 and 3 (format.md §13).
-        assert files[f"{name}.dqh"][4:6] == (b"\x03\x00" if m["format"] == 4 else b"\x02\x00"), m["format"]
+        assert files[f"{name}.dqh"][4:6] == bytes([HELD_VERSION[m["format"]], 0]), m["format"]
         assert sum(map(len, files.values())) == lays[k - 1]["layer"]["heldBytesAfter"]
         for dev in devices:
             assert got[dev]["receivedBytes"] == rx, (dev, got[dev]["receivedBytes"], rx)
@@ -87,9 +92,12 @@ def test_format3_copy_carried_into_format4(env):
 
 
 def test_whole_set_rewrites_its_held_increments_and_fetches_nothing(env, small):
-    """A budget above the set's size cuts no layer at a budget: every layer is the same file in both versions, so
-    the device only rewrites its held increments (§7, "Versions": a local rewrite, nothing fetched)."""
-    steps = carry(env, "tw", "sw", small, 4 << 20, ("pw", "aw"))
-    assert steps[1]["shared"] == steps[0]["k"] == steps[1]["k"] == len(steps[1]["layers"])
-    assert steps[1]["rx"] == 0 and steps[1]["files"]["sw.dqs"] == steps[0]["files"]["sw.dqs"]
-    assert steps[1]["files"]["sw.dqh"] != steps[0]["files"]["sw.dqh"]
+    """A budget above the set's size cuts no layer at a budget: every layer is the same file in every version, so
+    the device only rewrites its held increments (§7, "Versions": a local rewrite, nothing fetched), from version 2
+    (format 3) to 3 (format 4) to 4 (format 6)."""
+    steps = carry(env, "tw", "sw", small, 4 << 20, ("pw", "aw"), ("3", "4", "6"))
+    assert [st["format"] for st in steps] == [3, 4, 6]
+    for before, after in zip(steps, steps[1:]):
+        assert after["shared"] == before["k"] == after["k"] == len(after["layers"])
+        assert after["rx"] == 0 and after["files"]["sw.dqs"] == before["files"]["sw.dqs"]
+        assert after["files"]["sw.dqh"] != before["files"]["sw.dqh"]

@@ -53,8 +53,8 @@ def test_applying_layers_gives_the_prefix_files(published):
         assert device.shard_bytes(dev) == shard.read_bytes(), shard.name
         assert device.held_bytes(dev) == shard.with_suffix(".dqh").read_bytes(), shard.name
         s = dqs.read_shard(shard)
-        incs = layers.read_dqh(shard.with_suffix(".dqh"), s.widths)
-        assert [incs[i][-1][0] for i in sorted(incs)] == s.widths.tolist()
+        incs = layers.read_dqh(shard.with_suffix(".dqh"), s.widths)  # version 4: read against the shard's widths
+        assert incs == {i: r.incs for i, r in dev.records.items()}, shard.name
 
 
 def test_prefix_is_the_published_shard_requantized(published):
@@ -85,11 +85,12 @@ def test_shrinking_keeps_codes_and_held_increments(published):
         assert device.held_bytes(device.shrink(dev, k)) == shard.with_suffix(".dqh").read_bytes()
 
 
-def test_shrink_matches_dq_device(inputs, tmp_path):
+@pytest.mark.parametrize("codes", ["embedded", "planes"])
+def test_shrink_matches_dq_device(inputs, tmp_path, codes):
     """dq's fleet experiment takes one device through budgets 2 bpp then 1 bpp: the shrunk copy it keeps must be
-    this shrink of the copy after the 2 bpp layers, byte for byte."""
+    this shrink of the copy after the 2 bpp layers, byte for byte (planes: layers of version 5, segments cut)."""
     dq("experiment", "fleet-delivery", "--input", inputs["fmnist"], "--limit", "200", "--work", tmp_path,
-       "--budgets", "2", "--sequence", "2,1", "--quotas", "30000")
+       "--budgets", "2", "--sequence", "2,1", "--quotas", "30000", "--codes", codes)
     seq = tmp_path / "device-sequence"
     held = seq.joinpath("data.dqh").read_bytes()
     k_small = struct.unpack_from("<I", held, 20)[0]
@@ -150,14 +151,21 @@ def test_format3_prefixes_carry_version_2_held_increments(published, broker, tmp
         assert device.held_bytes(dev, 2) == held, shard.name
 
 
-def test_planes_layers_carry_the_published_segments(published_planes):
-    """§13 version 4: layer 0 carries the model, and a sample's segments over all layers are the published shard's."""
-    paths = _layer_paths(published_planes["layers"])
+# The planes set as published by default (protocol version 6: layers of version 5, held increments version 4) and
+# with `--protocol 5` (layers of version 4, held increments version 3).
+PLANES_PUBLISHES = [("layers", 5, 4), ("layers_v4", 4, 3)]
+
+
+@pytest.mark.parametrize("folder, version, held_version", PLANES_PUBLISHES)
+def test_planes_layers_carry_the_published_segments(published_planes, folder, version, held_version):
+    """§13 versions 4 and 5: layer 0 carries the model, and a sample's segments over all layers are the published
+    shard's."""
+    paths = _layer_paths(published_planes[folder])
     full = dqs.read_shard(next(published_planes["shards"].glob("*-00000.dqs")))
     segs, pos = {}, 0
     for path in paths:
         lay = layers.read_dql(path)
-        assert lay.version == 4 and lay.first == pos and (lay.model is not None) == (pos == 0)
+        assert lay.version == version and lay.first == pos and (lay.model is not None) == (pos == 0)
         if pos == 0:
             assert np.array_equal(lay.model, full.model)
         for e in lay.entries:
@@ -168,10 +176,11 @@ def test_planes_layers_carry_the_published_segments(published_planes):
         assert b"".join(segs[i]) == full.payload[o: int(full.offsets[i + 1])]
 
 
-def test_applying_planes_layers_gives_the_prefix_files(published_planes):
-    """A device's codec 2 shard and held increments (version 3, widths = plane counts) after layers 0..k-1 are the
-    prefix the coordinator serves, byte for byte; cutting a larger holding to k gives them too."""
-    d = published_planes["layers"]
+@pytest.mark.parametrize("folder, version, held_version", PLANES_PUBLISHES)
+def test_applying_planes_layers_gives_the_prefix_files(published_planes, folder, version, held_version):
+    """A device's codec 2 shard and held increments (widths = plane counts) after layers 0..k-1 are the prefix the
+    coordinator serves, byte for byte; cutting a larger holding to k gives them too."""
+    d = published_planes[folder]
     pre = _prefixes(d)
     assert pre
     paths = _layer_paths(d)
@@ -180,10 +189,11 @@ def test_applying_planes_layers_gives_the_prefix_files(published_planes):
         k = int(shard.stem.rsplit("-P", 1)[1])
         dev = _apply(paths[:k])
         assert device.shard_bytes(dev) == shard.read_bytes(), shard.name
-        assert device.held_bytes(dev) == shard.with_suffix(".dqh").read_bytes(), shard.name
+        assert device.held_bytes(dev, held_version) == shard.with_suffix(".dqh").read_bytes(), shard.name
         cut = device.shrink(big, k)
         assert device.shard_bytes(cut) == shard.read_bytes(), shard.name
-        assert device.held_bytes(cut) == shard.with_suffix(".dqh").read_bytes(), shard.name
+        assert device.held_bytes(cut, held_version) == shard.with_suffix(".dqh").read_bytes(), shard.name
+        assert struct.unpack_from("<H", shard.with_suffix(".dqh").read_bytes(), 4)[0] == held_version
         # and the copy reads back as start-up reads it, then takes the next layer
         s = dqs.read_shard(shard)
         again = device.from_shard(s, layers.read_dqh(shard.with_suffix(".dqh"), s.widths), k)
