@@ -12,7 +12,7 @@ PULL_RETRY = 5.0
 PULL_RETRY_MAX = 60.0
 MAX_CHUNKS_PER_PULL = 128
 MAX_QUEUED = 128
-SUPPORTED = "this device reads formats 1 to 5"
+SUPPORTED = "this device reads formats 1 to 6"
 
 
 class Dataset:

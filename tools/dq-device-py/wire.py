@@ -16,7 +16,7 @@ MAX_CHUNK = 131072
 MAX_SHARDS = 65536
 MAX_SHARD_SIZE = 1 << 36
 MAX_JSON = 16 << 20
-FORMATS = (1, 2, 3, 4, 5)
+FORMATS = (1, 2, 3, 4, 5, 6)
 
 
 # CRC32C (Castagnoli) as the shard format defines it (docs/format.md §1): the same function frames and journals use.

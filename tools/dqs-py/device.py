@@ -227,8 +227,9 @@ def shard_bytes(dev: Device, *, first_source=0, source_count=None, shard_index=0
     return body + foot + struct.pack("<I", crc32c(foot))
 
 
-def held_bytes(dev: Device, numbered=3) -> bytes:
-    """`numbered`: the version written for a set numbered as §12 says, 3 (format 4 manifests) or 2 (formats 2, 3)."""
+def held_bytes(dev: Device, numbered=4) -> bytes:
+    """`numbered`: the version written for a set numbered as §12 says, 4 (format 6 manifests), 3 (formats 4, 5) or
+    2 (formats 2, 3)."""
     return write_dqh(dev.N, dev.P, dev.layers, {s: r.incs for s, r in dev.records.items()}, numbered)
 
 

@@ -3,7 +3,7 @@ import json
 
 import plan
 from conftest import frames
-from dqs_py import dqs
+from dqs_py import dql, dqs
 
 FLEET, NAME = "tl", "fm"
 PIXELS = 1000 * 784            # conftest's SAMPLES Fashion-MNIST test images
@@ -29,7 +29,20 @@ def same_copy(env, py, agent, step, name=NAME):
     assert sorted(theirs) == sorted(mine), sorted(theirs)
     for f in mine:
         assert mine[f] == theirs[f], f"step {step}: {py}'s {f} differs from {agent}'s"
+    agent_rewrites(env, agent, name)
     return sum(map(len, mine.values()))
+
+
+def agent_rewrites(env, agent, name):
+    """The agent's held increments are version 4 (format 6, format.md §13): tools/dqs-py reads them against the
+    agent's shard and writes them again byte for byte."""
+    folder = env.dir / agent / "datasets" / name
+    data = (folder / f"{name}.dqh").read_bytes()
+    assert data[4:6] == b"\x04\x00", data[:8]
+    shard = dqs.read_shard(folder / f"{name}.dqs")
+    incs = dql.read_dqh(folder / f"{name}.dqh", shard.widths)
+    layers = int.from_bytes(data[20:24], "little")
+    assert dql.write_dqh(shard.source_count, shard.C * shard.H * shard.W, layers, incs, 4) == data
 
 
 def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
@@ -41,7 +54,7 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
     # Published once the fleet applies the first budget: the coordinator ends a layer there and serves its prefix.
     env.publish(FLEET, NAME, env.dir / "emb")
     m = json.loads(env.w.last[f"dq/v1/{FLEET}/datasets/{NAME}/manifest"])["manifest"]
-    assert m["format"] == 4
+    assert m["format"] == 6  # the coordinator's default (protocol.md §7, "Versions")
     lays, prefixes = plan.layers_of(m), plan.prefixes_of(m)
     ks = [plan.layer_count(m, min(b, plan.full_size(m))) for b in budgets]
     assert list(prefixes) == [ks[0]] and ks[1] > ks[0] > ks[2] > 0, (ks, list(prefixes))
@@ -121,16 +134,17 @@ def cut_of(held, full):
 
 
 def test_planes_budget_sequence_rise_then_drop(env, planes):
-    """Format 5 (protocol.md §3, §7): a planes set published as layers of version 4. The rise appends segments, the
-    drop cuts them; at every step both devices hold the published shard cut to the prefix, byte for byte."""
+    """Format 6 for a planes set (protocol.md §3, §7: format 5 with held increments version 4): layers of version 4.
+    The rise appends segments, the drop cuts them; at every step both devices hold the published shard cut to the
+    prefix, byte for byte."""
     budgets = [BPP(1), BPP(2), BPP(0.5)]
     serve = env.serve(PFLEET, budgets[0], log=f"serve-{PFLEET}-0")
     env.py_device(PFLEET, "pp", QUOTA)
     env.agent(PFLEET, "ap", QUOTA)
     env.wait_applied(PFLEET, PDEVICES, budgets[0])
-    out = env.publish(PFLEET, PNAME, planes)  # no --protocol: a planes set goes out as format 5 by itself
+    out = env.publish(PFLEET, PNAME, planes)  # no --protocol: format 6, the first layer's version says planes
     m = json.loads(env.w.last[f"dq/v1/{PFLEET}/datasets/{PNAME}/manifest"])["manifest"]
-    assert m["format"] == 5, out
+    assert m["format"] == 6, out
     lays, prefixes = plan.layers_of(m), plan.prefixes_of(m)
     layer_dir = planes / "layers" / f"v{m['version']}"
     assert all((layer_dir / e["name"]).read_bytes()[:6] == b"DQL4\x04\x00" for e in lays)
@@ -149,7 +163,7 @@ def test_planes_budget_sequence_rise_then_drop(env, planes):
         copy = env.held("pp", PNAME)
         held = dqs.read_shard(f"pp/{PNAME}.dqs", copy[f"{PNAME}.dqs"])
         planes_held.append(cut_of(held, full))
-        assert copy[f"{PNAME}.dqh"][4:6] == b"\x03\x00"  # held increments version 3, widths = plane counts
+        assert copy[f"{PNAME}.dqh"][4:6] == b"\x04\x00"  # held increments version 4, widths = plane counts
         if i == 0:
             shard, dqh = prefixes[k]
             assert copy[f"{PNAME}.dqs"] == (layer_dir / shard["name"]).read_bytes()

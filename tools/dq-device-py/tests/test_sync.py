@@ -94,11 +94,11 @@ def test_unknown_format_is_refused_and_nothing_held_is_lost(fleet1):
     for dev in ("p1-live", "a1-late"):
         env.wait_complete("t1", dev, "plain")
     signed = json.loads(env.w.last["dq/v1/t1/datasets/plain/manifest"])
-    m = dict(signed["manifest"], version=2, format=6)
+    m = dict(signed["manifest"], version=2, format=7)
     doc = {"schema": 1, "manifest": m, "keyId": signed["keyId"], "signature": sign(env.key, m)}
     env.w.publish("dq/v1/t1/datasets/plain/manifest", json.dumps(doc), retain=True)
     # Each device names the formats it reads, as protocol.md §7 ("Versions") words it.
-    line = "dataset 'plain' version 2: manifest format 6 is not supported (this device reads formats 1 to 5)"
+    line = "dataset 'plain' version 2: manifest format 7 is not supported (this device reads formats 1 to 6)"
     wait_log(env, "p1-live", line)
     wait_log(env, "a1-late", line)
     for dev in ("p1-live", "a1-late"):
@@ -107,7 +107,7 @@ def test_unknown_format_is_refused_and_nothing_held_is_lost(fleet1):
 
 
 @pytest.fixture(scope="module")
-def fleet4(env):
+def fleet6(env):
     env.serve("t4")
     env.py_device("t4", "p4", QUOTA4)
     env.agent("t4", "a4", QUOTA4)
@@ -118,8 +118,10 @@ def fleet4(env):
     return env
 
 
-def test_format4_prefix_matches_the_agent_byte_for_byte(fleet4):
-    env = fleet4
+def test_format6_prefix_matches_the_agent_byte_for_byte(fleet6):
+    """The coordinator's default for embedded codes is format 6 (protocol.md §7, "Versions"): the prefix's held
+    increments are version 4, and both devices install it byte for byte."""
+    env = fleet6
     agent = env.wait_complete("t4", "a4", "emb")
     mine = env.wait_complete("t4", "p4", "emb")
     assert mine["layers"] == agent["layers"] > 0
@@ -128,7 +130,8 @@ def test_format4_prefix_matches_the_agent_byte_for_byte(fleet4):
     assert held == files(env.dir / "a4" / "datasets" / "emb")
     signed = json.loads(env.w.last["dq/v1/t4/datasets/emb/manifest"])
     m = signed["manifest"]
-    assert m["format"] == 4
+    assert m["format"] == 6
+    assert held["emb.dqh"][4:6] == b"\x04\x00"
     pre = [s for s in m["shards"] if (s.get("prefix") or {}).get("layers") == mine["layers"]]
     layers_dir = env.dir / "emb" / "layers" / f"v{m['version']}"
     assert held["emb.dqs"] == (layers_dir / pre[0]["name"]).read_bytes()
@@ -141,10 +144,10 @@ def test_format4_prefix_matches_the_agent_byte_for_byte(fleet4):
     assert pulled and all(i >= n_layers for i in pulled), "a device at a prefix's budget pulls no layer"
 
 
-def test_interrupted_prefix_install_is_finished_on_start_up(fleet4):
+def test_interrupted_prefix_install_is_finished_on_start_up(fleet6):
     """protocol.md §9: a cut after the prefix's shard was renamed over {name}.dqs and before its held increments
     were renamed over {name}.dqh. Made by hand on a stopped device: the renames are finished, nothing is fetched."""
-    env = fleet4
+    env = fleet6
     m = json.loads(env.w.last["dq/v1/t4/datasets/emb/manifest"])["manifest"]
     layers_dir = env.dir / "emb" / "layers" / f"v{m['version']}"
     for dev in ("p4", "a4"):

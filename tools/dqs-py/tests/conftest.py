@@ -132,8 +132,8 @@ def published(tmp_path_factory, inputs, broker):
 
 @pytest.fixture(scope="session")
 def published_planes(tmp_path_factory, inputs, broker, published):
-    """The same 400 images as range-coded bit planes at 8 bpp, published (protocol version 5) to the fleet of
-    `published`, whose budgets end layers and serve prefixes."""
+    """The same 400 images as range-coded bit planes at 8 bpp, published (protocol version 6, the default) to the
+    fleet of `published`, whose budgets end layers and serve prefixes."""
     d = published["shards"].parent
     shards = d / "planes"
     quantize(inputs["fmnist"], shards, "8bpp", "--codes", "planes")
