@@ -527,20 +527,20 @@ def _read_held_v4(path, data, pos, end, layers, shard_widths) -> dict:
     """Held increments version 4 after the width sum (§13): list 1, the Rice parameters, then each sample's steps
     (which need its width in the shard) and its later increments' layer gaps."""
     if shard_widths is None:
-        raise DqsError(path, "lists.steps", "version 4 needs the shard's widths")
+        raise DqsError(path, "steps", "version 4 needs the shard's widths")
     first_layer = []
     for layer in range(layers):
-        c, pos = _varint(path, data, pos, end, "lists.firsts")
+        c, pos = _varint(path, data, pos, end, "newSamples")
         first_layer += [layer] * c
     m = len(first_layer)
     if m != len(shard_widths):
-        raise DqsError(path, "lists.firsts", f"{m} samples, the shard stores {len(shard_widths)}")
+        raise DqsError(path, "newSamples", f"{m} samples, the shard stores {len(shard_widths)}")
     if pos + HELD_V4_PARAMETERS > end:
         raise DqsError(path, "parameters", "run past the checksum")
     params = list(data[pos: pos + HELD_V4_PARAMETERS])
     if max(params) > HELD_V4_PARAMETER_MAX:
         raise DqsError(path, "parameters", f"{params}: each at most {HELD_V4_PARAMETER_MAX}")
-    bits = _BoundedBits(path, data, pos + HELD_V4_PARAMETERS, end, "lists")
+    bits = _BoundedBits(path, data, pos + HELD_V4_PARAMETERS, end, "gaps")
     incs = {}
     for s in range(m):
         w = int(shard_widths[s])
@@ -553,13 +553,13 @@ def _read_held_v4(path, data, pos, end, layers, shard_widths) -> dict:
             out.append((reached, layer))
         incs[s] = out
     if bits.next_byte() != end:
-        raise DqsError(path, "lists", f"{end - (bits.bit >> 3)} bytes left before the checksum")
+        raise DqsError(path, "gaps", f"{end - (bits.bit >> 3)} bytes left before the checksum")
     return incs
 
 
 def _held_v4_steps(path, bits, w, s) -> list:
     if not 1 <= w <= 8:
-        raise DqsError(path, "lists.steps", f"sample {s}: width {w} in the shard")
+        raise DqsError(path, "steps", f"sample {s}: width {w} in the shard")
     if w < 2 or bits.take() == 0:  # one step to 1 bit, or w steps of 1
         return [1] * w
     steps, reached = [], 0
@@ -568,7 +568,7 @@ def _held_v4_steps(path, bits, w, s) -> list:
         if w - reached >= 2:
             st = 1 if bits.take() == 0 else bits.take(3) + 2
             if reached + st > w:
-                raise DqsError(path, "lists.steps", f"sample {s}: a step of {st} from {reached} passes {w}")
+                raise DqsError(path, "steps", f"sample {s}: a step of {st} from {reached} passes {w}")
         steps.append(st)
         reached += st
     return steps

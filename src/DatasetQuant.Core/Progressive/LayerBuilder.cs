@@ -18,7 +18,7 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 /// budgets the fleet's devices have), so that those devices leave nothing unspent. A layer ended at a cut may be
 /// smaller, and the growth steps resume from it. The shards must hold embedded
 /// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>),
-/// or planes that many (<c>--codes planes</c>, layer version 4: <see cref="BuildPlanes"/>).
+/// or planes that many (<c>--codes planes</c>, layer version 5, or 4 for protocol version 5: <see cref="BuildPlanes"/>).
 /// <para>
 /// Each entry carries the sample's reconstruction at its `to` width (layer version 3): the pair
 /// <see cref="SampleQuantizer.Requantize"/> gives the published record shrunk to that width. It is made from the

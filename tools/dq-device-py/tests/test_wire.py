@@ -1,6 +1,7 @@
 """Wire formats against the worked values of docs/protocol.md."""
 import pytest
 
+import layered
 import wire
 
 
@@ -44,3 +45,24 @@ def test_shard_names_are_distinct_without_case_and_never_a_working_file():
     for names in (("a.dqs", "A.DQS"), ("a.dqs", "a.dqs.partial"), ("a.dqs", "a.dqs.CHUNKS"), ("x.tmp",)):
         with pytest.raises(wire.Malformed):
             wire.check_manifest(_manifest(*names))
+
+
+def _layered(fmt):
+    """One layer and the prefix of it (protocol.md §3): the sizes of the prefix's two files add up to its held size."""
+    entry = {"sha256": "0" * 64, "bitBudget": 80, "sampleCount": 1, "bitsPerPixel": 1.0}
+    layer = dict(entry, id=0, name="d-L00000.dql", size=10,
+                 layer={"firstIncrement": 0, "incrementCount": 1, "heldBytesAfter": 30, "chunkCount": 1})
+    shard = dict(entry, id=1, name="d-P00001.dqs", size=20, prefix={"layers": 1, "part": "shard"})
+    held = dict(entry, id=2, name="d-P00001.dqh", size=10, prefix={"layers": 1, "part": "held"})
+    return dict(_manifest(), format=fmt, shards=[layer, shard, held])
+
+
+def test_format6_is_read_and_signed_as_format4_with_its_own_header():
+    """§5: a format 6 manifest starts with dq-manifest/6 and its lines are as in format 4; §7: a device reads
+    formats 1 to 6 and writes held increments version 4 for format 6."""
+    assert 6 in wire.FORMATS and 7 not in wire.FORMATS
+    wire.check_manifest(_layered(6))
+    four, six = wire.canonical(_layered(4)).split(b"\n"), wire.canonical(_layered(6)).split(b"\n")
+    assert (four[0], six[0]) == (b"dq-manifest/4", b"dq-manifest/6") and four[1:] == six[1:]
+    assert six[-2] == b"shard:2:d-P00001.dqh:10:" + b"0" * 64 + b":80:1000:1:prefix:1:held"
+    assert [layered.held_version(f) for f in (2, 3, 4, 5, 6)] == [2, 2, 3, 3, 4]
