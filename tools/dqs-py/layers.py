@@ -257,7 +257,7 @@ def _v5_entries(path, data, pos, end, count, classes, n, P) -> list:
         if frm == 0:
             need = struct.calcsize(label_fmt) + 2
             if pos + need > end:
-                raise DqsError(path, "length", f"entry {j}'s label and grid run past the checksum")
+                raise DqsError(path, "increments", f"entry {j}'s label and grid run past the checksum")
             (label,) = struct.unpack_from(label_fmt, data, pos)
             thr, step = data[pos + need - 2], data[pos + need - 1]
             pos += need
@@ -266,7 +266,7 @@ def _v5_entries(path, data, pos, end, count, classes, n, P) -> list:
             if step > 191:
                 raise DqsError(path, f"entry[{j}].stepCode", f"{step} above 191")
         if pos + sum(lengths) > end:
-            raise DqsError(path, "length", f"entry {j}'s segments run past the checksum")
+            raise DqsError(path, "increments", f"entry {j}'s segments run past the checksum")
         segs = []
         for ln in lengths:
             segs.append(data[pos: pos + ln])

@@ -163,7 +163,7 @@ REFUSED = {
     # the directory's padding (bits 22, 23) not zero
     "padding": (2, EXAMPLE[:4] + [0x2C | 0x80] + EXAMPLE[5:], "increments"),
     # the entries' bytes: one short of the last segment, one left after it
-    "bytes past the checksum": (2, EXAMPLE[:-1], "length"),
+    "bytes past the checksum": (2, EXAMPLE[:-1], "increments"),
     "bytes short of the checksum": (2, EXAMPLE + [0], "length"),
     # more entries than 6 bits each could fit in the bytes
     "count": (17, EXAMPLE, "header.incrementCount"),
