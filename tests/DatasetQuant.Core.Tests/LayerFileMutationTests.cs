@@ -26,7 +26,7 @@ public sealed class LayerFileMutationTests : IDisposable
         var data = new TheoryData<string, int, bool>();
         foreach (var set in new[] { "grey", "colour" })
         {
-            foreach (var version in new[] { 1, 2, 3 })
+            foreach (var version in new[] { 1, 2, 3, LayerFile.PlanesVersion, LayerFile.DirectoryPlanesVersion })
             {
                 data.Add(set, version, false);
                 data.Add(set, version, true);

@@ -106,11 +106,11 @@ public sealed class LayerFileTests
     public void An_unknown_version_is_refused_with_the_file_named()
     {
         var bytes = LayerFile.Encode(Header() with { IncrementCount = 1 }, [Increment(1, 0, 2)]);
-        bytes[3] = (byte)'5';
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 5);
+        bytes[3] = (byte)'6';
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 6);
         var error = Assert.Throws<DqsFormatException>(() => LayerFile.Decode(WithChecksum(bytes), Name));
         Assert.Contains(Name, error.Message, StringComparison.Ordinal);
-        Assert.Contains("layer version 5 is not supported", error.Message, StringComparison.Ordinal);
+        Assert.Contains("layer version 6 is not supported", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A valid header (as a version 3 writer makes it, binary16 scales) followed by <paramref name="entries"/>, with its checksum.</summary>

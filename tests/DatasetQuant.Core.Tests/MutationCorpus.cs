@@ -10,8 +10,8 @@ internal sealed record DeviceCopy(byte[] Shard, byte[] Held, int Layers);
 
 /// <summary>
 /// One embedded set as the project writes it, every file as bytes: the coordinator's full shard, its increment order,
-/// its layers in each layout (1, 2, 3) and what a device holds after the first few of them (held increments versions
-/// 2 and 3).
+/// its layers in each layout (1, 2, 3; and 4, 5 of the same images quantized as planes) and what a device holds after
+/// the first few of them (held increments version 4, and versions 2 and 3 of the fixed-width copy).
 /// </summary>
 internal sealed record EmbeddedSet(
     string Name, byte[] FullShard, byte[] Order, IReadOnlyDictionary<int, IReadOnlyList<byte[]>> Layers,
@@ -52,6 +52,18 @@ internal static class MutationCorpus
         {
             // Growth of a half: a few layers, so that a mutant layer is small and one of the next ones.
             var built = LayerBuilder.Build(full.ShardPaths, order, dir.File($"layers-v{version}"), name, minimumBytes: 2048, growth: 0.5, versionMajor: version);
+            layers[version] = [.. built.Select(l => File.ReadAllBytes(l.Path))];
+            devices[version] = Device(dir.File($"device-v{version}"), name, layers[version], HeldIncrements.LatestVersion);
+        }
+
+        var planes = DatasetQuantizer.Quantize(data, new QuantizeOptions
+        {
+            Budget = Budget.Parse("8bpp"), OutputDirectory = dir.File("planes"), ShardPrefix = name, PlaneCodes = true, MaxDegreeOfParallelism = 1,
+        });
+        var planesOrder = IncrementOrder.Read(Path.Combine(dir.Path, "planes", IncrementOrder.FileName(name)));
+        foreach (var version in new[] { LayerFile.PlanesVersion, LayerFile.DirectoryPlanesVersion })
+        {
+            var built = LayerBuilder.Build(planes.ShardPaths, planesOrder, dir.File($"layers-v{version}"), name, minimumBytes: 2048, growth: 0.5, planesVersion: version);
             layers[version] = [.. built.Select(l => File.ReadAllBytes(l.Path))];
             devices[version] = Device(dir.File($"device-v{version}"), name, layers[version], HeldIncrements.LatestVersion);
         }

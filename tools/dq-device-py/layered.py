@@ -1,7 +1,6 @@
 """A layered dataset's copy on flash (docs/format.md §13, docs/protocol.md §9): `{name}.dqs` and `{name}.dqh`,
-opened, grown by layers and shrunk by re-quantization (a planes set, format 5 or 6 with layers of version 4: grown
-by appending segments and shrunk by cutting them, the shard codec 2). Which of the two a copy is, the layers say
-(format 6 carries either), never the format.
+opened, grown by layers and shrunk by re-quantization (a planes set, format 5 with layers of version 4 or format 6
+with layers of version 5: grown by appending segments and shrunk by cutting them, the shard codec 2).
 
 The format itself is read and written by tools/dqs-py (see dqs_py.py)."""
 import os
@@ -44,7 +43,8 @@ def write_copy(folder, name, dev, fmt):
     pair whose width sums disagree, which start-up refuses."""
     shard_path, held_path = paths(folder, name)
     store.write_atomic(shard_path, dqs_device.shard_bytes(dev))
-    # The version of held increments the manifest's sizes count (protocol.md §3).
+    # The version of held increments the manifest's sizes count (protocol.md §3): 4 in format 6, 3 in formats 4
+    # and 5, else 2.
     store.write_atomic(held_path, dqs_device.held_bytes(dev, held_version(fmt)))
 
 
@@ -67,13 +67,12 @@ def rewrite_held(folder, name, fmt):
 
 
 def held_version(fmt):
-    """protocol.md §7, "Versions": 2 for formats 2 and 3, 3 for formats 4 and 5, 4 for format 6."""
-    return {2: 2, 3: 2, 4: 3, 5: 3, 6: 4}[fmt]
+    return 4 if fmt >= 6 else 3 if fmt >= 4 else 2
 
 
 def shrink(folder, name, k, fmt):
     """Keep layers 0..k-1, nothing downloaded (protocol.md §7, "More layers held than k"): records re-quantized, or
-    for a planes set (formats 5 and 6) each sample's planes cut."""
+    in a planes set each sample's planes cut."""
     dev = dqs_device.shrink(open_copy(folder, name), k)
     write_copy(folder, name, dev, fmt)
     return dev

@@ -24,7 +24,7 @@ def layers_of(m):
 
 
 def prefixes_of(m):
-    """{k: (shard entry, held entry)} of a format 3, 4, 5 or 6 manifest."""
+    """{k: (shard entry, held entry)} of a format 3-6 manifest."""
     out = {}
     entries = [s for s in m["shards"] if s.get("prefix") is not None]
     for a, b in zip(entries[::2], entries[1::2]):

@@ -1,7 +1,7 @@
 """What a device holds after layers 0..k-1 (§13): applying layers, writing its shard and held increments, and
 shrinking by re-quantization (§6) without downloading anything.
 
-A planes set (layers of version 4, §13 and §14) is held as segments: a layer appends each raised sample's new
+A planes set (layers of version 4 or 5, §13 and §14) is held as segments: a layer appends each raised sample's new
 segments, a shrink cuts them, and the shard written is codec 2."""
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ class Device:
 
 def apply_layer(dev: Device | None, path) -> Device:
     lay = read_dql(path)
-    of_planes = lay.version == 4
+    of_planes = lay.of_planes
     if dev is None:
         dev = Device(lay.C, lay.H, lay.W, lay.class_count, lay.N, lay.mean, lay.std, codec=2 if of_planes else 1,
                      model=lay.model)
@@ -102,7 +102,8 @@ def apply_layer(dev: Device | None, path) -> Device:
 
 
 def _apply_planes(dev: Device, lay, path) -> Device:
-    """Layer version 4: each entry's segments are appended to its sample's (a new sample brings label and grid)."""
+    """Layer versions 4 and 5 (the same entries, encoded two ways): each entry's segments are appended to its
+    sample's (a new sample brings label and grid)."""
     for j, e in enumerate(lay.entries):
         r = dev.records.get(e.sample)
         if e.frm == 0:
@@ -228,8 +229,8 @@ def shard_bytes(dev: Device, *, first_source=0, source_count=None, shard_index=0
 
 
 def held_bytes(dev: Device, numbered=4) -> bytes:
-    """`numbered`: the version written for a set numbered as §12 says, 4 (format 6 manifests), 3 (formats 4, 5) or
-    2 (formats 2, 3)."""
+    """`numbered`: the version written for a set numbered as §12 says, 4 (format 6 manifests, what a coordinator
+    publishes by default), 3 (formats 4 and 5) or 2 (formats 2, 3)."""
     return write_dqh(dev.N, dev.P, dev.layers, {s: r.incs for s, r in dev.records.items()}, numbered)
 
 

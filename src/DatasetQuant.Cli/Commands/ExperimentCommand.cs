@@ -43,7 +43,7 @@ internal static class ExperimentCommand
         };
         var codes = new Option<string>("--codes")
         {
-            Description = "The fleet's code: embedded (fixed-width, layer version 3) or planes (range-coded, layer version 4); the held copy is compared with dq quantize's refit and with dq quantize of the same code at the same bytes",
+            Description = "The fleet's code: embedded (fixed-width, layer version 3) or planes (range-coded, layer version 5); the held copy is compared with dq quantize's refit and with dq quantize of the same code at the same bytes",
             DefaultValueFactory = _ => "embedded",
         };
         codes.AcceptOnlyFromAmong("embedded", "planes");

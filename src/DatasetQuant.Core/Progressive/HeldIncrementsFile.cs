@@ -141,7 +141,7 @@ internal static class HeldIncrementsFile
         }
 
         // The steps, in the order a reader meets the increments: first increments by sample, then the lists above.
-        var bits = new HeldBitWriter(span[at..]);
+        var bits = new BitListWriter(span[at..]);
         var next = new int[held.HeldSamples];
         for (var k = 0; k < held.HeldSamples; k++)
         {
@@ -190,7 +190,7 @@ internal static class HeldIncrementsFile
             span[at++] = (byte)(parameters[n] = deltas.Parameter(n));
         }
 
-        var bits = new HeldBitWriter(span[at..]);
+        var bits = new BitListWriter(span[at..]);
         for (var k = 0; k < held.HeldSamples; k++)
         {
             var entries = held.EntriesOf(k)!;

@@ -118,13 +118,13 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             remaining[sample]++;
         }
 
-        var steps = new HeldBitReader(bytes, _at, End);
+        var steps = new BitListReader(bytes, _at, End, path);
         var entries = new List<ushort>[m];
         var widths = new int[m];
         for (var k = 0; k < m; k++)
         {
             entries[k] = [];
-            var step = lastStepsImplied && --remaining[k] == 0 ? storedWidths[k] : steps.ReadStep(this, "steps");
+            var step = lastStepsImplied && --remaining[k] == 0 ? storedWidths[k] : steps.ReadStep("steps");
             widths[k] = Check(k, entries[k], step, firstLayer[k], 0, storedWidths[k]);
         }
 
@@ -133,7 +133,7 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             for (var j = 0; j < laterCounts[l]; j++)
             {
                 var sample = laterSamples[at++];
-                var width = lastStepsImplied && --remaining[sample] == 0 ? storedWidths[sample] : widths[sample] + steps.ReadStep(this, "steps");
+                var width = lastStepsImplied && --remaining[sample] == 0 ? storedWidths[sample] : widths[sample] + steps.ReadStep("steps");
                 widths[sample] = Check(sample, entries[sample], width, l, widths[sample], storedWidths[sample]);
             }
         }
@@ -213,17 +213,17 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             }
         }
 
-        var bits = new HeldBitReader(bytes, _at, End);
+        var bits = new BitListReader(bytes, _at, End, path);
         Span<int> reached = stackalloc int[SampleQuantizer.MaxBits];
         for (var k = 0; k < firstLayer.Count; k++)
         {
             var width = storedWidths[k];
             var count = width > 0 ? 0 : throw Defect("increments", $"sample {k} is stored at 0 bits.");
-            if (width >= 2 && bits.Read(this, "steps", 1) == 1)
+            if (width >= 2 && bits.Read("steps", 1) == 1)
             {
                 for (var previous = 0; previous < width; count++)
                 {
-                    var step = width - previous >= 2 ? bits.ReadStep(this, "steps") : 1;
+                    var step = width - previous >= 2 ? bits.ReadStep("steps") : 1;
                     reached[count] = previous += step;
                 }
             }
@@ -239,7 +239,7 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             var layer = firstLayer[k];
             for (var n = 0; n < count; n++)
             {
-                layer += n == 0 ? 0 : bits.ReadRice(this, "gaps", parameters[n], layers - 1 - layer);
+                layer += n == 0 ? 0 : bits.ReadRice("gaps", parameters[n], layers - 1 - layer, "a layer gap");
                 Check(k, entries, reached[n], layer, n == 0 ? 0 : reached[n - 1], width);
             }
 
@@ -272,5 +272,5 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
     private uint Varint(string field) =>
         Leb128.Read(bytes, ref _at, End) ?? throw Defect(field, $"a varint at byte {_at} runs past the end of the file or past 32 bits.");
 
-    internal DqsFormatException Defect(string field, string message) => new(path, field, null, message);
+    private DqsFormatException Defect(string field, string message) => new(path, field, null, message);
 }

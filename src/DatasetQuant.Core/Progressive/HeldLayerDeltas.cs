@@ -71,7 +71,7 @@ internal sealed class HeldLayerDeltas
     {
         for (var k = 0; k <= MaxParameter; k++)
         {
-            _gapBits[n - 1, k] += HeldBitWriter.RiceBits(gap, k);
+            _gapBits[n - 1, k] += BitListWriter.RiceBits(gap, k);
         }
 
         (_widthSum, _stepBits) = (_widthSum + step, _stepBits + stepBitsGrowth);
@@ -103,7 +103,7 @@ internal sealed class HeldLayerDeltas
         for (var j = 0; j < count; j++)
         {
             var reached = j < held ? entries![j] >> 12 : next;
-            bits += width - previous >= 2 ? HeldBitWriter.StepBits(reached - previous) : 0;
+            bits += width - previous >= 2 ? BitListWriter.StepBits(reached - previous) : 0;
             previous = reached;
         }
 
@@ -128,17 +128,14 @@ internal sealed class HeldLayerDeltas
     /// <summary>The best parameter for increment number <paramref name="j"/>, counting one more gap when <paramref name="n"/> is <paramref name="j"/>.</summary>
     private int Best(int j, int n, int gap, out long least)
     {
-        var best = 0;
-        least = long.MaxValue;
+        Span<long> bits = stackalloc long[MaxParameter + 1];
         for (var k = 0; k <= MaxParameter; k++)
         {
-            var bits = _gapBits[j - 1, k] + (n == j ? HeldBitWriter.RiceBits(gap, k) : 0);
-            if (bits < least)
-            {
-                (best, least) = (k, bits);
-            }
+            bits[k] = _gapBits[j - 1, k] + (n == j ? BitListWriter.RiceBits(gap, k) : 0);
         }
 
+        var best = BitListWriter.FewestBits(bits);
+        least = bits[best];
         return best;
     }
 

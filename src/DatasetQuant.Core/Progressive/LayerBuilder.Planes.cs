@@ -6,8 +6,9 @@ using DatasetQuant.Core.Quantization;
 namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
-/// Layers of a planes set (codec 2, layer version 4): each increment carries the range-coded segments of the planes it
-/// adds, as the published shard stores them, and a new sample's grid; the first layer carries the set's model. A
+/// Layers of a planes set (codec 2, layer version 5, or 4 for older devices): each increment carries the range-coded
+/// segments of the planes it adds, as the published shard stores them, and a new sample's grid; the first layer carries
+/// the set's model. A
 /// device appends segments and cuts them, so the copy it holds is the published shard with each sample's planes cut to
 /// the prefix (docs/format.md §13, §14). Held sizes are a planes shard's: its fixed part (header, checksums, footer,
 /// model), each stored sample's label, grid and plane count, its segments and their length varints.
@@ -15,7 +16,7 @@ namespace DatasetQuant.Core.Progressive;
 public static partial class LayerBuilder
 {
     private static IReadOnlyList<LayerInfo> BuildPlanes(DqsShardSet set, IncrementOrder order, string outputDirectory, string prefix,
-        long minimumBytes, double growth, SortedSet<long> cuts, int heldVersion, CancellationToken cancellationToken)
+        long minimumBytes, double growth, SortedSet<long> cuts, int heldVersion, int version, CancellationToken cancellationToken)
     {
         var h = set.Header;
         var model = set.Shards[0].PlaneModel;
@@ -84,7 +85,8 @@ public static partial class LayerBuilder
             widths[sample] = to;
             heldIncrements.Add(sample, to, layers.Count);
             held = Shard(stored, segmentBytes) + heldIncrements.FileBytes;
-            pendingBytes += LayerEntries.PlanesEntrySize(h.ClassCount, from, own);
+            // An entry's least size (docs/format.md §13): version 5's bytes behind the directory, version 4's with a one-byte gap.
+            pendingBytes += version == LayerFile.PlanesVersion ? LayerEntries.PlanesEntrySize(h.ClassCount, from, own) : LayerEntries.DirectoryPayloadSize(h.ClassCount, from, own);
             if (k + 1 == order.Increments.Count || (held >= Math.Max(minimumBytes, lastHeld * (1 + growth)) && pendingBytes >= MinimumLayerBytes))
             {
                 EndLayer(k + 1, held);
@@ -95,7 +97,7 @@ public static partial class LayerBuilder
 
         void EndLayer(int next, long held)
         {
-            WriteLayer(outputDirectory, prefix, header, first, pending, held, LayerFile.PlanesVersion, layers);
+            WriteLayer(outputDirectory, prefix, header, first, pending, held, version, layers);
             (first, lastHeld) = (next, held);
             pendingBytes = 0;
         }

@@ -18,7 +18,7 @@ public sealed record LayerInfo(string Path, long Bytes, int FirstIncrement, int 
 /// budgets the fleet's devices have), so that those devices leave nothing unspent. A layer ended at a cut may be
 /// smaller, and the growth steps resume from it. The shards must hold embedded
 /// codes at least as wide as the order's last increment of each sample (<c>dq quantize --codes embedded --budget 8bpp</c>),
-/// or planes that many (<c>--codes planes</c>, layer version 4: <see cref="BuildPlanes"/>).
+/// or planes that many (<c>--codes planes</c>, layer version 5, or 4 for protocol version 5: <see cref="BuildPlanes"/>).
 /// <para>
 /// Each entry carries the sample's reconstruction at its `to` width (layer version 3): the pair
 /// <see cref="SampleQuantizer.Requantize"/> gives the published record shrunk to that width. It is made from the
@@ -36,9 +36,11 @@ public static partial class LayerBuilder
     /// prefix that fits it rather than the last growth step below it.
     /// </param>
     /// <param name="heldVersion">The held-increments version devices write (<see cref="HeldIncrements.NumberedVersion"/>), which the held sizes count.</param>
+    /// <param name="versionMajor">The layout of a fixed-width set's layers (1–3).</param>
+    /// <param name="planesVersion">The layout of a planes set's layers (4 or 5).</param>
     public static IReadOnlyList<LayerInfo> Build(IReadOnlyList<string> shardPaths, IncrementOrder order, string outputDirectory, string prefix,
         long minimumBytes = 16 * 1024, double growth = DefaultGrowth, CancellationToken cancellationToken = default, int versionMajor = LayerFile.VersionMajor,
-        IEnumerable<long>? cutAtHeldBytes = null, int heldVersion = HeldIncrements.LatestVersion)
+        IEnumerable<long>? cutAtHeldBytes = null, int heldVersion = HeldIncrements.LatestVersion, int planesVersion = LayerFile.DirectoryPlanesVersion)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minimumBytes);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(growth);
@@ -54,7 +56,9 @@ public static partial class LayerBuilder
         Directory.CreateDirectory(outputDirectory);
         if (h.IsPlanes)
         {
-            return BuildPlanes(set, order, outputDirectory, prefix, minimumBytes, growth, cuts, heldVersion, cancellationToken);
+            return LayerFile.IsPlanes(planesVersion)
+                ? BuildPlanes(set, order, outputDirectory, prefix, minimumBytes, growth, cuts, heldVersion, planesVersion, cancellationToken)
+                : throw new ArgumentOutOfRangeException(nameof(planesVersion), planesVersion, "a planes set's layers are version 4 or 5.");
         }
 
         var header = new LayerHeader(h.Channels, h.Height, h.Width, h.ClassCount, order.SampleCount, 0, 0, 0, [.. h.ChannelMean], [.. h.ChannelStandardDeviation]);

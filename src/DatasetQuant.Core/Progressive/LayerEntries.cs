@@ -12,7 +12,7 @@ namespace DatasetQuant.Core.Progressive;
 /// the classes fit, and s₈ as a binary16 when every new sample's s₈ in the layer is one. Version 3 is version 2 with the
 /// reconstruction at the entry's `to` width (scale, shift) in every entry instead of s₈ in a sample's first.
 /// </summary>
-internal static class LayerEntries
+internal static partial class LayerEntries
 {
     public static int LabelBytes(int classCount) => classCount <= 256 ? 1 : 2;
 
@@ -154,20 +154,20 @@ internal static class LayerEntries
     {
         var at = Leb128.Write(span, (uint)(increment.Sample - previous));
         span[at++] = (byte)((increment.From << 4) | increment.To);
-        if (increment.From == 0)
+        return at + (increment.From == 0 ? WriteLabel(span[at..], increment.Label, classCount) : 0);
+    }
+
+    /// <summary>A new sample's label: one byte when the classes fit, else two.</summary>
+    private static int WriteLabel(Span<byte> span, int label, int classCount)
+    {
+        if (LabelBytes(classCount) == 1)
         {
-            if (LabelBytes(classCount) == 1)
-            {
-                span[at++] = (byte)increment.Label;
-            }
-            else
-            {
-                BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)increment.Label);
-                at += 2;
-            }
+            span[0] = (byte)label;
+            return 1;
         }
 
-        return at;
+        BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)label);
+        return 2;
     }
 
     public static int WriteVersion1(Span<byte> span, int pixels, IReadOnlyList<LayerIncrement> increments)

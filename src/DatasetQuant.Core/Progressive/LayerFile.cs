@@ -54,8 +54,14 @@ public static class LayerFile
     /// <summary>The layout <see cref="Encode"/> writes by default for fixed-width codes.</summary>
     public const int VersionMajor = 3;
 
-    /// <summary>The layout of a planes set's layers (codec 2): each entry its planes' range-coded segments.</summary>
+    /// <summary>The first layout of a planes set's layers (codec 2): each entry its planes' range-coded segments, with varints.</summary>
     public const int PlanesVersion = 4;
+
+    /// <summary>The layout a planes set's layers are written in by default: a directory of Rice codes, then the entries' bytes.</summary>
+    public const int DirectoryPlanesVersion = 5;
+
+    /// <summary>Whether layers of <paramref name="versionMajor"/> carry a planes set's segments (4 and 5).</summary>
+    public static bool IsPlanes(int versionMajor) => versionMajor is PlanesVersion or DirectoryPlanesVersion;
 
     /// <summary>A reader knows the file by these three bytes; the fourth names the version as a digit, and versionMajor decides.</summary>
     private static ReadOnlySpan<byte> MagicStem => "DQL"u8;
@@ -78,19 +84,23 @@ public static class LayerFile
     /// </summary>
     public static byte[] Encode(LayerHeader header, IReadOnlyList<LayerIncrement> increments, int versionMajor = VersionMajor)
     {
-        if (versionMajor is not (1 or 2 or 3 or PlanesVersion))
+        if (versionMajor is not (1 or 2 or 3 or PlanesVersion or DirectoryPlanesVersion))
         {
-            throw new ArgumentOutOfRangeException(nameof(versionMajor), versionMajor, "layer versions are 1, 2, 3 and 4.");
+            throw new ArgumentOutOfRangeException(nameof(versionMajor), versionMajor, "layer versions are 1 to 5.");
         }
 
         var pixels = header.PixelsPerSample;
         var sorted = versionMajor >= 2 ? LayerEntries.SortedOrder(increments) : null;
-        var binary16 = sorted is not null && versionMajor != PlanesVersion && LayerEntries.ScalesAreBinary16(versionMajor, sorted);
-        var model = versionMajor == PlanesVersion && header.FirstIncrement == 0
+        var binary16 = sorted is not null && !IsPlanes(versionMajor) && LayerEntries.ScalesAreBinary16(versionMajor, sorted);
+        var model = IsPlanes(versionMajor) && header.FirstIncrement == 0
             ? header.Model ?? throw new ArgumentException("the first layer of a planes set carries the model; the header has none.", nameof(header))
             : null;
         long entries = model is null ? 0 : PlaneProbabilities.StoredBytes;
-        if (versionMajor == PlanesVersion)
+        if (versionMajor == DirectoryPlanesVersion)
+        {
+            entries += LayerEntries.DirectorySize(header.ClassCount, sorted!);
+        }
+        else if (versionMajor == PlanesVersion)
         {
             entries += LayerEntries.PlanesSize(header.ClassCount, sorted!);
         }
@@ -134,7 +144,8 @@ public static class LayerFile
             at += PlaneProbabilities.StoredBytes;
         }
 
-        at += versionMajor == PlanesVersion ? LayerEntries.WritePlanes(span[at..], header.ClassCount, sorted!)
+        at += versionMajor == DirectoryPlanesVersion ? LayerEntries.WriteDirectory(span[at..], header.ClassCount, sorted!)
+            : versionMajor == PlanesVersion ? LayerEntries.WritePlanes(span[at..], header.ClassCount, sorted!)
             : sorted is not null ? LayerEntries.WriteSorted(span[at..], versionMajor, header.ClassCount, pixels, sorted, binary16)
             : LayerEntries.WriteVersion1(span[at..], pixels, increments);
         BinaryPrimitives.WriteUInt32LittleEndian(span[at..], Crc32C.Compute(span[..at]));
@@ -163,19 +174,19 @@ public static class LayerFile
         throw new DqsFormatException(name, $"channel[{channel}].{(mean is >= 0f and <= 255f ? "std" : "mean")}", null,
             $"mean {mean}, std {std}: a mean is in [0, 255], a std in [0.001, 255].");
 
-    /// <summary>Parses a layer of version 1, 2, 3 or 4; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
+    /// <summary>Parses a layer of version 1 to 5; a defect is a <see cref="DqsFormatException"/> naming <paramref name="name"/> and the field.</summary>
     public static (LayerHeader Header, LayerIncrement[] Increments) Decode(byte[] bytes, string name)
     {
         if (bytes.Length < FixedHeaderSize + 12 || !bytes.AsSpan(0, 3).SequenceEqual(MagicStem))
         {
-            throw new DqsFormatException(name, "magic", null, "not a layer file (magic is not DQL1, DQL2, DQL3 or DQL4).");
+            throw new DqsFormatException(name, "magic", null, "not a layer file (magic is not DQL1 to DQL5).");
         }
 
         var span = bytes.AsSpan();
         var major = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
-        if (major is not (1 or 2 or 3 or PlanesVersion))
+        if (major is not (1 or 2 or 3 or PlanesVersion or DirectoryPlanesVersion))
         {
-            throw new DqsFormatException(name, "versionMajor", null, $"layer version {major} is not supported (this reader knows 1, 2, 3 and 4).");
+            throw new DqsFormatException(name, "versionMajor", null, $"layer version {major} is not supported (this reader knows 1 to 5).");
         }
 
         if (Crc32C.Compute(span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(span[^4..]))
@@ -219,7 +230,7 @@ public static class LayerFile
         }
 
         PlaneProbabilities? model = null;
-        if (major == PlanesVersion && BinaryPrimitives.ReadInt32LittleEndian(span[28..]) == 0)
+        if (IsPlanes(major) && BinaryPrimitives.ReadInt32LittleEndian(span[28..]) == 0)
         {
             CheckRange(name, "length", bytes.Length, at + PlaneProbabilities.StoredBytes + 4L, long.MaxValue);
             model = PlaneProbabilities.Read(span[at..], out var bad) ?? throw new DqsFormatException(name, $"model[{bad}]", null, "a probability is outside 1..2047.");

@@ -17,6 +17,11 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
 
     public LayerIncrement[] ReadAll(int at)
     {
+        if (major == LayerFile.DirectoryPlanesVersion)
+        {
+            return ReadDirectory(at);
+        }
+
         var span = bytes.AsSpan();
         var end = bytes.Length - 4;
         var count = header.IncrementCount;
@@ -144,6 +149,90 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
         }
 
         return new LayerIncrement(sample, (byte)from, (byte)to, label, 0f, 0, segments) { SegmentLengths = lengths, Grid = grid };
+    }
+
+    /// <summary>
+    /// Version 5: the directory of sample gaps, froms, plane counts and segment lengths, then each entry's bytes (a new
+    /// sample's label and grid, its segments). An entry's directory takes at least 6 bits, which bounds the entries.
+    /// </summary>
+    private LayerIncrement[] ReadDirectory(int at)
+    {
+        var end = bytes.Length - 4;
+        var count = header.IncrementCount;
+        if (end - at < 2)
+        {
+            throw PastEnd(0);
+        }
+
+        var (gapParameter, lengthParameter) = (bytes[at], bytes[at + 1]);
+        if (gapParameter > LayerEntries.MaxDirectoryParameter || lengthParameter > LayerEntries.MaxDirectoryParameter)
+        {
+            throw new DqsFormatException(name, "parameters", null, $"Rice parameters {gapParameter} and {lengthParameter}; each is at most {LayerEntries.MaxDirectoryParameter}.");
+        }
+
+        var increments = new LayerIncrement[Math.Min(count, ((end - at - 2) * 8L / 6) + 1)];
+        var bits = new BitListReader(bytes, at + 2, end, name);
+        var bound = PlaneCoder.SegmentBound(header.PixelsPerSample);
+        var previous = 0;
+        for (var k = 0; k < count; k++)
+        {
+            if (k >= increments.Length)
+            {
+                throw PastEnd(k);
+            }
+
+            var sample = previous + bits.ReadRice("increments", gapParameter, header.SampleCount - 1L - previous, $"increment {k}'s sample gap");
+            var from = bits.Read("increments", LayerEntries.FromBits);
+            var planes = 1 + bits.ReadRice("increments", 0, SampleQuantizer.MaxBits - 1 - from, $"increment {k}'s plane count less one");
+            var lengths = new int[planes];
+            for (var plane = 0; plane < planes; plane++)
+            {
+                lengths[plane] = bits.ReadRice("increments", lengthParameter, bound, $"increment {k}'s plane {from + plane + 1} segment length");
+            }
+
+            increments[k] = new LayerIncrement(sample, (byte)from, (byte)(from + planes), 0, 0f, 0, default) { SegmentLengths = lengths };
+            previous = sample;
+        }
+
+        if (!bits.PaddingIsZero)
+        {
+            throw Defect("the bits after the directory's last entry are not zero.");
+        }
+
+        var span = bytes.AsSpan();
+        at = bits.End;
+        for (var k = 0; k < count; k++)
+        {
+            var increment = increments[k];
+            var (label, grid) = (0, default(PlaneGrid));
+            if (increment.From == 0)
+            {
+                label = ReadLabel(span, ref at, end, k, count);
+                grid = at + 2 <= end ? new PlaneGrid(span[at], span[at + 1]) : throw PastEnd(k);
+                at += 2;
+            }
+
+            if (label >= header.ClassCount || (increment.From == 0 && !grid.IsValid))
+            {
+                throw Defect($"increment {k} brings sample {increment.Sample} with label {label} and step code {grid.StepCode}.");
+            }
+
+            var size = 0L;
+            foreach (var length in increment.SegmentLengths!)
+            {
+                size += length;
+            }
+
+            if (size > end - at)
+            {
+                throw PastEnd(k);
+            }
+
+            increments[k] = increment with { Label = label, Grid = grid, Planes = bytes.AsMemory(at, (int)size) };
+            at += (int)size;
+        }
+
+        return at == end ? increments : throw new DqsFormatException(name, "length", null, $"{end - at} bytes follow the last increment.");
     }
 
     private DqsFormatException PastEnd(int k) => Defect($"increment {k} of {header.IncrementCount} runs past the layer's end.");

@@ -71,6 +71,13 @@ public sealed partial class ProgressiveHoldings
         return HeldIncrements.Read(heldPath, Widths(shard), shard.Header.SourceCount, shard.PixelsPerSample);
     }
 
+    /// <summary>What every layer applied to this copy must share with it: source samples, pixels per sample, classes.</summary>
+    private (int Samples, int Pixels, int Classes) HeldShape()
+    {
+        using var shard = DqsReader.Open(ShardPath);
+        return (Held!.SampleCount, Held.PixelsPerSample, shard.Header.ClassCount);
+    }
+
     /// <summary>Each stored sample's width: its bits, or in a planes shard its planes.</summary>
     private static byte[] Widths(DqsReader shard)
     {
@@ -88,7 +95,7 @@ public sealed partial class ProgressiveHoldings
     {
         var parsed = new List<(LayerHeader Header, LayerIncrement[] Increments, string Name)>();
         var (expectedIncrement, expectedLayer) = (IncrementCount, LayerCount);
-        (int Samples, int Pixels)? shape = Held is null ? null : (Held.SampleCount, Held.PixelsPerSample);
+        (int Samples, int Pixels, int Classes)? shape = Held is null ? null : HeldShape();
         for (var l = 0; l < layers.Count; l++)
         {
             var (header, increments) = LayerFile.Decode(layers[l], names[l]);
@@ -98,15 +105,18 @@ public sealed partial class ProgressiveHoldings
                     null, $"layer {header.LayerIndex} starts at increment {header.FirstIncrement}; the holdings end with layer {expectedLayer - 1} at increment {expectedIncrement}.");
             }
 
-            if (l > 0 && (header.VersionMajor == LayerFile.PlanesVersion) != (parsed[0].Header.VersionMajor == LayerFile.PlanesVersion))
+            if (l > 0 && LayerFile.IsPlanes(header.VersionMajor) != LayerFile.IsPlanes(parsed[0].Header.VersionMajor))
             {
-                throw new DqsFormatException(names[l], "versionMajor", null, "a batch mixes layers of planes (version 4) and of fixed-width codes.");
+                throw new DqsFormatException(names[l], "versionMajor", null, "a batch mixes layers of planes (versions 4 and 5) and of fixed-width codes.");
             }
 
-            shape ??= (header.SampleCount, header.PixelsPerSample);
-            if (shape != (header.SampleCount, header.PixelsPerSample))
+            // Classes too: the shard written holds the earlier samples' labels under the layer's class count.
+            var layerShape = (header.SampleCount, header.PixelsPerSample, header.ClassCount);
+            shape ??= layerShape;
+            if (shape != layerShape)
             {
-                throw new DqsFormatException(names[l], "sampleCount", null, "the layer belongs to another dataset than the one held.");
+                throw new DqsFormatException(names[l], shape.Value.Classes != header.ClassCount ? "classCount" : "sampleCount", null,
+                    "the layer belongs to another dataset than the one held.");
             }
 
             (expectedIncrement, expectedLayer) = (expectedIncrement + increments.Length, expectedLayer + 1);
@@ -154,7 +164,7 @@ public sealed partial class ProgressiveHoldings
         }
 
         samples.Sort();
-        if (first.VersionMajor == LayerFile.PlanesVersion)
+        if (LayerFile.IsPlanes(first.VersionMajor))
         {
             WritePlanesShard(parsed[0].Name, first, samples, added);
         }

@@ -149,7 +149,8 @@ public static class LayeredManifestBuilder
 
         var cuts = cutAtHeldBytes?.ToList() ?? [];
         var heldVersion = DatasetManifest.HeldIncrementsVersionOf(protocol);
-        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cuts, heldVersion: heldVersion);
+        var layers = LayerBuilder.Build(shardPaths, order, layerDirectory, dataset, firstLayerBytes, cancellationToken: cancellationToken, cutAtHeldBytes: cuts,
+            heldVersion: heldVersion, planesVersion: DatasetManifest.PlanesLayerVersionOf(protocol));
         var written = protocol >= DatasetManifest.PrefixesFormat
             ? LayerPrefixes.Write(layers, LayerPrefixes.CountsAt(layers, cuts), layerDirectory, dataset, cancellationToken, heldVersion)
             : [];

@@ -34,8 +34,8 @@ public sealed class DatasetManifest
 
     /// <summary>
     /// Protocol version 6: as version 4 for a fixed-width set and 5 for a planes set, the held sizes counting held
-    /// increments version 4, each sample's layer gaps Rice-coded (docs/format.md §13): what either set is published in
-    /// by default.
+    /// increments version 4, each sample's layer gaps Rice-coded, and a planes set's layers of version 5, their entries
+    /// behind a directory of Rice codes (docs/format.md §13): what either set is published in by default.
     /// </summary>
     public const int GapHeldFormat = 6;
 
@@ -170,6 +170,9 @@ public sealed class DatasetManifest
 
     /// <summary>The held-increments version a layered manifest of <paramref name="format"/> counts: 4 from format 6 on, 3 in formats 4 and 5, else 2.</summary>
     public static int HeldIncrementsVersionOf(int format) => format >= GapHeldFormat ? 4 : format >= CompactHeldFormat ? 3 : 2;
+
+    /// <summary>The layer version of a planes set published in <paramref name="format"/>: 5 from format 6 on, else 4.</summary>
+    public static int PlanesLayerVersionOf(int format) => format >= GapHeldFormat ? Core.Progressive.LayerFile.DirectoryPlanesVersion : Core.Progressive.LayerFile.PlanesVersion;
 
     public ManifestShard? FindShard(int id)
     {

@@ -1,12 +1,13 @@
 using DatasetQuant.Core.Formats.Dqs;
 using DatasetQuant.Core.Progressive;
 using DatasetQuant.Core.Quantization;
+using DatasetQuant.Core.Quantization.Planes;
 using DatasetQuant.Testing;
 
 namespace DatasetQuant.Core.Tests.Planes;
 
 /// <summary>
-/// A planes set through layers (version 4): a device applying layers 0..k−1 holds the published shard with each
+/// A planes set through layers (versions 5 and 4): a device applying layers 0..k−1 holds the published shard with each
 /// sample's planes cut to the order's prefix, byte for byte, at the held size the layer lists; dropping layers cuts the
 /// planes again locally, and a rise appends them.
 /// </summary>
@@ -18,12 +19,12 @@ public sealed class PlaneLayerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private (QuantizeResult Full, IncrementOrder Order, IReadOnlyList<LayerInfo> Layers) Publish(IEnumerable<long>? cuts = null)
+    private (QuantizeResult Full, IncrementOrder Order, IReadOnlyList<LayerInfo> Layers) Publish(IEnumerable<long>? cuts = null, int version = LayerFile.DirectoryPlanesVersion)
     {
         var full = PlaneShardTests.Quantize(Samples.FashionMnistTest.Take(Count), _dir.File("full"), "8bpp");
         Assert.All(full.Bits, k => Assert.True(k > 0)); // every sample kept, at the planes the greedy's hull reaches (8, or 7 where an 8th lowers nothing)
         var order = IncrementOrder.Read(_dir.File("full/p.dqo"));
-        var layers = LayerBuilder.Build(full.ShardPaths, order, _dir.File("layers"), "p", minimumBytes: 4096, growth: 0.1, cutAtHeldBytes: cuts);
+        var layers = LayerBuilder.Build(full.ShardPaths, order, _dir.File("layers"), "p", minimumBytes: 4096, growth: 0.1, cutAtHeldBytes: cuts, planesVersion: version);
         return (full, order, layers);
     }
 
@@ -47,10 +48,12 @@ public sealed class PlaneLayerTests : IDisposable
         device.Apply([.. chosen.Select(l => File.ReadAllBytes(l.Path))], [.. chosen.Select(l => l.Path)]);
     }
 
-    [Fact]
-    public void A_device_holds_the_published_planes_cut_to_its_prefix_through_rises_and_drops()
+    [Theory]
+    [InlineData(LayerFile.DirectoryPlanesVersion)]
+    [InlineData(LayerFile.PlanesVersion)]
+    public void A_device_holds_the_published_planes_cut_to_its_prefix_through_rises_and_drops(int version)
     {
-        var (full, order, layers) = Publish();
+        var (full, order, layers) = Publish(version: version);
         Assert.True(layers.Count > 10, $"{layers.Count} layers");
         var device = ProgressiveHoldings.Open(_dir.File("device"), "p");
         Directory.CreateDirectory(device.Directory);
@@ -97,7 +100,7 @@ public sealed class PlaneLayerTests : IDisposable
         var second = LayerFile.Decode(File.ReadAllBytes(layers[1].Path), "L1");
         Assert.NotNull(first.Header.Model);
         Assert.Null(second.Header.Model);
-        Assert.Equal(LayerFile.PlanesVersion, second.Header.VersionMajor);
+        Assert.Equal(LayerFile.DirectoryPlanesVersion, second.Header.VersionMajor);
         Assert.All(second.Increments, i => Assert.Equal(i.To - i.From, i.SegmentLengths!.Length));
 
         var bytes = File.ReadAllBytes(layers[0].Path);
@@ -111,6 +114,43 @@ public sealed class PlaneLayerTests : IDisposable
         Array.Resize(ref bytes, bytes.Length - 9);
         Reseal(bytes);
         Assert.Equal("increments", Assert.Throws<DqsFormatException>(() => LayerFile.Decode(bytes, "L1")).Field);
+    }
+
+    [Fact]
+    public void Version_5_writes_a_directory_of_Rice_codes_then_the_entries_bytes_as_format_md_says()
+    {
+        var header = new LayerHeader(1, 2, 2, 10, 5, 3, 5, 2, [0f], [1f]);
+        LayerIncrement[] increments =
+        [
+            new(4, 2, 4, 0, 0f, 0, new byte[] { 0x11, 0x22, 0x33, 0x44 }) { SegmentLengths = [1, 3] },
+            new(1, 0, 1, 3, 0f, 0, new byte[] { 0xAA, 0xBB }) { SegmentLengths = [2], Grid = new PlaneGrid(100, 7) },
+        ];
+        var bytes = LayerFile.Encode(header, increments, LayerFile.DirectoryPlanesVersion);
+
+        // §13 version 5: by sample, gaps 1 and 3 and lengths 2, 1, 3 take fewest bits with parameters 1 and 1; LSB first:
+        // sample 1 gap 0 1, from 000, one plane 0, length 10 0; sample 4 gap 10 1, from 010, two planes 10, lengths 0 1
+        // and 10 1; then sample 1's label, grid and segment, and sample 4's segments.
+        byte[] entries = [1, 1, 0x42, 0xAA, 0x2C, 3, 100, 7, 0xAA, 0xBB, 0x11, 0x22, 0x33, 0x44];
+        Assert.Equal("DQL5"u8.ToArray(), bytes[..4]);
+        Assert.Equal(entries, bytes[(36 + 8)..^4]);
+        var (read, parsed) = LayerFile.Decode(bytes, "L3");
+        Assert.Equal(LayerFile.DirectoryPlanesVersion, read.VersionMajor);
+        Assert.Equal([(1, 0, 1, 3, 100, 2), (4, 2, 4, 0, 0, 2)], parsed.Select(i => (i.Sample, (int)i.From, (int)i.To, i.Label, (int)i.Grid.Threshold, i.SegmentLengths!.Length == 1 ? i.SegmentLengths[0] : i.SegmentLengths.Length)));
+        Assert.Equal(new byte[] { 0x11, 0x22, 0x33, 0x44 }, parsed[1].Planes.ToArray());
+
+        // A directory bit set past its end, a parameter out of range, a gap past the samples: each refused by its field.
+        var padded = (byte[])bytes.Clone();
+        padded[36 + 8 + 4] |= 0x80;
+        Reseal(padded);
+        Assert.Equal("increments", Assert.Throws<DqsFormatException>(() => LayerFile.Decode(padded, "L3")).Field);
+        var parameter = (byte[])bytes.Clone();
+        parameter[36 + 8] = 16;
+        Reseal(parameter);
+        Assert.Equal("parameters", Assert.Throws<DqsFormatException>(() => LayerFile.Decode(parameter, "L3")).Field);
+        var gap = (byte[])bytes.Clone();
+        gap[36 + 8 + 3] |= 0x04; // sample 4's gap 3 becomes 1110…: past the 5 samples
+        Reseal(gap);
+        Assert.Equal("increments", Assert.Throws<DqsFormatException>(() => LayerFile.Decode(gap, "L3")).Field);
     }
 
     private static void Reseal(byte[] bytes) =>

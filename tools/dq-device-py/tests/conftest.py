@@ -154,7 +154,7 @@ def env(tmp_path_factory):
 @pytest.fixture(scope="session")
 def planes(env):
     """The same images as range-coded bit planes (docs/format.md §14) at 8 bpp: a set the coordinator publishes in
-    format 6 by default (format 5 with `--protocol 5`), its layers of version 4 (format.md §13)."""
+    format 6, its layers of version 5 (format 5 and version 4 with `--protocol 5`, format.md §13)."""
     out = env.dir / "planes"
     run(DQ + ["quantize", "--input", f"npy:{env.dir / 'X.npy'},{env.dir / 'Y.npy'}", "--budget", "8bpp",
               "--codes", "planes", "--out", str(out)])

@@ -1,9 +1,13 @@
 """A layered dataset through a budget sequence: the Python device beside the real dq-agent, byte for byte."""
 import json
+import shutil
+import struct
+
+import pytest
 
 import plan
 from conftest import frames
-from dqs_py import dql, dqs
+from dqs_py import dqs
 
 FLEET, NAME = "tl", "fm"
 PIXELS = 1000 * 784            # conftest's SAMPLES Fashion-MNIST test images
@@ -29,20 +33,7 @@ def same_copy(env, py, agent, step, name=NAME):
     assert sorted(theirs) == sorted(mine), sorted(theirs)
     for f in mine:
         assert mine[f] == theirs[f], f"step {step}: {py}'s {f} differs from {agent}'s"
-    agent_rewrites(env, agent, name)
     return sum(map(len, mine.values()))
-
-
-def agent_rewrites(env, agent, name):
-    """The agent's held increments are version 4 (format 6, format.md §13): tools/dqs-py reads them against the
-    agent's shard and writes them again byte for byte."""
-    folder = env.dir / agent / "datasets" / name
-    data = (folder / f"{name}.dqh").read_bytes()
-    assert data[4:6] == b"\x04\x00", data[:8]
-    shard = dqs.read_shard(folder / f"{name}.dqs")
-    incs = dql.read_dqh(folder / f"{name}.dqh", shard.widths)
-    layers = int.from_bytes(data[20:24], "little")
-    assert dql.write_dqh(shard.source_count, shard.C * shard.H * shard.W, layers, incs, 4) == data
 
 
 def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
@@ -52,9 +43,9 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
     env.agent(FLEET, "al", QUOTA)
     env.wait_applied(FLEET, DEVICES, budgets[0])
     # Published once the fleet applies the first budget: the coordinator ends a layer there and serves its prefix.
-    env.publish(FLEET, NAME, env.dir / "emb")
+    env.publish(FLEET, NAME, env.dir / "emb")  # no --protocol: format 6, held increments version 4
     m = json.loads(env.w.last[f"dq/v1/{FLEET}/datasets/{NAME}/manifest"])["manifest"]
-    assert m["format"] == 6  # the coordinator's default (protocol.md §7, "Versions")
+    assert m["format"] == 6
     lays, prefixes = plan.layers_of(m), plan.prefixes_of(m)
     ks = [plan.layer_count(m, min(b, plan.full_size(m))) for b in budgets]
     assert list(prefixes) == [ks[0]] and ks[1] > ks[0] > ks[2] > 0, (ks, list(prefixes))
@@ -74,6 +65,7 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
         got = {dev: wait_holding(env, dev, i + 1, k) for dev in DEVICES}
         size = same_copy(env, "pl", "al", i)
         assert size == lays[k - 1]["layer"]["heldBytesAfter"] <= budget
+        assert env.held("pl", NAME)[f"{NAME}.dqh"][4:6] == b"\x04\x00"
         for dev in DEVICES:
             rx = got[dev]["receivedBytes"] - before[dev]
             report.append((i, budget, dev, k, size, got[dev]["receivedBytes"], rx))
@@ -113,13 +105,19 @@ def test_budget_sequence_rise_beyond_the_prefix_then_drop(env):
         print(*row)
 
 
-PFLEET, PNAME = "tp", "pf"
-PDEVICES = ("pp", "ap")        # the Python device, the real agent, on a planes set
+# A planes set as published by default (protocol version 6: layers of version 5, held increments version 4) and with
+# `--protocol 5` (format 5: layers of version 4, held increments version 3): per protocol, the fleet, the dataset,
+# the Python device and the real agent, the manifest's format, the layers' first bytes and the held increments'
+# version.
+PLANES_RUNS = {
+    "6": ("tp", "pf", ("pp", "ap"), 6, b"DQL5\x05\x00", 4),
+    "5": ("tp5", "pf5", ("pp5", "ap5"), 5, b"DQL4\x04\x00", 3),
+}
 
 
 def cut_of(held, full):
     """Every sample the copy holds is the published planes shard's, its segments cut to its planes (format.md §13,
-    version 4): same label and grid, and the first k segments byte for byte. Returns the planes held."""
+    versions 4 and 5): same label and grid, and the first k segments byte for byte. Returns the planes held."""
     assert held.codec == full.codec == 2 and held.N <= full.N and (held.source_count, held.shard_count) == (full.N, 1)
     assert (held.model == full.model).all()
     for i in range(held.N):
@@ -133,56 +131,64 @@ def cut_of(held, full):
     return int(held.widths.sum())
 
 
-def test_planes_budget_sequence_rise_then_drop(env, planes):
-    """Format 6 for a planes set (protocol.md §3, §7: format 5 with held increments version 4): layers of version 4.
-    The rise appends segments, the drop cuts them; at every step both devices hold the published shard cut to the
-    prefix, byte for byte."""
+@pytest.mark.parametrize("protocol", list(PLANES_RUNS))
+def test_planes_budget_sequence_rise_then_drop(env, planes, protocol):
+    """Format 6 (protocol.md §3, §7): a planes set published as layers of version 5; with `--protocol 5`, format 5
+    and layers of version 4. The rise appends segments, the drop cuts them; at every step both devices hold the
+    published shard cut to the prefix, byte for byte."""
+    fleet, name, devices, fmt, magic, held_version = PLANES_RUNS[protocol]
+    py, agent = devices
+    shards = planes
+    if protocol != "6":  # the same shards and order in a folder of their own, so each publish has its layers
+        shards = env.dir / f"planes-p{protocol}"
+        shutil.copytree(planes, shards, ignore=shutil.ignore_patterns("layers"))
     budgets = [BPP(1), BPP(2), BPP(0.5)]
-    serve = env.serve(PFLEET, budgets[0], log=f"serve-{PFLEET}-0")
-    env.py_device(PFLEET, "pp", QUOTA)
-    env.agent(PFLEET, "ap", QUOTA)
-    env.wait_applied(PFLEET, PDEVICES, budgets[0])
-    out = env.publish(PFLEET, PNAME, planes)  # no --protocol: format 6, the first layer's version says planes
-    m = json.loads(env.w.last[f"dq/v1/{PFLEET}/datasets/{PNAME}/manifest"])["manifest"]
-    assert m["format"] == 6, out
+    serve = env.serve(fleet, budgets[0], log=f"serve-{fleet}-0")
+    env.py_device(fleet, py, QUOTA)
+    env.agent(fleet, agent, QUOTA)
+    env.wait_applied(fleet, devices, budgets[0])
+    out = env.publish(fleet, name, shards, [] if protocol == "6" else ["--protocol", protocol])
+    m = json.loads(env.w.last[f"dq/v1/{fleet}/datasets/{name}/manifest"])["manifest"]
+    assert m["format"] == fmt, out
     lays, prefixes = plan.layers_of(m), plan.prefixes_of(m)
-    layer_dir = planes / "layers" / f"v{m['version']}"
-    assert all((layer_dir / e["name"]).read_bytes()[:6] == b"DQL4\x04\x00" for e in lays)
-    full = dqs.read_shard(next(planes.glob("*-00000.dqs")))
+    layer_dir = shards / "layers" / f"v{m['version']}"
+    assert all((layer_dir / e["name"]).read_bytes()[:6] == magic for e in lays)
+    full = dqs.read_shard(next(shards.glob("*-00000.dqs")))
     assert full.codec == 2 and full.N == 1000
     ks = [plan.layer_count(m, min(b, plan.full_size(m))) for b in budgets]
     assert list(prefixes) == [ks[0]] and ks[1] > ks[0] > ks[2] > 0, (ks, list(prefixes))
-    before, kept, report, planes_held = {dev: 0 for dev in PDEVICES}, {}, [], []
+    before, kept, report, planes_held = {dev: 0 for dev in devices}, {}, [], []
     for i, (budget, k) in enumerate(zip(budgets, ks)):
         if i:
             env.procs.stop(serve)
-            serve = env.serve(PFLEET, budget, log=f"serve-{PFLEET}-{i}")
-        got = {dev: wait_holding(env, dev, i + 1, k, PFLEET, PNAME) for dev in PDEVICES}
-        size = same_copy(env, "pp", "ap", i, PNAME)
+            serve = env.serve(fleet, budget, log=f"serve-{fleet}-{i}")
+        got = {dev: wait_holding(env, dev, i + 1, k, fleet, name) for dev in devices}
+        size = same_copy(env, py, agent, i, name)
         assert size == lays[k - 1]["layer"]["heldBytesAfter"] <= budget
-        copy = env.held("pp", PNAME)
-        held = dqs.read_shard(f"pp/{PNAME}.dqs", copy[f"{PNAME}.dqs"])
+        copy = env.held(py, name)
+        held = dqs.read_shard(f"{py}/{name}.dqs", copy[f"{name}.dqs"])
         planes_held.append(cut_of(held, full))
-        assert copy[f"{PNAME}.dqh"][4:6] == b"\x04\x00"  # held increments version 4, widths = plane counts
+        # held increments of the version the format counts, widths = plane counts
+        assert copy[f"{name}.dqh"][4:6] == struct.pack("<H", held_version)
         if i == 0:
             shard, dqh = prefixes[k]
-            assert copy[f"{PNAME}.dqs"] == (layer_dir / shard["name"]).read_bytes()
-            assert copy[f"{PNAME}.dqh"] == (layer_dir / dqh["name"]).read_bytes()
-        for dev in PDEVICES:
+            assert copy[f"{name}.dqs"] == (layer_dir / shard["name"]).read_bytes()
+            assert copy[f"{name}.dqh"] == (layer_dir / dqh["name"]).read_bytes()
+        for dev in devices:
             rx = got[dev]["receivedBytes"] - before[dev]
             report.append((i, budget, dev, k, size, got[dev]["receivedBytes"], rx))
             if i == 0:
-                assert rx == frames(prefixes[k], m["chunkSize"], PNAME), (dev, rx)
+                assert rx == frames(prefixes[k], m["chunkSize"], name), (dev, rx)
             elif k > ks[i - 1]:
-                assert rx == frames(lays[ks[i - 1]:k], m["chunkSize"], PNAME), (dev, rx)
+                assert rx == frames(lays[ks[i - 1]:k], m["chunkSize"], name), (dev, rx)
             else:
                 assert rx == 0, f"{dev} downloaded {rx} bytes for a budget drop"
             before[dev], kept[dev] = got[dev]["receivedBytes"], size
     assert planes_held[1] > planes_held[0] > planes_held[2], planes_held
     # Start-up opens the codec 2 copy from flash and fetches nothing.
-    restart_fetches_nothing(env, PFLEET, "pp", PNAME, ks[-1], before["pp"])
-    for name, p in env.procs.started:
-        if name in PDEVICES or name.startswith(f"serve-{PFLEET}"):
+    restart_fetches_nothing(env, fleet, py, name, ks[-1], before[py])
+    for proc, p in env.procs.started:
+        if proc in devices or proc.startswith(f"serve-{fleet}"):
             env.procs.stop(p)
     print("\nstep budget device layers held received(total) received(step)")
     for row in report:

@@ -107,21 +107,20 @@ def test_unknown_format_is_refused_and_nothing_held_is_lost(fleet1):
 
 
 @pytest.fixture(scope="module")
-def fleet6(env):
+def fleet4(env):
     env.serve("t4")
     env.py_device("t4", "p4", QUOTA4)
     env.agent("t4", "a4", QUOTA4)
     for dev in ("p4", "a4"):
         env.wait_budget("t4", dev)
-    out = env.publish("t4", "emb", env.dir / "emb")
+    # Format 4 (held increments version 3) by --protocol 4: test_layers.py takes the default, format 6.
+    out = env.publish("t4", "emb", env.dir / "emb", ["--protocol", "4"])
     assert "prefix" in out
     return env
 
 
-def test_format6_prefix_matches_the_agent_byte_for_byte(fleet6):
-    """The coordinator's default for embedded codes is format 6 (protocol.md §7, "Versions"): the prefix's held
-    increments are version 4, and both devices install it byte for byte."""
-    env = fleet6
+def test_format4_prefix_matches_the_agent_byte_for_byte(fleet4):
+    env = fleet4
     agent = env.wait_complete("t4", "a4", "emb")
     mine = env.wait_complete("t4", "p4", "emb")
     assert mine["layers"] == agent["layers"] > 0
@@ -130,8 +129,7 @@ def test_format6_prefix_matches_the_agent_byte_for_byte(fleet6):
     assert held == files(env.dir / "a4" / "datasets" / "emb")
     signed = json.loads(env.w.last["dq/v1/t4/datasets/emb/manifest"])
     m = signed["manifest"]
-    assert m["format"] == 6
-    assert held["emb.dqh"][4:6] == b"\x04\x00"
+    assert m["format"] == 4 and held["emb.dqh"][4:6] == b"\x03\x00"  # held increments version 3
     pre = [s for s in m["shards"] if (s.get("prefix") or {}).get("layers") == mine["layers"]]
     layers_dir = env.dir / "emb" / "layers" / f"v{m['version']}"
     assert held["emb.dqs"] == (layers_dir / pre[0]["name"]).read_bytes()
@@ -144,10 +142,10 @@ def test_format6_prefix_matches_the_agent_byte_for_byte(fleet6):
     assert pulled and all(i >= n_layers for i in pulled), "a device at a prefix's budget pulls no layer"
 
 
-def test_interrupted_prefix_install_is_finished_on_start_up(fleet6):
+def test_interrupted_prefix_install_is_finished_on_start_up(fleet4):
     """protocol.md §9: a cut after the prefix's shard was renamed over {name}.dqs and before its held increments
     were renamed over {name}.dqh. Made by hand on a stopped device: the renames are finished, nothing is fetched."""
-    env = fleet6
+    env = fleet4
     m = json.loads(env.w.last["dq/v1/t4/datasets/emb/manifest"])["manifest"]
     layers_dir = env.dir / "emb" / "layers" / f"v{m['version']}"
     for dev in ("p4", "a4"):

@@ -3,6 +3,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -132,11 +133,16 @@ def published(tmp_path_factory, inputs, broker):
 
 @pytest.fixture(scope="session")
 def published_planes(tmp_path_factory, inputs, broker, published):
-    """The same 400 images as range-coded bit planes at 8 bpp, published (protocol version 6, the default) to the
-    fleet of `published`, whose budgets end layers and serve prefixes."""
+    """The same 400 images as range-coded bit planes at 8 bpp, published to the fleet of `published`, whose budgets
+    end layers and serve prefixes: by default (protocol version 6, layers of version 5, held increments version 4)
+    and, from a copy of the same shards and order, with `--protocol 5` (layers of version 4, held increments
+    version 3)."""
     d = published["shards"].parent
     shards = d / "planes"
     quantize(inputs["fmnist"], shards, "8bpp", "--codes", "planes")
-    run(DQC, "publish", "--broker", broker, "--fleet", "f", "--dataset", "pl", "--shards", shards,
-        "--key", d / "k.pem", "--db", d / "fleet.db")
-    return {"shards": shards, "layers": shards / "layers" / "v1"}
+    older = d / "planes-p5"
+    shutil.copytree(shards, older)
+    for dataset, folder, extra in (("pl", shards, []), ("pl5", older, ["--protocol", "5"])):
+        run(DQC, "publish", "--broker", broker, "--fleet", "f", "--dataset", dataset, "--shards", folder,
+            "--key", d / "k.pem", "--db", d / "fleet.db", *extra)
+    return {"shards": shards, "layers": shards / "layers" / "v1", "layers_v4": older / "layers" / "v1"}

@@ -1,11 +1,13 @@
+using DatasetQuant.Core.Formats.Dqs;
+
 namespace DatasetQuant.Core.Progressive;
 
 /// <summary>
-/// The bit lists of held increments versions 2–4 (docs/format.md §13), LSB first: a width step is one bit 0 for a step
-/// of 1, else a 1 and the step less two in three bits; a layer gap (version 4) is a Rice code, the gap shifted right by
-/// the parameter as that many 1 bits and a 0, then the parameter's low bits of the gap.
+/// The bit lists of held increments versions 2–4 and of layer version 5's directory (docs/format.md §13), LSB first: a
+/// width step is one bit 0 for a step of 1, else a 1 and the step less two in three bits; a Rice code of parameter k is
+/// the value shifted right by k as that many 1 bits and a 0, then the value's k low bits.
 /// </summary>
-internal ref struct HeldBitWriter(Span<byte> span)
+internal ref struct BitListWriter(Span<byte> span)
 {
     private readonly Span<byte> _span = span;
     private long _bits;
@@ -17,6 +19,18 @@ internal ref struct HeldBitWriter(Span<byte> span)
 
     /// <summary>What <see cref="WriteRice"/> writes for <paramref name="value"/> with parameter <paramref name="k"/>.</summary>
     public static int RiceBits(int value, int k) => (value >> k) + 1 + k;
+
+    /// <summary>The Rice parameter a writer picks given the bits each would take: the fewest, the smallest on a tie.</summary>
+    public static int FewestBits(ReadOnlySpan<long> bitsByParameter)
+    {
+        var best = 0;
+        for (var k = 1; k < bitsByParameter.Length; k++)
+        {
+            best = bitsByParameter[k] < bitsByParameter[best] ? k : best;
+        }
+
+        return best;
+    }
 
     public void WriteStep(int step)
     {
@@ -47,8 +61,11 @@ internal ref struct HeldBitWriter(Span<byte> span)
     }
 }
 
-/// <summary>Reads what <see cref="HeldBitWriter"/> wrote, up to the checksum; every overrun is a defect naming the file.</summary>
-internal struct HeldBitReader(byte[] bytes, int start, int end)
+/// <summary>
+/// Reads what <see cref="BitListWriter"/> wrote, up to <paramref name="end"/>; every overrun is a
+/// <see cref="DqsFormatException"/> naming the file <paramref name="name"/> and the field.
+/// </summary>
+internal struct BitListReader(byte[] bytes, int start, int end, string name)
 {
     private long _bit = (long)start * 8;
 
@@ -58,32 +75,32 @@ internal struct HeldBitReader(byte[] bytes, int start, int end)
     /// <summary>Whether the bits after the last one read, up to its byte's end, are zero (as §13 says they are written).</summary>
     public readonly bool PaddingIsZero => (_bit & 7) == 0 || (bytes[(int)(_bit >> 3)] >> (int)(_bit & 7)) == 0;
 
-    public int ReadStep(HeldIncrementsReader reader, string field) => Read(reader, field, 1) == 0 ? 1 : Read(reader, field, 3) + 2;
+    public int ReadStep(string field) => Read(field, 1) == 0 ? 1 : Read(field, 3) + 2;
 
     /// <summary>A Rice code of parameter <paramref name="k"/> whose value is at most <paramref name="bound"/>: a longer one is a defect, read no further.</summary>
-    public int ReadRice(HeldIncrementsReader reader, string field, int k, int bound)
+    public int ReadRice(string field, int k, long bound, string what)
     {
-        var q = 0;
-        while (Read(reader, field, 1) == 1)
+        var q = 0L;
+        while (Read(field, 1) == 1)
         {
             if (++q > bound >> k)
             {
-                throw reader.Defect(field, $"a layer gap runs past the last layer (at most {bound} here).");
+                throw Defect(field, $"{what} runs past {bound}, the most it can be here.");
             }
         }
 
-        var value = (q << k) | Read(reader, field, k);
-        return value <= bound ? value : throw reader.Defect(field, $"a layer gap of {value} runs past the last layer (at most {bound} here).");
+        var value = (q << k) | (long)Read(field, k);
+        return value <= bound ? (int)value : throw Defect(field, $"{what} of {value} runs past {bound}, the most it can be here.");
     }
 
-    public int Read(HeldIncrementsReader reader, string field, int count)
+    public int Read(string field, int count)
     {
         var value = 0;
         for (var b = 0; b < count; b++, _bit++)
         {
             if (_bit >= (long)end * 8)
             {
-                throw reader.Defect(field, "the bit lists run past the end of the file.");
+                throw Defect(field, "the bit lists run past their end.");
             }
 
             value |= ((bytes[(int)(_bit >> 3)] >> (int)(_bit & 7)) & 1) << b;
@@ -91,4 +108,6 @@ internal struct HeldBitReader(byte[] bytes, int start, int end)
 
         return value;
     }
+
+    private readonly DqsFormatException Defect(string field, string message) => new(name, field, null, message);
 }
