@@ -37,7 +37,7 @@ public sealed class LayeredPublishTests
 
         var publish = await RunAsync(["publish", "--broker", bed.Broker.Url, "--fleet", FleetBed.FleetName, "--dataset", "fmnist", "--shards", source, "--key", bed.KeyPath, "--db", bed.Store.Path]);
         Assert.True(publish.ExitCode == 0, publish.Output);
-        Assert.Contains("published fmnist v1 (protocol version 4)", publish.Output);
+        Assert.Contains("published fmnist v1 (protocol version 6)", publish.Output);
         Assert.Contains("(also ending at 1 device budget) and 1 prefix served whole (", publish.Output);
         Assert.Equal(Path.Combine(source, "layers", "v1"), (await bed.Store.GetDatasetAsync(FleetBed.FleetName, "fmnist"))!.ShardDirectory);
 
