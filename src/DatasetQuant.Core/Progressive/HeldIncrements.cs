@@ -58,13 +58,26 @@ public sealed class HeldIncrements
 
     /// <summary>
     /// The version written while <see cref="NumberedByFirstIncrement"/>: 4 (the default), or 3 or 2, which a device
-    /// writes for a manifest that counted held sizes in it (docs/protocol.md §3: formats 4 and 5, formats 2 and 3).
+    /// writes for a manifest that counted held sizes in it (docs/protocol.md §3: formats 4 and 5, formats 2 and 3). Only
+    /// its lists are kept up to date as increments arrive; a change of version rebuilds them from the increments.
     /// </summary>
     public int NumberedVersion
     {
         get => _numberedVersion;
-        set => _numberedVersion = value is >= 2 and <= LatestVersion ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "held increments of a numbered set are version 2, 3 or 4.");
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, LatestVersion);
+            if (value != _numberedVersion)
+            {
+                _numberedVersion = value;
+                Recount();
+            }
+        }
     }
+
+    /// <summary>Whether <see cref="NumberedVersion"/> writes version 4's gaps (else versions 2 and 3's lists).</summary>
+    private bool WritesGaps => _numberedVersion >= 4;
 
     /// <summary>The version <see cref="Write"/> writes now.</summary>
     public int Version => NumberedByFirstIncrement ? NumberedVersion : 1;
@@ -72,15 +85,15 @@ public sealed class HeldIncrements
     /// <summary>The version of the file these were last read from or written to; 0 before either.</summary>
     public int FileVersion { get; internal set; }
 
-    /// <summary>The lists of versions 2 and 3: what each layer brought.</summary>
+    /// <summary>The lists of versions 2 and 3: what each layer brought (up to date while <see cref="NumberedVersion"/> is 2 or 3).</summary>
     internal HeldLayerLists Lists => _lists;
 
-    /// <summary>The lists of version 4: what each layer brought new, and every sample's layer gaps.</summary>
+    /// <summary>The lists of version 4: what each layer brought new, and every sample's layer gaps (up to date while it is 4).</summary>
     internal HeldLayerDeltas Deltas => _deltas;
 
     /// <summary>Bytes of the file <see cref="Write"/> writes now.</summary>
     public long FileBytes => !NumberedByFirstIncrement ? HeldIncrementsFile.Version1Bytes(SampleCount, Count)
-        : HeldIncrementsFile.ListsFrame + (NumberedVersion >= 4 ? _deltas.Bytes(Layers) : _lists.Bytes(Layers, NumberedVersion));
+        : HeldIncrementsFile.ListsFrame + (WritesGaps ? _deltas.Bytes(Layers) : _lists.Bytes(Layers, NumberedVersion));
 
     /// <summary>
     /// Bytes of the file once layer <paramref name="layer"/> raises <paramref name="sample"/> to <paramref name="width"/>,
@@ -96,7 +109,7 @@ public sealed class HeldIncrements
 
         var layers = Math.Max(Layers, layer + 1);
         var step = width - WidthOf(sample);
-        if (NumberedVersion < 4)
+        if (!WritesGaps)
         {
             return HeldIncrementsFile.ListsFrame + _lists.BytesWith(layers, NumberedVersion, layer, sample, LastStep(sample), step);
         }
@@ -151,17 +164,28 @@ public sealed class HeldIncrements
         var stepBitsGrowth = HeldLayerDeltas.StepBits(list) - stepBitsBefore;
         Count++;
         Layers = layer + 1;
-        if (list.Count == 1)
+        var first = list.Count == 1;
+        if (first)
         {
             NumberedByFirstIncrement &= sample == HeldSamples;
             HeldSamples++;
-            _lists.AddFirst(layer, step);
+        }
+
+        if (WritesGaps && first)
+        {
             _deltas.AddFirst(layer, step, stepBitsGrowth);
+        }
+        else if (WritesGaps)
+        {
+            _deltas.AddLater(list.Count - 1, layer - previousLayer, step, stepBitsGrowth);
+        }
+        else if (first)
+        {
+            _lists.AddFirst(layer, step);
         }
         else
         {
             _lists.AddLater(layer, sample, previousStep, step);
-            _deltas.AddLater(list.Count - 1, layer - previousLayer, step, stepBitsGrowth);
         }
     }
 
@@ -224,12 +248,25 @@ public sealed class HeldIncrements
             lastFirstLayer = list[0] & 0xFFF;
             Count += list.Count;
             HeldSamples++;
-            _lists.AddFirst(lastFirstLayer, StepOf(list, 0));
-            _deltas.AddFirst(lastFirstLayer, StepOf(list, 0), HeldLayerDeltas.StepBits(list));
+            if (WritesGaps)
+            {
+                _deltas.AddFirst(lastFirstLayer, StepOf(list, 0), HeldLayerDeltas.StepBits(list));
+            }
+            else
+            {
+                _lists.AddFirst(lastFirstLayer, StepOf(list, 0));
+            }
+
             for (var j = 1; j < list.Count; j++)
             {
-                _lists.AddLater(list[j] & 0xFFF, sample, StepOf(list, j - 1), StepOf(list, j));
-                _deltas.AddLater(j, (list[j] & 0xFFF) - (list[j - 1] & 0xFFF), StepOf(list, j), 0);
+                if (WritesGaps)
+                {
+                    _deltas.AddLater(j, (list[j] & 0xFFF) - (list[j - 1] & 0xFFF), StepOf(list, j), 0);
+                }
+                else
+                {
+                    _lists.AddLater(list[j] & 0xFFF, sample, StepOf(list, j - 1), StepOf(list, j));
+                }
             }
         }
     }

@@ -259,23 +259,23 @@ internal static class HeldIncrementsFile
         }
 
         var held = new HeldIncrements(samples, BinaryPrimitives.ReadInt32LittleEndian(span[12..])) { Layers = layers };
+        if (version >= 2)
+        {
+            held.NumberedVersion = version; // before any increment is loaded, so that nothing is counted twice
+        }
+
         var reader = new HeldIncrementsReader(path, bytes, layers);
         if (version == 1)
         {
             reader.ReadVersion1(held, storedWidths);
         }
+        else if (version >= 4)
+        {
+            reader.ReadGaps(held, storedWidths);
+        }
         else
         {
-            if (version >= 4)
-            {
-                reader.ReadGaps(held, storedWidths);
-            }
-            else
-            {
-                reader.ReadLists(held, storedWidths, lastStepsImplied: version >= 3);
-            }
-
-            held.NumberedVersion = version;
+            reader.ReadLists(held, storedWidths, lastStepsImplied: version >= 3);
         }
 
         held.Recount();
