@@ -65,9 +65,10 @@ internal static class PublishCommand
         var protocol = new Option<int?>("--protocol")
         {
             Description = "Protocol version of a layered publish (default: 6, the newest); devices that know only older versions refuse it and " +
-                          "keep what they hold. 6: held sizes count held increments version 4 (each sample's layer gaps Rice-coded, about half of " +
-                          "version 3), either code. 5: a set of range-coded planes (dq quantize --codes planes), as 4 otherwise. 4: embedded codes, " +
-                          "held sizes counting held increments version 3 (about a bit per sample less than 3), and with --db the copy a device holds " +
+                          "keep what they hold. 6: either code, held sizes counting held increments version 4 (each sample's layer gaps Rice-coded: " +
+                          "40-90 % of version 3's bytes), a planes set's layers of version 5 (their entries behind a directory of Rice codes). 5: a set " +
+                          "of range-coded planes (dq quantize --codes planes) with layers of version 4, as 4 otherwise. 4: embedded codes, held sizes " +
+                          "counting held increments version 3 (about a bit per sample less than in 3), and with --db the copy a device holds " +
                           "at each of the fleet's budgets (at most 32, 4x the dataset's size in all) is served whole instead of its layers. 3: the " +
                           "same with version 2 held increments, for devices of protocol version 3. 2: layers only.",
             HelpName = "2|3|4|5|6",
