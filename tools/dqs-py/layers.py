@@ -558,6 +558,15 @@ def _read_held_v4(path, data, pos, end, layers, shard_widths) -> dict:
 
 
 def _held_v4_steps(path, bits, w, s) -> list:
+    """A sample's steps (its bits, when they run out, are refused as `steps`; the gaps after them as `gaps`)."""
+    bits.fld = "steps"
+    try:
+        return _held_v4_step_list(path, bits, w, s)
+    finally:
+        bits.fld = "gaps"
+
+
+def _held_v4_step_list(path, bits, w, s) -> list:
     if not 1 <= w <= 8:
         raise DqsError(path, "steps", f"sample {s}: width {w} in the shard")
     if w < 2 or bits.take() == 0:  # one step to 1 bit, or w steps of 1

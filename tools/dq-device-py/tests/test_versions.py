@@ -1,5 +1,5 @@
-"""A layered dataset published in format 3, then the same files in format 4 (and 6): the Python device beside
-dq-agent."""
+"""A layered dataset published in format 3, then the same files in format 4, then in format 6 (the default); a planes
+set in format 5, then in format 6: the Python device beside dq-agent."""
 import json
 
 import numpy as np
@@ -13,6 +13,7 @@ PIXELS = 1000 * 784            # conftest's SAMPLES Fashion-MNIST test images
 BUDGET = int(1.5 * PIXELS / 8)  # 1.5 bpp of the set
 QUOTA = 64 << 20
 DEVICES = ("pv", "av")         # the Python device, the real agent
+HELD = {2: 2, 3: 2, 4: 3, 5: 3, 6: 4}  # held increments version by manifest format (protocol.md §7, "Versions")
 
 
 def settled(env, fleet, name, dev, version, k):
@@ -43,13 +44,9 @@ def small(env):
     return out
 
 
-# The held increments each format counts (format.md §13, protocol.md §3).
-HELD_VERSION = {2: 2, 3: 2, 4: 3, 6: 4}
-
-
-def carry(env, fleet, name, shards, budget, devices, protocols=("3", "4")):
-    """Publishes `shards` in format 3 (2 when the coordinator serves no prefix), then again in format 4 (and in
-    each further protocol given); both devices must hold the same bytes after each, having received what the spec
+def carry(env, fleet, name, shards, budget, devices, protocols=("3", "4", None)):
+    """Publishes `shards` under each `--protocol` in turn (None: the default, format 6; "3" gives format 2 when the
+    coordinator serves no prefix); both devices must hold the same bytes after each, having received what the spec
     fetches. Returns the figures."""
     env.serve(fleet, budget)
     for dev in devices:
@@ -58,7 +55,7 @@ def carry(env, fleet, name, shards, budget, devices, protocols=("3", "4")):
     steps = []
     for version, protocol in enumerate(protocols, 1):
         old = steps[-1] if steps else None
-        env.publish(fleet, name, shards, ["--protocol", protocol])
+        env.publish(fleet, name, shards, ["--protocol", protocol] if protocol else [])
         m = json.loads(env.w.last[f"dq/v1/{fleet}/datasets/{name}/manifest"])["manifest"]
         lays, k = plan.layers_of(m), plan.layer_count(m, min(budget, plan.full_size(m)))
         shared = 0
@@ -71,7 +68,8 @@ def carry(env, fleet, name, shards, budget, devices, protocols=("3", "4")):
         got = {dev: settled(env, fleet, name, dev, version, k) for dev in devices}
         files = env.held(devices[0], name)
         assert files == env.held(devices[1], name) and sorted(files) == [f"{name}.dqh", f"{name}.dqs"]
-        assert files[f"{name}.dqh"][4:6] == bytes([HELD_VERSION[m["format"]], 0]), m["format"]
+        # Held increments version 4 in format 6, 3 in formats 4 and 5, 2 in formats 2 and 3 (format.md §13).
+        assert files[f"{name}.dqh"][4:6] == bytes([HELD[m["format"]], 0]), m["format"]
         assert sum(map(len, files.values())) == lays[k - 1]["layer"]["heldBytesAfter"]
         for dev in devices:
             assert got[dev]["receivedBytes"] == rx, (dev, got[dev]["receivedBytes"], rx)
@@ -83,21 +81,29 @@ def carry(env, fleet, name, shards, budget, devices, protocols=("3", "4")):
     return steps
 
 
-def test_format3_copy_carried_into_format4(env):
-    """At 1.5 bpp the layer ending at the budget ends elsewhere in format 4, whose held sizes are smaller: the
-    layers before it are kept (their held increments rewritten), the last one fetched again."""
+def test_format3_copy_carried_into_format4_then_6(env):
+    """At 1.5 bpp the layer ending at the budget ends elsewhere in format 4, whose held sizes are smaller, and again
+    in format 6: the layers before it are kept (their held increments rewritten), the rest fetched again."""
     steps = carry(env, FLEET, NAME, env.dir / "emb", BUDGET, DEVICES)
-    assert steps[0]["format"] == 3
+    assert [st["format"] for st in steps] == [3, 4, 6]
     assert 0 < steps[1]["shared"] < steps[0]["k"]
+    assert 0 < steps[2]["shared"] <= steps[1]["k"]
 
 
 def test_whole_set_rewrites_its_held_increments_and_fetches_nothing(env, small):
-    """A budget above the set's size cuts no layer at a budget: every layer is the same file in every version, so
-    the device only rewrites its held increments (§7, "Versions": a local rewrite, nothing fetched), from version 2
-    (format 3) to 3 (format 4) to 4 (format 6)."""
-    steps = carry(env, "tw", "sw", small, 4 << 20, ("pw", "aw"), ("3", "4", "6"))
-    assert [st["format"] for st in steps] == [3, 4, 6]
-    for before, after in zip(steps, steps[1:]):
-        assert after["shared"] == before["k"] == after["k"] == len(after["layers"])
-        assert after["rx"] == 0 and after["files"]["sw.dqs"] == before["files"]["sw.dqs"]
-        assert after["files"]["sw.dqh"] != before["files"]["sw.dqh"]
+    """A budget above the set's size cuts no layer at a budget: every layer is the same file in both versions, so
+    the device only rewrites its held increments (§7, "Versions": a local rewrite, nothing fetched)."""
+    steps = carry(env, "tw", "sw", small, 4 << 20, ("pw", "aw"))
+    for old, new in zip(steps, steps[1:]):
+        assert new["shared"] == old["k"] == new["k"] == len(new["layers"])
+        assert new["rx"] == 0 and new["files"]["sw.dqs"] == old["files"]["sw.dqs"]
+        assert new["files"]["sw.dqh"] != old["files"]["sw.dqh"]
+
+
+def test_planes_format5_copy_carried_into_format6(env, planes):
+    """`--protocol 5` still publishes a planes set in format 5 (layers of version 4, held increments version 3); the
+    default republish is format 6, whose layers are of version 5: no layer file is the same, so the copy is taken
+    again by the cheapest route (§7, "Versions"); both devices hold the same bytes after each."""
+    steps = carry(env, "t5", "q5", planes, BUDGET, ("p5", "a5"), ("5", None))
+    assert [st["format"] for st in steps] == [5, 6]
+    assert steps[1]["shared"] == 0 and steps[1]["rx"] > 0
