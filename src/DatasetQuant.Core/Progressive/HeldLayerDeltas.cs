@@ -8,8 +8,9 @@ namespace DatasetQuant.Core.Progressive;
 /// list, per layer, the samples it raised further by their gaps: about a byte per later increment, a tenth of what a
 /// device holds of small images at 4 bits a pixel. Version 4 writes instead, per sample, the layer gap from each of its
 /// increments to the next, which a greedy order keeps small and alike for a sample's n-th increment across samples, as
-/// a Rice code whose parameter the writer picks per n (the fewest bits in all): 3–5 bits each on small images, 7–8 where hundreds of layers part a sample's planes. The size is kept up to
-/// date one increment at a time (bits per parameter and n), so that a layer builder can ask it after every increment.
+/// a Rice code whose parameter the writer picks per n (the fewest bits in all): 3–5 bits each on small images, 7–8
+/// where hundreds of layers part a sample's planes. The size is kept up to date one increment at a time (bits per
+/// parameter and n), so that a layer builder can ask it after every increment.
 /// </summary>
 internal sealed class HeldLayerDeltas
 {
