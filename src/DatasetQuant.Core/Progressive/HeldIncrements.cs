@@ -9,8 +9,9 @@ namespace DatasetQuant.Core.Progressive;
 /// they do for a dataset numbered by <see cref="SampleNumbering"/>, a sample's first layer follows from how many new
 /// samples each layer brought; the later layers are written in the version the manifest counts
 /// (<see cref="NumberedVersion"/>): version 4, each sample's layer gaps as Rice codes (<see cref="HeldLayerDeltas"/>,
-/// 3–5 bits an increment on small images, 7–8 on 28×28 ones), or versions 3 and 2, each layer's further raised samples by their gaps (about a byte each)
-/// beside a bit or four per width step (3 leaving out each sample's last). Otherwise version 1, two bytes per increment.
+/// 3–5 bits an increment on small images, 7–8 on 28×28 ones), or versions 3 and 2, each layer's further raised samples
+/// by their gaps (about a byte each) beside a bit or four per width step (3 leaving out each sample's last). Otherwise
+/// version 1, two bytes per increment.
 /// </summary>
 public sealed class HeldIncrements
 {
