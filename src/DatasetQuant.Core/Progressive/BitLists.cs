@@ -77,20 +77,24 @@ internal struct BitListReader(byte[] bytes, int start, int end, string name)
 
     public int ReadStep(string field) => Read(field, 1) == 0 ? 1 : Read(field, 3) + 2;
 
-    /// <summary>A Rice code of parameter <paramref name="k"/> whose value is at most <paramref name="bound"/>: a longer one is a defect, read no further.</summary>
-    public int ReadRice(string field, int k, long bound, string what)
+    /// <summary>
+    /// A Rice code of parameter <paramref name="k"/> whose value is at most <paramref name="bound"/>: a longer one is a
+    /// defect, read no further. <paramref name="what"/> and <paramref name="item"/> (an entry or sample) name it in the
+    /// message, which is built only then: a layer reads several codes per entry.
+    /// </summary>
+    public int ReadRice(string field, int k, long bound, string what, int item)
     {
         var q = 0L;
         while (Read(field, 1) == 1)
         {
             if (++q > bound >> k)
             {
-                throw Defect(field, $"{what} runs past {bound}, the most it can be here.");
+                throw Defect(field, $"{what} {item} runs past {bound}, the most it can be here.");
             }
         }
 
         var value = (q << k) | (long)Read(field, k);
-        return value <= bound ? (int)value : throw Defect(field, $"{what} of {value} runs past {bound}, the most it can be here.");
+        return value <= bound ? (int)value : throw Defect(field, $"{what} {item}, {value}, runs past {bound}, the most it can be here.");
     }
 
     public int Read(string field, int count)

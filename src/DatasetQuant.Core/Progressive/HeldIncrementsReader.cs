@@ -239,7 +239,7 @@ internal sealed class HeldIncrementsReader(string path, byte[] bytes, int layers
             var layer = firstLayer[k];
             for (var n = 0; n < count; n++)
             {
-                layer += n == 0 ? 0 : bits.ReadRice("gaps", parameters[n], layers - 1 - layer, "a layer gap");
+                layer += n == 0 ? 0 : bits.ReadRice("gaps", parameters[n], layers - 1 - layer, "a layer gap of sample", k);
                 Check(k, entries, reached[n], layer, n == 0 ? 0 : reached[n - 1], width);
             }
 

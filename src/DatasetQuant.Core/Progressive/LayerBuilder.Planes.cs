@@ -85,8 +85,7 @@ public static partial class LayerBuilder
             widths[sample] = to;
             heldIncrements.Add(sample, to, layers.Count);
             held = Shard(stored, segmentBytes) + heldIncrements.FileBytes;
-            // An entry's least size (docs/format.md §13): version 5's bytes behind the directory, version 4's with a one-byte gap.
-            pendingBytes += version == LayerFile.PlanesVersion ? LayerEntries.PlanesEntrySize(h.ClassCount, from, own) : LayerEntries.DirectoryPayloadSize(h.ClassCount, from, own);
+            pendingBytes += LayerEntries.PlanesLeastSize(version, h.ClassCount, from, own);
             if (k + 1 == order.Increments.Count || (held >= Math.Max(minimumBytes, lastHeld * (1 + growth)) && pendingBytes >= MinimumLayerBytes))
             {
                 EndLayer(k + 1, held);

@@ -15,6 +15,14 @@ internal static partial class LayerEntries
     /// <summary>The bits of from: 0..7.</summary>
     public const int FromBits = 3;
 
+    /// <summary>
+    /// The fewest bytes a planes entry of <paramref name="major"/> takes, which a layer builder sums to keep layers no
+    /// smaller than it means: version 4's with a one-byte gap, version 5's bytes behind the directory.
+    /// </summary>
+    public static int PlanesLeastSize(int major, int classCount, int from, ReadOnlySpan<int> lengths) => major == LayerFile.PlanesVersion
+        ? PlanesEntrySize(classCount, from, lengths)
+        : DirectoryPayloadSize(classCount, from, lengths);
+
     /// <summary>The bytes an entry of version 5 puts behind the directory: a new sample's label and grid, and its segments.</summary>
     public static int DirectoryPayloadSize(int classCount, int from, ReadOnlySpan<int> lengths)
     {

@@ -181,13 +181,13 @@ internal readonly struct LayerIncrementReader(byte[] bytes, string name, LayerHe
                 throw PastEnd(k);
             }
 
-            var sample = previous + bits.ReadRice("increments", gapParameter, header.SampleCount - 1L - previous, $"increment {k}'s sample gap");
+            var sample = previous + bits.ReadRice("increments", gapParameter, header.SampleCount - 1L - previous, "the sample gap of increment", k);
             var from = bits.Read("increments", LayerEntries.FromBits);
-            var planes = 1 + bits.ReadRice("increments", 0, SampleQuantizer.MaxBits - 1 - from, $"increment {k}'s plane count less one");
+            var planes = 1 + bits.ReadRice("increments", 0, SampleQuantizer.MaxBits - 1 - from, "the plane count less one of increment", k);
             var lengths = new int[planes];
             for (var plane = 0; plane < planes; plane++)
             {
-                lengths[plane] = bits.ReadRice("increments", lengthParameter, bound, $"increment {k}'s plane {from + plane + 1} segment length");
+                lengths[plane] = bits.ReadRice("increments", lengthParameter, bound, "a segment length of increment", k);
             }
 
             increments[k] = new LayerIncrement(sample, (byte)from, (byte)(from + planes), 0, 0f, 0, default) { SegmentLengths = lengths };
