@@ -70,6 +70,23 @@ public sealed class ImageDatasetDerivationTests
     }
 
     [Fact]
+    public void A_class_split_keeps_every_sample_once_between_its_two_parts()
+    {
+        var source = Samples.FashionMnistTest.Take(300);
+        int[] perClass = [5, 0, 3, 3, 3, 3, 3, 3, 3, 20];
+
+        var (chosen, others) = ImageDatasetDerivation.SplitClasses(source, perClass, seed: 7, "train", "test");
+
+        Assert.Equal(ImageDatasetDerivation.SampleClasses(source, perClass, seed: 7, "a").AllPixels.ToArray(), chosen.AllPixels.ToArray());
+        Assert.Equal(source.Count, chosen.Count + others.Count);
+        var all = Enumerable.Range(0, source.Count).Select(i => Convert.ToBase64String(source.Pixels(i))).Order().ToArray();
+        var parts = Enumerable.Range(0, chosen.Count).Select(i => Convert.ToBase64String(chosen.Pixels(i)))
+            .Concat(Enumerable.Range(0, others.Count).Select(i => Convert.ToBase64String(others.Pixels(i)))).Order().ToArray();
+        Assert.Equal(all, parts);
+        Assert.Equal(("train", "test"), (chosen.Name, others.Name));
+    }
+
+    [Fact]
     public void Class_sampling_rejects_counts_that_do_not_match_the_classes()
     {
         var source = Single(2, (_, _) => 0, classes: 3);

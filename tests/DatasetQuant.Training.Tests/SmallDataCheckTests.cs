@@ -50,6 +50,35 @@ public sealed class SmallDataCheckTests
     }
 
     [Fact]
+    public void A_set_of_ones_own_is_split_per_seed_with_each_class_in_proportion_and_the_rest_for_testing()
+    {
+        var whole = FashionMnist.Value.Test.Take(1797);
+        var wholeCounts = ClassCounts(whole);
+
+        var one = SmallDataSets.Split(whole, 1297, seed: 1);
+        var two = SmallDataSets.Split(whole, 1297, seed: 2);
+
+        Assert.Equal((1297, 500), (one.Train.Count, one.Test.Count));
+        var trainCounts = ClassCounts(one.Train);
+        for (var c = 0; c < wholeCounts.Length; c++)
+        {
+            Assert.InRange(trainCounts[c], Math.Floor(wholeCounts[c] * 1297.0 / 1797), Math.Ceiling(wholeCounts[c] * 1297.0 / 1797));
+            Assert.Equal(wholeCounts[c], trainCounts[c] + ClassCounts(one.Test)[c]);
+        }
+
+        Assert.NotEqual(one.Train.AllPixels.ToArray(), two.Train.AllPixels.ToArray());
+        Assert.Equal(1, one.DataSeed);
+    }
+
+    [Fact]
+    public void A_split_that_leaves_no_test_sample_is_refused_naming_the_option()
+    {
+        var whole = FashionMnist.Value.Test.Take(100);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => SmallDataSets.Split(whole, 100, seed: 1));
+        Assert.Contains("--train-samples 100", error.Message);
+    }
+
+    [Fact]
     public void An_unknown_set_is_named_with_the_ones_there_are()
     {
         var (train, test) = FashionMnist.Value;

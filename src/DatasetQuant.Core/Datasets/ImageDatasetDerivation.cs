@@ -94,7 +94,14 @@ public static class ImageDatasetDerivation
     /// A seeded random subset with <paramref name="perClass"/>[c] samples of class c (fewer when the class has fewer),
     /// in a shuffled order so that no class comes in one run.
     /// </summary>
-    public static ImageDataset SampleClasses(ImageDataset source, ReadOnlySpan<int> perClass, int seed, string name)
+    public static ImageDataset SampleClasses(ImageDataset source, ReadOnlySpan<int> perClass, int seed, string name) =>
+        SplitClasses(source, perClass, seed, name, $"{name}-rest").Chosen;
+
+    /// <summary>
+    /// <see cref="SampleClasses"/> and the samples it left, in their source order: a seeded split of one set into a
+    /// training and a test part that share no sample.
+    /// </summary>
+    public static (ImageDataset Chosen, ImageDataset Others) SplitClasses(ImageDataset source, ReadOnlySpan<int> perClass, int seed, string name, string restName)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (perClass.Length != source.ClassCount)
@@ -115,23 +122,35 @@ public static class ImageDatasetDerivation
         }
 
         var chosen = new List<int>();
+        var taken = new bool[source.Count];
         for (var c = 0; c < members.Length; c++)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(perClass[c]);
             var group = members[c].ToArray();
             random.Shuffle(group);
-            chosen.AddRange(group.AsSpan(0, Math.Min(perClass[c], group.Length)));
+            foreach (var index in group.AsSpan(0, Math.Min(perClass[c], group.Length)))
+            {
+                chosen.Add(index);
+                taken[index] = true;
+            }
         }
 
         var order = chosen.ToArray();
         random.Shuffle(order);
+        var rest = Enumerable.Range(0, source.Count).Where(i => !taken[i]).ToArray();
+        return (Subset(source, order, name), Subset(source, rest, restName));
+    }
+
+    /// <summary>The samples at <paramref name="indices"/>, in that order.</summary>
+    private static ImageDataset Subset(ImageDataset source, int[] indices, string name)
+    {
         var pixelsPerSample = source.PixelsPerSample;
-        var pixels = new byte[order.Length * pixelsPerSample];
-        var labels = new int[order.Length];
-        for (var k = 0; k < order.Length; k++)
+        var pixels = new byte[indices.Length * pixelsPerSample];
+        var labels = new int[indices.Length];
+        for (var k = 0; k < indices.Length; k++)
         {
-            source.Pixels(order[k]).CopyTo(pixels.AsSpan(k * pixelsPerSample, pixelsPerSample));
-            labels[k] = source.Label(order[k]);
+            source.Pixels(indices[k]).CopyTo(pixels.AsSpan(k * pixelsPerSample, pixelsPerSample));
+            labels[k] = source.Label(indices[k]);
         }
 
         return new ImageDataset(name, source.Channels, source.Height, source.Width, source.ClassCount, pixels, labels);

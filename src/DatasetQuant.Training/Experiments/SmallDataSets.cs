@@ -1,3 +1,4 @@
+using System.Globalization;
 using DatasetQuant.Core.Datasets;
 
 namespace DatasetQuant.Training.Experiments;
@@ -58,17 +59,43 @@ public static class SmallDataSets
         return counts;
     }
 
-    /// <summary>Per-class counts proportional to ratio^c, adding up to <paramref name="total"/> (largest remainders).</summary>
-    internal static int[] Imbalanced(int classes, int total, double ratio)
+    /// <summary>
+    /// A set of the user's own split per data seed: <paramref name="trainCount"/> of its samples for training, each
+    /// class its proportional share, and the rest for testing, the way a small set with no test split of its own is
+    /// evaluated.
+    /// </summary>
+    public static SmallDataSet Split(ImageDataset whole, int trainCount, int seed)
     {
-        var shares = new double[classes];
-        double sum = 0;
-        for (var c = 0; c < classes; c++)
+        ArgumentNullException.ThrowIfNull(whole);
+        ArgumentOutOfRangeException.ThrowIfLessThan(trainCount, whole.ClassCount);
+        if (trainCount >= whole.Count)
         {
-            shares[c] = Math.Pow(ratio, c);
-            sum += shares[c];
+            throw new ArgumentOutOfRangeException(nameof(trainCount),
+                $"--train-samples {trainCount} leaves no test sample of the {whole.Count} in '{whole.Name}'.");
         }
 
+        var classSizes = new double[whole.ClassCount];
+        for (var i = 0; i < whole.Count; i++)
+        {
+            classSizes[whole.Label(i)]++;
+        }
+
+        var (train, test) = ImageDatasetDerivation.SplitClasses(whole, Apportion(classSizes, trainCount), seed, $"{whole.Name}-train", $"{whole.Name}-test");
+        return new SmallDataSet(whole.Name,
+            string.Create(CultureInfo.InvariantCulture,
+                $"{whole.Name}: {whole.Channels}×{whole.Height}×{whole.Width}, {whole.Count} samples; each subset takes its training samples per class in proportion, the rest are its test set"),
+            train, test, seed);
+    }
+
+    /// <summary>Per-class counts proportional to ratio^c, adding up to <paramref name="total"/> (largest remainders).</summary>
+    internal static int[] Imbalanced(int classes, int total, double ratio) =>
+        Apportion(Enumerable.Range(0, classes).Select(c => Math.Pow(ratio, c)).ToArray(), total);
+
+    /// <summary>Counts proportional to <paramref name="shares"/> that add up to <paramref name="total"/> (largest remainders, lower index first on a tie).</summary>
+    private static int[] Apportion(double[] shares, int total)
+    {
+        var classes = shares.Length;
+        var sum = shares.Sum();
         var counts = new int[classes];
         var given = 0;
         for (var c = 0; c < classes; c++)
