@@ -3,8 +3,8 @@ namespace DatasetQuant.Core.Quantization.Planes;
 /// <summary>
 /// One sample's threshold grid for the planes codec (docs/format.md §14): 256 cells of <see cref="Step"/> =
 /// (64 + <see cref="StepCode"/>) / 128 from <see cref="Origin"/> = <see cref="Threshold"/> − 128 · step (pixel scale
-/// 0–255), placed so that the first plane splits the sample at its two-means threshold (the best 1-bit split) and the
-/// 256 cells cover its range. With k planes a pixel is known to a cell of 2^(8−k) steps and is reconstructed at the
+/// 0–255), placed so that the first plane splits the sample as its two-means threshold does (the best 1-bit split), the
+/// 256 cells cover its range and the finer cells fall where its values do. With k planes a pixel is known to a cell of 2^(8−k) steps and is reconstructed at the
 /// cell's middle: the grid is nested, so k planes are a prefix of k + 1. Two bytes in the index; every reconstruction
 /// is exact in float32 (the origin is a whole number, the step a multiple of 1/128 and a cell's middle of 1/2).
 /// </summary>
@@ -32,7 +32,10 @@ public readonly record struct PlaneGrid(byte Threshold, byte StepCode)
         return Fit(values);
     }
 
-    /// <summary>The grid of one sample's pixels (0–255 scale): two-means threshold, then the least step that covers the range.</summary>
+    /// <summary>
+    /// The grid of one sample's pixels (0–255 scale): the two-means threshold and the least step that covers the range,
+    /// then moved to where the pixels' own values fall best (<see cref="PlaneGridSearch"/>).
+    /// </summary>
     public static PlaneGrid Fit(ReadOnlySpan<float> pixels)
     {
         double min = 255, max = 0, sum = 0;
@@ -70,10 +73,12 @@ public readonly record struct PlaneGrid(byte Threshold, byte StepCode)
 
         // A whole-number threshold splits whole-number pixels as the fitted one does (x ≥ t exactly when x ≥ ⌈t⌉).
         var whole = (int)Math.Clamp(Math.Ceiling(threshold - 1e-9), 0, 255);
-        var step = Math.Max(whole - min, max - whole) / 128;
-        var code = (int)Math.Clamp(Math.Ceiling((step * 128) - 64 - 1e-9), 0, MaxStepCode);
-        return new PlaneGrid((byte)whole, (byte)code);
+        return PlaneGridSearch.Best(pixels, new PlaneGrid((byte)whole, (byte)LeastStepCode(whole, min, max)), min, max);
     }
+
+    /// <summary>The least step code whose 256 cells from <paramref name="threshold"/> − 128·step cover [min, max].</summary>
+    internal static int LeastStepCode(int threshold, double min, double max) =>
+        (int)Math.Clamp(Math.Ceiling(Math.Max(threshold - min, max - threshold) - 64 - 1e-9), 0, MaxStepCode);
 
     /// <summary>The 8-bit codes: the cell each pixel falls in, clamped to 0..255.</summary>
     public void Encode(ReadOnlySpan<float> pixels, Span<byte> codes)
@@ -106,5 +111,5 @@ public readonly record struct PlaneGrid(byte Threshold, byte StepCode)
         return Math.Clamp(Origin + (Step * middle), 0f, 255f);
     }
 
-    private byte CodeOf(double pixel) => (byte)Math.Clamp((int)Math.Floor((pixel - Origin) * 128 / (64 + StepCode)), 0, 255);
+    internal byte CodeOf(double pixel) => (byte)Math.Clamp((int)Math.Floor((pixel - Origin) * 128 / (64 + StepCode)), 0, 255);
 }
