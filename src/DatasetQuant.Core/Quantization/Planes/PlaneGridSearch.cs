@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace DatasetQuant.Core.Quantization.Planes;
 
 /// <summary>
@@ -11,7 +13,8 @@ namespace DatasetQuant.Core.Quantization.Planes;
 /// Measured through the fleet at the same bytes: less pixel MSE on every set at every budget, most at 2–4 bpp (docs/results.md,
 /// "A planes grid placed by the sample's values"); a reach of 16 levels for the threshold bought nothing more, and
 /// steps below the least covering one (clipping) nothing at all.
-/// At most 17 × 17 grids over the sample's distinct values; nothing allocated for whole-number pixels.
+/// At most 17 × 17 grids over the sample's distinct values; nothing allocated (pooled arrays for pixels that are not
+/// whole grey levels).
 /// </summary>
 internal static class PlaneGridSearch
 {
@@ -33,18 +36,32 @@ internal static class PlaneGridSearch
         Span<float> levels = stackalloc float[256];
         Span<int> counts = stackalloc int[256];
         var distinct = WholeLevels(pixels, levels, counts);
-        if (distinct < 0)
+        if (distinct >= 0)
         {
-            // Pixels that are not whole grey levels (a float source): their distinct values, sorted, on the heap.
-            var sorted = pixels.ToArray();
-            Array.Sort(sorted);
-            levels = new float[sorted.Length];
-            counts = new int[sorted.Length];
-            distinct = RunLengths(sorted, levels, counts);
+            return Search(levels[..distinct], counts[..distinct], plain, min, max);
         }
 
-        levels = levels[..distinct];
-        counts = counts[..distinct];
+        // Pixels that are not whole grey levels (a float source): their distinct values, sorted, in pooled arrays.
+        var sorted = ArrayPool<float>.Shared.Rent(pixels.Length);
+        var pooledLevels = ArrayPool<float>.Shared.Rent(pixels.Length);
+        var pooledCounts = ArrayPool<int>.Shared.Rent(pixels.Length);
+        try
+        {
+            pixels.CopyTo(sorted);
+            sorted.AsSpan(0, pixels.Length).Sort();
+            distinct = RunLengths(sorted.AsSpan(0, pixels.Length), pooledLevels, pooledCounts);
+            return Search(pooledLevels.AsSpan(0, distinct), pooledCounts.AsSpan(0, distinct), plain, min, max);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(sorted);
+            ArrayPool<float>.Shared.Return(pooledLevels);
+            ArrayPool<int>.Shared.Return(pooledCounts);
+        }
+    }
+
+    private static PlaneGrid Search(Span<float> levels, Span<int> counts, PlaneGrid plain, double min, double max)
+    {
         var (below, above) = Neighbours(levels, plain.Threshold);
 
         // The most frequent levels first: a grid that costs more than the best so far is left after fewer of them.
