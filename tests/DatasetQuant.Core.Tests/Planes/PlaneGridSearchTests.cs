@@ -6,54 +6,7 @@ namespace DatasetQuant.Core.Tests.Planes;
 public sealed class PlaneGridSearchTests
 {
     /// <summary>The grid <see cref="PlaneGrid.Fit(ReadOnlySpan{float})"/> starts from: two-means threshold, least covering step.</summary>
-    private static PlaneGrid Plain(ReadOnlySpan<float> x, PlaneGrid fitted)
-    {
-        float min = x[0], max = x[0];
-        foreach (var v in x)
-        {
-            (min, max) = (Math.Min(min, v), Math.Max(max, v));
-        }
-
-        // The threshold the search started from splits as the fitted one does: recover it as the plain fit's.
-        var plainThreshold = PlainThreshold(x);
-        return new PlaneGrid((byte)plainThreshold, (byte)PlaneGrid.LeastStepCode(plainThreshold, min, max));
-    }
-
-    private static int PlainThreshold(ReadOnlySpan<float> x)
-    {
-        double threshold = 0;
-        foreach (var v in x)
-        {
-            threshold += v;
-        }
-
-        threshold /= x.Length;
-        for (var iteration = 0; iteration < 10; iteration++)
-        {
-            double low = 0, high = 0;
-            int lowCount = 0, highCount = 0;
-            foreach (var v in x)
-            {
-                if (v < threshold)
-                {
-                    (low, lowCount) = (low + v, lowCount + 1);
-                }
-                else
-                {
-                    (high, highCount) = (high + v, highCount + 1);
-                }
-            }
-
-            if (lowCount == 0 || highCount == 0)
-            {
-                break;
-            }
-
-            threshold = ((low / lowCount) + (high / highCount)) / 2;
-        }
-
-        return (int)Math.Clamp(Math.Ceiling(threshold - 1e-9), 0, 255);
-    }
+    private static PlaneGrid Plain(float[] x) => PlaneGrid.FitPlain(x, out _, out _);
 
     private static double Cost(PlaneGrid grid, float[] x) =>
         PlaneGridSearch.Cost(grid, x, Enumerable.Repeat(1, x.Length).ToArray());
@@ -81,7 +34,7 @@ public sealed class PlaneGridSearchTests
         {
             var x = dataset.Pixels(i).ToArray().Select(b => (float)b).ToArray();
             var fitted = PlaneGrid.Fit(x);
-            var plain = Plain(x, fitted);
+            var plain = Plain(x);
 
             Assert.True(Cost(fitted, x) <= Cost(plain, x), $"sample {i}: {fitted} costs more than {plain}");
             Assert.Equal(FirstPlane(plain, x), FirstPlane(fitted, x));
@@ -102,7 +55,7 @@ public sealed class PlaneGridSearchTests
             // 8×8 images whose pixels count 0..16 inked sub-pixels, as digit sets of that size do, over a dark ground.
             var x = Enumerable.Range(0, 64).Select(_ => random.Next(3) == 0 ? 0f : (float)Math.Round(random.Next(17) * 255.0 / 16)).ToArray();
             var fitted = PlaneGrid.Fit(x);
-            var plain = Plain(x, fitted);
+            var plain = Plain(x);
             Assert.Equal(FirstPlane(plain, x), FirstPlane(fitted, x));
             for (var k = 1; k <= 8; k++)
             {
@@ -123,7 +76,7 @@ public sealed class PlaneGridSearchTests
         var random = new Random(9);
         var x = Enumerable.Range(0, 49).Select(_ => (float)(random.Next(9) * 30 + 0.25)).ToArray();
         var fitted = PlaneGrid.Fit(x);
-        var plain = Plain(x, fitted);
+        var plain = Plain(x);
 
         Assert.Equal(FirstPlane(plain, x), FirstPlane(fitted, x));
         Assert.True(Cost(fitted, x) < Cost(plain, x));

@@ -36,9 +36,14 @@ public readonly record struct PlaneGrid(byte Threshold, byte StepCode)
     /// The grid of one sample's pixels (0–255 scale): the two-means threshold and the least step that covers the range,
     /// then moved to where the pixels' own values fall best (<see cref="PlaneGridSearch"/>).
     /// </summary>
-    public static PlaneGrid Fit(ReadOnlySpan<float> pixels)
+    public static PlaneGrid Fit(ReadOnlySpan<float> pixels) =>
+        PlaneGridSearch.Best(pixels, FitPlain(pixels, out var min, out var max), min, max);
+
+    /// <summary>The grid the search starts from: the two-means threshold and the least step that covers the range.</summary>
+    internal static PlaneGrid FitPlain(ReadOnlySpan<float> pixels, out double min, out double max)
     {
-        double min = 255, max = 0, sum = 0;
+        double sum = 0;
+        (min, max) = (255, 0);
         foreach (var v in pixels)
         {
             min = Math.Min(min, v);
@@ -73,7 +78,7 @@ public readonly record struct PlaneGrid(byte Threshold, byte StepCode)
 
         // A whole-number threshold splits whole-number pixels as the fitted one does (x ≥ t exactly when x ≥ ⌈t⌉).
         var whole = (int)Math.Clamp(Math.Ceiling(threshold - 1e-9), 0, 255);
-        return PlaneGridSearch.Best(pixels, new PlaneGrid((byte)whole, (byte)LeastStepCode(whole, min, max)), min, max);
+        return new PlaneGrid((byte)whole, (byte)LeastStepCode(whole, min, max));
     }
 
     /// <summary>The least step code whose 256 cells from <paramref name="threshold"/> − 128·step cover [min, max].</summary>
