@@ -95,13 +95,27 @@ public static class ImageDatasetDerivation
     /// in a shuffled order so that no class comes in one run.
     /// </summary>
     public static ImageDataset SampleClasses(ImageDataset source, ReadOnlySpan<int> perClass, int seed, string name) =>
-        SplitClasses(source, perClass, seed, name, $"{name}-rest").Chosen;
+        Subset(source, ChooseClasses(source, perClass, seed), name);
 
     /// <summary>
     /// <see cref="SampleClasses"/> and the samples it left, in their source order: a seeded split of one set into a
     /// training and a test part that share no sample.
     /// </summary>
     public static (ImageDataset Chosen, ImageDataset Others) SplitClasses(ImageDataset source, ReadOnlySpan<int> perClass, int seed, string name, string restName)
+    {
+        var chosen = ChooseClasses(source, perClass, seed);
+        var taken = new bool[source.Count];
+        foreach (var index in chosen)
+        {
+            taken[index] = true;
+        }
+
+        var rest = Enumerable.Range(0, source.Count).Where(i => !taken[i]).ToArray();
+        return (Subset(source, chosen, name), Subset(source, rest, restName));
+    }
+
+    /// <summary>The indices <see cref="SampleClasses"/> takes, in its shuffled order.</summary>
+    private static int[] ChooseClasses(ImageDataset source, ReadOnlySpan<int> perClass, int seed)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (perClass.Length != source.ClassCount)
@@ -122,23 +136,17 @@ public static class ImageDatasetDerivation
         }
 
         var chosen = new List<int>();
-        var taken = new bool[source.Count];
         for (var c = 0; c < members.Length; c++)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(perClass[c]);
             var group = members[c].ToArray();
             random.Shuffle(group);
-            foreach (var index in group.AsSpan(0, Math.Min(perClass[c], group.Length)))
-            {
-                chosen.Add(index);
-                taken[index] = true;
-            }
+            chosen.AddRange(group.AsSpan(0, Math.Min(perClass[c], group.Length)));
         }
 
         var order = chosen.ToArray();
         random.Shuffle(order);
-        var rest = Enumerable.Range(0, source.Count).Where(i => !taken[i]).ToArray();
-        return (Subset(source, order, name), Subset(source, rest, restName));
+        return order;
     }
 
     /// <summary>The samples at <paramref name="indices"/>, in that order.</summary>
