@@ -95,7 +95,12 @@ public static class SmallDataSets
     private static int[] Apportion(double[] shares, int total)
     {
         var classes = shares.Length;
-        var sum = shares.Sum();
+        double sum = 0;
+        foreach (var share in shares)
+        {
+            sum += share; // in index order, as the imbalanced sets were first drawn
+        }
+
         var counts = new int[classes];
         var given = 0;
         for (var c = 0; c < classes; c++)

@@ -4,9 +4,10 @@ namespace DatasetQuant.Core.Quantization.Planes;
 /// One sample's threshold grid for the planes codec (docs/format.md §14): 256 cells of <see cref="Step"/> =
 /// (64 + <see cref="StepCode"/>) / 128 from <see cref="Origin"/> = <see cref="Threshold"/> − 128 · step (pixel scale
 /// 0–255), placed so that the first plane splits the sample as its two-means threshold does (the best 1-bit split), the
-/// 256 cells cover its range and the finer cells fall where its values do. With k planes a pixel is known to a cell of 2^(8−k) steps and is reconstructed at the
-/// cell's middle: the grid is nested, so k planes are a prefix of k + 1. Two bytes in the index; every reconstruction
-/// is exact in float32 (the origin is a whole number, the step a multiple of 1/128 and a cell's middle of 1/2).
+/// 256 cells cover its range and the finer cells fall where its values do. With k planes a pixel is known to a cell of
+/// 2^(8−k) steps and is reconstructed at the cell's middle: the grid is nested, so k planes are a prefix of k + 1. Two
+/// bytes in the index; every reconstruction is exact in float32 (the origin is a whole number, the step a multiple of
+/// 1/128 and a cell's middle of 1/2).
 /// </summary>
 public readonly record struct PlaneGrid(byte Threshold, byte StepCode)
 {
